@@ -1,0 +1,91 @@
+// The Trace custom resource (gadget.kinvolk.io/v1alpha1), compatible with
+// Inspektor Gadget's (see design.md section 1).
+
+export const GROUP = 'gadget.kinvolk.io';
+export const VERSION = 'v1alpha1';
+export const PLURAL = 'traces';
+export const KIND = 'Trace';
+export const OPERATION_ANNOTATION = 'gadget.kinvolk.io/operation';
+export const FINALIZER = 'gadget.kinvolk.io/finalizer';
+export const GADGET = 'network-graph';
+
+export const RUN_MODES = ['Manual', 'Auto'] as const;
+export const OUTPUT_MODES = ['Stream', 'Status', 'File', 'ExternalResource'] as const;
+export const STATES = ['Started', 'Stopped', 'Completed'] as const;
+export const OPERATIONS = ['start', 'stop', 'generate'] as const;
+export const GROUP_BY = ['pod', 'service', 'namespace', 'owner', 'node'] as const;
+
+export type RunMode = (typeof RUN_MODES)[number];
+export type OutputMode = (typeof OUTPUT_MODES)[number];
+export type TraceState = (typeof STATES)[number];
+export type Operation = (typeof OPERATIONS)[number];
+export type GroupBy = (typeof GROUP_BY)[number];
+
+export interface TraceFilter {
+  /** One namespace or a comma-separated list. */
+  namespace?: string;
+  podname?: string;
+  labels?: Record<string, string>;
+  containerName?: string;
+}
+
+export interface TraceSpec {
+  /** Empty: every Ready node. */
+  node?: string;
+  gadget?: string;
+  filter?: TraceFilter;
+  runMode?: RunMode;
+  outputMode?: OutputMode;
+  output?: string;
+  parameters?: Record<string, string>;
+}
+
+/** What one node's agent is doing for a trace. */
+export interface NodeStatus {
+  state: 'Started' | 'Stopped' | 'Failed' | 'AgentMissing';
+  reason?: string;
+  pods?: number;
+}
+
+export interface TraceStatus {
+  state?: TraceState;
+  output?: string;
+  operationError?: string;
+  operationWarning?: string;
+  // netgraph's additions
+  edges?: number;
+  startedAt?: string;
+  stoppedAt?: string;
+  nodes?: Record<string, NodeStatus>;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  annotations?: Record<string, string>;
+  labels?: Record<string, string>;
+  finalizers?: string[];
+}
+
+export interface Trace {
+  apiVersion: `${typeof GROUP}/${typeof VERSION}`;
+  kind: typeof KIND;
+  metadata: ObjectMeta;
+  spec?: TraceSpec;
+  status?: TraceStatus;
+}
+
+/** The parameters netgraph reads from spec.parameters, once validated. */
+export interface TraceParameters {
+  groupBy: GroupBy;
+  /** Only edges to these remote addresses; empty means all. */
+  ips: string[];
+}
+
+export const traceKey = (t: { metadata: { namespace?: string; name?: string } }): string =>
+  `${t.metadata.namespace ?? ''}/${t.metadata.name ?? ''}`;
