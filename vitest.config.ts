@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+
+// Three projects, from fast to real:
+// - unit: pure logic, no root, no network;
+// - netns: real eBPF and real packets between network namespaces the tests make (root);
+// - e2e: the whole operator on the test bed (real apiserver, real agents, real eBPF).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{api,lib,operator,gadget}/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'netns',
+          include: ['test/netns/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/e2e/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
