@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { filterNamespaceList } from './filter.js';
 import type { Trace } from './trace.js';
-import { filterNamespaces, validateSpec } from './validate.js';
+import { validateSpec } from './validate.js';
 
 const root = join(import.meta.dirname, '..');
 const seed = parse(
@@ -119,7 +120,7 @@ describe('parameters and filters', () => {
       parameters: { groupBy: 'namespace', ips: '10.0.0.1, fd00::1' },
     });
     expect(v.ok && v.parameters).toEqual({ groupBy: 'namespace', ips: ['10.0.0.1', 'fd00::1'] });
-    expect(filterNamespaces({ filter: { namespace: ' demo, other ' } })).toEqual(['demo', 'other']);
-    expect(filterNamespaces({})).toEqual([]);
+    expect(filterNamespaceList({ namespace: ' demo, other ' })).toEqual(['demo', 'other']);
+    expect(filterNamespaceList(undefined)).toEqual([]);
   });
 });

@@ -146,11 +146,3 @@ export function validateSpec(spec: unknown): Validation {
     parameters: { groupBy: (t.parameters?.groupBy || 'pod') as GroupBy, ips },
   };
 }
-
-/** The namespaces of a filter's comma-separated list; empty means all. */
-export function filterNamespaces(spec: TraceSpec): string[] {
-  return (spec.filter?.namespace ?? '')
-    .split(',')
-    .map((n) => n.trim())
-    .filter(Boolean);
-}

@@ -1,0 +1,172 @@
+// A small JSON client for the Kubernetes API on top of @kubernetes/client-node's
+// KubeConfig (authentication, TLS) and Watch (streamed watches). Objects stay
+// plain JSON as the API sends them, the same from a list as from a watch.
+import https from 'node:https';
+import { KubeConfig, Watch } from '@kubernetes/client-node';
+
+export { KubeConfig };
+
+export class KubeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type Query = Record<string, string | number | boolean | undefined>;
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    [k: string]: unknown;
+  };
+}
+
+export interface KubeList<T> {
+  metadata?: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+const CONTENT_TYPES = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json',
+} as const;
+
+/** Loads a kubeconfig: $KUBECONFIG or ~/.kube/config, else the in-cluster service account. */
+export function loadKubeConfig(path?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (path) kc.loadFromFile(path);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+export class Kube {
+  private readonly watcher: Watch;
+  private options?: { at: number; opts: https.RequestOptions };
+
+  constructor(readonly config: KubeConfig) {
+    this.watcher = new Watch(config);
+  }
+
+  // TLS material and tokens are resolved once a minute, so connections are reused
+  // and a rotated service-account token is still picked up.
+  private async requestOptions(): Promise<https.RequestOptions> {
+    if (this.options && Date.now() - this.options.at < 60_000) return this.options.opts;
+    const opts: https.RequestOptions = {};
+    await this.config.applyToHTTPSOptions(opts);
+    if (opts.agent instanceof https.Agent) {
+      opts.agent = new https.Agent({ ...opts.agent.options, keepAlive: true });
+    }
+    this.options = { at: Date.now(), opts };
+    return opts;
+  }
+
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    opts: { query?: Query; patch?: keyof typeof CONTENT_TYPES } = {},
+  ): Promise<T> {
+    const server = this.config.getCurrentCluster()?.server;
+    if (!server) throw new Error('kubeconfig has no current cluster');
+    const url = new URL(server + path);
+    for (const [k, v] of Object.entries(opts.query ?? {})) {
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    const base = await this.requestOptions();
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const headers: Record<string, string> = {
+      ...(base.headers as Record<string, string> | undefined),
+      accept: 'application/json',
+    };
+    if (payload !== undefined) headers['content-type'] = CONTENT_TYPES[opts.patch ?? 'json'];
+    return new Promise<T>((resolve, reject) => {
+      const req = https.request(url, { ...base, method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const status = res.statusCode ?? 0;
+          let json: { reason?: string; message?: string } | undefined;
+          try {
+            json = text ? JSON.parse(text) : undefined;
+          } catch {
+            json = undefined;
+          }
+          if (status >= 200 && status < 300) resolve(json as T);
+          else {
+            const msg = json?.message ?? (text.slice(0, 200) || `HTTP ${status}`);
+            reject(new KubeError(status, json?.reason ?? '', `${method} ${path}: ${msg}`));
+          }
+        });
+      });
+      req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path}: timed out`)));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  get<T>(path: string, query?: Query): Promise<T> {
+    return this.request<T>('GET', path, undefined, { query });
+  }
+
+  /** Fetches every page of a list. */
+  async list<T>(path: string, query: Query = {}): Promise<KubeList<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let meta: KubeList<T>['metadata'];
+    do {
+      const page = await this.get<KubeList<T>>(path, { ...query, limit: 500, continue: cont });
+      items.push(...page.items);
+      meta = page.metadata;
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return { metadata: meta, items };
+  }
+
+  mergePatch<T>(path: string, patch: unknown): Promise<T> {
+    return this.request<T>('PATCH', path, patch, { patch: 'merge' });
+  }
+
+  /**
+   * Watches until the server closes the stream (resolves) or an error (rejects).
+   * `signal` ends it early.
+   */
+  watch<T>(
+    path: string,
+    query: Query,
+    onEvent: (type: WatchEventType, obj: T) => void,
+    signal: AbortSignal,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let controller: AbortController | undefined;
+      const abort = () => controller?.abort();
+      const done = (err: unknown) => {
+        signal.removeEventListener('abort', abort);
+        if (err && !signal.aborted) reject(err);
+        else resolve();
+      };
+      this.watcher
+        .watch(path, query, (type, obj) => onEvent(type as WatchEventType, obj as T), done)
+        .then((c) => {
+          controller = c;
+          if (signal.aborted) c.abort();
+          else signal.addEventListener('abort', abort, { once: true });
+        }, done);
+    });
+  }
+}
+
+export const isGone = (e: unknown): boolean => e instanceof KubeError && e.status === 410;
+export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404;
+export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.status === 409;

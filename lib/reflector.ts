@@ -1,0 +1,164 @@
+// The watch loop: list, then watch from the list's resourceVersion; relist on
+// 410 Gone and now and then; back off on errors. It never gives up and never
+// exits the process: a watch error is logged and retried.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isGone, type Kube, type KubeObject, type Query } from './kube.js';
+import type { Logger } from './log.js';
+
+export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface ReflectorHandlers<T> {
+  /** The whole state after a (re)list: objects absent from it are gone. */
+  onReset(items: T[]): void;
+  onEvent(type: EventType, obj: T): void;
+}
+
+export interface ReflectorOptions {
+  /** Collection path, e.g. /api/v1/pods. */
+  path: string;
+  query?: Query;
+  /** Relist this often even when all is well (default 10 min), as client-go's resync does. */
+  relistMs?: number;
+  backoffMs?: { initial: number; max: number };
+}
+
+/** Keeps a store of T in step with the API. */
+export class Reflector<T extends KubeObject> {
+  private readonly abort = new AbortController();
+  private readonly synced: Promise<void>;
+  private markSynced!: () => void;
+  private rv = '';
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly opts: ReflectorOptions,
+    private readonly handlers: ReflectorHandlers<T>,
+    private readonly log: Logger,
+  ) {
+    this.synced = new Promise((r) => {
+      this.markSynced = r;
+    });
+  }
+
+  /** Starts the loop; resolves once the first list has been delivered. */
+  start(): Promise<void> {
+    void this.run();
+    return this.synced;
+  }
+
+  stop(): void {
+    this.abort.abort();
+  }
+
+  private async relist(): Promise<void> {
+    const list = await this.kube.list<T>(this.opts.path, this.opts.query);
+    this.rv = list.metadata?.resourceVersion ?? '';
+    this.handlers.onReset(list.items);
+    this.markSynced();
+  }
+
+  private async run(): Promise<void> {
+    const { initial, max } = this.opts.backoffMs ?? { initial: 200, max: 30_000 };
+    const relistMs = this.opts.relistMs ?? 600_000;
+    let delay = initial;
+    let needList = true;
+    let listedAt = 0;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        if (needList || Date.now() - listedAt > relistMs) {
+          await this.relist();
+          listedAt = Date.now();
+          needList = false;
+        }
+        // The server ends a watch after timeoutSeconds; the loop then resumes from rv.
+        const timeoutSeconds = Math.max(
+          1,
+          Math.min(300, Math.ceil((relistMs - (Date.now() - listedAt)) / 1000)),
+        );
+        const watchEnd = new AbortController();
+        const endWatch = () => watchEnd.abort();
+        signal.addEventListener('abort', endWatch, { once: true });
+        let failure: unknown;
+        await this.kube
+          .watch<T & { code?: number }>(
+            this.opts.path,
+            {
+              ...this.opts.query,
+              resourceVersion: this.rv,
+              allowWatchBookmarks: true,
+              timeoutSeconds,
+            },
+            (type, obj) => {
+              if (watchEnd.signal.aborted) return;
+              if (type === 'ERROR') {
+                // A Status object: 410 means rv is too old, anything else is a failure.
+                needList = true;
+                if (obj.code !== 410) failure = new Error(`watch error ${JSON.stringify(obj)}`);
+                watchEnd.abort();
+                return;
+              }
+              const rv = obj.metadata?.resourceVersion;
+              if (rv) this.rv = rv;
+              if (type !== 'BOOKMARK') this.handlers.onEvent(type, obj);
+            },
+            watchEnd.signal,
+          )
+          .finally(() => signal.removeEventListener('abort', endWatch));
+        if (failure) throw failure;
+        delay = initial;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (isGone(err)) {
+          needList = true;
+          this.log.debug({ path: this.opts.path }, 'resourceVersion expired, relisting');
+          continue;
+        }
+        needList = true;
+        this.log.warn({ path: this.opts.path, err: String(err), retryMs: delay }, 'watch failed');
+        await sleep(delay, undefined, { signal }).catch(() => {});
+        delay = Math.min(max, delay * 2);
+      }
+    }
+  }
+}
+
+/** A Reflector's handlers for the common case: a map of objects by namespace/name. */
+export class Store<T extends KubeObject> implements ReflectorHandlers<T> {
+  readonly items = new Map<string, T>();
+
+  constructor(
+    private readonly onChange?: (key: string, obj: T | undefined, old: T | undefined) => void,
+  ) {}
+
+  static key(o: KubeObject): string {
+    return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  }
+
+  onReset(items: T[]): void {
+    const fresh = new Map(items.map((o) => [Store.key(o), o]));
+    for (const [k, old] of this.items) {
+      if (!fresh.has(k)) {
+        this.items.delete(k);
+        this.onChange?.(k, undefined, old);
+      }
+    }
+    for (const [k, o] of fresh) this.set(k, o);
+  }
+
+  onEvent(type: EventType, obj: T): void {
+    const k = Store.key(obj);
+    if (type === 'DELETED') {
+      const old = this.items.get(k);
+      this.items.delete(k);
+      this.onChange?.(k, undefined, old);
+    } else this.set(k, obj);
+  }
+
+  private set(k: string, o: T): void {
+    const old = this.items.get(k);
+    if (old?.metadata?.resourceVersion === o.metadata?.resourceVersion && old) return;
+    this.items.set(k, o);
+    this.onChange?.(k, o, old);
+  }
+}
