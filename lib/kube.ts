@@ -16,6 +16,13 @@ export class KubeError extends Error {
   }
 }
 
+export type JsonPatchOp =
+  | { op: 'test' | 'add' | 'replace'; path: string; value: unknown }
+  | { op: 'remove'; path: string };
+
+/** A JSON pointer segment: `/` and `~` escaped. */
+export const pointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
 export type Query = Record<string, string | number | boolean | undefined>;
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -38,6 +45,7 @@ export interface KubeList<T> {
 
 const CONTENT_TYPES = {
   merge: 'application/merge-patch+json',
+  jsonPatch: 'application/json-patch+json',
   json: 'application/json',
 } as const;
 
@@ -136,6 +144,11 @@ export class Kube {
 
   mergePatch<T>(path: string, patch: unknown): Promise<T> {
     return this.request<T>('PATCH', path, patch, { patch: 'merge' });
+  }
+
+  /** RFC 6902: with a `test` operation first, the patch applies only if the object still holds it. */
+  jsonPatch<T>(path: string, ops: JsonPatchOp[]): Promise<T> {
+    return this.request<T>('PATCH', path, ops, { patch: 'jsonPatch' });
   }
 
   /**

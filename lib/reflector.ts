@@ -155,10 +155,19 @@ export class Store<T extends KubeObject> implements ReflectorHandlers<T> {
     } else this.set(k, obj);
   }
 
-  private set(k: string, o: T): void {
+  /** Also takes objects the caller got back from its own writes, so it never acts on a stale copy. */
+  set(k: string, o: T): void {
     const old = this.items.get(k);
-    if (old?.metadata?.resourceVersion === o.metadata?.resourceVersion && old) return;
+    if (old && !newer(o, old)) return;
     this.items.set(k, o);
     this.onChange?.(k, o, old);
   }
+}
+
+/** resourceVersions are opaque, but the apiserver's are etcd revisions: compare them when numeric. */
+function newer(a: KubeObject, b: KubeObject): boolean {
+  const ra = a.metadata?.resourceVersion ?? '';
+  const rb = b.metadata?.resourceVersion ?? '';
+  if (/^\d+$/.test(ra) && /^\d+$/.test(rb)) return BigInt(ra) > BigInt(rb);
+  return ra !== rb;
 }

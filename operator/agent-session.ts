@@ -1,0 +1,147 @@
+// The operator's link to one node's agent for one trace: start it, follow its
+// edge stream (resuming after a reconnect from the last sequence number, so no
+// edge the agent holds is lost), and stop it.
+import http from 'node:http';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AgentFrame, AgentTraceStatus, StartCommand } from '../api/agent.js';
+import type { Edge } from '../api/edge.js';
+
+export interface SessionEvents {
+  onEdge(node: string, edge: Edge): void;
+  onStatus(node: string, status: AgentTraceStatus): void;
+  /** The link failed (agent unreachable, refused); it is retried. */
+  onError(node: string, reason: string): void;
+}
+
+export class AgentSession {
+  private readonly abort = new AbortController();
+  private epoch = '';
+  private seq = 0;
+  private streaming?: Promise<void>;
+
+  constructor(
+    readonly node: string,
+    private endpoint: string,
+    private readonly path: string,
+    private readonly command: StartCommand,
+    private readonly token: () => Promise<string>,
+    private readonly events: SessionEvents,
+  ) {}
+
+  /** Starts the trace on the agent, then follows its edges in the background. */
+  async start(): Promise<void> {
+    await this.call('PUT', this.path, this.command);
+    this.streaming ??= this.follow();
+  }
+
+  /** The agent moved (restarted with a new address): follow it there. */
+  moveTo(endpoint: string): void {
+    this.endpoint = endpoint;
+  }
+
+  /** Stops the trace on the agent; its last edges arrive before this resolves. */
+  async stop(graceMs = 3000): Promise<void> {
+    try {
+      await this.call('DELETE', this.path);
+      // The agent ends the stream after its final drain.
+      if (this.streaming) await Promise.race([this.streaming, sleep(graceMs)]);
+    } finally {
+      this.abort.abort();
+    }
+  }
+
+  /** Drops the link without stopping the agent's trace (operator shutting down). */
+  close(): void {
+    this.abort.abort();
+  }
+
+  private async follow(): Promise<void> {
+    let delay = 100;
+    while (!this.abort.signal.aborted) {
+      try {
+        const ended = await this.stream();
+        if (ended === 'done') return;
+        if (ended === 'gone') await this.call('PUT', this.path, this.command); // agent restarted
+        delay = 100;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.events.onError(this.node, String((err as Error).message ?? err));
+        await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => {});
+        delay = Math.min(5000, delay * 2);
+      }
+    }
+  }
+
+  /** One streaming request: 'done' when the agent ended the trace, 'gone' when it does not know it. */
+  private async stream(): Promise<'done' | 'gone'> {
+    const res = await this.request(
+      'GET',
+      `${this.path}/edges?epoch=${this.epoch}&after=${this.seq}`,
+    );
+    if (res.statusCode === 404) {
+      res.resume();
+      return 'gone';
+    }
+    if (res.statusCode !== 200) {
+      res.resume();
+      throw new Error(`agent answered ${res.statusCode} to the edge stream`);
+    }
+    for await (const line of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
+      if (!line) continue;
+      const frame = JSON.parse(line) as AgentFrame;
+      if ('hello' in frame) {
+        // A new epoch means the agent restarted: its sequence numbers start over.
+        if (frame.hello.epoch !== this.epoch) this.seq = 0;
+        this.epoch = frame.hello.epoch;
+      } else if ('edge' in frame) {
+        this.seq = frame.seq;
+        this.events.onEdge(this.node, frame.edge);
+      } else if ('status' in frame) {
+        this.events.onStatus(this.node, frame.status);
+      }
+    }
+    if (res.errored) throw res.errored;
+    return 'done';
+  }
+
+  private async call(method: string, path: string, body?: unknown): Promise<void> {
+    const res = await this.request(method, path, body);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    if (res.statusCode === 404 && method === 'DELETE') return;
+    if ((res.statusCode ?? 0) >= 300) {
+      const text = Buffer.concat(chunks).toString('utf8').trim();
+      throw new Error(`agent on ${this.node} answered ${res.statusCode} to ${method}: ${text}`);
+    }
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<http.IncomingMessage> {
+    const token = await this.token();
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        new URL(path, this.endpoint),
+        {
+          method,
+          signal: this.abort.signal,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(payload && { 'content-type': 'application/json' }),
+          },
+        },
+        resolve,
+      );
+      req.on('error', reject);
+      // An idle socket means a dead agent: the stream carries a ping every few seconds.
+      req.setTimeout(method === 'GET' ? 30_000 : 10_000, () =>
+        req.destroy(new Error(`agent on ${this.node} timed out`)),
+      );
+      req.end(payload);
+    });
+  }
+}

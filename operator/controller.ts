@@ -1,0 +1,266 @@
+// The operator's controller: keeps Traces, Nodes and agent Leases in view,
+// carries out what decide() says, and keeps each running trace on the right nodes.
+import { AGENT_LEASE_LABEL } from '../api/agent.js';
+import type { Edge } from '../api/edge.js';
+import {
+  FINALIZER,
+  GROUP,
+  OPERATION_ANNOTATION,
+  PLURAL,
+  type Trace,
+  type TraceParameters,
+  type TraceSpec,
+  type TraceStatus,
+  VERSION,
+} from '../api/trace.js';
+import { type JsonPatchOp, type Kube, type KubeObject, pointer } from '../lib/kube.js';
+import type { Logger } from '../lib/log.js';
+import { Reflector, Store } from '../lib/reflector.js';
+import { WorkQueue } from '../lib/work-queue.js';
+import type { TokenSource } from './agent-token.js';
+import { type AgentInfo, agentFromLease, isAlive, type Lease } from './agents.js';
+import { decide } from './decide.js';
+import type { EdgeView } from './edge-view.js';
+import { TraceRun } from './trace-run.js';
+
+interface Node extends KubeObject {
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+export interface ControllerOptions {
+  kube: Kube;
+  /** Where the agents' Leases live: the operator's namespace. */
+  namespace: string;
+  log: Logger;
+  edgeLog: Logger;
+  token: TokenSource;
+  enrich(edge: Edge): Edge;
+  view(parameters: TraceParameters): EdgeView;
+  /** Extra watches that must be in sync before traces are handled (enrichment caches). */
+  caches?: Reflector<KubeObject>[];
+  flushMs?: number;
+}
+
+const tracesPath = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+const tracePath = (ns: string, name: string) =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}/${name}`;
+const isReady = (n: Node) =>
+  n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+export class Controller {
+  readonly traces = new Store<Trace & KubeObject>((key) => this.queue.add(key));
+  readonly nodes = new Store<Node>(() => this.syncAll());
+  readonly leases = new Store<Lease & KubeObject>(() => this.syncAll());
+  readonly runs = new Map<string, TraceRun>();
+  private readonly queue: WorkQueue;
+  private readonly reflectors: Reflector<KubeObject>[] = [];
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly o: ControllerOptions) {
+    this.queue = new WorkQueue((key) => this.handle(key), o.log);
+  }
+
+  async start(): Promise<void> {
+    const { kube, log, namespace } = this.o;
+    const watch = <T extends KubeObject>(path: string, store: Store<T>, query = {}) =>
+      new Reflector<T>(kube, { path, query }, store, log.child({ watch: path }));
+    const nodes = watch('/api/v1/nodes', this.nodes);
+    const leases = watch(
+      `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
+      this.leases,
+      {
+        labelSelector: AGENT_LEASE_LABEL,
+      },
+    );
+    this.reflectors.push(nodes, leases, ...(this.o.caches ?? []));
+    // Traces are handled only once nodes, agents and caches are known.
+    await Promise.all(this.reflectors.map((r) => r.start()));
+    const traces = watch(tracesPath, this.traces);
+    this.reflectors.push(traces);
+    await traces.start();
+    // Leases expire by time, not by events.
+    this.timer = setInterval(() => this.syncAll(), 2000);
+    log.info({ namespace }, 'operator started');
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    for (const r of this.reflectors) r.stop();
+    for (const run of this.runs.values()) run.close();
+  }
+
+  private agent(node: string): AgentInfo | undefined {
+    for (const l of this.leases.items.values()) {
+      const a = agentFromLease(l);
+      if (a?.node === node) return a;
+    }
+    return undefined;
+  }
+
+  private wantedNodes(spec: TraceSpec): string[] {
+    if (spec.node) return [spec.node];
+    return [...this.nodes.items.values()].filter(isReady).map((n) => n.metadata?.name ?? '');
+  }
+
+  /** Puts a running trace on the nodes it should be on, with their live agents. */
+  private async sync(run: TraceRun): Promise<void> {
+    const wanted = new Set(this.wantedNodes(run.spec));
+    await Promise.all(
+      [...wanted].map(async (node) => {
+        const agent = this.agent(node);
+        if (isAlive(agent)) await run.attach(node, agent.endpoint);
+        else if (run.hasNode(node) || run.nodes.get(node)?.state !== 'AgentMissing') {
+          run.detach(node, 'AgentMissing', `no live netgraph agent on node ${node}`);
+        }
+      }),
+    );
+    for (const node of run.nodes.keys()) {
+      if (!wanted.has(node) && run.hasNode(node))
+        run.detach(node, 'Stopped', 'node is gone or not Ready');
+    }
+  }
+
+  private syncAll(): void {
+    for (const run of this.runs.values()) {
+      void this.sync(run).catch((err) =>
+        this.o.log.warn({ trace: run.key, err: String(err) }, 'sync failed'),
+      );
+    }
+  }
+
+  private async handle(key: string): Promise<void> {
+    try {
+      await this.reconcile(key);
+    } catch (err) {
+      this.o.log.warn({ trace: key, err: String(err) }, 'reconcile failed, retrying');
+      setTimeout(() => this.queue.add(key), 1000).unref();
+    }
+  }
+
+  private async reconcile(key: string): Promise<void> {
+    const trace = this.traces.items.get(key);
+    const run = this.runs.get(key);
+    if (!trace) {
+      // Deleted without our finalizer (it was removed by hand): still stop the agents.
+      await this.stopRun(key);
+      return;
+    }
+    const { namespace, name } = trace.metadata;
+    const { decision, operation } = decide(trace, { running: run !== undefined });
+    const now = new Date().toISOString();
+    let status: Partial<Record<keyof TraceStatus, unknown>>;
+    switch (decision.kind) {
+      case 'none':
+        return;
+      case 'addFinalizer': {
+        const ops: JsonPatchOp[] = trace.metadata.finalizers
+          ? [{ op: 'add', path: '/metadata/finalizers/-', value: FINALIZER }]
+          : [{ op: 'add', path: '/metadata/finalizers', value: [FINALIZER] }];
+        await this.patchTrace(trace, ops);
+        return;
+      }
+      case 'finalize': {
+        await this.stopRun(key);
+        const i = trace.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
+        if (i >= 0)
+          await this.patchTrace(trace, [{ op: 'remove', path: `/metadata/finalizers/${i}` }]);
+        return;
+      }
+      case 'error':
+        status = { operationError: decision.error };
+        break;
+      case 'start':
+      case 'resume': {
+        if (decision.spec.node && !this.nodes.items.has(`/${decision.spec.node}`)) {
+          status = { operationError: `Node ${JSON.stringify(decision.spec.node)} not found` };
+          break;
+        }
+        // start on a running trace starts it afresh, with the spec as it is now.
+        await this.stopRun(key);
+        const r: TraceRun = new TraceRun(key, decision.spec, decision.parameters, {
+          edgeLog: this.o.edgeLog,
+          log: this.o.log,
+          token: this.o.token,
+          enrich: this.o.enrich,
+          view: this.o.view,
+          flushMs: this.o.flushMs,
+          patchStatus: async (s) => {
+            if (this.runs.get(key) === r) await this.patchStatus(namespace, name, s);
+          },
+        });
+        this.runs.set(key, r);
+        await this.sync(r);
+        status =
+          decision.kind === 'start'
+            ? {
+                ...r.status(),
+                state: 'Started',
+                operationError: null,
+                startedAt: now,
+                stoppedAt: null,
+              }
+            : r.status();
+        this.o.log.info(
+          { trace: key, nodes: Object.fromEntries(r.nodes) },
+          `trace ${decision.kind === 'start' ? 'started' : 'resumed'}`,
+        );
+        break;
+      }
+      case 'stop': {
+        const final = await this.stopRun(key);
+        status = { ...final, state: 'Stopped', operationError: null, stoppedAt: now };
+        this.o.log.info({ trace: key }, 'trace stopped');
+        break;
+      }
+    }
+    const updated = await this.patchStatus(namespace, name, status);
+    if (operation !== undefined) {
+      // Remove the annotation only if it still holds the operation just handled.
+      const path = `/metadata/annotations/${pointer(OPERATION_ANNOTATION)}`;
+      await this.patchTrace(
+        updated,
+        [
+          { op: 'test', path, value: operation },
+          { op: 'remove', path },
+        ],
+        false,
+      ).catch((err) =>
+        this.o.log.debug({ trace: key, err: String(err) }, 'annotation changed meanwhile'),
+      );
+    }
+  }
+
+  private async stopRun(key: string): Promise<Partial<Record<keyof TraceStatus, unknown>>> {
+    const run = this.runs.get(key);
+    if (!run) return {};
+    this.runs.delete(key);
+    await run.stop();
+    return run.status();
+  }
+
+  private async patchStatus(
+    namespace: string,
+    name: string,
+    status: Partial<Record<keyof TraceStatus, unknown>>,
+  ): Promise<Trace & KubeObject> {
+    const t = await this.o.kube.mergePatch<Trace & KubeObject>(
+      `${tracePath(namespace, name)}/status`,
+      { status },
+    );
+    this.traces.set(Store.key(t), t);
+    return t;
+  }
+
+  /** A JSON patch of the Trace, by default only if nobody changed it since `trace` was read. */
+  private async patchTrace(trace: Trace, ops: JsonPatchOp[], sameVersion = true): Promise<void> {
+    const { namespace, name, resourceVersion } = trace.metadata;
+    const guard: JsonPatchOp[] = sameVersion
+      ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }]
+      : [];
+    const t = await this.o.kube.jsonPatch<Trace & KubeObject>(tracePath(namespace, name), [
+      ...guard,
+      ...ops,
+    ]);
+    this.traces.set(Store.key(t), t);
+  }
+}

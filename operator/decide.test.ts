@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FINALIZER,
+  OPERATION_ANNOTATION,
+  type Trace,
+  type TraceSpec,
+  type TraceStatus,
+} from '../api/trace.js';
+import { decide } from './decide.js';
+
+const seedSpec: TraceSpec = {
+  node: 'albantyphoon-worker000003',
+  gadget: 'network-graph',
+  filter: { namespace: 'demo' },
+  runMode: 'Manual',
+  outputMode: 'Stream',
+};
+
+function trace(opts: {
+  op?: string;
+  spec?: TraceSpec;
+  status?: TraceStatus;
+  finalizer?: boolean;
+  deleting?: boolean;
+}): Trace {
+  return {
+    apiVersion: 'gadget.kinvolk.io/v1alpha1',
+    kind: 'Trace',
+    metadata: {
+      name: 'network-graph',
+      namespace: 'gadget',
+      annotations: opts.op === undefined ? {} : { [OPERATION_ANNOTATION]: opts.op },
+      finalizers: opts.finalizer === false ? [] : [FINALIZER],
+      ...(opts.deleting ? { deletionTimestamp: '2026-11-23T10:00:00Z' } : {}),
+    },
+    spec: opts.spec ?? seedSpec,
+    status: opts.status,
+  };
+}
+
+const idle = { running: false };
+
+describe('decide', () => {
+  it('adds the finalizer first, and finalizes on deletion', () => {
+    expect(decide(trace({ op: 'start', finalizer: false }), idle).decision.kind).toBe(
+      'addFinalizer',
+    );
+    expect(decide(trace({ deleting: true }), { running: true }).decision.kind).toBe('finalize');
+  });
+
+  it('starts the seed trace on start, and hands back the annotation to remove', () => {
+    const d = decide(trace({ op: 'start' }), idle);
+    expect(d.operation).toBe('start');
+    expect(d.decision).toMatchObject({
+      kind: 'start',
+      spec: { node: 'albantyphoon-worker000003' },
+      parameters: { groupBy: 'pod' },
+    });
+  });
+
+  it('stops a started trace; stop when not started is an error', () => {
+    expect(
+      decide(trace({ op: 'stop', status: { state: 'Started' } }), { running: true }).decision.kind,
+    ).toBe('stop');
+    expect(decide(trace({ op: 'stop' }), idle).decision).toEqual({
+      kind: 'error',
+      error: 'Not started',
+    });
+    expect(decide(trace({ op: 'stop', status: { state: 'Stopped' } }), idle).decision).toEqual({
+      kind: 'error',
+      error: 'Not started',
+    });
+  });
+
+  it('refuses unknown operations with Inspektor Gadget message', () => {
+    const d = decide(trace({ op: 'pause' }), idle);
+    expect(d).toEqual({
+      operation: 'pause',
+      decision: {
+        kind: 'error',
+        error: 'Unsupported operation "pause" for gadget "network-graph"',
+      },
+    });
+  });
+
+  it('reports an invalid spec on start, and once without an operation', () => {
+    const spec = { ...seedSpec, gadget: 'foo' };
+    expect(decide(trace({ op: 'start', spec }), idle).decision).toEqual({
+      kind: 'error',
+      error: 'Unknown gadget "foo"',
+    });
+    expect(decide(trace({ spec }), idle).decision).toEqual({
+      kind: 'error',
+      error: 'Unknown gadget "foo"',
+    });
+    expect(
+      decide(trace({ spec, status: { operationError: 'Unknown gadget "foo"' } }), idle).decision
+        .kind,
+    ).toBe('none');
+  });
+
+  it('starts an Auto trace once, when created', () => {
+    const spec = { ...seedSpec, runMode: 'Auto' as const };
+    expect(decide(trace({ spec }), idle).decision.kind).toBe('start');
+    expect(decide(trace({ spec, status: { state: 'Stopped' } }), idle).decision.kind).toBe('none');
+    expect(decide(trace({ spec }), { running: true }).decision.kind).toBe('none');
+  });
+
+  it('resumes a trace Started by an earlier operator process', () => {
+    expect(decide(trace({ status: { state: 'Started' } }), idle).decision.kind).toBe('resume');
+    expect(decide(trace({ status: { state: 'Started' } }), { running: true }).decision.kind).toBe(
+      'none',
+    );
+  });
+
+  it('does nothing for a Manual trace without an operation', () => {
+    expect(decide(trace({}), idle)).toEqual({ decision: { kind: 'none' } });
+  });
+});

@@ -1,0 +1,87 @@
+// What the operator does with a Trace, decided from the object alone (and
+// whether this process runs it): pure, so every path is tested fast.
+import {
+  FINALIZER,
+  GADGET,
+  OPERATION_ANNOTATION,
+  type Trace,
+  type TraceParameters,
+} from '../api/trace.js';
+import { type Validation, validateSpec } from '../api/validate.js';
+
+type ValidSpec = Extract<Validation, { ok: true }>;
+
+export type Decision =
+  /** Being deleted: stop everywhere, then release the finalizer. */
+  | { kind: 'finalize' }
+  | { kind: 'addFinalizer' }
+  /** Set status.operationError and change nothing else. */
+  | { kind: 'error'; error: string }
+  | { kind: 'start'; spec: ValidSpec['spec']; parameters: TraceParameters }
+  /** Started in status but not running here: the operator restarted. */
+  | { kind: 'resume'; spec: ValidSpec['spec']; parameters: TraceParameters }
+  | { kind: 'stop' }
+  | { kind: 'none' };
+
+export interface DecisionContext {
+  /** This operator process runs the trace now. */
+  running: boolean;
+}
+
+export interface Decided {
+  decision: Decision;
+  /** The operation annotation to remove once the decision is carried out. */
+  operation?: string;
+}
+
+export function decide(trace: Trace, ctx: DecisionContext): Decided {
+  const meta = trace.metadata;
+  if (meta.deletionTimestamp) return { decision: { kind: 'finalize' } };
+  if (!meta.finalizers?.includes(FINALIZER)) return { decision: { kind: 'addFinalizer' } };
+
+  const operation = meta.annotations?.[OPERATION_ANNOTATION];
+  const started = trace.status?.state === 'Started';
+  const v = validateSpec(trace.spec);
+
+  if (operation !== undefined) {
+    const decision = ((): Decision => {
+      switch (operation) {
+        case 'start':
+          return v.ok
+            ? { kind: 'start', spec: v.spec, parameters: v.parameters }
+            : { kind: 'error', error: v.error };
+        case 'stop':
+          return started || ctx.running
+            ? { kind: 'stop' }
+            : { kind: 'error', error: 'Not started' };
+        default:
+          return {
+            kind: 'error',
+            error: `Unsupported operation ${JSON.stringify(operation)} for gadget ${JSON.stringify(trace.spec?.gadget ?? GADGET)}`,
+          };
+      }
+    })();
+    return { decision, operation };
+  }
+
+  if (started && !ctx.running) {
+    return {
+      decision: v.ok
+        ? { kind: 'resume', spec: v.spec, parameters: v.parameters }
+        : { kind: 'stop' },
+    };
+  }
+  if (!v.ok) {
+    // A bad spec is reported once, without an operation, so the user sees it on apply.
+    return {
+      decision:
+        trace.status?.operationError === v.error
+          ? { kind: 'none' }
+          : { kind: 'error', error: v.error },
+    };
+  }
+  if (v.spec.runMode === 'Auto' && trace.status?.state === undefined && !ctx.running) {
+    return { decision: { kind: 'start', spec: v.spec, parameters: v.parameters } };
+  }
+  return { decision: { kind: 'none' } };
+}

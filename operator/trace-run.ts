@@ -1,0 +1,207 @@
+// One running trace in the operator: a session per node's agent, the merged set
+// of unique edges, the log stream, and the status it keeps up to date.
+import type { AgentTraceStatus } from '../api/agent.js';
+import { tracePath } from '../api/agent.js';
+import { type Edge, edgeToJSON, key } from '../api/edge.js';
+import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
+import type { Logger } from '../lib/log.js';
+import { AgentSession } from './agent-session.js';
+import type { TokenSource } from './agent-token.js';
+import type { EdgeView } from './edge-view.js';
+import { statusOutput } from './status-output.js';
+
+export interface TraceRunDeps {
+  /** Logs each new edge of the view: the stream `kubectl logs` follows. */
+  edgeLog: Logger;
+  log: Logger;
+  token: TokenSource;
+  enrich(edge: Edge): Edge;
+  view(parameters: TraceParameters): EdgeView;
+  /** Writes part of the Trace's status (a merge patch). */
+  patchStatus(status: Partial<Record<keyof TraceStatus, unknown>>): Promise<void>;
+  flushMs?: number;
+}
+
+export class TraceRun {
+  readonly nodes = new Map<string, NodeStatus>();
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly edges = new Map<string, Edge>();
+  private readonly view: EdgeView;
+  private flushTimer?: NodeJS.Timeout;
+  private flushing = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    readonly key: string,
+    readonly spec: TraceSpec,
+    readonly parameters: TraceParameters,
+    private readonly deps: TraceRunDeps,
+  ) {
+    this.view = deps.view(parameters);
+  }
+
+  get traceNamespace(): string {
+    return this.key.split('/')[0] ?? '';
+  }
+  get traceName(): string {
+    return this.key.split('/')[1] ?? '';
+  }
+
+  hasNode(node: string): boolean {
+    return this.sessions.has(node);
+  }
+
+  /** Starts the trace on one node's agent; the failure reason lands in status.nodes. */
+  async attach(node: string, endpoint: string): Promise<void> {
+    const existing = this.sessions.get(node);
+    if (existing) {
+      existing.moveTo(endpoint);
+      return;
+    }
+    const session = new AgentSession(
+      node,
+      endpoint,
+      tracePath(this.traceNamespace, this.traceName),
+      { filter: this.spec.filter ?? {} },
+      this.deps.token,
+      {
+        onEdge: (n, e) => this.onEdge(n, e),
+        onStatus: (n, s) => this.onAgentStatus(n, s),
+        onError: (n, reason) => this.setNode(n, { state: 'Failed', reason }),
+      },
+    );
+    this.sessions.set(node, session);
+    try {
+      await session.start();
+      this.setNode(node, { state: 'Started', pods: this.nodes.get(node)?.pods ?? 0 });
+    } catch (err) {
+      this.sessions.delete(node);
+      session.close();
+      this.setNode(node, { state: 'Failed', reason: String((err as Error).message ?? err) });
+    }
+  }
+
+  /** The node's agent went away: keep what it sent, say so in status. */
+  detach(node: string, state: NodeStatus['state'], reason: string): void {
+    this.sessions.get(node)?.close();
+    this.sessions.delete(node);
+    this.setNode(node, { state, reason });
+  }
+
+  /** Stops every agent, takes their last edges, and writes the final status. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.allSettled(
+      [...this.sessions].map(async ([node, s]) => {
+        await s
+          .stop()
+          .catch((err) =>
+            this.deps.log.warn({ trace: this.key, node, err: String(err) }, 'stop failed'),
+          );
+        this.setNode(node, { state: 'Stopped', pods: this.nodes.get(node)?.pods ?? 0 });
+      }),
+    );
+    this.sessions.clear();
+    await this.flush();
+  }
+
+  /** Drops every link without stopping the agents (operator shutting down). */
+  close(): void {
+    clearTimeout(this.flushTimer);
+    for (const s of this.sessions.values()) s.close();
+  }
+
+  /** The status fields this run owns. */
+  status(): Partial<Record<keyof TraceStatus, unknown>> {
+    const edges = this.view.edges();
+    const out = this.spec.outputMode === 'Status' ? statusOutput(edges) : undefined;
+    const failed = [...this.nodes].filter(
+      ([, s]) => s.state === 'Failed' || s.state === 'AgentMissing',
+    );
+    const warnings = [
+      out?.warning,
+      ...failed.map(([n, s]) => `node ${n}: ${s.reason ?? s.state}`),
+    ].filter(Boolean);
+    return {
+      edges: edges.length,
+      nodes: Object.fromEntries(this.nodes),
+      operationWarning: warnings.length > 0 ? warnings.join('; ') : null,
+      ...(out && { output: out.output }),
+    };
+  }
+
+  private onEdge(node: string, raw: Edge): void {
+    const k = `${node}/${key(raw)}`;
+    const known = this.edges.get(k);
+    if (known) {
+      // Agents send cumulative counters: the newest value is the truth.
+      Object.assign(known, counters(raw));
+      this.view.update(known);
+    } else {
+      const edge = raw.type === 'normal' ? this.deps.enrich(raw) : raw;
+      this.edges.set(k, edge);
+      const shown = this.view.add(edge);
+      if (shown) {
+        this.deps.edgeLog.info(
+          { trace: this.key, ...edgeToJSON(shown) },
+          shown.type === 'normal' ? 'edge' : shown.message,
+        );
+      }
+    }
+    this.scheduleFlush();
+  }
+
+  private onAgentStatus(node: string, s: AgentTraceStatus): void {
+    this.setNode(
+      node,
+      s.error
+        ? { state: 'Failed', reason: s.error, pods: s.pods }
+        : { state: 'Started', pods: s.pods },
+    );
+  }
+
+  private setNode(node: string, s: NodeStatus): void {
+    if (this.stopped && s.state !== 'Stopped') return;
+    this.nodes.set(node, s);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      void this.flush();
+    }, this.deps.flushMs ?? 1000);
+  }
+
+  /** Status writes never overlap, so an older one cannot land after a newer one. */
+  private flush(): Promise<void> {
+    this.flushing = this.flushing.then(() =>
+      this.deps.patchStatus(this.status()).catch((err) => {
+        this.deps.log.warn({ trace: this.key, err: String(err) }, 'status write failed');
+      }),
+    );
+    return this.flushing;
+  }
+}
+
+function counters(e: Edge): Partial<Edge> {
+  const {
+    connections,
+    packetsSent,
+    packetsReceived,
+    bytesSent,
+    bytesReceived,
+    bytesTotal,
+    lastSeen,
+  } = e;
+  return {
+    connections,
+    packetsSent,
+    packetsReceived,
+    bytesSent,
+    bytesReceived,
+    bytesTotal,
+    lastSeen,
+  };
+}
