@@ -1,0 +1,151 @@
+// The agent's HTTP API, for the operator only (see api/agent.ts):
+//   PUT    /v1/traces/{ns}/{name}          start a trace with a filter
+//   DELETE /v1/traces/{ns}/{name}          stop it
+//   GET    /v1/traces/{ns}/{name}/edges    its edges, newline-delimited JSON
+//   GET    /healthz                        liveness, no token needed
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AgentFrame, StartCommand } from '../api/agent.js';
+import type { Logger } from '../lib/log.js';
+import type { Agent } from './agent.js';
+import type { Verdict } from './token-review.js';
+
+const ROUTE = /^\/v1\/traces\/([^/]+)\/([^/]+)(\/edges)?$/;
+const MAX_BODY = 64 * 1024;
+
+export interface AgentServerOptions {
+  agent: Agent;
+  authenticate(authorization: string | undefined): Promise<Verdict>;
+  log: Logger;
+  pingMs?: number;
+}
+
+export function agentServer(o: AgentServerOptions): http.Server {
+  return http.createServer((req, res) => {
+    handle(o, req, res).catch((err) => {
+      o.log.error({ err: String(err), url: req.url }, 'request failed');
+      if (!res.headersSent) reply(res, 500, { error: 'internal error' });
+      else res.end();
+    });
+  });
+}
+
+export function listen(server: http.Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+function reply(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+async function readJSON(req: http.IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw Object.assign(new Error('body too large'), { status: 413 });
+    chunks.push(c as Buffer);
+  }
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+}
+
+async function handle(
+  o: AgentServerOptions,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://agent');
+  if (url.pathname === '/healthz')
+    return reply(res, 200, { ok: true, traces: o.agent.traceKeys().length });
+
+  const verdict = await o.authenticate(req.headers.authorization);
+  if (!verdict.ok) {
+    o.log.warn(
+      {
+        method: req.method,
+        path: url.pathname,
+        from: req.socket.remoteAddress,
+        reason: verdict.reason,
+      },
+      'refused',
+    );
+    res.setHeader('www-authenticate', 'Bearer');
+    return reply(res, 401, { error: 'unauthorized' });
+  }
+
+  const m = ROUTE.exec(url.pathname);
+  if (!m) return reply(res, 404, { error: 'no such path' });
+  const traceKey = `${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}`;
+
+  if (m[3] && req.method === 'GET') {
+    const after = Number(url.searchParams.get('after') ?? 0);
+    return stream(
+      o,
+      traceKey,
+      url.searchParams.get('epoch') ?? '',
+      Number.isFinite(after) ? after : 0,
+      req,
+      res,
+    );
+  }
+  if (!m[3] && req.method === 'PUT') {
+    let body: StartCommand;
+    try {
+      body = (await readJSON(req)) as StartCommand;
+    } catch (err) {
+      return reply(res, (err as { status?: number }).status ?? 400, {
+        error: (err as Error).message,
+      });
+    }
+    if (typeof body !== 'object' || body === null || typeof (body.filter ?? {}) !== 'object') {
+      return reply(res, 400, { error: 'body must be {"filter": {...}}' });
+    }
+    return reply(res, 200, o.agent.startTrace(traceKey, body.filter ?? {}));
+  }
+  if (!m[3] && req.method === 'DELETE') {
+    const known = await o.agent.stopTrace(traceKey);
+    return reply(
+      res,
+      known ? 200 : 404,
+      known ? { stopped: traceKey } : { error: 'no such trace' },
+    );
+  }
+  reply(res, 405, { error: 'method not allowed' });
+}
+
+function stream(
+  o: AgentServerOptions,
+  traceKey: string,
+  epoch: string,
+  after: number,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+): void {
+  let ping: NodeJS.Timeout | undefined;
+  const send = (frame: AgentFrame) => {
+    if ('ping' in frame && frame.ping === -1) {
+      // The trace stopped: its last frames are out, end the response.
+      clearInterval(ping);
+      res.end();
+      return;
+    }
+    res.write(`${JSON.stringify(frame)}\n`);
+  };
+  res.setHeader('content-type', 'application/x-ndjson');
+  res.setHeader('cache-control', 'no-store');
+  const unsubscribe = o.agent.subscribe(traceKey, epoch, after, send);
+  if (!unsubscribe) {
+    reply(res, 404, { error: 'no such trace' });
+    return;
+  }
+  let n = 0;
+  ping = setInterval(() => res.write(`${JSON.stringify({ ping: ++n })}\n`), o.pingMs ?? 5000);
+  req.on('close', () => {
+    clearInterval(ping);
+    unsubscribe();
+  });
+}

@@ -1,0 +1,283 @@
+// The node agent's state: the traces the operator started here, the pods of
+// this node each one attaches to, and the edges drained from their tracers,
+// numbered so the operator can resume a stream without losing any.
+import { randomUUID } from 'node:crypto';
+import type { AgentFrame, AgentTraceStatus } from '../api/agent.js';
+import { type Edge, key } from '../api/edge.js';
+import { matchesFilter } from '../api/filter.js';
+import type { TraceFilter } from '../api/trace.js';
+import type { KubeObject } from '../lib/kube.js';
+import type { Logger } from '../lib/log.js';
+
+export interface Pod extends KubeObject {
+  metadata: {
+    name: string;
+    namespace: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    resourceVersion?: string;
+  };
+  spec?: { hostNetwork?: boolean; nodeName?: string; containers?: { name: string }[] };
+  status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[]; hostIP?: string };
+}
+
+/** What the agent needs of the data plane, so the agent can be read (and tested) alone. */
+export interface DataPlane {
+  /** The network namespace (a path for setns) that holds this address, if any. */
+  findNetns(ip: string): Promise<{ path: string; inode: number } | undefined>;
+  openTracer(netnsPath: string): Promise<{ drain(): Edge[]; close(): void }>;
+}
+
+type Subscriber = (frame: AgentFrame) => void;
+
+interface Attachment {
+  pod: Pod;
+  tracer: { drain(): Edge[]; close(): void };
+}
+
+const podIPs = (p: Pod): string[] =>
+  p.status?.podIPs?.map((x) => x.ip) ?? (p.status?.podIP ? [p.status.podIP] : []);
+const traceable = (p: Pod): boolean =>
+  !p.spec?.hostNetwork && p.status?.phase === 'Running' && podIPs(p).length > 0;
+
+/** A trace on this node. */
+class AgentTrace {
+  /** By network namespace inode: pods sharing a namespace are attached once. */
+  readonly attached = new Map<number, Attachment>();
+  readonly edges = new Map<string, { seq: number; edge: Edge }>();
+  readonly subscribers = new Set<Subscriber>();
+  error?: string;
+
+  constructor(public filter: TraceFilter) {}
+
+  status(): AgentTraceStatus {
+    return { pods: this.attached.size, ...(this.error && { error: this.error }) };
+  }
+
+  publish(frame: AgentFrame): void {
+    for (const s of this.subscribers) s(frame);
+  }
+}
+
+export class Agent {
+  readonly epoch = randomUUID();
+  private readonly traces = new Map<string, AgentTrace>();
+  private readonly pods = new Map<string, Pod>();
+  private seq = 0;
+  private timer?: NodeJS.Timeout;
+  /** Serializes attach/detach work so a pod is never attached twice by racing events. */
+  private work = Promise.resolve();
+
+  constructor(
+    readonly node: string,
+    private readonly dataPlane: DataPlane,
+    private readonly log: Logger,
+    intervalMs = 1000,
+  ) {
+    this.timer = setInterval(() => this.drainAll(), intervalMs);
+    this.timer.unref();
+  }
+
+  // Pods of this node, as the pod watch reports them.
+  onPodsReset(pods: Pod[]): void {
+    const fresh = new Set(pods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`));
+    for (const k of this.pods.keys()) if (!fresh.has(k)) this.onPodDeleted(k);
+    for (const p of pods) this.onPod(p);
+  }
+
+  onPod(pod: Pod): void {
+    this.pods.set(`${pod.metadata.namespace}/${pod.metadata.name}`, pod);
+    for (const t of this.traces.values()) this.enqueue(() => this.reconcile(t));
+  }
+
+  onPodDeleted(podKey: string): void {
+    this.pods.delete(podKey);
+    for (const t of this.traces.values()) this.enqueue(() => this.reconcile(t));
+  }
+
+  /** Starts a trace, or changes its filter if it runs already. Attaching goes on in the background. */
+  startTrace(traceKey: string, filter: TraceFilter): AgentTraceStatus {
+    let t = this.traces.get(traceKey);
+    if (t) t.filter = filter;
+    else {
+      t = new AgentTrace(filter);
+      this.traces.set(traceKey, t);
+      this.log.info({ trace: traceKey, filter }, 'trace started');
+    }
+    const trace = t;
+    this.enqueue(() => this.reconcile(trace));
+    return t.status();
+  }
+
+  /** Stops a trace: one last drain, then its streams end. False if unknown. */
+  async stopTrace(traceKey: string): Promise<boolean> {
+    const t = this.traces.get(traceKey);
+    if (!t) return false;
+    this.traces.delete(traceKey);
+    await this.enqueue(async () => {
+      this.drain(t);
+      for (const a of t.attached.values()) a.tracer.close();
+      t.attached.clear();
+    });
+    t.publish({ status: t.status() });
+    for (const s of t.subscribers) s({ ping: -1 });
+    t.subscribers.clear();
+    this.log.info({ trace: traceKey, edges: t.edges.size }, 'trace stopped');
+    return true;
+  }
+
+  /**
+   * Follows a trace's frames: everything after `after` (all of it if `epoch` is not
+   * ours), then what comes. Returns undefined for an unknown trace, else the
+   * function that ends the subscription. A final `{ping: -1}` means the trace stopped.
+   */
+  subscribe(
+    traceKey: string,
+    epoch: string,
+    after: number,
+    send: Subscriber,
+  ): (() => void) | undefined {
+    const t = this.traces.get(traceKey);
+    if (!t) return undefined;
+    const from = epoch === this.epoch ? after : 0;
+    send({ hello: { node: this.node, epoch: this.epoch } });
+    send({ status: t.status() });
+    const backlog = [...t.edges.values()].filter((e) => e.seq > from).sort((a, b) => a.seq - b.seq);
+    for (const e of backlog) send({ seq: e.seq, edge: e.edge });
+    t.subscribers.add(send);
+    return () => t.subscribers.delete(send);
+  }
+
+  traceKeys(): string[] {
+    return [...this.traces.keys()];
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    for (const k of this.traceKeys()) void this.stopTrace(k);
+  }
+
+  private enqueue(job: () => Promise<void>): Promise<void> {
+    this.work = this.work
+      .then(job)
+      .catch((err) => this.log.error({ err: String(err) }, 'agent work failed'));
+    return this.work;
+  }
+
+  /** Attaches the trace to every matching pod of this node, and detaches from pods gone. */
+  private async reconcile(t: AgentTrace): Promise<void> {
+    if (![...this.traces.values()].includes(t)) return;
+    const wanted = [...this.pods.values()].filter(
+      (p) =>
+        traceable(p) &&
+        matchesFilter(
+          {
+            namespace: p.metadata.namespace,
+            name: p.metadata.name,
+            labels: p.metadata.labels,
+            containers: p.spec?.containers?.map((c) => c.name) ?? [],
+          },
+          t.filter,
+        ),
+    );
+    const keep = new Set<number>();
+    const errors: string[] = [];
+    for (const pod of wanted) {
+      const ns = await this.findNetns(pod);
+      if (!ns) {
+        errors.push(
+          `no network namespace holds ${podIPs(pod).join(', ')} (pod ${pod.metadata.namespace}/${pod.metadata.name})`,
+        );
+        continue;
+      }
+      keep.add(ns.inode);
+      const a = t.attached.get(ns.inode);
+      if (a) {
+        a.pod = pod;
+        continue;
+      }
+      try {
+        t.attached.set(ns.inode, { pod, tracer: await this.dataPlane.openTracer(ns.path) });
+        this.log.info(
+          { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, netns: ns.path },
+          'attached',
+        );
+      } catch (err) {
+        errors.push(
+          `attach to pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(err as Error).message}`,
+        );
+      }
+    }
+    for (const [inode, a] of t.attached) {
+      if (keep.has(inode)) continue;
+      // The pod went away: keep its edges, count its last packets, release the kernel objects.
+      this.drainOne(t, a);
+      a.tracer.close();
+      t.attached.delete(inode);
+      this.log.info({ pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}` }, 'detached');
+    }
+    t.error = errors.length > 0 ? errors.join('; ') : undefined;
+    t.publish({ status: t.status() });
+  }
+
+  private async findNetns(pod: Pod): Promise<{ path: string; inode: number } | undefined> {
+    for (const ip of podIPs(pod)) {
+      const ns = await this.dataPlane.findNetns(ip);
+      if (ns) return ns;
+    }
+    return undefined;
+  }
+
+  private drainAll(): void {
+    for (const t of this.traces.values()) this.drain(t);
+  }
+
+  private drain(t: AgentTrace): void {
+    for (const a of t.attached.values()) this.drainOne(t, a);
+  }
+
+  private drainOne(t: AgentTrace, a: Attachment): void {
+    let edges: Edge[];
+    try {
+      edges = a.tracer.drain();
+    } catch (err) {
+      this.log.warn({ pod: a.pod.metadata.name, err: String(err) }, 'drain failed');
+      return;
+    }
+    for (const raw of edges) {
+      const edge = this.local(raw, a.pod);
+      const k = key(edge);
+      const prev = t.edges.get(k);
+      if (prev && sameCounters(prev.edge, edge)) continue;
+      const entry = { seq: ++this.seq, edge };
+      t.edges.set(k, entry);
+      t.publish(entry);
+    }
+  }
+
+  /** The local side of an edge: which pod of this node saw it. */
+  private local(e: Edge, pod: Pod): Edge {
+    const v6 = e.ip?.includes(':') ?? false;
+    const ips = podIPs(pod);
+    return {
+      ...e,
+      node: this.node,
+      namespace: pod.metadata.namespace,
+      pod: pod.metadata.name,
+      podIP: ips.find((ip) => ip.includes(':') === v6) ?? ips[0],
+      podHostIP: pod.status?.hostIP,
+      podLabels: pod.metadata.labels,
+    };
+  }
+}
+
+function sameCounters(a: Edge, b: Edge): boolean {
+  return (
+    a.connections === b.connections &&
+    a.packetsSent === b.packetsSent &&
+    a.packetsReceived === b.packetsReceived &&
+    a.bytesSent === b.bytesSent &&
+    a.bytesReceived === b.bytesReceived &&
+    a.message === b.message
+  );
+}
