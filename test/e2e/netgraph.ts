@@ -1,0 +1,123 @@
+// Runs netgraph itself on the test bed for end-to-end tests: the operator and one
+// agent per test-bed node, as processes built from this checkout, with their JSON
+// log lines collected so tests can assert on the log stream users follow.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Trace } from '../../api/trace.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+export const NETGRAPH_NS = 'netgraph';
+export const OPERATOR_SA = 'netgraph-operator';
+
+let built = false;
+/** Compiles the checkout once per test run, so the processes run the code under test. */
+export function build(): void {
+  if (built) return;
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+  built = true;
+}
+
+export class Proc {
+  readonly lines: Record<string, unknown>[] = [];
+  readonly stderr: string[] = [];
+  private readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    let buf = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i = buf.indexOf('\n');
+      while (i >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        try {
+          this.lines.push(JSON.parse(line));
+        } catch {
+          this.stderr.push(line);
+        }
+        i = buf.indexOf('\n');
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => this.stderr.push(d.toString()));
+    this.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  }
+
+  /** Waits for a log line matching `pred`, searching from `from`. */
+  async waitLine(pred: (l: Record<string, unknown>) => boolean, timeoutMs = 20_000, from = 0): Promise<Record<string, unknown>> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const hit = this.lines.slice(from).find(pred);
+      if (hit) return hit;
+      if (this.child.exitCode !== null) throw new Error(`${this.name} exited: ${this.stderr.join('').slice(-2000)}`);
+      if (Date.now() > end) throw new Error(`${this.name}: no matching log line in ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.running) return;
+    this.child.kill(signal);
+    await Promise.race([this.exited, sleep(5000).then(() => this.child.kill('SIGKILL'))]);
+  }
+}
+
+function start(name: string, script: string, args: string[], kubeconfig: string): Proc {
+  const child = spawn(process.execPath, [`${root}/bin/${script}`, ...args, '--kubeconfig', kubeconfig], {
+    cwd: root,
+    env: { ...process.env, NETGRAPH_LOG_LEVEL: process.env.NETGRAPH_LOG_LEVEL ?? 'debug' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Proc(name, child);
+}
+
+export function startOperator(kubeconfig: string): Proc {
+  return start('operator', 'netgraph-operator.js', ['--namespace', NETGRAPH_NS, '--service-account', OPERATOR_SA], kubeconfig);
+}
+
+export function startAgent(node: string, kubeconfig: string): Proc {
+  return start(
+    `agent ${node}`,
+    'netgraph-gadget.js',
+    [
+      'agent',
+      '--node',
+      node,
+      '--listen',
+      '127.0.0.1:0',
+      '--namespace',
+      NETGRAPH_NS,
+      '--operator-service-account',
+      `${NETGRAPH_NS}/${OPERATOR_SA}`,
+      '--interval',
+      '200ms',
+    ],
+    kubeconfig,
+  );
+}
+
+/** Polls `get` until `ok` holds for what it returns. */
+export async function eventually<T>(get: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: T | undefined;
+  let lastErr: unknown;
+  while (Date.now() < end) {
+    try {
+      last = await get();
+      if (ok(last)) return last;
+    } catch (err) {
+      lastErr = err;
+    }
+    await sleep(100);
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`);
+}
+
+export type TraceObject = Trace & { metadata: Trace['metadata'] & { annotations?: Record<string, string> } };
