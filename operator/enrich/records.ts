@@ -64,6 +64,8 @@ export interface ServiceRecord {
 
 export interface NodeRecord {
   readonly name: string;
+  /** node/<name>: how an edge names a node address in remoteName. */
+  readonly ref: string;
   /** status.addresses that are IP addresses (InternalIP, ExternalIP, ...), not host names. */
   readonly ips: readonly string[];
 }
@@ -140,8 +142,10 @@ export function serviceRecord(svc: V1Service): ServiceRecord {
 
 export function nodeRecord(node: V1Node): NodeRecord {
   const addresses = node.status?.addresses ?? [];
+  const name = node.metadata?.name ?? '';
   return {
-    name: node.metadata?.name ?? '',
+    name,
+    ref: `node/${name}`,
     ips: ipList(addresses.map((a) => a.address).filter((a) => isIP(a) !== 0)),
   };
 }

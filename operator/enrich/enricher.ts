@@ -1,0 +1,87 @@
+// Fills a raw edge from an agent with what the cluster knows (design.md section
+// 2): the local pod's IP, host IP, labels and owner, and what is on the other
+// end. The remote IP is tried as a service's virtual IP first (what a client
+// pod's socket sees before kube-proxy translates it), then as a pod IP held at
+// the edge's firstSeen, then as a node address, and is otherwise `other`, named
+// by reverse DNS when a name is already cached. Edges arrive by the hundred
+// thousand per second, so this is a few map lookups, no I/O, and no allocation
+// beyond the fields it sets.
+import type { Edge, RemoteKind } from '../../api/edge.js';
+import type { ClusterState } from './cluster-state.js';
+import { canonicalIP, isV6 } from './ip.js';
+import type { PodRecord, ServiceRecord } from './records.js';
+
+/** A cache of reverse-DNS names that never blocks (ReverseDns in reverse-dns.ts). */
+export interface ReverseNames {
+  lookup(ip: string): string | undefined;
+}
+
+/** The address of the wanted family, else the primary one. */
+function ofFamily(ips: readonly string[], v6: boolean): string | undefined {
+  for (const ip of ips) if (isV6(ip) === v6) return ip;
+  return ips[0];
+}
+
+/** Services sharing a load-balancer or external IP are told apart by the port the edge used. */
+function byPort(services: readonly ServiceRecord[], port: number | undefined): ServiceRecord {
+  const first = services[0] as ServiceRecord;
+  if (services.length === 1 || port === undefined) return first;
+  return services.find((s) => s.ports.includes(port)) ?? first;
+}
+
+export class Enricher {
+  constructor(
+    private readonly state: ClusterState,
+    /** Undefined: no reverse DNS (the default, and what tests use). */
+    private readonly reverseDns?: ReverseNames,
+  ) {}
+
+  /**
+   * Enriches raw in place and returns it. Every field it owns is set, to undefined when it does
+   * not apply, so enriching an edge again after the cluster changed leaves nothing stale.
+   * An IPv6 `ip` is rewritten in canonical form (ip.ts), so keys match however the agent wrote it.
+   */
+  enrich(raw: Edge): Edge {
+    if (raw.type !== 'normal') return raw;
+    const ip = raw.ip ? canonicalIP(raw.ip) : undefined;
+    raw.ip = ip;
+    const v6 = ip !== undefined && isV6(ip);
+
+    const pod = raw.namespace && raw.pod ? this.state.pod(raw.namespace, raw.pod) : undefined;
+    const owner = pod && this.state.ownerOf(pod);
+    raw.podHostIP = pod && ofFamily(pod.hostIPs, v6);
+    raw.podIP = pod && ofFamily(pod.ips, v6);
+    raw.podOwner = owner?.name;
+    raw.podLabels = pod?.labels;
+    raw.podOwnerKind = owner?.kind;
+
+    let kind: RemoteKind | undefined;
+    let svc: ServiceRecord | undefined;
+    let remotePod: PodRecord | undefined;
+    let name: string | undefined;
+    if (ip !== undefined) {
+      const services = this.state.servicesAt(ip);
+      if (services !== undefined) {
+        kind = 'svc';
+        svc = byPort(services, raw.port);
+      } else {
+        remotePod = this.state.podAt(ip, raw.firstSeen);
+        if (remotePod !== undefined) kind = 'pod';
+        else {
+          kind = 'other';
+          name = this.state.nodeAt(ip)?.ref ?? this.reverseDns?.lookup(ip);
+        }
+      }
+    }
+    raw.remoteKind = kind;
+    raw.remoteServiceNamespace = svc?.namespace;
+    raw.remoteServiceName = svc?.name;
+    raw.remoteServiceLabelSelector = svc?.selector;
+    raw.remotePodNamespace = remotePod?.namespace;
+    raw.remotePodName = remotePod?.name;
+    raw.remotePodLabels = remotePod?.labels;
+    raw.remoteOther = kind === 'other' ? ip : undefined;
+    raw.remoteName = name;
+    return raw;
+  }
+}
