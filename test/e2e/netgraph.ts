@@ -4,7 +4,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Trace } from '../../api/trace.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NETGRAPH_NS = 'netgraph';
@@ -47,13 +46,19 @@ export class Proc {
   }
 
   /** Waits for a log line matching `pred`, searching from `from`. */
-  async waitLine(pred: (l: Record<string, unknown>) => boolean, timeoutMs = 20_000, from = 0): Promise<Record<string, unknown>> {
+  async waitLine(
+    pred: (l: Record<string, unknown>) => boolean,
+    timeoutMs = 20_000,
+    from = 0,
+  ): Promise<Record<string, unknown>> {
     const end = Date.now() + timeoutMs;
     for (;;) {
       const hit = this.lines.slice(from).find(pred);
       if (hit) return hit;
-      if (this.child.exitCode !== null) throw new Error(`${this.name} exited: ${this.stderr.join('').slice(-2000)}`);
-      if (Date.now() > end) throw new Error(`${this.name}: no matching log line in ${timeoutMs} ms`);
+      if (this.child.exitCode !== null)
+        throw new Error(`${this.name} exited: ${this.stderr.join('').slice(-2000)}`);
+      if (Date.now() > end)
+        throw new Error(`${this.name}: no matching log line in ${timeoutMs} ms`);
       await sleep(50);
     }
   }
@@ -70,16 +75,25 @@ export class Proc {
 }
 
 function start(name: string, script: string, args: string[], kubeconfig: string): Proc {
-  const child = spawn(process.execPath, [`${root}/bin/${script}`, ...args, '--kubeconfig', kubeconfig], {
-    cwd: root,
-    env: { ...process.env, NETGRAPH_LOG_LEVEL: process.env.NETGRAPH_LOG_LEVEL ?? 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [`${root}/bin/${script}`, ...args, '--kubeconfig', kubeconfig],
+    {
+      cwd: root,
+      env: { ...process.env, NETGRAPH_LOG_LEVEL: process.env.NETGRAPH_LOG_LEVEL ?? 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   return new Proc(name, child);
 }
 
 export function startOperator(kubeconfig: string): Proc {
-  return start('operator', 'netgraph-operator.js', ['--namespace', NETGRAPH_NS, '--service-account', OPERATOR_SA], kubeconfig);
+  return start(
+    'operator',
+    'netgraph-operator.js',
+    ['--namespace', NETGRAPH_NS, '--service-account', OPERATOR_SA],
+    kubeconfig,
+  );
 }
 
 export function startAgent(node: string, kubeconfig: string): Proc {
@@ -102,22 +116,3 @@ export function startAgent(node: string, kubeconfig: string): Proc {
     kubeconfig,
   );
 }
-
-/** Polls `get` until `ok` holds for what it returns. */
-export async function eventually<T>(get: () => Promise<T> | T, ok: (v: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let lastErr: unknown;
-  while (Date.now() < end) {
-    try {
-      last = await get();
-      if (ok(last)) return last;
-    } catch (err) {
-      lastErr = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`condition not met in ${timeoutMs} ms; last value: ${JSON.stringify(last)} ${lastErr ? String(lastErr) : ''}`);
-}
-
-export type TraceObject = Trace & { metadata: Trace['metadata'] & { annotations?: Record<string, string> } };

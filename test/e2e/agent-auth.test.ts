@@ -1,0 +1,85 @@
+// Agents accept commands only from the operator's ServiceAccount, with a token
+// bound to the agents' audience, as the real apiserver's TokenReview judges it.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_AUDIENCE, AGENT_ENDPOINT_ANNOTATION, agentLeaseName } from '../../api/agent.js';
+import { build, NETGRAPH_NS, OPERATOR_SA, type Proc, startAgent } from './netgraph.js';
+import { addNode, kubeconfigPath, kubectl, waitFor } from './testbed.js';
+
+const NODE = 'auth-node';
+let agent: Proc;
+let endpoint: string;
+
+const token = async (sa: string, audience = AGENT_AUDIENCE) =>
+  (await kubectl(['create', 'token', '-n', NETGRAPH_NS, sa, '--audience', audience])).trim();
+
+async function call(method: string, path: string, authorization?: string): Promise<number> {
+  const res = await fetch(`${endpoint}${path}`, {
+    method,
+    headers: authorization ? { authorization } : {},
+    ...(method === 'PUT' && { body: JSON.stringify({ filter: { namespace: 'nobody' } }) }),
+  });
+  await res.body?.cancel();
+  return res.status;
+}
+
+beforeAll(async () => {
+  build();
+  await kubectl(['create', 'namespace', NETGRAPH_NS]).catch(() => {});
+  for (const sa of [OPERATOR_SA, 'intruder']) {
+    await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, sa]).catch(() => {});
+  }
+  await addNode(NODE);
+  agent = startAgent(NODE, kubeconfigPath());
+  await agent.waitLine((l) => l.msg === 'agent ready');
+  endpoint = await waitFor(async () => {
+    const lease = JSON.parse(
+      await kubectl(['get', 'lease', '-n', NETGRAPH_NS, agentLeaseName(NODE), '-o', 'json']),
+    );
+    return lease.metadata.annotations?.[AGENT_ENDPOINT_ANNOTATION] as string | undefined;
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await agent?.stop();
+});
+
+describe('agent authentication', () => {
+  it('announces itself with a Lease holding its endpoint', () => {
+    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
+  it.each([
+    ['no token', async () => undefined, 'no bearer token'],
+    ['a malformed token', async () => 'Bearer not-a-token', 'token not authenticated'],
+    [
+      'another ServiceAccount',
+      async () => `Bearer ${await token('intruder')}`,
+      'is not the operator',
+    ],
+    [
+      "the operator's token for another audience",
+      async () => `Bearer ${await token(OPERATOR_SA, 'https://kubernetes.default.svc')}`,
+      'token not authenticated',
+    ],
+  ])('refuses %s with 401 and a log line', async (_what, auth, reason) => {
+    const from = agent.lines.length;
+    const authorization = await auth();
+    for (const [method, path] of [
+      ['PUT', '/v1/traces/x/y'],
+      ['DELETE', '/v1/traces/x/y'],
+      ['GET', '/v1/traces/x/y/edges'],
+    ] as const) {
+      expect(await call(method, path, authorization)).toBe(401);
+    }
+    const line = await agent.waitLine((l) => l.msg === 'refused', 5000, from);
+    expect(String(line.reason)).toContain(reason);
+  });
+
+  it("accepts the operator's audience-bound token", async () => {
+    const authorization = `Bearer ${await token(OPERATOR_SA)}`;
+    expect(await call('GET', '/v1/traces/x/y/edges', authorization)).toBe(404); // known caller, unknown trace
+    expect(await call('PUT', '/v1/traces/x/y', authorization)).toBe(200);
+    expect(await call('DELETE', '/v1/traces/x/y', authorization)).toBe(200);
+    expect(await call('GET', '/healthz')).toBe(200);
+  });
+});

@@ -1,0 +1,324 @@
+// A user's whole path on the test bed: apply the seed's Trace verbatim, start it,
+// make traffic, follow the operator's log, stop it, read the status. Real
+// apiserver, real agents, real eBPF, real packets.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATION_ANNOTATION, type Trace } from '../../api/trace.js';
+import {
+  build,
+  NETGRAPH_NS,
+  OPERATOR_SA,
+  type Proc,
+  startAgent,
+  startOperator,
+} from './netgraph.js';
+import {
+  addNode,
+  addPod,
+  kubeconfigPath,
+  kubectl,
+  nodeTool,
+  type PodInfo,
+  type PodProcess,
+  podExec,
+  repoRoot,
+  spawnInPod,
+  waitFor,
+} from './testbed.js';
+
+const NODE = 'albantyphoon-worker000003';
+const OTHER_NODE = 'albantyphoon-worker000004';
+const seedYaml = readFileSync(
+  join(repoRoot, 'test/fixtures/traces/seed-network-graph.yaml'),
+  'utf8',
+);
+
+let operator: Proc;
+const agents: Proc[] = [];
+const servers: PodProcess[] = [];
+let client: PodInfo;
+let server: PodInfo;
+let outsider: PodInfo;
+let far: PodInfo;
+let clusterIP: string;
+
+async function getTrace(name: string, ns = 'gadget'): Promise<Trace> {
+  return JSON.parse(await kubectl(['get', 'trace', '-n', ns, name, '-o', 'json'])) as Trace;
+}
+
+async function annotate(name: string, op: string, ns = 'gadget'): Promise<void> {
+  await kubectl([
+    'annotate',
+    '--overwrite',
+    '-n',
+    ns,
+    `trace/${name}`,
+    `${OPERATION_ANNOTATION}=${op}`,
+  ]);
+}
+
+/** Waits until the operator has handled the operation: annotation gone, status as asked. */
+async function handled(name: string, ok: (t: Trace) => boolean, ns = 'gadget'): Promise<Trace> {
+  return waitFor(
+    async () => {
+      const t = await getTrace(name, ns);
+      return t.metadata.annotations?.[OPERATION_ANNOTATION] === undefined && ok(t) ? t : undefined;
+    },
+    { what: `trace ${ns}/${name} handled`, timeoutMs: 20_000 },
+  );
+}
+
+async function tcp(from: PodInfo, host: string, port: number): Promise<void> {
+  const r = await podExec(
+    from,
+    nodeTool('tcp-client', ['--host', host, '--port', String(port), '--bytes', '100']),
+  );
+  expect(r.code, r.stderr).toBe(0);
+}
+
+const edgesOf = (trace: string) =>
+  operator.lines.filter((l) => l.msg === 'edge' && l.trace === trace) as Record<string, unknown>[];
+
+beforeAll(async () => {
+  build();
+  const kc = kubeconfigPath();
+  for (const ns of [NETGRAPH_NS, 'gadget', 'demo', 'other']) {
+    await kubectl(['create', 'namespace', ns]).catch(() => {});
+  }
+  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
+  await addNode(NODE);
+  await addNode(OTHER_NODE);
+  [client, server, outsider, far] = await Promise.all([
+    addPod('demo/client', { node: NODE, labels: { app: 'client' } }),
+    addPod('demo/server', { node: NODE, labels: { app: 'server' } }),
+    addPod('other/outsider', { node: NODE, labels: { app: 'outsider' } }),
+    addPod('demo/far', { node: OTHER_NODE, labels: { app: 'far' } }),
+  ]);
+  await kubectl(['create', 'service', 'clusterip', 'server', '-n', 'demo', '--tcp=80:8080']);
+  clusterIP = (
+    await kubectl(['get', 'svc', '-n', 'demo', 'server', '-o', 'jsonpath={.spec.clusterIP}'])
+  ).trim();
+  for (const p of [server, far]) {
+    const s = spawnInPod(p, nodeTool('tcp-server', ['--port', '8080']));
+    servers.push(s);
+    await s.waitForLine(/listening/);
+  }
+  agents.push(startAgent(NODE, kc), startAgent(OTHER_NODE, kc));
+  operator = startOperator(kc);
+  await Promise.all(agents.map((a) => a.waitLine((l) => l.msg === 'agent ready')));
+  await operator.waitLine((l) => l.msg === 'operator started');
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([
+    operator?.stop(),
+    ...agents.map((a) => a.stop()),
+    ...servers.map((s) => s.kill()),
+  ]);
+  await kubectl(['delete', 'namespace', 'gadget', 'demo', 'other', '--wait=false']).catch(() => {});
+});
+
+describe('the seed Trace, Stream mode', () => {
+  it('starts, streams client and server edges to the log, and stops', async () => {
+    await kubectl(['apply', '-f', '-'], { input: seedYaml });
+    await annotate('network-graph', 'start');
+    const started = await handled('network-graph', (t) => t.status?.state === 'Started');
+    expect(started.status?.operationError).toBeUndefined();
+    expect(started.metadata.finalizers).toContain('gadget.kinvolk.io/finalizer');
+    // demo/client and demo/server on the traced node; not other/outsider, not demo/far.
+    await waitFor(async () => (await getTrace('network-graph')).status?.nodes?.[NODE]?.pods === 2, {
+      what: 'agent attached to the two demo pods',
+    });
+
+    await tcp(client, clusterIP, 80);
+    await tcp(client, server.ip, 8080);
+    await tcp(outsider, server.ip, 8080);
+    await tcp(far, server.ip, 8080);
+
+    const trace = 'gadget/network-graph';
+    const toService = await operator.waitLine(
+      (l) =>
+        l.trace === trace && l.pod === 'client' && l.pktType === 'OUTGOING' && l.ip === clusterIP,
+    );
+    expect(toService).toMatchObject({
+      msg: 'edge',
+      node: NODE,
+      namespace: 'demo',
+      proto: 'tcp',
+      port: 80,
+    });
+    const atServer = await operator.waitLine(
+      (l) => l.trace === trace && l.pod === 'server' && l.pktType === 'HOST' && l.ip === client.ip,
+    );
+    expect(atServer).toMatchObject({ node: NODE, namespace: 'demo', proto: 'tcp', port: 8080 });
+    await operator.waitLine(
+      (l) => l.trace === trace && l.pod === 'client' && l.ip === server.ip && l.port === 8080,
+    );
+
+    await annotate('network-graph', 'stop');
+    const stopped = await handled('network-graph', (t) => t.status?.state === 'Stopped');
+    expect(stopped.status?.edges).toBeGreaterThanOrEqual(3);
+
+    // Only pods in demo on the traced node have edges: the server saw outsider and far,
+    // but outsider and far themselves were never traced.
+    const edges = edgesOf(trace);
+    expect(edges.every((e) => e.namespace === 'demo' && e.node === NODE)).toBe(true);
+    expect(edges.some((e) => e.pod === 'outsider' || e.pod === 'far')).toBe(false);
+    expect(edges.some((e) => e.pod === 'server' && e.ip === outsider.ip)).toBe(true);
+
+    const table = await kubectl(['get', 'traces', '-n', 'gadget']);
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+GADGET\s+NODE\s+STATE\s+EDGES\s+AGE/);
+    expect(table).toMatch(
+      new RegExp(`network-graph\\s+network-graph\\s+${NODE}\\s+Stopped\\s+\\d+`),
+    );
+  });
+});
+
+describe('outputMode Status', () => {
+  it('writes the unique edges as a JSON array into status.output', async () => {
+    const yaml = seedYaml
+      .replace('name: network-graph\n', 'name: network-graph-status\n')
+      .replace('outputMode: Stream', 'outputMode: Status');
+    await kubectl(['apply', '-f', '-'], { input: yaml });
+    await annotate('network-graph-status', 'start');
+    await handled('network-graph-status', (t) => t.status?.nodes?.[NODE]?.pods === 2);
+    await tcp(client, clusterIP, 80);
+    const t = await waitFor(
+      async () => {
+        const tr = await getTrace('network-graph-status');
+        const out = JSON.parse(tr.status?.output ?? '[]') as Record<string, unknown>[];
+        return out.some((e) => e.pod === 'server' && e.pktType === 'HOST' && e.ip === client.ip)
+          ? out
+          : undefined;
+      },
+      { what: 'edges in status.output' },
+    );
+    expect(t).toContainEqual(
+      expect.objectContaining({
+        pod: 'client',
+        pktType: 'OUTGOING',
+        proto: 'tcp',
+        ip: clusterIP,
+        port: 80,
+      }),
+    );
+    await annotate('network-graph-status', 'stop');
+    const stopped = await handled('network-graph-status', (tr) => tr.status?.state === 'Stopped');
+    expect(JSON.parse(stopped.status?.output ?? '[]').length).toBe(stopped.status?.edges);
+  });
+});
+
+describe('errors land in status.operationError and the operator keeps running', () => {
+  const cases: [string, Record<string, unknown>, string, string][] = [
+    ['bad-gadget', { gadget: 'foo' }, 'start', 'Unknown gadget "foo"'],
+    [
+      'bad-output',
+      { outputMode: 'File' },
+      'start',
+      'Unsupported OutputMode "File" for gadget "network-graph"',
+    ],
+    ['bad-op', {}, 'pause', 'Unsupported operation "pause" for gadget "network-graph"'],
+    ['not-started', {}, 'stop', 'Not started'],
+    ['no-node', { node: 'nope' }, 'start', 'Node "nope" not found'],
+    [
+      'bad-group',
+      { parameters: { groupBy: 'team' } },
+      'start',
+      'Invalid parameter groupBy "team": must be one of pod, service, namespace, owner, node',
+    ],
+  ];
+  it.each(cases)('%s', async (name, spec, op, error) => {
+    const trace = {
+      apiVersion: 'gadget.kinvolk.io/v1alpha1',
+      kind: 'Trace',
+      metadata: { name, namespace: 'gadget' },
+      spec: {
+        node: NODE,
+        gadget: 'network-graph',
+        filter: { namespace: 'demo' },
+        runMode: 'Manual',
+        outputMode: 'Stream',
+        ...spec,
+      },
+    };
+    await kubectl(['apply', '-f', '-'], { input: JSON.stringify(trace) });
+    await annotate(name, op);
+    const t = await handled(name, (tr) => tr.status?.operationError === error);
+    expect(t.status?.state).toBeUndefined();
+    expect(operator.running).toBe(true);
+  });
+
+  it('a runMode outside the enum is refused by kubectl apply itself', async () => {
+    const bad = seedYaml
+      .replace('name: network-graph\n', 'name: bad-mode\n')
+      .replace('runMode: Manual', 'runMode: Sometimes');
+    await expect(kubectl(['apply', '-f', '-'], { input: bad })).rejects.toThrow(
+      /runMode.*Unsupported value: "Sometimes"/s,
+    );
+  });
+});
+
+describe('pods and agents coming and going', () => {
+  it('attaches a pod that appears on a traced node after start', async () => {
+    const yaml = seedYaml.replace('name: network-graph\n', 'name: late-pods\n');
+    await kubectl(['apply', '-f', '-'], { input: yaml });
+    await annotate('late-pods', 'start');
+    await handled('late-pods', (t) => t.status?.nodes?.[NODE]?.pods === 2);
+    const late = await addPod('demo/late', { node: NODE, labels: { app: 'late' } });
+    await waitFor(async () => (await getTrace('late-pods')).status?.nodes?.[NODE]?.pods === 3, {
+      what: 'late pod attached',
+    });
+    await tcp(late, server.ip, 8080);
+    await operator.waitLine(
+      (l) => l.trace === 'gadget/late-pods' && l.pod === 'late' && l.ip === server.ip,
+    );
+    await annotate('late-pods', 'stop');
+    await handled('late-pods', (t) => t.status?.state === 'Stopped');
+  });
+
+  it('deleting a started Trace stops it on the agents first (finalizer)', async () => {
+    const yaml = seedYaml.replace('name: network-graph\n', 'name: deleted\n');
+    await kubectl(['apply', '-f', '-'], { input: yaml });
+    await annotate('deleted', 'start');
+    await handled('deleted', (t) => t.status?.state === 'Started');
+    const agent = agents[0] as Proc;
+    const from = agent.lines.length;
+    await kubectl(['delete', 'trace', '-n', 'gadget', 'deleted', '--timeout=20s']);
+    await agent.waitLine(
+      (l) => l.msg === 'trace stopped' && l.trace === 'gadget/deleted',
+      5000,
+      from,
+    );
+  });
+});
+
+describe('restarting the operator while a trace runs', () => {
+  it('keeps the trace Started and loses no edge the agents held', async () => {
+    const yaml = seedYaml.replace('name: network-graph\n', 'name: restart\n');
+    await kubectl(['apply', '-f', '-'], { input: yaml });
+    await annotate('restart', 'start');
+    await handled('restart', (t) => t.status?.nodes?.[NODE]?.pods === 2);
+    await tcp(client, server.ip, 8080);
+    await operator.waitLine(
+      (l) => l.trace === 'gadget/restart' && l.pod === 'client' && l.ip === server.ip,
+    );
+
+    await operator.stop('SIGKILL');
+    // Traffic while no operator runs: the agent holds these edges.
+    await tcp(client, clusterIP, 80);
+    await tcp(outsider, server.ip, 8080);
+    operator = startOperator(kubeconfigPath());
+
+    expect((await getTrace('restart')).status?.state).toBe('Started');
+    for (const want of [
+      (l: Record<string, unknown>) => l.pod === 'client' && l.ip === server.ip,
+      (l: Record<string, unknown>) => l.pod === 'client' && l.ip === clusterIP,
+      (l: Record<string, unknown>) => l.pod === 'server' && l.ip === outsider.ip,
+    ]) {
+      await operator.waitLine((l) => l.trace === 'gadget/restart' && want(l));
+    }
+    await annotate('restart', 'stop');
+    await handled('restart', (t) => t.status?.state === 'Stopped');
+  });
+});
