@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+// netgraph: packets seen by a packet socket inside one network namespace
+// become edges (who talks to whom), counted in the kernel. Attached with
+// SO_ATTACH_BPF to an AF_PACKET/SOCK_RAW/ETH_P_ALL socket; it always returns 0,
+// so nothing is ever copied to user space.
+//
+// Per packet: two bounded loads, one flow lookup, two atomic adds. The edge
+// counters live in an mmapable array indexed by an edge id stored in the flow,
+// so the hot path has a single hash lookup and user space drains the counters
+// by reading memory (no syscall per edge). The edge hash map (`edge_ids`) is
+// only touched when a flow starts. The byte layouts below are mirrored in
+// gadget/bpf-abi.ts.
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define ETH_P_IP_BE 0x0008   /* htons(0x0800) */
+#define ETH_P_IPV6_BE 0xDD86 /* htons(0x86DD) */
+#define PACKET_HOST 0
+#define PACKET_OUTGOING 4
+#define LOOPBACK_IFINDEX 1
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+#define TCP_FLAG_ACK 0x10
+#define TCP_FLAG_SYN 0x02
+#define NO_EDGE 0xffffffff
+
+/* A flow (5-tuple) from the pod's side: local is this namespace. Ports in
+ * network byte order; IPv4 addresses use the first 4 bytes. */
+struct flow_key {
+  __u8 family; /* 4 or 6 */
+  __u8 proto;
+  __u16 lport;
+  __u16 rport;
+  __u16 pad;
+  __u8 lip[16];
+  __u8 rip[16];
+};
+
+struct flow_val {
+  __u32 edge;    /* index into `edges`, NO_EDGE when the edge table was full */
+  __u32 syn_seq; /* ISN of the SYN that opened it: a new SYN on the same tuple is a new connection */
+};
+
+struct edge_key {
+  __u8 pkt_type; /* PACKET_HOST or PACKET_OUTGOING of the flow's first packet */
+  __u8 proto;
+  __u8 family;
+  __u8 pad;
+  __u16 port; /* server side: remote port for OUTGOING, own port for HOST (network order) */
+  __u16 pad2;
+  __u8 ip[16]; /* remote peer */
+};
+
+/* One slot of `edges`; `valid` is set once the key is published in `edge_ids`. */
+struct edge {
+  struct edge_key key;
+  __u32 valid;
+  __u32 pad;
+  __u64 connections;
+  __u64 packets_sent;
+  __u64 packets_received;
+  __u64 bytes_sent;
+  __u64 bytes_received;
+  __u64 first_seen; /* CLOCK_MONOTONIC ns */
+  __u64 last_seen;
+};
+
+/* Global state, in .bss (mmaped by libbpf and by user space). */
+struct state {
+  __u32 next_edge; /* next free slot of `edges`; user space allocates from it too */
+  __u32 max_edges; /* written by user space before attach */
+  __u64 edge_drops; /* new flows not recorded: edge table full */
+  __u64 flow_drops; /* new flows not recorded: flow table insert failed */
+  __u64 midstream;  /* TCP packets of flows that started before attach and were not seeded */
+};
+
+struct state state;
+
+/* Sizes are placeholders: user space sets them with bpf_map__set_max_entries. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 1);
+  __type(key, struct flow_key);
+  __type(value, struct flow_val);
+} flows SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 1);
+  __type(key, struct edge_key);
+  __type(value, __u32);
+} edge_ids SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __type(key, __u32);
+  __type(value, struct edge);
+} edges SEC(".maps");
+
+/* The edge slot for a new flow, creating it if needed; NO_EDGE when full. */
+static __always_inline __u32 edge_for(struct edge_key *ek, __u64 now)
+{
+  __u32 *id = bpf_map_lookup_elem(&edge_ids, ek);
+  if (id)
+    return *id;
+  /* Stop allocating once full so next_edge never wraps. */
+  if (state.next_edge >= state.max_edges)
+    goto full;
+  __u32 idx = __sync_fetch_and_add(&state.next_edge, 1);
+  struct edge *e = bpf_map_lookup_elem(&edges, &idx);
+  if (!e)
+    goto full;
+  __builtin_memcpy(&e->key, ek, sizeof(*ek));
+  e->first_seen = now;
+  if (bpf_map_update_elem(&edge_ids, ek, &idx, BPF_NOEXIST)) {
+    /* Another CPU created the same edge first: use its slot, this one stays invalid. */
+    id = bpf_map_lookup_elem(&edge_ids, ek);
+    if (id)
+      return *id;
+    goto full;
+  }
+  e->valid = 1;
+  return idx;
+full:
+  __sync_fetch_and_add(&state.edge_drops, 1);
+  return NO_EDGE;
+}
+
+SEC("socket")
+int netgraph(struct __sk_buff *skb)
+{
+  __u32 pkt_type = skb->pkt_type;
+  if (pkt_type != PACKET_HOST && pkt_type != PACKET_OUTGOING)
+    return 0;
+  /* Traffic inside the pod (loopback) is not an edge, and would be seen twice. */
+  if (skb->ifindex == LOOPBACK_IFINDEX)
+    return 0;
+
+  struct flow_key fk = {};
+  __u32 l3len, l4off;
+  __u32 proto = skb->protocol;
+  if (proto == ETH_P_IP_BE) {
+    struct {
+      __u8 ver_ihl, tos;
+      __u16 tot_len, id, frag_off;
+      __u8 ttl, protocol;
+      __u16 check;
+      __u8 saddr[4], daddr[4];
+    } ip;
+    if (bpf_skb_load_bytes_relative(skb, 0, &ip, sizeof(ip), BPF_HDR_START_NET))
+      return 0;
+    /* Only the first fragment carries the ports. */
+    if (ip.frag_off & __builtin_bswap16(0x1fff))
+      return 0;
+    fk.family = 4;
+    fk.proto = ip.protocol;
+    l4off = (ip.ver_ihl & 0x0f) * 4;
+    l3len = __builtin_bswap16(ip.tot_len);
+    if (pkt_type == PACKET_OUTGOING) {
+      __builtin_memcpy(fk.lip, ip.saddr, 4);
+      __builtin_memcpy(fk.rip, ip.daddr, 4);
+    } else {
+      __builtin_memcpy(fk.lip, ip.daddr, 4);
+      __builtin_memcpy(fk.rip, ip.saddr, 4);
+    }
+  } else if (proto == ETH_P_IPV6_BE) {
+    struct {
+      __u32 ver_flow;
+      __u16 payload_len;
+      __u8 nexthdr, hop_limit;
+      __u8 saddr[16], daddr[16];
+    } ip6;
+    if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET))
+      return 0;
+    /* No extension-header chasing: TCP and UDP follow the fixed header in practice. */
+    fk.family = 6;
+    fk.proto = ip6.nexthdr;
+    l4off = sizeof(ip6);
+    l3len = __builtin_bswap16(ip6.payload_len) + sizeof(ip6);
+    if (pkt_type == PACKET_OUTGOING) {
+      __builtin_memcpy(fk.lip, ip6.saddr, 16);
+      __builtin_memcpy(fk.rip, ip6.daddr, 16);
+    } else {
+      __builtin_memcpy(fk.lip, ip6.daddr, 16);
+      __builtin_memcpy(fk.rip, ip6.saddr, 16);
+    }
+  } else {
+    return 0;
+  }
+
+  struct {
+    __u16 sport, dport;
+    __u32 seq, ack;
+    __u8 doff, flags;
+  } l4 = {};
+  __u32 l4hdr;
+  if (fk.proto == PROTO_TCP) {
+    if (bpf_skb_load_bytes_relative(skb, l4off, &l4, sizeof(l4), BPF_HDR_START_NET))
+      return 0;
+    l4hdr = (l4.doff >> 4) * 4;
+  } else if (fk.proto == PROTO_UDP) {
+    if (bpf_skb_load_bytes_relative(skb, l4off, &l4, 4, BPF_HDR_START_NET))
+      return 0;
+    l4hdr = 8;
+  } else {
+    return 0;
+  }
+  if (pkt_type == PACKET_OUTGOING) {
+    fk.lport = l4.sport;
+    fk.rport = l4.dport;
+  } else {
+    fk.lport = l4.dport;
+    fk.rport = l4.sport;
+  }
+
+  __u64 now = bpf_ktime_get_ns();
+  __u32 idx;
+  struct flow_val *fv = bpf_map_lookup_elem(&flows, &fk);
+  int syn = fk.proto == PROTO_TCP && (l4.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+  if (fv && !(syn && fv->syn_seq != l4.seq)) {
+    idx = fv->edge;
+  } else {
+    /* A new flow: TCP only from its SYN, UDP from any first datagram. */
+    if (fk.proto == PROTO_TCP && !syn) {
+      __sync_fetch_and_add(&state.midstream, 1);
+      return 0;
+    }
+    struct edge_key ek = {
+        .pkt_type = pkt_type,
+        .proto = fk.proto,
+        .family = fk.family,
+        .port = pkt_type == PACKET_OUTGOING ? fk.rport : fk.lport,
+    };
+    __builtin_memcpy(ek.ip, fk.rip, 16);
+    idx = edge_for(&ek, now);
+    struct flow_val nv = {.edge = idx, .syn_seq = syn ? l4.seq : 0};
+    if (bpf_map_update_elem(&flows, &fk, &nv, BPF_ANY)) {
+      __sync_fetch_and_add(&state.flow_drops, 1);
+      return 0;
+    }
+    if (idx != NO_EDGE) {
+      struct edge *ne = bpf_map_lookup_elem(&edges, &idx);
+      if (ne)
+        __sync_fetch_and_add(&ne->connections, 1);
+    }
+  }
+
+  struct edge *e = bpf_map_lookup_elem(&edges, &idx);
+  if (!e)
+    return 0;
+  /* A GSO/GRO packet stands for gso_segs wire packets, each with its own headers. */
+  __u32 segs = skb->gso_segs;
+  if (segs == 0)
+    segs = 1;
+  /* Jumbo (BIG TCP) packets carry no length: fall back to the frame length. */
+  __u64 bytes = l3len > l4off ? l3len + (segs - 1) * (l4off + l4hdr) : skb->len;
+  if (pkt_type == PACKET_OUTGOING) {
+    __sync_fetch_and_add(&e->packets_sent, segs);
+    __sync_fetch_and_add(&e->bytes_sent, bytes);
+  } else {
+    __sync_fetch_and_add(&e->packets_received, segs);
+    __sync_fetch_and_add(&e->bytes_received, bytes);
+  }
+  e->last_seen = now;
+  return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,91 @@
+// The byte layouts shared with bpf/netgraph.bpf.c (checked against its BTF by
+// bpf-abi.test.ts). Ports are in network byte order in every key.
+import type { PktType, Proto } from '../api/edge.js';
+
+export const PACKET_HOST = 0;
+export const PACKET_OUTGOING = 4;
+export const PROTO_NUMBER: Record<Proto, number> = { tcp: 6, udp: 17 };
+export const NO_EDGE = 0xffffffff;
+
+export type Family = 4 | 6;
+
+/** struct flow_key: a 5-tuple from the pod's side. */
+export const FLOW_KEY = { size: 40, family: 0, proto: 1, lport: 2, rport: 4, lip: 8, rip: 24 };
+/** struct flow_val. */
+export const FLOW_VAL = { size: 8, edge: 0, synSeq: 4 };
+/** struct edge_key. */
+export const EDGE_KEY = { size: 24, pktType: 0, proto: 1, family: 2, port: 4, ip: 8 };
+/** struct edge: one slot of the mmapable `edges` array (8-byte aligned stride). */
+export const EDGE = {
+  size: 88,
+  key: 0,
+  valid: 24,
+  connections: 32,
+  packetsSent: 40,
+  packetsReceived: 48,
+  bytesSent: 56,
+  bytesReceived: 64,
+  firstSeen: 72,
+  lastSeen: 80,
+};
+/** struct state, the object's .bss. */
+export const STATE = { size: 32, nextEdge: 0, maxEdges: 4, edgeDrops: 8, flowDrops: 16, midstream: 24 };
+
+export interface FlowTuple {
+  family: Family;
+  proto: Proto;
+  /** 4 or 16 bytes. */
+  localIp: Uint8Array;
+  localPort: number;
+  remoteIp: Uint8Array;
+  remotePort: number;
+}
+
+export interface EdgeId {
+  pktType: PktType;
+  proto: Proto;
+  family: Family;
+  /** The remote peer, 4 or 16 bytes. */
+  ip: Uint8Array;
+  /** The server-side port. */
+  port: number;
+}
+
+export function encodeFlowKey(t: FlowTuple): Buffer {
+  const b = Buffer.alloc(FLOW_KEY.size);
+  b[FLOW_KEY.family] = t.family;
+  b[FLOW_KEY.proto] = PROTO_NUMBER[t.proto];
+  b.writeUInt16BE(t.localPort, FLOW_KEY.lport);
+  b.writeUInt16BE(t.remotePort, FLOW_KEY.rport);
+  b.set(t.localIp, FLOW_KEY.lip);
+  b.set(t.remoteIp, FLOW_KEY.rip);
+  return b;
+}
+
+export function encodeFlowVal(edge: number, synSeq = 0): Buffer {
+  const b = Buffer.alloc(FLOW_VAL.size);
+  b.writeUInt32LE(edge, FLOW_VAL.edge);
+  b.writeUInt32LE(synSeq, FLOW_VAL.synSeq);
+  return b;
+}
+
+export function encodeEdgeKey(e: EdgeId): Buffer {
+  const b = Buffer.alloc(EDGE_KEY.size);
+  b[EDGE_KEY.pktType] = e.pktType === 'HOST' ? PACKET_HOST : PACKET_OUTGOING;
+  b[EDGE_KEY.proto] = PROTO_NUMBER[e.proto];
+  b[EDGE_KEY.family] = e.family;
+  b.writeUInt16BE(e.port, EDGE_KEY.port);
+  b.set(e.ip, EDGE_KEY.ip);
+  return b;
+}
+
+/** The edge a seeded flow belongs to: the server side's port, the remote peer. */
+export function edgeOfFlow(t: FlowTuple, pktType: PktType): EdgeId {
+  return {
+    pktType,
+    proto: t.proto,
+    family: t.family,
+    ip: t.remoteIp,
+    port: pktType === 'OUTGOING' ? t.remotePort : t.localPort,
+  };
+}

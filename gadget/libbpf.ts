@@ -1,0 +1,140 @@
+// libbpf.so.1 through koffi: open an object, size its maps, load it, reach its
+// programs and maps. libbpf >= 1.0 returns NULL or a negative errno and sets
+// errno; its own log printing is turned off (it would write to stderr) and the
+// verifier's log is kept to explain a refused program in one line.
+import koffi from 'koffi';
+import { SysError } from './libc.js';
+
+const lib = koffi.load('libbpf.so.1');
+
+type Ptr = bigint;
+
+const fn = {
+  setPrint: lib.func('void *libbpf_set_print(void *fn)'),
+  open: lib.func('void *bpf_object__open_file(const char *path, void *opts)'),
+  load: lib.func('int bpf_object__load(void *obj)'),
+  close: lib.func('void bpf_object__close(void *obj)'),
+  findMap: lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)'),
+  findProg: lib.func('void *bpf_object__find_program_by_name(void *obj, const char *name)'),
+  nextProg: lib.func('void *bpf_object__next_program(void *obj, void *prev)'),
+  setMaxEntries: lib.func('int bpf_map__set_max_entries(void *map, uint32_t n)'),
+  mapFd: lib.func('int bpf_map__fd(void *map)'),
+  progFd: lib.func('int bpf_program__fd(void *prog)'),
+  setLogBuf: lib.func('int bpf_program__set_log_buf(void *prog, void *buf, size_t size)'),
+  lookup: lib.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
+  update: lib.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)'),
+  updateBatch: lib.func(
+    'int bpf_map_update_batch(int fd, const void *keys, const void *values, _Inout_ uint32_t *count, void *opts)',
+  ),
+};
+
+fn.setPrint(null);
+
+export const BPF_ANY = 0;
+export const BPF_NOEXIST = 1;
+export const ENOENT = 2;
+export const EEXIST = 17;
+
+// One verifier log buffer, reused: loads are synchronous on the main thread.
+const LOG_SIZE = 1 << 16;
+const logBuf: Ptr = koffi.alloc('char', LOG_SIZE);
+
+/** The last meaningful line of the verifier's log (why the program was refused). */
+function verifierReason(): string {
+  const text = Buffer.from(koffi.view(logBuf, LOG_SIZE)).toString('latin1');
+  const lines = text.slice(0, text.indexOf('\0')).split('\n');
+  const useful = lines.filter((l) => l.trim() && !l.startsWith('processed '));
+  return useful.at(-1)?.trim() ?? '';
+}
+
+/** A libbpf result code: >= 0 is success, < 0 is -errno. */
+function check(ret: number, what: string): number {
+  if (ret < 0) throw new SysError(what, -ret);
+  return ret;
+}
+
+/** Map updates and lookups by fd; the key and value buffers are the map's raw bytes. */
+export function mapLookup(fd: number, key: Uint8Array, value: Uint8Array): boolean {
+  const ret = fn.lookup(fd, key, value);
+  if (ret === -ENOENT) return false;
+  check(ret, 'bpf_map_lookup_elem');
+  return true;
+}
+
+/** Returns false when flags was BPF_NOEXIST and the key already existed. */
+export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = BPF_ANY): boolean {
+  const ret = fn.update(fd, key, value, flags);
+  if (ret === -EEXIST && flags === BPF_NOEXIST) return false;
+  check(ret, 'bpf_map_update_elem');
+  return true;
+}
+
+/** Writes `count` keys and values in one syscall. */
+export function mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number): void {
+  const n = [count];
+  check(fn.updateBatch(fd, keys, values, n, null), 'bpf_map_update_batch');
+}
+
+/** A loaded BPF object file. */
+export class BpfObject {
+  private constructor(private obj: Ptr | null) {}
+
+  /** Opens `path`, sets map sizes (name -> max_entries) and loads it into the kernel. */
+  static load(path: string, maxEntries: Record<string, number> = {}): BpfObject {
+    const obj: Ptr | null = fn.open(path, null);
+    if (!obj) throw new SysError(`open BPF object ${path}`, koffi.errno());
+    const o = new BpfObject(obj);
+    try {
+      for (const [name, n] of Object.entries(maxEntries)) {
+        check(fn.setMaxEntries(o.map(name), n), `set size of BPF map ${name}`);
+      }
+      for (let p: Ptr | null = fn.nextProg(obj, null); p; p = fn.nextProg(obj, p)) {
+        fn.setLogBuf(p, logBuf, LOG_SIZE);
+      }
+      new Uint8Array(koffi.view(logBuf, 1))[0] = 0;
+      const ret = fn.load(obj);
+      if (ret < 0) {
+        const reason = verifierReason();
+        throw new SysError(
+          `kernel refused BPF object ${path}${reason ? ` (${reason})` : ''}`,
+          -ret,
+        );
+      }
+      return o;
+    } catch (err) {
+      o.close();
+      throw err;
+    }
+  }
+
+  private program(name: string): Ptr {
+    const p: Ptr | null = fn.findProg(this.live(), name);
+    if (!p) throw new Error(`BPF program ${name} not found`);
+    return p;
+  }
+
+  private map(name: string): Ptr {
+    const m: Ptr | null = fn.findMap(this.live(), name);
+    if (!m) throw new Error(`BPF map ${name} not found`);
+    return m;
+  }
+
+  private live(): Ptr {
+    if (!this.obj) throw new Error('BPF object closed');
+    return this.obj;
+  }
+
+  programFd(name: string): number {
+    return check(fn.progFd(this.program(name)), `fd of BPF program ${name}`);
+  }
+
+  mapFd(name: string): number {
+    return check(fn.mapFd(this.map(name)), `fd of BPF map ${name}`);
+  }
+
+  /** Unloads: closes every program and map fd libbpf holds. Idempotent. */
+  close(): void {
+    if (this.obj) fn.close(this.obj);
+    this.obj = null;
+  }
+}

@@ -1,0 +1,42 @@
+// Runs jobs inside network namespaces on a short-lived worker thread (see
+// netns-worker.js): never setns() on the main thread. One worker serves a batch.
+import { Worker } from 'node:worker_threads';
+
+export interface NetnsJob {
+  /** A path setns() accepts: /proc/<pid>/ns/net or /var/run/netns/<name>. */
+  path: string;
+  /** Open an AF_PACKET socket there with this BPF program attached. */
+  progFd?: number;
+  /** Read /proc/thread-self/net/{tcp,tcp6,udp,udp6}. */
+  tables?: boolean;
+}
+
+export type SocketTables = Record<'tcp' | 'tcp6' | 'udp' | 'udp6', string>;
+
+export type NetnsResult =
+  | {
+      ok: true;
+      dev: number;
+      ino: number;
+      /** IPv4 and IPv6 addresses (no loopback, no link-local). */
+      addrs: string[];
+      socketFd?: number;
+      tables?: SocketTables;
+    }
+  | { ok: false; error: string };
+
+export function inNetns(jobs: NetnsJob[]): Promise<NetnsResult[]> {
+  if (jobs.length === 0) return Promise.resolve([]);
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./netns-worker.js', import.meta.url), { workerData: { jobs } });
+    let results: NetnsResult[] | undefined;
+    w.once('message', (m: NetnsResult[]) => {
+      results = m;
+    });
+    w.once('error', reject);
+    w.once('exit', (code) => {
+      if (results) resolve(results);
+      else reject(new Error(`netns worker exited with code ${code}`));
+    });
+  });
+}

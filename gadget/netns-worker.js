@@ -1,0 +1,66 @@
+// A short-lived worker thread that enters network namespaces. setns() moves only
+// the calling thread, so it must never run on Node's main thread; this thread
+// exits when done and takes its namespace with it. File descriptors are
+// process-wide: the packet sockets it opens are used and closed by the main thread.
+// Everything here is synchronous, so it all runs on this thread (libuv's pool
+// threads stay in the host namespace).
+import { readFileSync, statSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
+import { close, packetSocket, setnsNet } from './libc.js';
+
+/** @typedef {import('./netns-thread.js').NetnsJob} NetnsJob */
+/** @typedef {import('./netns-thread.js').NetnsResult} NetnsResult */
+
+const TABLES = /** @type {const} */ (['tcp', 'tcp6', 'udp', 'udp6']);
+
+/** The namespace's addresses, as seen by this thread (getifaddrs uses its netns). */
+function addresses() {
+  /** @type {string[]} */
+  const out = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (!a.internal && !a.address.startsWith('fe80:')) out.push(a.address);
+    }
+  }
+  return out;
+}
+
+/**
+ * /proc/thread-self/net/* describe this thread's namespace (/proc/self would be the main thread's).
+ * @returns {Record<string, string>}
+ */
+function socketTables() {
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const t of TABLES) out[t] = readFileSync(`/proc/thread-self/net/${t}`, 'latin1');
+  return out;
+}
+
+/**
+ * @param {NetnsJob} job
+ * @returns {NetnsResult}
+ */
+function run(job) {
+  let fd = -1;
+  try {
+    setnsNet(job.path);
+    const st = statSync('/proc/thread-self/ns/net');
+    // Attach first, then read the tables: a connection is either in the table or its SYN is seen.
+    if (job.progFd !== undefined) fd = packetSocket(job.progFd);
+    return {
+      ok: true,
+      dev: st.dev,
+      ino: st.ino,
+      addrs: addresses(),
+      ...(fd >= 0 ? { socketFd: fd } : {}),
+      ...(job.tables ? { tables: socketTables() } : {}),
+    };
+  } catch (err) {
+    if (fd >= 0) close(fd);
+    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+const jobs = /** @type {NetnsJob[]} */ (workerData.jobs);
+parentPort?.postMessage(jobs.map(run));
