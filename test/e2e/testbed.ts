@@ -1,0 +1,329 @@
+// Typed access to the test bed (hack/testbed) for e2e tests: simulated nodes and
+// pods, commands inside a pod's network namespace, kubectl and a KubeConfig.
+// test/e2e/global-setup.ts brings the test bed up before any test runs.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { inject } from 'vitest';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const testbedScript = join(repoRoot, 'hack/testbed');
+const toolsDir = fileURLToPath(new URL('./tools/', import.meta.url));
+
+export interface NodeInfo {
+  name: string;
+  /** InternalIP, also an address on the host (interface ngtbnodes). */
+  ip: string;
+  ip6?: string;
+}
+
+export interface PodInfo {
+  /** 'namespace/name' */
+  ref: string;
+  ip: string;
+  ip6?: string;
+  /** Network namespace name (`ip netns exec <netns>`; file /var/run/netns/<netns>). */
+  netns: string;
+}
+
+export interface AddPodOptions {
+  node: string;
+  labels?: Record<string, string>;
+  /** 'Kind/name' of an existing object in the pod's namespace, e.g. 'ReplicaSet/web-5d8f'. */
+  owner?: string;
+}
+
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function testbedDir(): string {
+  return providedOr(
+    'netgraphTestbedDir',
+    process.env.NETGRAPH_TESTBED_DIR ?? '/tmp/netgraph-testbed',
+  );
+}
+
+/** The admin kubeconfig (system:masters) of the test bed. */
+export function kubeconfigPath(): string {
+  return providedOr('netgraphKubeconfig', join(testbedDir(), 'kubeconfig'));
+}
+
+/** A KubeConfig for the test bed, loaded from kubeconfigPath(). */
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath());
+  return kc;
+}
+
+// inject() only works inside a test worker; elsewhere fall back to the defaults.
+function providedOr(key: 'netgraphKubeconfig' | 'netgraphTestbedDir', fallback: string): string {
+  try {
+    return inject(key) ?? fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+function execCapture(
+  file: string,
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      file,
+      args,
+      {
+        maxBuffer: 64 << 20,
+        timeout: opts.timeoutMs ?? 60_000,
+        env: { ...process.env, NETGRAPH_TESTBED_DIR: testbedDir() },
+      },
+      (err, stdout, stderr) => {
+        let code = 0;
+        if (err) code = typeof err.code === 'number' ? err.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
+    else child.stdin?.end();
+  });
+}
+
+/** Runs hack/testbed with ARGS; returns stdout, throws with stderr on failure. */
+export async function testbed(args: string[]): Promise<string> {
+  const r = await execCapture(testbedScript, args, { timeoutMs: 120_000 });
+  if (r.code !== 0) {
+    throw new Error(`hack/testbed ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  }
+  return r.stdout;
+}
+
+/** Runs kubectl against the test bed; returns stdout, throws with stderr on failure. */
+export async function kubectl(
+  args: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<string> {
+  const r = await execCapture('kubectl', ['--kubeconfig', kubeconfigPath(), ...args], opts);
+  if (r.code !== 0)
+    throw new Error(`kubectl ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+function keyValues(out: string): Record<string, string> {
+  const kv: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) kv[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return kv;
+}
+
+/** A Ready Node; its InternalIP (10.250.0.N unless given) exists on the host. */
+export async function addNode(
+  name: string,
+  opts: { ip?: string; ip6?: string } = {},
+): Promise<NodeInfo> {
+  const args = ['node', 'add', name];
+  if (opts.ip) args.push('--ip', opts.ip);
+  if (opts.ip6) args.push('--ip6', opts.ip6);
+  const kv = keyValues(await testbed(args));
+  if (!kv.ip) throw new Error(`node add ${name}: no ip in output`);
+  return kv.ip6 ? { name, ip: kv.ip, ip6: kv.ip6 } : { name, ip: kv.ip };
+}
+
+export async function delNode(name: string): Promise<void> {
+  await testbed(['node', 'del', name]);
+}
+
+/**
+ * A simulated pod: a network namespace routed like a Calico pod and a Running,
+ * Ready Pod object (bound to opts.node) whose status carries its IP(s).
+ * The namespace is created if missing.
+ */
+export async function addPod(ref: string, opts: AddPodOptions): Promise<PodInfo> {
+  const args = ['pod', 'add', ref, '--node', opts.node];
+  for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
+  if (opts.owner) args.push('--owner', opts.owner);
+  const kv = keyValues(await testbed(args));
+  if (!kv.ip || !kv.netns) throw new Error(`pod add ${ref}: unexpected output`);
+  const pod: PodInfo = { ref, ip: kv.ip, netns: kv.netns };
+  if (kv.ip6) pod.ip6 = kv.ip6;
+  return pod;
+}
+
+/** Deletes the Pod object and its network namespace. */
+export async function delPod(ref: string | PodInfo): Promise<void> {
+  await testbed(['pod', 'del', typeof ref === 'string' ? ref : ref.ref]);
+}
+
+/** Removes the network namespaces of pods whose object is gone (e.g. after a namespace deletion). */
+export async function gcPods(): Promise<void> {
+  await testbed(['pod', 'gc']);
+}
+
+/** Runs CMD inside the pod's network namespace and waits for it; never throws on a non-zero exit. */
+export function podExec(
+  pod: string | PodInfo,
+  cmd: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<ExecResult> {
+  return execCapture(testbedScript, ['pod', 'exec', podRef(pod), '--', ...cmd], opts);
+}
+
+/** [node, test/e2e/tools/NAME.mjs, ...args]: a command line for podExec/spawnInPod. */
+export function nodeTool(
+  name: 'tcp-server' | 'tcp-client' | 'udp-server' | 'udp-client',
+  args: string[] = [],
+): string[] {
+  return [process.execPath, join(toolsDir, `${name}.mjs`), ...args];
+}
+
+/** Parses the JSON-lines output of the tools in test/e2e/tools/. */
+export function jsonLines<T = Record<string, unknown>>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
+    .map((l) => JSON.parse(l) as T);
+}
+
+export interface PodProcess {
+  child: ChildProcess;
+  /** The pid of CMD itself (hack/testbed and ip netns exec both exec, not fork). */
+  pid: number;
+  /** Complete stdout lines so far. */
+  readonly lines: string[];
+  /** stderr so far. */
+  readonly stderr: string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Resolves with the first stdout line (past or future) that matches. */
+  waitForLine(match: RegExp | ((line: string) => boolean), timeoutMs?: number): Promise<string>;
+  /** SIGTERM (or SIGNAL), then SIGKILL after 5 s; resolves with the exit code. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+const running = new Set<ChildProcess>();
+// A test that fails before its cleanup must not leave servers running in pods.
+process.on('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
+
+/** Starts CMD in the pod's network namespace in the background. */
+export function spawnInPod(pod: string | PodInfo, cmd: string[]): PodProcess {
+  const child = spawn(testbedScript, ['pod', 'exec', podRef(pod), '--', ...cmd], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NETGRAPH_TESTBED_DIR: testbedDir() },
+  });
+  if (child.pid === undefined) throw new Error(`could not start ${cmd.join(' ')}`);
+  running.add(child);
+  const lines: string[] = [];
+  let partial = '';
+  let stderr = '';
+  const waiters: { test: (l: string) => boolean; resolve: (l: string) => void }[] = [];
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    partial += chunk;
+    const parts = partial.split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      for (const w of [...waiters]) {
+        if (w.test(line)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    });
+  });
+  const pid = child.pid;
+
+  return {
+    child,
+    pid,
+    lines,
+    get stderr() {
+      return stderr;
+    },
+    exited,
+    waitForLine(match, timeoutMs = 10_000) {
+      const test = typeof match === 'function' ? match : (l: string) => match.test(l);
+      const seen = lines.find(test);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(
+            new Error(
+              `no line matching ${match} from ${cmd.join(' ')} in ${timeoutMs} ms; stderr: ${stderr}`,
+            ),
+          );
+        }, timeoutMs);
+        const done = (l: string) => {
+          clearTimeout(timer);
+          resolve(l);
+        };
+        waiters.push({ test, resolve: done });
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(
+            new Error(
+              `${cmd.join(' ')} exited (${code}) before printing a matching line; stderr: ${stderr}`,
+            ),
+          );
+        });
+      });
+    },
+    async kill(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+function podRef(pod: string | PodInfo): string {
+  return typeof pod === 'string' ? pod : pod.ref;
+}
+
+/** Polls FN until it returns a value other than undefined/false, or throws after timeoutMs. */
+export async function waitFor<T>(
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  opts: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      const why = last instanceof Error ? `: ${last.message}` : '';
+      throw new Error(`timed out waiting for ${opts.what ?? 'a condition'}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 250));
+  }
+}
+
+/** A namespace name that does not collide with earlier runs on a kept test bed. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1296)
+    .toString(36)
+    .padStart(2, '0')}`;
+}
