@@ -67,9 +67,10 @@ function setNamed<T>(m: ByName<T>, namespace: string, name: string, v: T): void 
   inner.set(name, v);
 }
 
-function deleteNamed<T>(m: ByName<T>, namespace: string, name: string, v?: T): void {
+/** Deletes v, unless a newer object of the same name has replaced it. */
+function deleteNamed<T>(m: ByName<T>, namespace: string, name: string, v: T): void {
   const inner = m.get(namespace);
-  if (inner === undefined || (v !== undefined && inner.get(name) !== v)) return;
+  if (inner === undefined || inner.get(name) !== v) return;
   inner.delete(name);
   if (inner.size === 0) m.delete(namespace);
 }
@@ -78,7 +79,7 @@ function deleteNamed<T>(m: ByName<T>, namespace: string, name: string, v?: T): v
 const ownIPs = (p: PodRecord | undefined): readonly string[] =>
   p === undefined || p.hostNetwork || p.terminal ? [] : p.ips;
 
-/** Every key of selector has the same value in labels (an empty selector is not one). */
+/** Every key of selector has the same value in labels. (Records keep no empty selector.) */
 export function selects(selector: Labels, labels: Labels): boolean {
   for (const k in selector) if (labels[k] !== selector[k]) return false;
   return true;
@@ -122,8 +123,11 @@ export class ClusterState implements ControllerLookup {
 
   /** Bumped when an owner chain may have changed: pod owner memos older than it are stale. */
   private ownerGen = 0;
-  /** Bumped on every service change: selecting-service memos older than it are stale. */
-  private serviceGen = 0;
+  /**
+   * Per namespace, bumped on every change to its services: selecting-service memos of its pods
+   * older than it are stale. A service only selects pods of its own namespace.
+   */
+  private readonly serviceGens = new Map<string, number>();
   private lastPrune = 0;
 
   constructor(options: ClusterStateOptions = {}) {
@@ -207,13 +211,14 @@ export class ClusterState implements ControllerLookup {
   /** The services of the pod's namespace whose selector matches its labels, by name. */
   servicesOf(pod: PodRecord): readonly ServiceRecord[] {
     const memo = pod.servicesMemo;
-    if (memo !== undefined && memo.gen === this.serviceGen) return memo.services;
+    const gen = this.serviceGens.get(pod.namespace) ?? 0;
+    if (memo !== undefined && memo.gen === gen) return memo.services;
     const services: ServiceRecord[] = [];
     for (const s of this.servicesByNamespace.get(pod.namespace) ?? []) {
       if (s.selector !== undefined && selects(s.selector, pod.labels)) services.push(s);
     }
     services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    pod.servicesMemo = { gen: this.serviceGen, services };
+    pod.servicesMemo = { gen, services };
     return services;
   }
 
@@ -293,7 +298,11 @@ export class ClusterState implements ControllerLookup {
       if (list === undefined) this.serviceIPs.set(ip, [next]);
       else list.push(next);
     }
-    this.serviceGen++;
+    this.servicesChanged(next.namespace);
+  }
+
+  private servicesChanged(namespace: string): void {
+    this.serviceGens.set(namespace, (this.serviceGens.get(namespace) ?? 0) + 1);
   }
 
   private removeService(s: ServiceRecord): void {
@@ -306,7 +315,7 @@ export class ClusterState implements ControllerLookup {
       if (rest.length > 0) this.serviceIPs.set(ip, rest);
       else this.serviceIPs.delete(ip);
     }
-    this.serviceGen++;
+    this.servicesChanged(s.namespace);
   }
 
   private applyNode(obj: V1Node, deleted: boolean): void {

@@ -8,10 +8,26 @@ import { isIPv6 } from 'node:net';
 /** True for an IPv6 address: the cheap test the hot path uses to pick a family. */
 export const isV6 = (ip: string): boolean => ip.includes(':');
 
+/** Edges repeat a few thousand addresses: each IPv6 text is parsed once, not per edge. */
+const memo = new Map<string, string>();
+const MEMO_MAX = 16_384;
+
 /** The canonical text of an IP address; anything that is not an IPv6 address is returned as is. */
 export function canonicalIP(ip: string): string {
+  if (!isV6(ip)) return ip;
+  let c = memo.get(ip);
+  if (c === undefined) {
+    c = canonicalV6(ip);
+    // Bounded the cheap way: an edge stream with more distinct addresses just parses again.
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(ip, c);
+  }
+  return c;
+}
+
+function canonicalV6(ip: string): string {
   // A zoned link-local address (fe80::1%eth0) is left alone: its zone is part of it.
-  if (!isV6(ip) || ip.includes('%') || !isIPv6(ip)) return ip;
+  if (ip.includes('%') || !isIPv6(ip)) return ip;
   const groups = parseV6(ip.toLowerCase());
   if (isV4Mapped(groups)) {
     const hi = groups[6] ?? 0;
