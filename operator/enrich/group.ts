@@ -16,7 +16,6 @@ import type { GroupBy, TraceParameters } from '../../api/trace.js';
 import type { EdgeView } from '../edge-view.js';
 import type { ClusterState } from './cluster-state.js';
 import { canonicalIP } from './ip.js';
-import type { PodRecord } from './records.js';
 
 export interface GroupNames {
   group: string;
@@ -34,7 +33,7 @@ function podGroupName(
   node?: string,
 ): string {
   if (by === 'namespace') return namespace;
-  const pod: PodRecord | undefined = state.pod(namespace, name);
+  const pod = state.pod(namespace, name);
   if (by === 'node') {
     const nodeName = node || pod?.nodeName;
     return nodeName ? `node/${nodeName}` : podGroup(namespace, name);
