@@ -15,7 +15,7 @@ import {
 } from '../api/trace.js';
 import { type JsonPatchOp, type Kube, type KubeObject, pointer } from '../lib/kube.js';
 import type { Logger } from '../lib/log.js';
-import { Reflector, Store } from '../lib/reflector.js';
+import { Reflector, type ReflectorHandlers, Store } from '../lib/reflector.js';
 import { WorkQueue } from '../lib/work-queue.js';
 import type { TokenSource } from './agent-token.js';
 import { type AgentInfo, agentFromLease, isAlive, type Lease } from './agents.js';
@@ -38,6 +38,8 @@ export interface ControllerOptions {
   view(parameters: TraceParameters): EdgeView;
   /** Extra watches that must be in sync before traces are handled (enrichment caches). */
   caches?: Reflector<KubeObject>[];
+  /** Also told of every Node event (the enrichment cache shares the controller's Node watch). */
+  nodeHandlers?: ReflectorHandlers<KubeObject>;
   flushMs?: number;
 }
 
@@ -62,9 +64,22 @@ export class Controller {
 
   async start(): Promise<void> {
     const { kube, log, namespace } = this.o;
-    const watch = <T extends KubeObject>(path: string, store: Store<T>, query = {}) =>
-      new Reflector<T>(kube, { path, query }, store, log.child({ watch: path }));
-    const nodes = watch('/api/v1/nodes', this.nodes);
+    const watch = <T extends KubeObject>(
+      path: string,
+      handlers: ReflectorHandlers<T>,
+      query = {},
+    ) => new Reflector<T>(kube, { path, query }, handlers, log.child({ watch: path }));
+    const extra = this.o.nodeHandlers;
+    const nodes = watch<Node>('/api/v1/nodes', {
+      onReset: (items) => {
+        extra?.onReset(items);
+        this.nodes.onReset(items);
+      },
+      onEvent: (type, obj) => {
+        extra?.onEvent(type, obj);
+        this.nodes.onEvent(type, obj);
+      },
+    });
     const leases = watch(
       `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
       this.leases,

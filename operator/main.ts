@@ -1,11 +1,15 @@
 // netgraph-operator: watches Traces and drives the node agents.
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Kube, loadKubeConfig } from '../lib/kube.js';
+import { Kube, type KubeObject, loadKubeConfig } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
+import { Reflector, type ReflectorHandlers } from '../lib/reflector.js';
 import { tokenFromFile, tokenFromRequest } from './agent-token.js';
 import { Controller } from './controller.js';
-import { PodView } from './edge-view.js';
+import { ClusterState, type Kind } from './enrich/cluster-state.js';
+import { Enricher } from './enrich/enricher.js';
+import { GroupView } from './enrich/group.js';
+import { ReverseDns } from './enrich/reverse-dns.js';
 
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
 
@@ -17,6 +21,7 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
   --service-account NAME   the operator's ServiceAccount, whose token the agents accept
                            (default: netgraph-operator); in a cluster the token is read from
                            $NETGRAPH_AGENT_TOKEN_FILE when set
+  --reverse-dns            name "other" remotes by reverse DNS (cached, never blocks the stream)
 Environment: NETGRAPH_LOG_LEVEL (info), NETGRAPH_NAMESPACE, NETGRAPH_SERVICE_ACCOUNT`;
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -38,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
         kubeconfig: { type: 'string' },
         namespace: { type: 'string' },
         'service-account': { type: 'string' },
+        'reverse-dns': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -60,14 +66,35 @@ export async function main(argv: string[]): Promise<number> {
     ? tokenFromFile(tokenFile)
     : tokenFromRequest(kube, namespace, serviceAccount);
 
+  // Enrichment state: one cluster-wide watch per kind, shared by every trace.
+  const state = new ClusterState();
+  const feed = (kind: Kind): ReflectorHandlers<KubeObject> => ({
+    onReset: (items) => state.reset(kind, items as never[]),
+    onEvent: (type, obj) => state.apply(kind, type, obj as never),
+  });
+  const caches = (
+    [
+      ['Pod', '/api/v1/pods'],
+      ['Service', '/api/v1/services'],
+      ['ReplicaSet', '/apis/apps/v1/replicasets'],
+      ['Job', '/apis/batch/v1/jobs'],
+    ] as const
+  ).map(
+    ([kind, path]) =>
+      new Reflector<KubeObject>(kube, { path }, feed(kind), log.child({ watch: path })),
+  );
+  const enricher = new Enricher(state, args.values['reverse-dns'] ? new ReverseDns() : undefined);
+
   const controller = new Controller({
     kube,
     namespace,
     log,
     edgeLog: log,
     token,
-    enrich: (e) => e,
-    view: (p) => new PodView(p),
+    enrich: (e) => enricher.enrich(e),
+    view: (p) => new GroupView(p, state),
+    caches,
+    nodeHandlers: feed('Node'),
   });
   await controller.start();
   await new Promise<void>((resolve) => {

@@ -138,7 +138,7 @@ export class TraceRun {
       Object.assign(known, counters(raw));
       this.view.update(known);
     } else {
-      const edge = raw.type === 'normal' ? this.deps.enrich(raw) : raw;
+      const edge = this.deps.enrich(raw);
       this.edges.set(k, edge);
       const shown = this.view.add(edge);
       if (shown) {
