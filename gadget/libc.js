@@ -30,7 +30,12 @@ const fns = {
   mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, int64_t off)'),
   munmap: libc.func('int munmap(void *addr, size_t len)'),
   strerror: libc.func('const char *strerror(int errnum)'),
+  sysconf: libc.func('long sysconf(int name)'),
 };
+
+const SC_PAGESIZE = 30;
+/** The MMU page size: mmap lengths are whole pages. */
+export const PAGE_SIZE = Number(fns.sysconf(SC_PAGESIZE));
 
 /** An errno-carrying error, like node's own system errors. */
 export class SysError extends Error {
