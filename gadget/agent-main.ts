@@ -1,0 +1,138 @@
+// `netgraph-gadget agent`: the node agent, run by the DaemonSet (or by the test bed,
+// one process per simulated node).
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Kube, loadKubeConfig } from '../lib/kube.js';
+import { logger } from '../lib/log.js';
+import { Reflector } from '../lib/reflector.js';
+import { Agent, type DataPlane, type Pod } from './agent.js';
+import { AgentLease } from './agent-lease.js';
+import { agentServer, listen } from './agent-server.js';
+import { parseDuration } from './duration.js';
+import { canonicalIP } from './ip.js';
+import { listNetns, type NetnsInfo } from './netns.js';
+import { Authenticator } from './token-review.js';
+import { openTracer } from './tracer.js';
+
+export const AGENT_USAGE = `Usage: netgraph-gadget agent --node NAME [options]
+
+Runs the node agent: attaches to this node's pods when the operator starts a trace,
+and streams their edges back to it.
+
+  --node NAME                      this node (default: $NODE_NAME)
+  --listen HOST:PORT               where the operator reaches the agent (default 0.0.0.0:9478;
+                                   port 0 picks a free one)
+  --advertise HOST                 the address put in the Lease (default: $HOST_IP, else the
+                                   listen host, else 127.0.0.1)
+  --namespace NS                   the operator's namespace, where the Lease lives
+                                   (default: $NETGRAPH_NAMESPACE, the pod's namespace, or netgraph)
+  --operator-service-account NS/NAME
+                                   the only identity allowed to command this agent
+                                   (default: <namespace>/netgraph-operator)
+  --interval DURATION              how often the maps are drained (default 1s)
+  --kubeconfig PATH                default: $KUBECONFIG, ~/.kube/config, else in-cluster`;
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** Runs until SIGTERM/SIGINT. Throws an Error with a one-line message on bad input. */
+export async function runAgent(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      node: { type: 'string' },
+      listen: { type: 'string' },
+      advertise: { type: 'string' },
+      namespace: { type: 'string' },
+      'operator-service-account': { type: 'string' },
+      interval: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${AGENT_USAGE}\n`);
+    return 0;
+  }
+  const node = values.node ?? process.env.NODE_NAME;
+  if (!node) throw new Error('--node (or $NODE_NAME) is required');
+  const namespace =
+    values.namespace ??
+    process.env.NETGRAPH_NAMESPACE ??
+    (existsSync(SA_NAMESPACE_FILE) ? readFileSync(SA_NAMESPACE_FILE, 'utf8').trim() : 'netgraph');
+  const operator = values['operator-service-account'] ?? `${namespace}/netgraph-operator`;
+  const [opNs, opName] = operator.split('/');
+  if (!opNs || !opName)
+    throw new Error(`--operator-service-account must be NAMESPACE/NAME, not "${operator}"`);
+  const listenOn = values.listen ?? '0.0.0.0:9478';
+  const sep = listenOn.lastIndexOf(':');
+  const host = listenOn.slice(0, sep);
+  const port = Number(listenOn.slice(sep + 1));
+  if (sep < 0 || !Number.isInteger(port))
+    throw new Error(`--listen must be HOST:PORT, not "${listenOn}"`);
+  const intervalMs = parseDuration(values.interval ?? '1s', '--interval');
+
+  const log = logger('netgraph-gadget').child({ node });
+  const kube = new Kube(loadKubeConfig(values.kubeconfig));
+  const dataPlane: DataPlane = { findNetns: netnsFinder(), openTracer: (path) => openTracer(path) };
+  const agent = new Agent(node, dataPlane, log, intervalMs);
+  const pods = new Reflector<Pod>(
+    kube,
+    { path: '/api/v1/pods', query: { fieldSelector: `spec.nodeName=${node}` } },
+    {
+      onReset: (items) => agent.onPodsReset(items),
+      onEvent: (type, pod) =>
+        type === 'DELETED'
+          ? agent.onPodDeleted(`${pod.metadata.namespace}/${pod.metadata.name}`)
+          : agent.onPod(pod),
+    },
+    log,
+  );
+  await pods.start();
+
+  const auth = new Authenticator(kube, `system:serviceaccount:${opNs}:${opName}`);
+  const server = agentServer({ agent, authenticate: (h) => auth.check(h), log });
+  const addr = await listen(server, host, port);
+  const advertise =
+    values.advertise ??
+    process.env.HOST_IP ??
+    (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const endpoint = `http://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
+  const lease = new AgentLease(kube, namespace, node, endpoint, log);
+  await lease.start();
+  log.info({ endpoint, namespace, operator }, 'agent ready');
+
+  await new Promise<void>((resolve) => {
+    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve());
+  });
+  await lease.stop();
+  pods.stop();
+  agent.close();
+  server.close();
+  server.closeAllConnections();
+  log.info('agent stopped');
+  return 0;
+}
+
+/**
+ * Finds a pod's namespace by its IP. Scanning every namespace costs a walk of /proc
+ * and a thread, so one scan serves every pod of a burst of events; a miss rescans,
+ * at most every 200 ms, since a pod's namespace may have appeared after the scan.
+ */
+function netnsFinder(): DataPlane['findNetns'] {
+  let scan: { at: number; byIP: Promise<Map<string, NetnsInfo>> } | undefined;
+  const rescan = () => {
+    const byIP = listNetns().then((all) => {
+      const m = new Map<string, NetnsInfo>();
+      for (const ns of all) if (!ns.host) for (const a of ns.addrs) m.set(canonicalIP(a) ?? a, ns);
+      return m;
+    });
+    scan = { at: Date.now(), byIP };
+    return byIP;
+  };
+  return async (ip) => {
+    const want = canonicalIP(ip) ?? ip;
+    let ns = (await (scan?.byIP ?? rescan())).get(want);
+    if (!ns && scan && Date.now() - scan.at > 200) ns = (await rescan()).get(want);
+    return ns && { path: ns.path, inode: ns.inode };
+  };
+}
