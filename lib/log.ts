@@ -8,7 +8,6 @@ export function logger(name: string, level?: string): Logger {
   return pino({
     name,
     level: level ?? process.env.NETGRAPH_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'info',
-    base: { component: name },
     timestamp: pino.stdTimeFunctions.isoTime,
   });
 }
