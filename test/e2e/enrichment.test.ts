@@ -1,0 +1,241 @@
+// Every edge knows what is on its other end, on the test bed: the path Inspektor
+// Gadget's own integration test checked (client -> Service -> server), owners
+// walked through ownerReferences, node addresses, and Pixie's groupBy namespace.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OPERATION_ANNOTATION, type Trace } from '../../api/trace.js';
+import {
+  build,
+  NETGRAPH_NS,
+  OPERATOR_SA,
+  type Proc,
+  startAgent,
+  startOperator,
+} from './netgraph.js';
+import {
+  addNode,
+  addPod,
+  kubeconfigPath,
+  kubectl,
+  type NodeInfo,
+  nodeTool,
+  type PodInfo,
+  type PodProcess,
+  podExec,
+  spawnInPod,
+  waitFor,
+} from './testbed.js';
+
+const NS = 'enrich';
+const NODE = 'enrich-node';
+let node: NodeInfo;
+let operator: Proc;
+let agent: Proc;
+const procs: PodProcess[] = [];
+let client: PodInfo;
+let server: PodInfo;
+let web: PodInfo;
+let clusterIP: string;
+type Line = Record<string, unknown>;
+
+const run = async (pod: PodInfo, cmd: string[]) => {
+  const r = await podExec(pod, cmd);
+  expect(r.code, r.stderr).toBe(0);
+};
+
+async function startTrace(name: string, spec: Record<string, unknown> = {}): Promise<void> {
+  const trace = {
+    apiVersion: 'gadget.kinvolk.io/v1alpha1',
+    kind: 'Trace',
+    metadata: { name, namespace: NS },
+    spec: { node: NODE, gadget: 'network-graph', filter: { namespace: NS }, ...spec },
+  };
+  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(trace) });
+  await kubectl(['annotate', '-n', NS, `trace/${name}`, `${OPERATION_ANNOTATION}=start`]);
+  await waitFor(async () => (await getTrace(name)).status?.nodes?.[NODE]?.pods === 3, {
+    what: `${name} attached`,
+  });
+}
+
+async function stopTrace(name: string): Promise<Trace> {
+  await kubectl([
+    'annotate',
+    '--overwrite',
+    '-n',
+    NS,
+    `trace/${name}`,
+    `${OPERATION_ANNOTATION}=stop`,
+  ]);
+  return waitFor(async () => {
+    const t = await getTrace(name);
+    return t.status?.state === 'Stopped' ? t : undefined;
+  });
+}
+
+async function getTrace(name: string): Promise<Trace> {
+  return JSON.parse(await kubectl(['get', 'trace', '-n', NS, name, '-o', 'json'])) as Trace;
+}
+
+beforeAll(async () => {
+  build();
+  const kc = kubeconfigPath();
+  for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
+  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
+  node = await addNode(NODE);
+  // A Deployment and its ReplicaSet, as the deployment controller would have made them.
+  await kubectl([
+    'create',
+    'deployment',
+    'web',
+    '-n',
+    NS,
+    '--image=netgraph.dev/simulated',
+    '--replicas=0',
+  ]);
+  const deployUid = (
+    await kubectl(['get', 'deploy', '-n', NS, 'web', '-o', 'jsonpath={.metadata.uid}'])
+  ).trim();
+  const rs = {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: {
+      name: 'web-5d8f7c',
+      namespace: NS,
+      labels: { app: 'web' },
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'Deployment',
+          name: 'web',
+          uid: deployUid,
+          controller: true,
+        },
+      ],
+    },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: { app: 'web' } },
+      template: {
+        metadata: { labels: { app: 'web' } },
+        spec: { containers: [{ name: 'main', image: 'netgraph.dev/simulated' }] },
+      },
+    },
+  };
+  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(rs) });
+  [client, server, web] = await Promise.all([
+    addPod(`${NS}/client`, { node: NODE, labels: { app: 'client', tier: 'front' } }),
+    addPod(`${NS}/server`, { node: NODE, labels: { app: 'server' } }),
+    addPod(`${NS}/web-5d8f7c-x2x9q`, {
+      node: NODE,
+      labels: { app: 'web' },
+      owner: 'ReplicaSet/web-5d8f7c',
+    }),
+  ]);
+  await kubectl(['create', 'service', 'clusterip', 'server', '-n', NS, '--tcp=80:8080']);
+  clusterIP = (
+    await kubectl(['get', 'svc', '-n', NS, 'server', '-o', 'jsonpath={.spec.clusterIP}'])
+  ).trim();
+  const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
+  // A server on the node's own address, outside every pod.
+  const onNode = spawnHost(nodeTool('tcp-server', ['--port', '9099', '--host', node.ip]));
+  procs.push(echo, onNode);
+  await Promise.all([echo.waitForLine(/listening/), onNode.waitForLine(/listening/)]);
+  agent = startAgent(NODE, kc);
+  operator = startOperator(kc);
+  await agent.waitLine((l) => l.msg === 'agent ready');
+  await operator.waitLine((l) => l.msg === 'operator started');
+}, 180_000);
+
+afterAll(async () => {
+  await Promise.all([operator?.stop(), agent?.stop(), ...procs.map((p) => p.kill())]);
+  await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
+});
+
+/** A process on the host itself (the node), for the node-address case. */
+function spawnHost(cmd: string[]): PodProcess {
+  // spawnInPod runs in a pod's namespace; `nsenter -t 1 -n` brings the command back to the host's.
+  return spawnInPod(client, ['nsenter', '-t', '1', '-n', ...cmd]);
+}
+
+describe('enrichment on the test bed', () => {
+  it('client -> Service: svc at the client, pod at the server, owners walked', async () => {
+    await startTrace('kinds');
+    await run(client, nodeTool('tcp-client', ['--host', clusterIP, '--port', '80']));
+    await run(web, nodeTool('tcp-client', ['--host', server.ip, '--port', '8080']));
+    await run(client, nodeTool('tcp-client', ['--host', node.ip, '--port', '9099']));
+    const mine = (pred: (l: Line) => boolean) =>
+      operator.waitLine((l) => l.trace === `${NS}/kinds` && pred(l));
+
+    const atClient = await mine(
+      (l) => l.pod === 'client' && l.pktType === 'OUTGOING' && l.ip === clusterIP,
+    );
+    expect(atClient).toMatchObject({
+      proto: 'tcp',
+      port: 80,
+      remoteKind: 'svc',
+      remoteServiceNamespace: NS,
+      remoteServiceName: 'server',
+      remoteServiceLabelSelector: { app: 'server' },
+      podIP: client.ip,
+      podHostIP: node.ip,
+      podLabels: { app: 'client', tier: 'front' },
+    });
+    const atServer = await mine(
+      (l) => l.pod === 'server' && l.pktType === 'HOST' && l.ip === client.ip,
+    );
+    expect(atServer).toMatchObject({
+      proto: 'tcp',
+      port: 8080,
+      remoteKind: 'pod',
+      remotePodNamespace: NS,
+      remotePodName: 'client',
+      remotePodLabels: { app: 'client', tier: 'front' },
+    });
+    const fromWeb = await mine((l) => l.pod === 'web-5d8f7c-x2x9q' && l.ip === server.ip);
+    expect(fromWeb).toMatchObject({
+      podOwner: 'web',
+      podOwnerKind: 'Deployment',
+      remoteKind: 'pod',
+      remotePodName: 'server',
+    });
+    const toNode = await mine((l) => l.pod === 'client' && l.ip === node.ip);
+    expect(toNode).toMatchObject({
+      remoteKind: 'other',
+      remoteOther: node.ip,
+      remoteName: `node/${NODE}`,
+      port: 9099,
+    });
+    await stopTrace('kinds');
+  });
+
+  it('groupBy namespace sums the bytes of the pod edges it groups', async () => {
+    // Two traces on the same pods at once: one per pod, one grouped by namespace.
+    await startTrace('by-pod', { outputMode: 'Status' });
+    await startTrace('by-ns', { outputMode: 'Status', parameters: { groupBy: 'namespace' } });
+    for (const bytes of ['1000', '3000']) {
+      await run(
+        client,
+        nodeTool('tcp-client', ['--host', server.ip, '--port', '8080', '--bytes', bytes]),
+      );
+    }
+    await run(web, nodeTool('tcp-client', ['--host', clusterIP, '--port', '80', '--bytes', '500']));
+    await new Promise((r) => setTimeout(r, 1000));
+    const byPod = JSON.parse((await stopTrace('by-pod')).status?.output ?? '[]') as Line[];
+    const byNs = JSON.parse((await stopTrace('by-ns')).status?.output ?? '[]') as Line[];
+
+    const outgoing = byPod.filter(
+      (e) => e.pktType === 'OUTGOING' && e.proto === 'tcp' && e.namespace === NS,
+    );
+    const group = byNs.filter(
+      (e) => e.pktType === 'OUTGOING' && e.group === NS && e.remoteGroup === NS,
+    );
+    expect(outgoing.length).toBeGreaterThanOrEqual(2);
+    expect(group.length).toBeGreaterThanOrEqual(1);
+    const sum = (es: Line[], f: string) => es.reduce((n, e) => n + Number(e[f] ?? 0), 0);
+    for (const f of ['connections', 'bytesSent', 'bytesReceived', 'bytesTotal']) {
+      expect(sum(group, f), f).toBe(sum(outgoing, f));
+    }
+    // 4,500 payload bytes went out in three connections, headers on top.
+    expect(sum(group, 'connections')).toBe(3);
+    expect(sum(group, 'bytesSent')).toBeGreaterThan(4500);
+  });
+});
