@@ -29,7 +29,14 @@ export const EDGE = {
   lastSeen: 80,
 };
 /** struct state, the object's .bss. */
-export const STATE = { size: 32, nextEdge: 0, maxEdges: 4, edgeDrops: 8, flowDrops: 16, midstream: 24 };
+export const STATE = {
+  size: 32,
+  nextEdge: 0,
+  maxEdges: 4,
+  edgeDrops: 8,
+  flowDrops: 16,
+  midstream: 24,
+};
 
 export interface FlowTuple {
   family: Family;

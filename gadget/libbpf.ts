@@ -22,7 +22,9 @@ const fn = {
   progFd: lib.func('int bpf_program__fd(void *prog)'),
   setLogBuf: lib.func('int bpf_program__set_log_buf(void *prog, void *buf, size_t size)'),
   lookup: lib.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
-  update: lib.func('int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)'),
+  update: lib.func(
+    'int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)',
+  ),
   updateBatch: lib.func(
     'int bpf_map_update_batch(int fd, const void *keys, const void *values, _Inout_ uint32_t *count, void *opts)',
   ),
@@ -62,7 +64,12 @@ export function mapLookup(fd: number, key: Uint8Array, value: Uint8Array): boole
 }
 
 /** Returns false when flags was BPF_NOEXIST and the key already existed. */
-export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags = BPF_ANY): boolean {
+export function mapUpdate(
+  fd: number,
+  key: Uint8Array,
+  value: Uint8Array,
+  flags = BPF_ANY,
+): boolean {
   const ret = fn.update(fd, key, value, flags);
   if (ret === -EEXIST && flags === BPF_NOEXIST) return false;
   check(ret, 'bpf_map_update_elem');
@@ -70,7 +77,12 @@ export function mapUpdate(fd: number, key: Uint8Array, value: Uint8Array, flags 
 }
 
 /** Writes `count` keys and values in one syscall. */
-export function mapUpdateBatch(fd: number, keys: Uint8Array, values: Uint8Array, count: number): void {
+export function mapUpdateBatch(
+  fd: number,
+  keys: Uint8Array,
+  values: Uint8Array,
+  count: number,
+): void {
   const n = [count];
   check(fn.updateBatch(fd, keys, values, n, null), 'bpf_map_update_batch');
 }

@@ -14,7 +14,7 @@ export interface NetnsInfo {
   /** The namespace's identity: (dev, inode) of its nsfs file. */
   dev: number;
   inode: number;
-  /** The host's own namespace (that of pid 1). */
+  /** The host's own namespace: this process's (the gadget runs with hostNetwork). */
   host: boolean;
   /** Its IPv4 and IPv6 addresses, without loopback and link-local. */
   addrs: string[];
@@ -46,7 +46,6 @@ async function statNs(path: string): Promise<{ dev: number; inode: number } | un
 /** Named namespaces first (stable paths), then one pid per other namespace. */
 async function scan(): Promise<{ found: Found[]; hostId: string | undefined }> {
   const nsfs = await statNs('/proc/self/ns/net');
-  const host = await statNs('/proc/1/ns/net');
   const byId = new Map<string, Found>();
   const names = await readdir(NAMED_NETNS_DIR).catch(() => [] as string[]);
   for (const name of names.sort()) {
@@ -63,7 +62,7 @@ async function scan(): Promise<{ found: Found[]; hostId: string | undefined }> {
     if (!s || byId.has(idOf(s))) continue;
     byId.set(idOf(s), { path, name: `pid:${pid}`, ...s });
   }
-  return { found: [...byId.values()], hostId: host && idOf(host) };
+  return { found: [...byId.values()], hostId: nsfs && idOf(nsfs) };
 }
 
 /** Adds the addresses, read inside each namespace (one worker for all). */
@@ -100,13 +99,10 @@ export type NetnsLocation = Omit<NetnsInfo, 'addrs'>;
  */
 export async function locateNetns(ref: string): Promise<NetnsLocation> {
   const path = ref.includes('/') ? ref : `${NAMED_NETNS_DIR}/${ref}`;
-  const [s, nsfs, host] = await Promise.all([
-    statNs(path),
-    statNs('/proc/self/ns/net'),
-    statNs('/proc/1/ns/net'),
-  ]);
-  if (!s || s.dev !== nsfs?.dev) throw new Error(`network namespace "${ref}" not found`);
-  return { path, name: ref, ...s, host: !!host && idOf(host) === idOf(s) };
+  const [s, own] = await Promise.all([statNs(path), statNs('/proc/self/ns/net')]);
+  // Every namespace file lives on nsfs: anything else is not a namespace.
+  if (!s || s.dev !== own?.dev) throw new Error(`network namespace "${ref}" not found`);
+  return { path, name: ref, ...s, host: idOf(own) === idOf(s) };
 }
 
 /** Resolves a reference (see locateNetns) with the namespace's addresses. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatIPv4, formatIPv6 } from './ip.js';
-import { parseSocketTable, type SeedFlow, seedFlows } from './socket-table.js';
+import { parseSocketTable, type SeedFlow, type SocketEntry, seedFlows } from './socket-table.js';
 
 const fixture = (name: string) =>
   readFileSync(new URL(`./fixtures/proc-net-${name}.txt`, import.meta.url), 'latin1');
@@ -18,24 +18,30 @@ const all = () => [
 
 describe('parseSocketTable', () => {
   it('decodes host-order hex addresses, ports and states', () => {
-    const [listen, est] = parseSocketTable(fixture('tcp'), 'tcp');
+    const [listen, est] = parseSocketTable(fixture('tcp'), 'tcp') as [SocketEntry, SocketEntry];
     expect(listen).toMatchObject({ family: 4, localPort: 8080, remotePort: 0, state: 0x0a });
-    expect(ip(listen!.localIp)).toBe('0.0.0.0');
-    expect(ip(est!.localIp)).toBe('10.123.0.1');
-    expect(ip(est!.remoteIp)).toBe('10.123.0.2');
+    expect(ip(listen.localIp)).toBe('0.0.0.0');
+    expect(ip(est.localIp)).toBe('10.123.0.1');
+    expect(ip(est.remoteIp)).toBe('10.123.0.2');
     expect(est).toMatchObject({ localPort: 8080, remotePort: 40000, state: 1 });
   });
 
   it('turns IPv4-mapped peers of dual-stack sockets into IPv4', () => {
-    const [, mapped, v6] = parseSocketTable(fixture('tcp6'), 'tcp');
+    const [, mapped, v6] = parseSocketTable(fixture('tcp6'), 'tcp') as SocketEntry[] as [
+      SocketEntry,
+      SocketEntry,
+      SocketEntry,
+    ];
     expect(mapped).toMatchObject({ family: 4, localPort: 9000, remotePort: 41000 });
-    expect(ip(mapped!.remoteIp)).toBe('10.123.0.2');
-    expect(v6!.family).toBe(6);
-    expect(ip(v6!.localIp)).toBe('fd00:123::1');
+    expect(ip(mapped.remoteIp)).toBe('10.123.0.2');
+    expect(v6.family).toBe(6);
+    expect(ip(v6.localIp)).toBe('fd00:123::1');
   });
 
   it('skips headers and malformed lines', () => {
-    expect(parseSocketTable('  sl  local_address\n  0: zz\n\n 1: 0100007F:0050', 'tcp')).toEqual([]);
+    expect(parseSocketTable('  sl  local_address\n  0: zz\n\n 1: 0100007F:0050', 'tcp')).toEqual(
+      [],
+    );
   });
 });
 

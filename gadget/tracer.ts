@@ -26,16 +26,14 @@ import { close as closeFd, mmapShared, munmap, PAGE_SIZE } from './libc.js';
 import { locateNetns, type NetnsInfo, type NetnsLocation, type NetnsRef } from './netns.js';
 import { inNetns } from './netns-thread.js';
 import { parseSocketTable, type SeedFlow, seedFlows } from './socket-table.js';
+import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from './tracer-defaults.js';
 
 export interface TracerOptions {
-  /** Distinct edges kept (default 4096); more are counted as dropped and reported. */
+  /** Distinct edges kept (default DEFAULT_MAX_EDGES); more are counted as dropped and reported. */
   maxEdges?: number;
-  /** Flows (5-tuples) remembered, least recently used evicted (default 16384). */
+  /** Flows (5-tuples) remembered, least recently used evicted (default DEFAULT_MAX_FLOWS). */
   maxFlows?: number;
 }
-
-export const DEFAULT_MAX_EDGES = 4096;
-export const DEFAULT_MAX_FLOWS = 16384;
 
 export interface TracerStats {
   /** Edges in the table. */
@@ -257,8 +255,9 @@ export async function openTracers(
   opts: TracerOptions = {},
 ): Promise<(Tracer | Error)[]> {
   const locs = await Promise.all(
-    refs.map((r): Promise<NetnsLocation | Error> =>
-      typeof r === 'string' ? locateNetns(r).catch((e: Error) => e) : Promise.resolve(r),
+    refs.map(
+      (r): Promise<NetnsLocation | Error> =>
+        typeof r === 'string' ? locateNetns(r).catch((e: Error) => e) : Promise.resolve(r),
     ),
   );
   const byId = new Map<string, { loc: NetnsLocation; tracer: NetnsTracer | Error }>();
@@ -296,7 +295,11 @@ export async function openTracers(
       byId.set(`${p.loc.dev}:${p.loc.inode}`, { loc: p.loc, tracer: err as Error });
     }
   });
-  return locs.map((loc) => (loc instanceof Error ? loc : byId.get(`${loc.dev}:${loc.inode}`)!.tracer));
+  return locs.map((loc) =>
+    loc instanceof Error
+      ? loc
+      : (byId.get(`${loc.dev}:${loc.inode}`)?.tracer ?? new Error(`${loc.name}: not attached`)),
+  );
 }
 
 /** Attaches to one namespace (see openTracers); throws what prevented it. */

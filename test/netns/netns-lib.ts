@@ -87,7 +87,8 @@ export function peer(ns: string, ...args: (string | number)[]): Peer {
   const waiting: { resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
   let stderr = '';
   let done = false;
-  const gone = () => new Error(`peer ${args.join(' ')} in ${ns} exited ${proc.exitCode}: ${stderr}`);
+  const gone = () =>
+    new Error(`peer ${args.join(' ')} in ${ns} exited ${proc.exitCode}: ${stderr}`);
   proc.stderr.on('data', (d) => {
     stderr += d;
   });

@@ -65,6 +65,14 @@ if (mode === 'tcp-listen') {
     say(`done ${count} from ${sock.address().port}`);
     sock.close();
   });
+} else if (mode === 'udp-fire') {
+  // One datagram of `size` bytes to each of the comma-separated ports; no reply expected.
+  const [ports, size] = [portText.split(',').map(Number), Number(rest[0])];
+  const sock = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
+  for (const p of ports)
+    await new Promise((resolve) => sock.send(Buffer.alloc(size), p, host, resolve));
+  say(`done ${ports.length}`);
+  sock.close();
 } else {
   process.stderr.write(`peer: unknown mode ${mode}\n`);
   process.exit(2);

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { EDGE, encodeEdgeKey } from './bpf-abi.js';
+import { decodeCounters, decodeIdentity, isValid, KtimeFormatter, toEdge } from './edge-decode.js';
+
+/** Two slots as the kernel lays them out. */
+function slots(): ArrayBuffer {
+  const buf = new ArrayBuffer(2 * EDGE.size);
+  const bytes = new Uint8Array(buf);
+  const dv = new DataView(buf);
+  const v6 = Uint8Array.from(Buffer.from('fd000123000000000000000000000002', 'hex'));
+  bytes.set(
+    encodeEdgeKey({
+      pktType: 'OUTGOING',
+      proto: 'tcp',
+      family: 4,
+      ip: Uint8Array.of(10, 123, 0, 2),
+      port: 8080,
+    }),
+    0,
+  );
+  bytes.set(
+    encodeEdgeKey({ pktType: 'HOST', proto: 'udp', family: 6, ip: v6, port: 53 }),
+    EDGE.size,
+  );
+  dv.setUint32(EDGE.valid, 1, true);
+  const b = EDGE.size;
+  dv.setBigUint64(b + EDGE.connections, 3n, true);
+  dv.setBigUint64(b + EDGE.packetsSent, 7n, true);
+  dv.setBigUint64(b + EDGE.packetsReceived, 9n, true);
+  dv.setBigUint64(b + EDGE.bytesSent, 2n ** 40n + 5n, true); // above 32 bits
+  dv.setBigUint64(b + EDGE.bytesReceived, 900n, true);
+  dv.setBigUint64(b + EDGE.firstSeen, 5_000_000_000n, true);
+  dv.setBigUint64(b + EDGE.lastSeen, 6_250_000_000n, true);
+  return buf;
+}
+
+describe('edge-decode', () => {
+  it('decodes keys', () => {
+    const bytes = new Uint8Array(slots());
+    expect(decodeIdentity(bytes, 0)).toEqual({
+      pktType: 'OUTGOING',
+      proto: 'tcp',
+      ip: '10.123.0.2',
+      port: 8080,
+    });
+    expect(decodeIdentity(bytes, 1)).toEqual({
+      pktType: 'HOST',
+      proto: 'udp',
+      ip: 'fd00:123::2',
+      port: 53,
+    });
+  });
+
+  it('decodes counters and validity', () => {
+    const words = new Uint32Array(slots());
+    expect(isValid(words, 0)).toBe(true);
+    expect(isValid(words, 1)).toBe(false);
+    expect(decodeCounters(words, 1)).toEqual({
+      connections: 3,
+      packetsSent: 7,
+      packetsReceived: 9,
+      bytesSent: 2 ** 40 + 5,
+      bytesReceived: 900,
+      firstSeenNs: 5e9,
+      lastSeenNs: 6.25e9,
+    });
+  });
+
+  it('builds an edge with RFC 3339 times from the boot offset', () => {
+    const buf = slots();
+    const time = new KtimeFormatter(Date.UTC(2025, 0, 2, 3, 4, 0));
+    const e = toEdge(
+      decodeIdentity(new Uint8Array(buf), 1),
+      decodeCounters(new Uint32Array(buf), 1),
+      time,
+    );
+    expect(e).toEqual({
+      type: 'normal',
+      pktType: 'HOST',
+      proto: 'udp',
+      ip: 'fd00:123::2',
+      port: 53,
+      connections: 3,
+      packetsSent: 7,
+      packetsReceived: 9,
+      bytesSent: 2 ** 40 + 5,
+      bytesReceived: 900,
+      bytesTotal: 2 ** 40 + 905,
+      firstSeen: '2025-01-02T03:04:05.000Z',
+      lastSeen: '2025-01-02T03:04:06.250Z',
+    });
+  });
+
+  it('formats times like toISOString, across seconds', () => {
+    const time = new KtimeFormatter(1_700_000_000_000);
+    for (const ns of [0, 1e6, 999e6, 1e9, 1_234_567_891, 86_400e9 + 7e6]) {
+      expect(time.format(ns)).toBe(
+        new Date(1_700_000_000_000 + Math.floor(ns / 1e6)).toISOString(),
+      );
+    }
+  });
+
+  it('measures the offset between the monotonic and the wall clock', () => {
+    const t = KtimeFormatter.now();
+    const nowNs = Number(process.hrtime.bigint());
+    expect(Math.abs(Date.parse(t.format(nowNs)) - Date.now())).toBeLessThan(50);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { parseLocalArgs } from './local-args.js';
+
+describe('parseLocalArgs', () => {
+  it('has defaults', () => {
+    expect(parseLocalArgs([])).toEqual({
+      help: false,
+      netns: [],
+      durationMs: 10_000,
+      intervalMs: 1000,
+      output: 'json',
+      maxEdges: 4096,
+      maxFlows: 16384,
+    });
+  });
+
+  it('takes repeated namespaces and every option', () => {
+    const o = parseLocalArgs(
+      [
+        '--netns',
+        'a',
+        '--netns',
+        '/proc/42/ns/net',
+        '--duration',
+        '2m',
+        '--interval',
+        '250ms',
+      ].concat(['--output', 'table', '--max-edges', '10', '--max-flows', '20']),
+    );
+    expect(o).toMatchObject({
+      netns: ['a', '/proc/42/ns/net'],
+      durationMs: 120_000,
+      intervalMs: 250,
+      output: 'table',
+      maxEdges: 10,
+      maxFlows: 20,
+    });
+  });
+
+  it('never drains less often than once per run', () => {
+    expect(parseLocalArgs(['--duration', '300ms']).intervalMs).toBe(300);
+  });
+
+  it('says what is wrong in one line', () => {
+    expect(() => parseLocalArgs(['--output', 'xml'])).toThrow(
+      '--output must be json or table, not "xml"',
+    );
+    expect(() => parseLocalArgs(['--max-flows', '1.5'])).toThrow(
+      '--max-flows must be a whole number',
+    );
+    expect(() => parseLocalArgs(['--interval=-1s'])).toThrow('--interval must be a duration');
+    expect(() => parseLocalArgs(['--nope'])).toThrow("Unknown option '--nope' (see --help)");
+    expect(() => parseLocalArgs(['extra'])).toThrow('(see --help)');
+  });
+});

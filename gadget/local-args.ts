@@ -1,0 +1,88 @@
+// Options of `netgraph-gadget local`, parsed and checked. Pure: argv in,
+// options out, or an Error with a one-line message.
+import { parseArgs } from 'node:util';
+import { parseDuration } from './duration.js';
+import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from './tracer-defaults.js';
+
+export const LOCAL_USAGE = `Usage: netgraph-gadget local [options]
+
+Traces network namespaces on this machine, without Kubernetes, and prints their
+edges (who talks to whom). Runs as root.
+
+  --netns NAME|PATH   a namespace to trace: a name under /var/run/netns, or a path
+                      such as /proc/<pid>/ns/net (repeatable). Default: every network
+                      namespace on the machine except the host's own (name the host's
+                      with --netns /proc/self/ns/net to trace it).
+  --duration D        how long to trace, e.g. 10s, 2m (default 10s)
+  --interval D        how often the kernel maps are drained (default 1s)
+  --output json|table json: one line per new or changed edge at each interval, with
+                      the edge contract's field names (default); table: an aligned
+                      table of every edge at the end
+  --max-edges N       distinct edges kept per namespace (default ${DEFAULT_MAX_EDGES})
+  --max-flows N       connections remembered per namespace (default ${DEFAULT_MAX_FLOWS})
+  -h, --help          this help
+
+In the output, node is this host's name, pod the namespace's name, namespace is
+empty (or "host" for the host's own namespace). Warnings (for example a full edge
+map) are 'warn' events in json, lines on stderr with table.`;
+
+export interface LocalOptions {
+  help: boolean;
+  netns: string[];
+  durationMs: number;
+  intervalMs: number;
+  output: 'json' | 'table';
+  maxEdges: number;
+  maxFlows: number;
+}
+
+function count(text: string | undefined, flag: string, dflt: number): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 1 << 24) {
+    throw new Error(`${flag} must be a whole number from 1 to ${1 << 24}, not "${text}"`);
+  }
+  return n;
+}
+
+export function parseLocalArgs(argv: string[]): LocalOptions {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    ({ values } = parse(argv));
+  } catch (err) {
+    // node's messages go on with advice about '--'; the first sentence says it.
+    throw new Error(`${(err as Error).message.split('. ')[0]} (see --help)`);
+  }
+  const output = values.output ?? 'json';
+  if (output !== 'json' && output !== 'table') {
+    throw new Error(`--output must be json or table, not "${output}"`);
+  }
+  const durationMs = parseDuration(values.duration ?? '10s', '--duration');
+  const intervalMs = parseDuration(values.interval ?? '1s', '--interval');
+  return {
+    help: values.help ?? false,
+    netns: values.netns ?? [],
+    durationMs,
+    intervalMs: Math.min(intervalMs, durationMs),
+    output,
+    maxEdges: count(values['max-edges'], '--max-edges', DEFAULT_MAX_EDGES),
+    maxFlows: count(values['max-flows'], '--max-flows', DEFAULT_MAX_FLOWS),
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      netns: { type: 'string', multiple: true },
+      duration: { type: 'string' },
+      interval: { type: 'string' },
+      output: { type: 'string' },
+      'max-edges': { type: 'string' },
+      'max-flows': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}

@@ -1,0 +1,85 @@
+// `netgraph-gadget local`: traces network namespaces on this machine with no
+// Kubernetes, and prints their edges as JSON lines or a table.
+import { hostname } from 'node:os';
+import { type Edge, edgeToJSON, key } from '../api/edge.js';
+import { renderTable } from './edge-table.js';
+import { LOCAL_USAGE, parseLocalArgs } from './local-args.js';
+import { listNetns, type NetnsRef } from './netns.js';
+import { openTracers, type Tracer } from './tracer.js';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: Output = {
+  out: (t) => process.stdout.write(`${t}\n`),
+  err: (t) => process.stderr.write(`${t}\n`),
+};
+
+/** Exit code; throws an Error with a one-line message on bad input. */
+export async function runLocal(argv: string[], io: Output = stdio): Promise<number> {
+  const opts = parseLocalArgs(argv);
+  if (opts.help) {
+    io.out(LOCAL_USAGE);
+    return 0;
+  }
+  if (process.getuid?.() !== 0) {
+    throw new Error('local must run as root: it loads BPF programs and enters network namespaces');
+  }
+  const explicit = opts.netns.length > 0;
+  const refs: NetnsRef[] = explicit ? opts.netns : (await listNetns()).filter((n) => !n.host);
+  if (refs.length === 0) {
+    throw new Error("no network namespace to trace (the host's own is skipped: use --netns)");
+  }
+  const opened = await openTracers(refs, { maxEdges: opts.maxEdges, maxFlows: opts.maxFlows });
+  const tracers = [...new Set(opened.filter((t): t is Tracer => !(t instanceof Error)))];
+  const failed = opened.flatMap((t, i) => (t instanceof Error ? [{ ref: refs[i], err: t }] : []));
+  if (explicit && failed[0]) {
+    for (const t of tracers) t.close();
+    throw failed[0].err;
+  }
+  // Namespaces found by the scan may be gone by attach time: say so and go on.
+  for (const f of failed) io.err(`netgraph-gadget: skipped a namespace: ${f.err.message}`);
+  if (tracers.length === 0) throw new Error('could not attach to any network namespace');
+
+  const node = hostname();
+  const edges = new Map<string, Edge>();
+  const drain = () => {
+    for (const t of tracers) {
+      const base = {
+        node,
+        namespace: t.netns.host ? 'host' : '',
+        pod: t.netns.name,
+        podIP: t.netns.addrs.find((a) => !a.includes(':')) ?? t.netns.addrs[0],
+      };
+      for (const e of t.drain()) {
+        const edge: Edge = { ...base, ...e };
+        if (edge.type === 'normal') edges.set(key(edge), edge);
+        if (opts.output === 'json') io.out(JSON.stringify(edgeToJSON(edge)));
+        else if (edge.type !== 'normal') io.err(`netgraph-gadget: ${edge.pod}: ${edge.message}`);
+      }
+    }
+  };
+
+  try {
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(drain, opts.intervalMs);
+      const stop = () => {
+        clearInterval(timer);
+        clearTimeout(end);
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      const end = setTimeout(stop, opts.durationMs);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    drain();
+  } finally {
+    for (const t of tracers) t.close();
+  }
+  if (opts.output === 'table') io.out(renderTable([...edges.values()]));
+  return 0;
+}

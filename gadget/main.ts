@@ -1,0 +1,36 @@
+// netgraph-gadget: the gadget's command line. `local` traces this machine's
+// network namespaces; `agent` is the node agent of the operator.
+import { runLocal } from './local.js';
+
+export const USAGE = `Usage: netgraph-gadget <command> [options]
+
+Commands:
+  local   trace network namespaces on this machine, without Kubernetes
+  agent   the node agent: attaches to this node's pods for the operator
+
+Run 'netgraph-gadget <command> --help' for a command's options.`;
+
+/** Runs a command; returns the exit code. Errors become one line on stderr, never a stack. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'local':
+        return await runLocal(rest);
+      // The agent subcommand (gadget/agent-main.ts, its own engineer's): dispatch only.
+      case 'agent':
+        return await (await import('./agent-main.js')).runAgent(rest);
+      case undefined:
+      case '-h':
+      case '--help':
+        process.stdout.write(`${USAGE}\n`);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new Error(`unknown command "${cmd}" (try --help)`);
+    }
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`netgraph-gadget: ${msg.split('\n')[0]}\n`);
+    return 1;
+  }
+}
