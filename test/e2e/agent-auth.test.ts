@@ -61,18 +61,22 @@ describe('agent authentication', () => {
       async () => `Bearer ${await token(OPERATOR_SA, 'https://kubernetes.default.svc')}`,
       'token not authenticated',
     ],
-  ])('refuses %s with 401 and a log line', async (_what, auth, reason) => {
-    const from = agent.lines.length;
+  ])('refuses %s with 401 and a log line', async (what, auth, reason) => {
     const authorization = await auth();
+    // A trace name per case, so each log line is matched to its own request.
+    const trace = `/v1/traces/x/${what.replace(/\W+/g, '-')}`;
     for (const [method, path] of [
-      ['PUT', '/v1/traces/x/y'],
-      ['DELETE', '/v1/traces/x/y'],
-      ['GET', '/v1/traces/x/y/edges'],
+      ['PUT', trace],
+      ['DELETE', trace],
+      ['GET', `${trace}/edges`],
     ] as const) {
       expect(await call(method, path, authorization)).toBe(401);
+      const line = await agent.waitLine(
+        (l) => l.msg === 'refused' && l.method === method && l.path === path,
+        5000,
+      );
+      expect(String(line.reason)).toContain(reason);
     }
-    const line = await agent.waitLine((l) => l.msg === 'refused', 5000, from);
-    expect(String(line.reason)).toContain(reason);
   });
 
   it("accepts the operator's audience-bound token", async () => {

@@ -1,6 +1,7 @@
 // Every edge knows what is on its other end, on the test bed: the path Inspektor
 // Gadget's own integration test checked (client -> Service -> server), owners
 // walked through ownerReferences, node addresses, and Pixie's groupBy namespace.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATION_ANNOTATION, type Trace } from '../../api/trace.js';
 import {
@@ -31,6 +32,7 @@ let node: NodeInfo;
 let operator: Proc;
 let agent: Proc;
 const procs: PodProcess[] = [];
+let onNode: ChildProcess;
 let client: PodInfo;
 let server: PodInfo;
 let web: PodInfo;
@@ -135,10 +137,12 @@ beforeAll(async () => {
     await kubectl(['get', 'svc', '-n', NS, 'server', '-o', 'jsonpath={.spec.clusterIP}'])
   ).trim();
   const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
-  // A server on the node's own address, outside every pod.
-  const onNode = spawnHost(nodeTool('tcp-server', ['--port', '9099', '--host', node.ip]));
-  procs.push(echo, onNode);
-  await Promise.all([echo.waitForLine(/listening/), onNode.waitForLine(/listening/)]);
+  procs.push(echo);
+  // A server on the node's own address, outside every pod: on the host itself.
+  const [cmd, ...args] = nodeTool('tcp-server', ['--port', '9099', '--host', node.ip]);
+  onNode = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => onNode.stdout?.once('data', resolve));
+  await echo.waitForLine(/listening/);
   agent = startAgent(NODE, kc);
   operator = startOperator(kc);
   await agent.waitLine((l) => l.msg === 'agent ready');
@@ -146,15 +150,10 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  onNode?.kill();
   await Promise.all([operator?.stop(), agent?.stop(), ...procs.map((p) => p.kill())]);
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
 });
-
-/** A process on the host itself (the node), for the node-address case. */
-function spawnHost(cmd: string[]): PodProcess {
-  // spawnInPod runs in a pod's namespace; `nsenter -t 1 -n` brings the command back to the host's.
-  return spawnInPod(client, ['nsenter', '-t', '1', '-n', ...cmd]);
-}
 
 describe('enrichment on the test bed', () => {
   it('client -> Service: svc at the client, pod at the server, owners walked', async () => {

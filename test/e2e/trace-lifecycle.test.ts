@@ -16,6 +16,7 @@ import {
 import {
   addNode,
   addPod,
+  delPod,
   kubeconfigPath,
   kubectl,
   nodeTool,
@@ -275,6 +276,7 @@ describe('pods and agents coming and going', () => {
     );
     await annotate('late-pods', 'stop');
     await handled('late-pods', (t) => t.status?.state === 'Stopped');
+    await delPod(late);
   });
 
   it('deleting a started Trace stops it on the agents first (finalizer)', async () => {
