@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EDGE, encodeEdgeKey } from './bpf-abi.js';
-import { decodeCounters, decodeIdentity, isValid, KtimeFormatter, toEdge } from './edge-decode.js';
+import { activity, decodeIdentity, isValid, KtimeFormatter, toEdge } from './edge-decode.js';
 
 /** Two slots as the kernel lays them out. */
 function slots(): ArrayBuffer {
@@ -35,15 +35,19 @@ function slots(): ArrayBuffer {
 }
 
 describe('edge-decode', () => {
-  it('decodes keys', () => {
-    const bytes = new Uint8Array(slots());
-    expect(decodeIdentity(bytes, 0)).toEqual({
+  it('decodes keys and creation times', () => {
+    const buf = slots();
+    const bytes = new Uint8Array(buf);
+    const words = new Uint32Array(buf);
+    const time = new KtimeFormatter(Date.UTC(2025, 0, 2, 3, 4, 0));
+    expect(decodeIdentity(bytes, words, 0, time)).toEqual({
       pktType: 'OUTGOING',
       proto: 'tcp',
       ip: '10.123.0.2',
       port: 8080,
+      firstSeen: '2025-01-02T03:04:00.000Z',
     });
-    expect(decodeIdentity(bytes, 1)).toEqual({
+    expect(decodeIdentity(bytes, words, 1, time)).toMatchObject({
       pktType: 'HOST',
       proto: 'udp',
       ip: 'fd00:123::2',
@@ -51,29 +55,18 @@ describe('edge-decode', () => {
     });
   });
 
-  it('decodes counters and validity', () => {
+  it('tells valid slots and activity', () => {
     const words = new Uint32Array(slots());
     expect(isValid(words, 0)).toBe(true);
     expect(isValid(words, 1)).toBe(false);
-    expect(decodeCounters(words, 1)).toEqual({
-      connections: 3,
-      packetsSent: 7,
-      packetsReceived: 9,
-      bytesSent: 2 ** 40 + 5,
-      bytesReceived: 900,
-      firstSeenNs: 5e9,
-      lastSeenNs: 6.25e9,
-    });
+    expect(activity(words, 1)).toBe(3 + 7 + 9);
   });
 
-  it('builds an edge with RFC 3339 times from the boot offset', () => {
+  it('builds an edge with counters above 32 bits and RFC 3339 times from the boot offset', () => {
     const buf = slots();
+    const words = new Uint32Array(buf);
     const time = new KtimeFormatter(Date.UTC(2025, 0, 2, 3, 4, 0));
-    const e = toEdge(
-      decodeIdentity(new Uint8Array(buf), 1),
-      decodeCounters(new Uint32Array(buf), 1),
-      time,
-    );
+    const e = toEdge(decodeIdentity(new Uint8Array(buf), words, 1, time), words, 1, time);
     expect(e).toEqual({
       type: 'normal',
       pktType: 'HOST',
@@ -89,6 +82,14 @@ describe('edge-decode', () => {
       firstSeen: '2025-01-02T03:04:05.000Z',
       lastSeen: '2025-01-02T03:04:06.250Z',
     });
+  });
+
+  it('uses the creation time as last seen until a packet comes', () => {
+    const buf = slots();
+    const words = new Uint32Array(buf);
+    const time = new KtimeFormatter(0);
+    const e = toEdge(decodeIdentity(new Uint8Array(buf), words, 0, time), words, 0, time);
+    expect(e.lastSeen).toBe(e.firstSeen);
   });
 
   it('formats times like toISOString, across seconds', () => {

@@ -1,28 +1,11 @@
 // One tracer per network namespace: its own BPF object (so edges stay apart per
-// pod), a packet socket inside the namespace with the program attached,
-// connections open at attach seeded from the socket table, and drain() reading
-// the edge counters straight from the kernel's memory (an mmapable array).
+// pod), a packet socket inside the namespace with the program attached, and
+// connections open at attach seeded from the socket table; EdgeMaps drains it.
 import type { Edge } from '../api/edge.js';
-import {
-  EDGE,
-  edgeOfFlow,
-  encodeEdgeKey,
-  encodeFlowKey,
-  encodeFlowVal,
-  NO_EDGE,
-  STATE,
-} from './bpf-abi.js';
 import { bpfObjectPath } from './bpf-path.js';
-import {
-  decodeCounters,
-  decodeIdentity,
-  type EdgeIdentity,
-  isValid,
-  KtimeFormatter,
-  toEdge,
-} from './edge-decode.js';
-import { BPF_NOEXIST, BpfObject, mapLookup, mapUpdate } from './libbpf.js';
-import { close as closeFd, mmapShared, munmap, PAGE_SIZE } from './libc.js';
+import { EdgeMaps, type EdgeStats } from './edge-maps.js';
+import { BpfObject } from './libbpf.js';
+import { close as closeFd } from './libc.js';
 import { locateNetns, type NetnsInfo, type NetnsLocation, type NetnsRef } from './netns.js';
 import { inNetns } from './netns-thread.js';
 import { parseSocketTable, type SeedFlow, seedFlows } from './socket-table.js';
@@ -35,18 +18,7 @@ export interface TracerOptions {
   maxFlows?: number;
 }
 
-export interface TracerStats {
-  /** Edges in the table. */
-  edges: number;
-  /** New flows not recorded because the edge table was full. */
-  edgeDrops: number;
-  /** New flows not recorded because the flow table refused them. */
-  flowDrops: number;
-  /** TCP packets of connections that started before attach and were not seeded. */
-  midstream: number;
-  /** Connections open at attach, seeded from the socket table. */
-  seeded: number;
-}
+export type TracerStats = EdgeStats;
 
 export interface Tracer {
   readonly netns: NetnsInfo;
@@ -62,58 +34,21 @@ export interface Tracer {
   close(): void;
 }
 
-interface Mapping {
-  ptr: bigint;
-  len: number;
-}
-
-const pageAlign = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
-
 class NetnsTracer implements Tracer {
   readonly netns: NetnsInfo;
   readonly progFd: number;
   private socketFd = -1;
-  private readonly maps: Mapping[] = [];
-  private bytes: Uint8Array;
-  private words: Uint32Array;
-  private words64: BigUint64Array;
-  private state32: Uint32Array;
-  private state64: BigUint64Array;
-  private readonly lastSig: Float64Array;
-  private readonly ids: (EdgeIdentity | undefined)[] = [];
-  private readonly seededSlots = new Set<number>();
-  private readonly time = KtimeFormatter.now();
-  private readonly edgeIdsFd: number;
-  private readonly flowsFd: number;
-  private seedEdgeDrops = 0;
-  private seedCount = 0;
-  private reported = { edgeDrops: 0, flowDrops: 0 };
+  private readonly maps: EdgeMaps;
   private closed = false;
 
   constructor(
     private readonly obj: BpfObject,
-    private readonly maxEdges: number,
+    maxEdges: number,
     loc: NetnsLocation,
   ) {
     this.netns = { ...loc, addrs: [] };
     this.progFd = obj.programFd('netgraph');
-    this.edgeIdsFd = obj.mapFd('edge_ids');
-    this.flowsFd = obj.mapFd('flows');
-    const edges = this.map(obj.mapFd('edges'), pageAlign(maxEdges * EDGE.size));
-    const state = this.map(obj.mapFd('.bss'), pageAlign(STATE.size));
-    this.bytes = new Uint8Array(edges);
-    this.words = new Uint32Array(edges);
-    this.words64 = new BigUint64Array(edges);
-    this.state32 = new Uint32Array(state, 0, STATE.size / 4);
-    this.state64 = new BigUint64Array(state, 0, STATE.size / 8);
-    Atomics.store(this.state32, STATE.maxEdges / 4, maxEdges);
-    this.lastSig = new Float64Array(maxEdges).fill(-1);
-  }
-
-  private map(fd: number, len: number): ArrayBuffer {
-    const m = mmapShared(fd, len);
-    this.maps.push({ ptr: m.ptr, len });
-    return m.buffer;
+    this.maps = new EdgeMaps(obj, maxEdges, loc.name);
   }
 
   /** Takes the attached socket, so close() closes it. */
@@ -124,39 +59,7 @@ class NetnsTracer implements Tracer {
   /** Seeds the flows open at attach (read after attaching) and learns the addresses. */
   seed(addrs: string[], flows: SeedFlow[]): void {
     this.netns.addrs = addrs;
-    const nowNs = Number(process.hrtime.bigint());
-    for (const f of flows) {
-      const idx = this.edgeFor(encodeEdgeKey(edgeOfFlow(f, f.pktType)), nowNs);
-      if (idx === NO_EDGE) {
-        this.seedEdgeDrops++;
-        continue;
-      }
-      // NOEXIST: if the program already saw this flow start, it counted it.
-      if (mapUpdate(this.flowsFd, encodeFlowKey(f), encodeFlowVal(idx), BPF_NOEXIST)) {
-        Atomics.add(this.words64, (idx * EDGE.size + EDGE.connections) / 8, 1n);
-        this.seededSlots.add(idx);
-        this.seedCount++;
-      }
-    }
-  }
-
-  /** edge_for() of the BPF program, from user space: both allocate slots atomically. */
-  private edgeFor(key: Buffer, nowNs: number): number {
-    const v = Buffer.alloc(4);
-    if (mapLookup(this.edgeIdsFd, key, v)) return v.readUInt32LE(0);
-    if (Atomics.load(this.state32, STATE.nextEdge / 4) >= this.maxEdges) return NO_EDGE;
-    const idx = Atomics.add(this.state32, STATE.nextEdge / 4, 1);
-    if (idx >= this.maxEdges) return NO_EDGE;
-    const base = idx * EDGE.size;
-    this.bytes.set(key, base + EDGE.key);
-    this.words64[(base + EDGE.firstSeen) / 8] = BigInt(nowNs);
-    v.writeUInt32LE(idx, 0);
-    if (!mapUpdate(this.edgeIdsFd, key, v, BPF_NOEXIST)) {
-      // The program created it meanwhile: use its slot, leave ours invalid.
-      return mapLookup(this.edgeIdsFd, key, v) ? v.readUInt32LE(0) : NO_EDGE;
-    }
-    Atomics.store(this.words, (base + EDGE.valid) / 4, 1);
-    return idx;
+    this.maps.seed(flows);
   }
 
   private live(): void {
@@ -165,51 +68,12 @@ class NetnsTracer implements Tracer {
 
   drain(): Edge[] {
     this.live();
-    const n = Math.min(Atomics.load(this.state32, STATE.nextEdge / 4), this.maxEdges);
-    const out: Edge[] = [];
-    for (let i = 0; i < n; i++) {
-      if (!isValid(this.words, i)) continue;
-      const c = decodeCounters(this.words, i);
-      // Every counter grows with one of these three.
-      const sig = c.connections + c.packetsSent + c.packetsReceived;
-      if (this.lastSig[i] === sig) continue;
-      this.lastSig[i] = sig;
-      let id = this.ids[i];
-      if (!id) {
-        id = decodeIdentity(this.bytes, i);
-        this.ids[i] = id;
-      }
-      const e = toEdge(id, c, this.time);
-      if (this.seededSlots.has(i)) e.debug = 'seen before attach';
-      out.push(e);
-    }
-    const s = this.stats();
-    if (s.edgeDrops > this.reported.edgeDrops) {
-      out.push({
-        type: 'warn',
-        message: `BPF map "edges" full (maxEdges ${this.maxEdges}) in ${this.netns.name}: ${s.edgeDrops - this.reported.edgeDrops} new connections dropped`,
-      });
-    }
-    if (s.flowDrops > this.reported.flowDrops) {
-      out.push({
-        type: 'warn',
-        message: `BPF map "flows" refused new entries in ${this.netns.name}: ${s.flowDrops - this.reported.flowDrops} new connections dropped`,
-      });
-    }
-    this.reported = { edgeDrops: s.edgeDrops, flowDrops: s.flowDrops };
-    return out;
+    return this.maps.drain();
   }
 
   stats(): TracerStats {
     this.live();
-    const next = Atomics.load(this.state32, STATE.nextEdge / 4);
-    return {
-      edges: Math.min(next, this.maxEdges),
-      edgeDrops: Number(this.state64[STATE.edgeDrops / 8]) + this.seedEdgeDrops,
-      flowDrops: Number(this.state64[STATE.flowDrops / 8]),
-      midstream: Number(this.state64[STATE.midstream / 8]),
-      seeded: this.seedCount,
-    };
+    return this.maps.stats();
   }
 
   close(): void {
@@ -217,11 +81,7 @@ class NetnsTracer implements Tracer {
     this.closed = true;
     // Closing the socket detaches the program; then nothing references the maps.
     if (this.socketFd >= 0) closeFd(this.socketFd);
-    // Drop the views before unmapping: touching them afterwards would fault.
-    this.bytes = new Uint8Array(0);
-    this.words = this.state32 = new Uint32Array(0);
-    this.words64 = this.state64 = new BigUint64Array(0);
-    for (const m of this.maps.splice(0)) munmap(m.ptr, m.len);
+    this.maps.unmap();
     this.obj.close();
   }
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
 import { findNetnsByIP, listNetns, resolveNetns } from '../../gadget/netns.js';
 import { openTracer, openTracers, type Tracer } from '../../gadget/tracer.js';
-import { makePair, type Pair, peer, run } from './netns-lib.js';
+import { makePair, type Pair, type Peer, peer, run } from './netns-lib.js';
 
 const root = process.getuid?.() === 0;
 const settle = () => new Promise((r) => setTimeout(r, 150));
@@ -174,10 +174,11 @@ describe.skipIf(!root)('tracer on real namespaces', () => {
 
   it('reports a connection opened before attach, and counts its later bytes the right way', async () => {
     const srv = peer(pair.b, 'tcp-listen', '::', 7000, 0);
-    const cli = peer(pair.a, 'tcp-hold', pair.v6.b, 7000);
+    let cli: Peer | undefined;
     let late: Tracer[] = [];
     try {
       expect(await srv.line()).toBe('ready');
+      cli = peer(pair.a, 'tcp-hold', pair.v6.b, 7000);
       expect(await cli.line()).toMatch(/^ready \d+$/);
       // Fresh tracers, attached while the connection is already established.
       late = (await openTracers([pair.a, pair.b])) as Tracer[];
@@ -203,7 +204,7 @@ describe.skipIf(!root)('tracer on real namespaces', () => {
       expect(out.packetsReceived).toBe(inn.packetsSent);
       expect(la.stats().midstream + lb.stats().midstream).toBe(0);
     } finally {
-      cli.send('close');
+      cli?.send('close');
       for (const t of late) t.close();
       srv.proc.kill();
     }
