@@ -137,6 +137,24 @@ export function eventsString(edges: Iterable<Edge>): string {
   return JSON.stringify([...edges].map(edgeToJSON));
 }
 
+export const COUNTER_FIELDS = [
+  'connections',
+  'packetsSent',
+  'packetsReceived',
+  'bytesSent',
+  'bytesReceived',
+  'bytesTotal',
+] as const satisfies readonly (keyof EdgeCounters)[];
+
+export const sameCounters = (a: EdgeCounters, b: EdgeCounters): boolean =>
+  COUNTER_FIELDS.every((f) => a[f] === b[f]);
+
+/** Copies cumulative counters (and the latest time seen) from `from` onto `to`. */
+export function copyCounters(to: Edge, from: Edge): void {
+  for (const f of COUNTER_FIELDS) to[f] = from[f];
+  to.lastSeen = from.lastSeen;
+}
+
 /** Adds b's counters into a (connections, packets, bytes), keeping the widest time span. */
 export function addCounters(a: Edge, b: EdgeCounters & Pick<Edge, 'firstSeen' | 'lastSeen'>): void {
   a.connections = (a.connections ?? 0) + (b.connections ?? 0);

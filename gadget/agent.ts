@@ -3,7 +3,7 @@
 // numbered so the operator can resume a stream without losing any.
 import { randomUUID } from 'node:crypto';
 import type { AgentFrame, AgentTraceStatus } from '../api/agent.js';
-import { type Edge, key } from '../api/edge.js';
+import { type Edge, key, sameCounters } from '../api/edge.js';
 import { matchesFilter } from '../api/filter.js';
 import type { TraceFilter } from '../api/trace.js';
 import type { KubeObject } from '../lib/kube.js';
@@ -248,7 +248,7 @@ export class Agent {
       const edge = this.local(raw, a.pod);
       const k = key(edge);
       const prev = t.edges.get(k);
-      if (prev && sameCounters(prev.edge, edge)) continue;
+      if (prev && sameCounters(prev.edge, edge) && prev.edge.message === edge.message) continue;
       const entry = { seq: ++this.seq, edge };
       t.edges.set(k, entry);
       t.publish(entry);
@@ -269,15 +269,4 @@ export class Agent {
       podLabels: pod.metadata.labels,
     };
   }
-}
-
-function sameCounters(a: Edge, b: Edge): boolean {
-  return (
-    a.connections === b.connections &&
-    a.packetsSent === b.packetsSent &&
-    a.packetsReceived === b.packetsReceived &&
-    a.bytesSent === b.bytesSent &&
-    a.bytesReceived === b.bytesReceived &&
-    a.message === b.message
-  );
 }

@@ -2,7 +2,7 @@
 // of unique edges, the log stream, and the status it keeps up to date.
 import type { AgentTraceStatus } from '../api/agent.js';
 import { tracePath } from '../api/agent.js';
-import { type Edge, edgeToJSON, key } from '../api/edge.js';
+import { copyCounters, type Edge, edgeToJSON, key } from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
 import { AgentSession } from './agent-session.js';
@@ -135,7 +135,7 @@ export class TraceRun {
     const known = this.edges.get(k);
     if (known) {
       // Agents send cumulative counters: the newest value is the truth.
-      Object.assign(known, counters(raw));
+      copyCounters(known, raw);
       this.view.update(known);
     } else {
       const edge = this.deps.enrich(raw);
@@ -183,25 +183,4 @@ export class TraceRun {
     );
     return this.flushing;
   }
-}
-
-function counters(e: Edge): Partial<Edge> {
-  const {
-    connections,
-    packetsSent,
-    packetsReceived,
-    bytesSent,
-    bytesReceived,
-    bytesTotal,
-    lastSeen,
-  } = e;
-  return {
-    connections,
-    packetsSent,
-    packetsReceived,
-    bytesSent,
-    bytesReceived,
-    bytesTotal,
-    lastSeen,
-  };
 }
