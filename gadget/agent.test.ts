@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentFrame } from '../api/agent.js';
+import type { Edge } from '../api/edge.js';
+import { logger } from '../lib/log.js';
+import { Agent, type DataPlane, type Pod } from './agent.js';
+
+// The agent's bookkeeping alone: which pods it attaches to, and how its numbered
+// edges let a stream resume. The data plane is the kernel's part, tested for real
+// in test/netns; here it hands out scripted drains.
+function fakeDataPlane(drains: Map<string, Edge[]>) {
+  const open = new Set<string>();
+  const dp: DataPlane = {
+    findNetns: async (ip) => ({ path: `/var/run/netns/${ip}`, inode: Number(ip.split('.').pop()) }),
+    openTracer: async (path) => {
+      open.add(path);
+      return {
+        drain: () => drains.get(path)?.splice(0) ?? [],
+        close: () => open.delete(path),
+      };
+    },
+  };
+  return { dp, open };
+}
+
+const pod = (ns: string, name: string, ip: string, extra: Partial<Pod['spec']> = {}): Pod => ({
+  metadata: { namespace: ns, name, labels: { app: name } },
+  spec: { containers: [{ name: 'main' }], ...extra },
+  status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '10.250.0.1' },
+});
+
+const edge = (ip: string, connections: number): Edge => ({
+  type: 'normal',
+  pktType: 'OUTGOING',
+  proto: 'tcp',
+  ip,
+  port: 80,
+  connections,
+});
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('Agent', () => {
+  it('attaches to the matching running pods of its node only, once each', async () => {
+    const { dp, open } = fakeDataPlane(new Map());
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 60_000);
+    agent.onPodsReset([
+      pod('demo', 'a', '10.0.0.1'),
+      pod('demo', 'host', '10.0.0.2', { hostNetwork: true }),
+      pod('other', 'b', '10.0.0.3'),
+    ]);
+    agent.startTrace('gadget/t', { namespace: 'demo' });
+    await settle();
+    expect([...open]).toEqual(['/var/run/netns/10.0.0.1']);
+    agent.onPodDeleted('demo/a');
+    await settle();
+    expect(open.size).toBe(0);
+    agent.close();
+  });
+
+  it('numbers edges so a stream resumes after the last one it got, and replays all for another epoch', async () => {
+    const drains = new Map([
+      ['/var/run/netns/10.0.0.1', [edge('10.96.0.1', 1), edge('10.96.0.2', 1)]],
+    ]);
+    const { dp } = fakeDataPlane(drains);
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 10);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1')]);
+    agent.startTrace('gadget/t', {});
+    await settle();
+    const first: AgentFrame[] = [];
+    agent.subscribe('gadget/t', '', 0, (f) => first.push(f))?.();
+    const seqs = first.flatMap((f) => ('seq' in f ? [f.seq] : []));
+    expect(seqs).toHaveLength(2);
+    expect(first[0]).toEqual({ hello: { node: 'n1', epoch: agent.epoch } });
+
+    // Counters grew on one edge: only that one is sent again, with a new number.
+    drains.set('/var/run/netns/10.0.0.1', [edge('10.96.0.1', 5)]);
+    await settle();
+    const resumed: AgentFrame[] = [];
+    agent.subscribe('gadget/t', agent.epoch, Math.max(...seqs), (f) => resumed.push(f))?.();
+    const edges = resumed.flatMap((f) => ('edge' in f ? [f.edge] : []));
+    expect(edges).toMatchObject([
+      {
+        ip: '10.96.0.1',
+        connections: 5,
+        namespace: 'demo',
+        pod: 'a',
+        podIP: '10.0.0.1',
+        node: 'n1',
+      },
+    ]);
+
+    const other: AgentFrame[] = [];
+    agent.subscribe('gadget/t', 'an-older-epoch', 99, (f) => other.push(f))?.();
+    expect(other.filter((f) => 'edge' in f)).toHaveLength(2);
+
+    expect(agent.subscribe('gadget/unknown', '', 0, () => {})).toBeUndefined();
+    expect(await agent.stopTrace('gadget/t')).toBe(true);
+    expect(await agent.stopTrace('gadget/t')).toBe(false);
+    agent.close();
+  });
+});
