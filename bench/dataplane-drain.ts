@@ -4,7 +4,7 @@
 // counters changed since the previous drain (the steady state of a busy node).
 // Usage: node --expose-gc --import tsx bench/dataplane-drain.ts [--edges 100000] [--runs 5]
 import { parseArgs } from 'node:util';
-import { EDGE, encodeEdgeKey, STATE } from '../gadget/bpf-abi.js';
+import { DIR, EDGE, encodeEdgeKey, STATE } from '../gadget/bpf-abi.js';
 import { bpfObjectPath } from '../gadget/bpf-path.js';
 import { EdgeMaps } from '../gadget/edge-maps.js';
 import { BpfObject, mapUpdate, mapUpdateBatch } from '../gadget/libbpf.js';
@@ -39,12 +39,14 @@ function fill(obj: BpfObject, round: number): void {
     key.copy(keys, i * 24);
     slots.writeUInt32LE(1, b + EDGE.valid);
     slots.writeBigUInt64LE(BigInt(1 + round), b + EDGE.connections);
-    slots.writeBigUInt64LE(BigInt(10 * (round + 1) + i), b + EDGE.packetsSent);
-    slots.writeBigUInt64LE(BigInt(12 * (round + 1) + i), b + EDGE.packetsReceived);
-    slots.writeBigUInt64LE(BigInt(1500 * (round + 1) * i), b + EDGE.bytesSent);
-    slots.writeBigUInt64LE(BigInt(900 * (round + 1) * i), b + EDGE.bytesReceived);
+    const [sent, received] = [b + EDGE.sent, b + EDGE.received];
+    slots.writeBigUInt64LE(BigInt(10 * (round + 1) + i), sent + DIR.packets);
+    slots.writeBigUInt64LE(BigInt(12 * (round + 1) + i), received + DIR.packets);
+    slots.writeBigUInt64LE(BigInt(1500 * (round + 1) * i), sent + DIR.bytes);
+    slots.writeBigUInt64LE(BigInt(900 * (round + 1) * i), received + DIR.bytes);
     slots.writeBigUInt64LE(now - 5_000_000_000n + BigInt(i), b + EDGE.firstSeen);
-    slots.writeBigUInt64LE(now - BigInt(i * 1000), b + EDGE.lastSeen);
+    slots.writeBigUInt64LE(now - BigInt(i * 1000), sent + DIR.lastSeen);
+    slots.writeBigUInt64LE(now - BigInt(i * 2000), received + DIR.lastSeen);
     idxs.writeUInt32LE(i, i * 4);
   }
   mapUpdateBatch(obj.mapFd('edges'), idxs, slots, n);

@@ -2,7 +2,9 @@
 // between two namespaces (iperf3), with no packet socket, with an empty socket
 // filter (the cost of a packet socket at all), and with netgraph attached, both
 // sides traced in the last two. Alternating rounds, medians, ratios to none.
-// Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 3] [--seconds 4]
+// iperf3 pins the client to CPU 0 and the server to CPU 1 (-A 0,1) to cut
+// scheduling noise on small machines.
+// Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 5] [--seconds 3]
 import { execFileSync, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { bpfObjectPath } from '../gadget/bpf-path.js';
@@ -14,7 +16,7 @@ import { makePair, type Pair } from '../test/netns/netns-lib.js';
 import { writeResults } from './lib/results.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '4' } },
+  options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '3' } },
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
@@ -49,14 +51,25 @@ interface Iperf {
 }
 
 function iperf(pair: Pair, udp: boolean): number {
-  const args = ['netns', 'exec', pair.a, 'iperf3', '-c', pair.v4.b, '-t', String(seconds), '-J'];
+  const args = [
+    'netns',
+    'exec',
+    pair.a,
+    'iperf3',
+    '-c',
+    pair.v4.b,
+    '-t',
+    String(seconds),
+    '-J',
+    '-A',
+    '0,1',
+  ];
   if (udp) args.push('-u', '-l', '64', '-b', '0');
   const out = JSON.parse(execFileSync('ip', args, { encoding: 'utf8' })) as Iperf;
-  if (udp) {
-    const s = out.end.sum!;
-    return (s.packets - s.lost_packets) / s.seconds; // received packets per second
-  }
-  return out.end.sum_received!.bits_per_second;
+  const { sum, sum_received } = out.end;
+  if (udp && sum) return (sum.packets - sum.lost_packets) / sum.seconds; // received packets/s
+  if (!udp && sum_received) return sum_received.bits_per_second;
+  throw new Error('iperf3 gave no result');
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
@@ -78,8 +91,9 @@ try {
       } finally {
         detach();
       }
+      const [t, u] = [tcp[mode].at(-1) ?? 0, udp[mode].at(-1) ?? 0];
       console.log(
-        `round ${r + 1} ${mode.padEnd(8)} tcp ${(tcp[mode].at(-1)! / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(udp[mode].at(-1)!)} pps`,
+        `round ${r + 1} ${mode.padEnd(8)} tcp ${(t / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(u)} pps`,
       );
     }
   }

@@ -15,19 +15,18 @@ export const FLOW_KEY = { size: 40, family: 0, proto: 1, lport: 2, rport: 4, lip
 export const FLOW_VAL = { size: 8, edge: 0, synSeq: 4 };
 /** struct edge_key. */
 export const EDGE_KEY = { size: 24, pktType: 0, proto: 1, family: 2, port: 4, ip: 8 };
-/** struct edge: one slot of the mmapable `edges` array (8-byte aligned stride). */
+/** struct edge: one slot of the mmapable `edges` array, three cache lines. */
 export const EDGE = {
-  size: 88,
+  size: 192,
   key: 0,
   valid: 24,
   connections: 32,
-  packetsSent: 40,
-  packetsReceived: 48,
-  bytesSent: 56,
-  bytesReceived: 64,
-  firstSeen: 72,
-  lastSeen: 80,
+  firstSeen: 40,
+  sent: 64,
+  received: 128,
 };
+/** struct dir_counters, at EDGE.sent and EDGE.received. */
+export const DIR = { size: 64, packets: 0, bytes: 8, lastSeen: 16 };
 /** struct state, the object's .bss. */
 export const STATE = {
   size: 32,

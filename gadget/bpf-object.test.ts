@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { EDGE, EDGE_KEY, FLOW_KEY, FLOW_VAL, STATE } from './bpf-abi.js';
+import { DIR, EDGE, EDGE_KEY, FLOW_KEY, FLOW_VAL, STATE } from './bpf-abi.js';
 
 const BPF = fileURLToPath(new URL('../bpf/', import.meta.url));
 const has = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -84,13 +84,11 @@ describe.skipIf(!has('bpftool'))('BPF ABI (skipped: bpftool is not installed)', 
       key: 'key',
       valid: 'valid',
       connections: 'connections',
-      packetsSent: 'packets_sent',
-      packetsReceived: 'packets_received',
-      bytesSent: 'bytes_sent',
-      bytesReceived: 'bytes_received',
       firstSeen: 'first_seen',
-      lastSeen: 'last_seen',
+      sent: 'sent',
+      received: 'received',
     });
+    check('dir_counters', DIR, { packets: 'packets', bytes: 'bytes', lastSeen: 'last_seen' });
     check('state', STATE, {
       nextEdge: 'next_edge',
       maxEdges: 'max_edges',

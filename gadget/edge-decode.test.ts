@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EDGE, encodeEdgeKey } from './bpf-abi.js';
+import { DIR, EDGE, encodeEdgeKey } from './bpf-abi.js';
 import { activity, decodeIdentity, isValid, KtimeFormatter, toEdge } from './edge-decode.js';
 
 /** Two slots as the kernel lays them out. */
@@ -25,12 +25,14 @@ function slots(): ArrayBuffer {
   dv.setUint32(EDGE.valid, 1, true);
   const b = EDGE.size;
   dv.setBigUint64(b + EDGE.connections, 3n, true);
-  dv.setBigUint64(b + EDGE.packetsSent, 7n, true);
-  dv.setBigUint64(b + EDGE.packetsReceived, 9n, true);
-  dv.setBigUint64(b + EDGE.bytesSent, 2n ** 40n + 5n, true); // above 32 bits
-  dv.setBigUint64(b + EDGE.bytesReceived, 900n, true);
+  dv.setBigUint64(b + EDGE.sent + DIR.packets, 7n, true);
+  dv.setBigUint64(b + EDGE.received + DIR.packets, 9n, true);
+  dv.setBigUint64(b + EDGE.sent + DIR.bytes, 2n ** 40n + 5n, true); // above 32 bits
+  dv.setBigUint64(b + EDGE.received + DIR.bytes, 900n, true);
   dv.setBigUint64(b + EDGE.firstSeen, 5_000_000_000n, true);
-  dv.setBigUint64(b + EDGE.lastSeen, 6_250_000_000n, true);
+  // Last seen: the later of the two directions.
+  dv.setBigUint64(b + EDGE.sent + DIR.lastSeen, 6_250_000_000n, true);
+  dv.setBigUint64(b + EDGE.received + DIR.lastSeen, 6_000_000_000n, true);
   return buf;
 }
 

@@ -3,7 +3,7 @@
 // halves, a slot's key and creation time are decoded once (the caller keeps the
 // EdgeIdentity), times are formatted from cached whole seconds.
 import type { Edge, PktType, Proto } from '../api/edge.js';
-import { EDGE, EDGE_KEY, PACKET_HOST } from './bpf-abi.js';
+import { DIR, EDGE, EDGE_KEY, PACKET_HOST } from './bpf-abi.js';
 import { formatIPv4, formatIPv6 } from './ip.js';
 
 /** What a slot's key (and its creation time) say: never changes once the slot is valid. */
@@ -32,12 +32,17 @@ export function isValid(words: Uint32Array, i: number): boolean {
   return words[i * SLOT_WORDS + EDGE.valid / WORD] !== 0;
 }
 
+const PACKETS_SENT = EDGE.sent + DIR.packets;
+const PACKETS_RECEIVED = EDGE.received + DIR.packets;
+const BYTES_SENT = EDGE.sent + DIR.bytes;
+const BYTES_RECEIVED = EDGE.received + DIR.bytes;
+const LAST_SENT = EDGE.sent + DIR.lastSeen;
+const LAST_RECEIVED = EDGE.received + DIR.lastSeen;
+
 /** Connections + packets: grows whenever any counter of slot `i` does. */
 export function activity(words: Uint32Array, i: number): number {
   return (
-    u64(words, i, EDGE.connections) +
-    u64(words, i, EDGE.packetsSent) +
-    u64(words, i, EDGE.packetsReceived)
+    u64(words, i, EDGE.connections) + u64(words, i, PACKETS_SENT) + u64(words, i, PACKETS_RECEIVED)
   );
 }
 
@@ -66,9 +71,9 @@ export function toEdge(
   i: number,
   time: KtimeFormatter,
 ): Edge {
-  const bytesSent = u64(words, i, EDGE.bytesSent);
-  const bytesReceived = u64(words, i, EDGE.bytesReceived);
-  const lastSeenNs = u64(words, i, EDGE.lastSeen);
+  const bytesSent = u64(words, i, BYTES_SENT);
+  const bytesReceived = u64(words, i, BYTES_RECEIVED);
+  const lastSeenNs = Math.max(u64(words, i, LAST_SENT), u64(words, i, LAST_RECEIVED));
   return {
     type: 'normal',
     pktType: id.pktType,
@@ -76,8 +81,8 @@ export function toEdge(
     ip: id.ip,
     port: id.port,
     connections: u64(words, i, EDGE.connections),
-    packetsSent: u64(words, i, EDGE.packetsSent),
-    packetsReceived: u64(words, i, EDGE.packetsReceived),
+    packetsSent: u64(words, i, PACKETS_SENT),
+    packetsReceived: u64(words, i, PACKETS_RECEIVED),
     bytesSent,
     bytesReceived,
     bytesTotal: bytesSent + bytesReceived,
