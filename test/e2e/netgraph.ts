@@ -74,29 +74,41 @@ export class Proc {
   }
 }
 
-function start(name: string, script: string, args: string[], kubeconfig: string): Proc {
+function start(
+  name: string,
+  script: string,
+  args: string[],
+  kubeconfig: string,
+  env: Record<string, string> = {},
+): Proc {
   const child = spawn(
     process.execPath,
     [`${root}/bin/${script}`, ...args, '--kubeconfig', kubeconfig],
     {
       cwd: root,
-      env: { ...process.env, NETGRAPH_LOG_LEVEL: process.env.NETGRAPH_LOG_LEVEL ?? 'debug' },
+      env: {
+        ...process.env,
+        NETGRAPH_LOG_LEVEL: process.env.NETGRAPH_LOG_LEVEL ?? 'debug',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
   return new Proc(name, child);
 }
 
-export function startOperator(kubeconfig: string): Proc {
+/** ENV is added to the process's environment (e.g. NETGRAPH_AGENT_TOKEN_FILE). */
+export function startOperator(kubeconfig: string, env?: Record<string, string>): Proc {
   return start(
     'operator',
     'netgraph-operator.js',
     ['--namespace', NETGRAPH_NS, '--service-account', OPERATOR_SA],
     kubeconfig,
+    env,
   );
 }
 
-export function startAgent(node: string, kubeconfig: string): Proc {
+export function startAgent(node: string, kubeconfig: string, env?: Record<string, string>): Proc {
   return start(
     `agent ${node}`,
     'netgraph-gadget.js',
@@ -114,5 +126,6 @@ export function startAgent(node: string, kubeconfig: string): Proc {
       '200ms',
     ],
     kubeconfig,
+    env,
   );
 }
