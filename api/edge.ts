@@ -61,6 +61,15 @@ export interface Edge extends BaseEvent, EdgeCounters {
   remoteGroup?: string;
 }
 
+export const COUNTER_FIELDS = [
+  'connections',
+  'packetsSent',
+  'packetsReceived',
+  'bytesSent',
+  'bytesReceived',
+  'bytesTotal',
+] as const satisfies readonly (keyof EdgeCounters)[];
+
 /** JSON field order: the seed's struct order, then netgraph's additions. */
 export const EDGE_FIELDS = [
   'node',
@@ -90,12 +99,7 @@ export const EDGE_FIELDS = [
   'remoteName',
   'group',
   'remoteGroup',
-  'connections',
-  'packetsSent',
-  'packetsReceived',
-  'bytesSent',
-  'bytesReceived',
-  'bytesTotal',
+  ...COUNTER_FIELDS,
   'firstSeen',
   'lastSeen',
 ] as const satisfies readonly (keyof Edge)[];
@@ -136,15 +140,6 @@ export function unique(edges: Iterable<Edge>): Edge[] {
 export function eventsString(edges: Iterable<Edge>): string {
   return JSON.stringify([...edges].map(edgeToJSON));
 }
-
-export const COUNTER_FIELDS = [
-  'connections',
-  'packetsSent',
-  'packetsReceived',
-  'bytesSent',
-  'bytesReceived',
-  'bytesTotal',
-] as const satisfies readonly (keyof EdgeCounters)[];
 
 export const sameCounters = (a: EdgeCounters, b: EdgeCounters): boolean =>
   COUNTER_FIELDS.every((f) => a[f] === b[f]);
