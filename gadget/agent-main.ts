@@ -12,7 +12,7 @@ import { parseDuration } from './duration.js';
 import { canonicalIP } from './ip.js';
 import { listNetns, type NetnsInfo } from './netns.js';
 import { Authenticator } from './token-review.js';
-import { openTracer } from './tracer.js';
+import { openTracers } from './tracer.js';
 
 export const AGENT_USAGE = `Usage: netgraph-gadget agent --node NAME [options]
 
@@ -73,7 +73,10 @@ export async function runAgent(argv: string[]): Promise<number> {
 
   const log = logger('netgraph-gadget').child({ node });
   const kube = new Kube(loadKubeConfig(values.kubeconfig));
-  const dataPlane: DataPlane = { findNetns: netnsFinder(), openTracer: (path) => openTracer(path) };
+  const dataPlane: DataPlane = {
+    findNetns: netnsFinder(),
+    openTracers: (paths) => openTracers(paths),
+  };
   const agent = new Agent(node, dataPlane, log, intervalMs);
   const pods = new Reflector<Pod>(
     kube,

@@ -11,13 +11,14 @@ function fakeDataPlane(drains: Map<string, Edge[]>) {
   const open = new Set<string>();
   const dp: DataPlane = {
     findNetns: async (ip) => ({ path: `/var/run/netns/${ip}`, inode: Number(ip.split('.').pop()) }),
-    openTracer: async (path) => {
-      open.add(path);
-      return {
-        drain: () => drains.get(path)?.splice(0) ?? [],
-        close: () => open.delete(path),
-      };
-    },
+    openTracers: async (paths) =>
+      paths.map((path) => {
+        open.add(path);
+        return {
+          drain: () => drains.get(path)?.splice(0) ?? [],
+          close: () => open.delete(path),
+        };
+      }),
   };
   return { dp, open };
 }

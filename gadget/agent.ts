@@ -25,14 +25,20 @@ export interface Pod extends KubeObject {
 export interface DataPlane {
   /** The network namespace (a path for setns) that holds this address, if any. */
   findNetns(ip: string): Promise<{ path: string; inode: number } | undefined>;
-  openTracer(netnsPath: string): Promise<{ drain(): Edge[]; close(): void }>;
+  /** A tracer per path, in order, or the Error that prevented it. */
+  openTracers(netnsPaths: string[]): Promise<(PodTracer | Error)[]>;
 }
 
 type Subscriber = (frame: AgentFrame) => void;
 
+export interface PodTracer {
+  drain(): Edge[];
+  close(): void;
+}
+
 interface Attachment {
   pod: Pod;
-  tracer: { drain(): Edge[]; close(): void };
+  tracer: PodTracer;
 }
 
 const podIPs = (p: Pod): string[] =>
@@ -182,6 +188,7 @@ export class Agent {
     );
     const keep = new Set<number>();
     const errors: string[] = [];
+    const toAttach = new Map<number, { pod: Pod; path: string }>();
     for (const pod of wanted) {
       const ns = await this.findNetns(pod);
       if (!ns) {
@@ -192,22 +199,23 @@ export class Agent {
       }
       keep.add(ns.inode);
       const a = t.attached.get(ns.inode);
-      if (a) {
-        a.pod = pod;
-        continue;
-      }
-      try {
-        t.attached.set(ns.inode, { pod, tracer: await this.dataPlane.openTracer(ns.path) });
-        this.log.info(
-          { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, netns: ns.path },
-          'attached',
-        );
-      } catch (err) {
-        errors.push(
-          `attach to pod ${pod.metadata.namespace}/${pod.metadata.name}: ${(err as Error).message}`,
-        );
-      }
+      if (a) a.pod = pod;
+      else if (!toAttach.has(ns.inode)) toAttach.set(ns.inode, { pod, path: ns.path });
     }
+    // One batch, so one short-lived thread enters every new namespace.
+    const pending = [...toAttach];
+    const opened =
+      pending.length > 0 ? await this.dataPlane.openTracers(pending.map(([, p]) => p.path)) : [];
+    pending.forEach(([inode, { pod, path }], i) => {
+      const tracer = opened[i];
+      const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      if (!tracer || tracer instanceof Error) {
+        errors.push(`attach to pod ${name}: ${tracer?.message ?? 'no tracer'}`);
+        return;
+      }
+      t.attached.set(inode, { pod, tracer });
+      this.log.info({ pod: name, netns: path }, 'attached');
+    });
     for (const [inode, a] of t.attached) {
       if (keep.has(inode)) continue;
       // The pod went away: keep its edges, count its last packets, release the kernel objects.
