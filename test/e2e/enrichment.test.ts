@@ -3,7 +3,6 @@
 // walked through ownerReferences, node addresses, and Pixie's groupBy namespace.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATION_ANNOTATION, type Trace } from '../../api/trace.js';
 import {
   build,
   NETGRAPH_NS,
@@ -21,10 +20,10 @@ import {
   nodeTool,
   type PodInfo,
   type PodProcess,
-  podExec,
+  podRun,
   spawnInPod,
-  waitFor,
 } from './testbed.js';
+import { operate } from './traces.js';
 
 const NS = 'enrich';
 const NODE = 'enrich-node';
@@ -39,11 +38,6 @@ let web: PodInfo;
 let clusterIP: string;
 type Line = Record<string, unknown>;
 
-const run = async (pod: PodInfo, cmd: string[]) => {
-  const r = await podExec(pod, cmd);
-  expect(r.code, r.stderr).toBe(0);
-};
-
 async function startTrace(name: string, spec: Record<string, unknown> = {}): Promise<void> {
   const trace = {
     apiVersion: 'gadget.kinvolk.io/v1alpha1',
@@ -52,30 +46,10 @@ async function startTrace(name: string, spec: Record<string, unknown> = {}): Pro
     spec: { node: NODE, gadget: 'network-graph', filter: { namespace: NS }, ...spec },
   };
   await kubectl(['apply', '-f', '-'], { input: JSON.stringify(trace) });
-  await kubectl(['annotate', '-n', NS, `trace/${name}`, `${OPERATION_ANNOTATION}=start`]);
-  await waitFor(async () => (await getTrace(name)).status?.nodes?.[NODE]?.pods === 3, {
-    what: `${name} attached`,
-  });
+  await operate(NS, name, 'start', (t) => t.status?.nodes?.[NODE]?.pods === 3);
 }
 
-async function stopTrace(name: string): Promise<Trace> {
-  await kubectl([
-    'annotate',
-    '--overwrite',
-    '-n',
-    NS,
-    `trace/${name}`,
-    `${OPERATION_ANNOTATION}=stop`,
-  ]);
-  return waitFor(async () => {
-    const t = await getTrace(name);
-    return t.status?.state === 'Stopped' ? t : undefined;
-  });
-}
-
-async function getTrace(name: string): Promise<Trace> {
-  return JSON.parse(await kubectl(['get', 'trace', '-n', NS, name, '-o', 'json'])) as Trace;
-}
+const stopTrace = (name: string) => operate(NS, name, 'stop', (t) => t.status?.state === 'Stopped');
 
 beforeAll(async () => {
   build();
@@ -158,9 +132,9 @@ afterAll(async () => {
 describe('enrichment on the test bed', () => {
   it('client -> Service: svc at the client, pod at the server, owners walked', async () => {
     await startTrace('kinds');
-    await run(client, nodeTool('tcp-client', ['--host', clusterIP, '--port', '80']));
-    await run(web, nodeTool('tcp-client', ['--host', server.ip, '--port', '8080']));
-    await run(client, nodeTool('tcp-client', ['--host', node.ip, '--port', '9099']));
+    await podRun(client, nodeTool('tcp-client', ['--host', clusterIP, '--port', '80']));
+    await podRun(web, nodeTool('tcp-client', ['--host', server.ip, '--port', '8080']));
+    await podRun(client, nodeTool('tcp-client', ['--host', node.ip, '--port', '9099']));
     const mine = (pred: (l: Line) => boolean) =>
       operator.waitLine((l) => l.trace === `${NS}/kinds` && pred(l));
 
@@ -211,12 +185,15 @@ describe('enrichment on the test bed', () => {
     await startTrace('by-pod', { outputMode: 'Status' });
     await startTrace('by-ns', { outputMode: 'Status', parameters: { groupBy: 'namespace' } });
     for (const bytes of ['1000', '3000']) {
-      await run(
+      await podRun(
         client,
         nodeTool('tcp-client', ['--host', server.ip, '--port', '8080', '--bytes', bytes]),
       );
     }
-    await run(web, nodeTool('tcp-client', ['--host', clusterIP, '--port', '80', '--bytes', '500']));
+    await podRun(
+      web,
+      nodeTool('tcp-client', ['--host', clusterIP, '--port', '80', '--bytes', '500']),
+    );
     await new Promise((r) => setTimeout(r, 1000));
     const byPod = JSON.parse((await stopTrace('by-pod')).status?.output ?? '[]') as Line[];
     const byNs = JSON.parse((await stopTrace('by-ns')).status?.output ?? '[]') as Line[];

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { AGENT_AUDIENCE } from '../../api/agent.js';
-import { OPERATION_ANNOTATION, type Trace } from '../../api/trace.js';
 import {
   build,
   NETGRAPH_NS,
@@ -32,8 +31,8 @@ import {
   podExec,
   repoRoot,
   spawnInPod,
-  waitFor,
 } from './testbed.js';
+import { operate, waitTrace } from './traces.js';
 
 const GADGET_SA = 'netgraph-gadget';
 const NODE = 'rbac-node';
@@ -166,30 +165,8 @@ async function saKubeconfig(name: string): Promise<string> {
   return path;
 }
 
-async function getTrace(): Promise<Trace> {
-  return JSON.parse(await kubectl(['get', 'trace', '-n', TRACES_NS, TRACE, '-o', 'json'])) as Trace;
-}
-
-async function operate(op: 'start' | 'stop', state: string): Promise<Trace> {
-  await kubectl([
-    'annotate',
-    '--overwrite',
-    '-n',
-    TRACES_NS,
-    `trace/${TRACE}`,
-    `${OPERATION_ANNOTATION}=${op}`,
-  ]);
-  return waitFor(
-    async () => {
-      const t = await getTrace();
-      return t.metadata.annotations?.[OPERATION_ANNOTATION] === undefined &&
-        t.status?.state === state
-        ? t
-        : undefined;
-    },
-    { what: `trace ${op} handled`, timeoutMs: 20_000 },
-  );
-}
+const operateTrace = (op: 'start' | 'stop', state: string) =>
+  operate(TRACES_NS, TRACE, op, (t) => t.status?.state === state);
 
 /** Log lines (and stderr) of a process that tell of a refusal by the apiserver (403, 401). */
 const refusals = (p: Proc | undefined): string[] =>
@@ -367,14 +344,17 @@ describe('the operator and the agent run as their ServiceAccounts', () => {
       }),
     });
     // Finalizer (patch traces), status (patch traces/status), annotation removed (patch traces).
-    const started = await operate('start', 'Started');
+    const started = await operateTrace('start', 'Started');
     expect(started.status?.operationError).toBeUndefined();
     expect(started.metadata.finalizers).toContain('gadget.kinvolk.io/finalizer');
     // The agent saw its node's pods (list/watch pods) and took the operator's command
     // (its TokenReview of the operator's token).
-    await waitFor(async () => (await getTrace()).status?.nodes?.[NODE]?.pods === 2, {
-      what: 'agent attached to the two pods',
-    });
+    await waitTrace(
+      TRACES_NS,
+      TRACE,
+      (t) => t.status?.nodes?.[NODE]?.pods === 2,
+      'agent attached to the two pods',
+    );
 
     const r = await podExec(
       client,
@@ -409,7 +389,7 @@ describe('the operator and the agent run as their ServiceAccounts', () => {
       remotePodName: 'client',
     });
 
-    const stopped = await operate('stop', 'Stopped');
+    const stopped = await operateTrace('stop', 'Stopped');
     expect(stopped.status?.operationError).toBeUndefined();
     expect(stopped.status?.edges).toBeGreaterThanOrEqual(2);
   });

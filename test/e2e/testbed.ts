@@ -212,6 +212,14 @@ process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
 });
 
+/** Runs CMD in the pod's network namespace; throws with its stderr if it fails. */
+export async function podRun(pod: string | PodInfo, cmd: string[]): Promise<string> {
+  const r = await podExec(pod, cmd);
+  if (r.code !== 0)
+    throw new Error(`${cmd.join(' ')} in ${podRef(pod)} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
 /** Starts CMD in the pod's network namespace in the background. */
 export function spawnInPod(pod: string | PodInfo, cmd: string[]): PodProcess {
   const child = spawn(testbedScript, ['pod', 'exec', podRef(pod), '--', ...cmd], {

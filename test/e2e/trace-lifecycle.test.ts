@@ -4,7 +4,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATION_ANNOTATION, type Trace } from '../../api/trace.js';
 import {
   build,
   NETGRAPH_NS,
@@ -22,11 +21,12 @@ import {
   nodeTool,
   type PodInfo,
   type PodProcess,
-  podExec,
+  podRun,
   repoRoot,
   spawnInPod,
   waitFor,
 } from './testbed.js';
+import { getTrace, operate, waitTrace } from './traces.js';
 
 const NODE = 'albantyphoon-worker000003';
 const OTHER_NODE = 'albantyphoon-worker000004';
@@ -44,39 +44,8 @@ let outsider: PodInfo;
 let far: PodInfo;
 let clusterIP: string;
 
-async function getTrace(name: string, ns = 'gadget'): Promise<Trace> {
-  return JSON.parse(await kubectl(['get', 'trace', '-n', ns, name, '-o', 'json'])) as Trace;
-}
-
-async function annotate(name: string, op: string, ns = 'gadget'): Promise<void> {
-  await kubectl([
-    'annotate',
-    '--overwrite',
-    '-n',
-    ns,
-    `trace/${name}`,
-    `${OPERATION_ANNOTATION}=${op}`,
-  ]);
-}
-
-/** Waits until the operator has handled the operation: annotation gone, status as asked. */
-async function handled(name: string, ok: (t: Trace) => boolean, ns = 'gadget'): Promise<Trace> {
-  return waitFor(
-    async () => {
-      const t = await getTrace(name, ns);
-      return t.metadata.annotations?.[OPERATION_ANNOTATION] === undefined && ok(t) ? t : undefined;
-    },
-    { what: `trace ${ns}/${name} handled`, timeoutMs: 20_000 },
-  );
-}
-
-async function tcp(from: PodInfo, host: string, port: number): Promise<void> {
-  const r = await podExec(
-    from,
-    nodeTool('tcp-client', ['--host', host, '--port', String(port), '--bytes', '100']),
-  );
-  expect(r.code, r.stderr).toBe(0);
-}
+const tcp = (from: PodInfo, host: string, port: number) =>
+  podRun(from, nodeTool('tcp-client', ['--host', host, '--port', String(port), '--bytes', '100']));
 
 const edgesOf = (trace: string) =>
   operator.lines.filter((l) => l.msg === 'edge' && l.trace === trace) as Record<string, unknown>[];
@@ -123,14 +92,21 @@ afterAll(async () => {
 describe('the seed Trace, Stream mode', () => {
   it('starts, streams client and server edges to the log, and stops', async () => {
     await kubectl(['apply', '-f', '-'], { input: seedYaml });
-    await annotate('network-graph', 'start');
-    const started = await handled('network-graph', (t) => t.status?.state === 'Started');
+    const started = await operate(
+      'gadget',
+      'network-graph',
+      'start',
+      (t) => t.status?.state === 'Started',
+    );
     expect(started.status?.operationError).toBeUndefined();
     expect(started.metadata.finalizers).toContain('gadget.kinvolk.io/finalizer');
     // demo/client and demo/server on the traced node; not other/outsider, not demo/far.
-    await waitFor(async () => (await getTrace('network-graph')).status?.nodes?.[NODE]?.pods === 2, {
-      what: 'agent attached to the two demo pods',
-    });
+    await waitTrace(
+      'gadget',
+      'network-graph',
+      (t) => t.status?.nodes?.[NODE]?.pods === 2,
+      'agent attached to the two demo pods',
+    );
 
     await tcp(client, clusterIP, 80);
     await tcp(client, server.ip, 8080);
@@ -157,8 +133,12 @@ describe('the seed Trace, Stream mode', () => {
       (l) => l.trace === trace && l.pod === 'client' && l.ip === server.ip && l.port === 8080,
     );
 
-    await annotate('network-graph', 'stop');
-    const stopped = await handled('network-graph', (t) => t.status?.state === 'Stopped');
+    const stopped = await operate(
+      'gadget',
+      'network-graph',
+      'stop',
+      (t) => t.status?.state === 'Stopped',
+    );
     expect(stopped.status?.edges).toBeGreaterThanOrEqual(3);
 
     // Only pods in demo on the traced node have edges: the server saw outsider and far,
@@ -182,12 +162,16 @@ describe('outputMode Status', () => {
       .replace('name: network-graph\n', 'name: network-graph-status\n')
       .replace('outputMode: Stream', 'outputMode: Status');
     await kubectl(['apply', '-f', '-'], { input: yaml });
-    await annotate('network-graph-status', 'start');
-    await handled('network-graph-status', (t) => t.status?.nodes?.[NODE]?.pods === 2);
+    await operate(
+      'gadget',
+      'network-graph-status',
+      'start',
+      (t) => t.status?.nodes?.[NODE]?.pods === 2,
+    );
     await tcp(client, clusterIP, 80);
     const t = await waitFor(
       async () => {
-        const tr = await getTrace('network-graph-status');
+        const tr = await getTrace('gadget', 'network-graph-status');
         const out = JSON.parse(tr.status?.output ?? '[]') as Record<string, unknown>[];
         return out.some((e) => e.pod === 'server' && e.pktType === 'HOST' && e.ip === client.ip)
           ? out
@@ -204,8 +188,12 @@ describe('outputMode Status', () => {
         port: 80,
       }),
     );
-    await annotate('network-graph-status', 'stop');
-    const stopped = await handled('network-graph-status', (tr) => tr.status?.state === 'Stopped');
+    const stopped = await operate(
+      'gadget',
+      'network-graph-status',
+      'stop',
+      (tr) => tr.status?.state === 'Stopped',
+    );
     expect(JSON.parse(stopped.status?.output ?? '[]').length).toBe(stopped.status?.edges);
   });
 });
@@ -244,8 +232,7 @@ describe('errors land in status.operationError and the operator keeps running', 
       },
     };
     await kubectl(['apply', '-f', '-'], { input: JSON.stringify(trace) });
-    await annotate(name, op);
-    const t = await handled(name, (tr) => tr.status?.operationError === error);
+    const t = await operate('gadget', name, op, (tr) => tr.status?.operationError === error);
     expect(t.status?.state).toBeUndefined();
     expect(operator.running).toBe(true);
   });
@@ -264,26 +251,26 @@ describe('pods and agents coming and going', () => {
   it('attaches a pod that appears on a traced node after start', async () => {
     const yaml = seedYaml.replace('name: network-graph\n', 'name: late-pods\n');
     await kubectl(['apply', '-f', '-'], { input: yaml });
-    await annotate('late-pods', 'start');
-    await handled('late-pods', (t) => t.status?.nodes?.[NODE]?.pods === 2);
+    await operate('gadget', 'late-pods', 'start', (t) => t.status?.nodes?.[NODE]?.pods === 2);
     const late = await addPod('demo/late', { node: NODE, labels: { app: 'late' } });
-    await waitFor(async () => (await getTrace('late-pods')).status?.nodes?.[NODE]?.pods === 3, {
-      what: 'late pod attached',
-    });
+    await waitTrace(
+      'gadget',
+      'late-pods',
+      (t) => t.status?.nodes?.[NODE]?.pods === 3,
+      'late pod attached',
+    );
     await tcp(late, server.ip, 8080);
     await operator.waitLine(
       (l) => l.trace === 'gadget/late-pods' && l.pod === 'late' && l.ip === server.ip,
     );
-    await annotate('late-pods', 'stop');
-    await handled('late-pods', (t) => t.status?.state === 'Stopped');
+    await operate('gadget', 'late-pods', 'stop', (t) => t.status?.state === 'Stopped');
     await delPod(late);
   });
 
   it('deleting a started Trace stops it on the agents first (finalizer)', async () => {
     const yaml = seedYaml.replace('name: network-graph\n', 'name: deleted\n');
     await kubectl(['apply', '-f', '-'], { input: yaml });
-    await annotate('deleted', 'start');
-    await handled('deleted', (t) => t.status?.state === 'Started');
+    await operate('gadget', 'deleted', 'start', (t) => t.status?.state === 'Started');
     const agent = agents[0] as Proc;
     const from = agent.lines.length;
     await kubectl(['delete', 'trace', '-n', 'gadget', 'deleted', '--timeout=20s']);
@@ -299,8 +286,7 @@ describe('restarting the operator while a trace runs', () => {
   it('keeps the trace Started and loses no edge the agents held', async () => {
     const yaml = seedYaml.replace('name: network-graph\n', 'name: restart\n');
     await kubectl(['apply', '-f', '-'], { input: yaml });
-    await annotate('restart', 'start');
-    await handled('restart', (t) => t.status?.nodes?.[NODE]?.pods === 2);
+    await operate('gadget', 'restart', 'start', (t) => t.status?.nodes?.[NODE]?.pods === 2);
     await tcp(client, server.ip, 8080);
     await operator.waitLine(
       (l) => l.trace === 'gadget/restart' && l.pod === 'client' && l.ip === server.ip,
@@ -312,7 +298,7 @@ describe('restarting the operator while a trace runs', () => {
     await tcp(outsider, server.ip, 8080);
     operator = startOperator(kubeconfigPath());
 
-    expect((await getTrace('restart')).status?.state).toBe('Started');
+    expect((await getTrace('gadget', 'restart')).status?.state).toBe('Started');
     for (const want of [
       (l: Record<string, unknown>) => l.pod === 'client' && l.ip === server.ip,
       (l: Record<string, unknown>) => l.pod === 'client' && l.ip === clusterIP,
@@ -320,7 +306,6 @@ describe('restarting the operator while a trace runs', () => {
     ]) {
       await operator.waitLine((l) => l.trace === 'gadget/restart' && want(l));
     }
-    await annotate('restart', 'stop');
-    await handled('restart', (t) => t.status?.state === 'Stopped');
+    await operate('gadget', 'restart', 'stop', (t) => t.status?.state === 'Stopped');
   });
 });
