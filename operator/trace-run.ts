@@ -141,12 +141,11 @@ export class TraceRun {
       const edge = this.deps.enrich(raw);
       this.edges.set(k, edge);
       const shown = this.view.add(edge);
-      if (shown) {
-        this.deps.edgeLog.info(
-          { trace: this.key, ...edgeToJSON(shown) },
-          shown.type === 'normal' ? 'edge' : shown.message,
-        );
-      }
+      if (shown?.type === 'normal')
+        this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(shown) }, 'edge');
+      // An agent's warning (a full map: edges dropped) is logged as one, and kept in status.
+      else if (shown)
+        this.deps.edgeLog.warn({ trace: this.key, ...edgeToJSON(shown) }, shown.message);
     }
     this.scheduleFlush();
   }
