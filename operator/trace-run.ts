@@ -143,7 +143,7 @@ export class TraceRun {
       const shown = this.view.add(edge);
       if (shown?.type === 'normal')
         this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(shown) }, 'edge');
-      // An agent's warning (a full map: edges dropped) is logged as one, and kept in status.
+      // An agent's warning (a full map: edges dropped) is logged as a warning.
       else if (shown)
         this.deps.edgeLog.warn({ trace: this.key, ...edgeToJSON(shown) }, shown.message);
     }
