@@ -248,6 +248,32 @@ describe('errors land in status.operationError and the operator keeps running', 
 });
 
 describe('pods and agents coming and going', () => {
+  it('says which node has no agent, and attaches when one comes up', async () => {
+    const lonely = 'agentless-node';
+    await addNode(lonely);
+    const yaml = seedYaml
+      .replace('name: network-graph\n', 'name: agentless\n')
+      .replace(NODE, lonely);
+    await kubectl(['apply', '-f', '-'], { input: yaml });
+    const t = await operate('gadget', 'agentless', 'start', (tr) => tr.status?.state === 'Started');
+    expect(t.status?.nodes?.[lonely]).toEqual({
+      state: 'AgentMissing',
+      reason: `no live netgraph agent on node ${lonely}`,
+    });
+    expect(t.status?.operationWarning).toContain(`node ${lonely}: no live netgraph agent`);
+    const agent = startAgent(lonely, kubeconfigPath());
+    try {
+      await waitTrace(
+        'gadget',
+        'agentless',
+        (tr) => tr.status?.nodes?.[lonely]?.state === 'Started',
+      );
+      await operate('gadget', 'agentless', 'stop', (tr) => tr.status?.state === 'Stopped');
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('attaches a pod that appears on a traced node after start', async () => {
     const yaml = seedYaml.replace('name: network-graph\n', 'name: late-pods\n');
     await kubectl(['apply', '-f', '-'], { input: yaml });
