@@ -9,8 +9,10 @@ export const AGENT_AUDIENCE = 'netgraph.dev/agent';
 /** Lease name per node, in the operator's namespace. */
 export const agentLeaseName = (node: string): string => `netgraph-agent-${node}`;
 export const AGENT_LEASE_LABEL = 'netgraph.dev/agent';
-/** Lease annotation holding the agent's base URL. */
+/** Lease annotation holding the agent's base URL (https). */
 export const AGENT_ENDPOINT_ANNOTATION = 'netgraph.dev/endpoint';
+/** Lease annotation holding the agent's self-signed certificate (PEM): the one the operator trusts. */
+export const AGENT_CERT_ANNOTATION = 'netgraph.dev/cert';
 
 /** PUT /v1/traces/{namespace}/{name}: start (or update) a trace on this node. */
 export interface StartCommand {

@@ -1,7 +1,12 @@
 // The agent makes itself known with a Lease per node in the operator's namespace:
 // its address in an annotation, renewed every few seconds. When it stops renewing,
 // the operator knows the agent is gone.
-import { AGENT_ENDPOINT_ANNOTATION, AGENT_LEASE_LABEL, agentLeaseName } from '../api/agent.js';
+import {
+  AGENT_CERT_ANNOTATION,
+  AGENT_ENDPOINT_ANNOTATION,
+  AGENT_LEASE_LABEL,
+  agentLeaseName,
+} from '../api/agent.js';
 import { isConflict, isNotFound, type Kube } from '../lib/kube.js';
 import type { Logger } from '../lib/log.js';
 
@@ -16,6 +21,7 @@ export class AgentLease {
     private readonly namespace: string,
     private readonly node: string,
     private readonly endpoint: string,
+    private readonly cert: string,
     private readonly log: Logger,
   ) {
     this.path = `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
@@ -42,7 +48,10 @@ export class AgentLease {
         name: agentLeaseName(this.node),
         namespace: this.namespace,
         labels: { [AGENT_LEASE_LABEL]: 'true' },
-        annotations: { [AGENT_ENDPOINT_ANNOTATION]: this.endpoint },
+        annotations: {
+          [AGENT_ENDPOINT_ANNOTATION]: this.endpoint,
+          [AGENT_CERT_ANNOTATION]: this.cert,
+        },
       },
       spec: {
         holderIdentity: this.node,

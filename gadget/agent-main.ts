@@ -8,6 +8,7 @@ import { Reflector } from '../lib/reflector.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 import { AgentLease } from './agent-lease.js';
 import { agentServer, listen } from './agent-server.js';
+import { selfSignedIdentity } from './agent-tls.js';
 import { parseDuration } from './duration.js';
 import { canonicalIP } from './ip.js';
 import { listNetns, type NetnsInfo } from './netns.js';
@@ -92,15 +93,16 @@ export async function runAgent(argv: string[]): Promise<number> {
   );
   await pods.start();
 
-  const auth = new Authenticator(kube, `system:serviceaccount:${opNs}:${opName}`);
-  const server = agentServer({ agent, authenticate: (h) => auth.check(h), log });
-  const addr = await listen(server, host, port);
   const advertise =
     values.advertise ??
     process.env.HOST_IP ??
     (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
-  const endpoint = `http://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
-  const lease = new AgentLease(kube, namespace, node, endpoint, log);
+  const tls = selfSignedIdentity([advertise]);
+  const auth = new Authenticator(kube, `system:serviceaccount:${opNs}:${opName}`);
+  const server = agentServer({ agent, authenticate: (h) => auth.check(h), log, tls });
+  const addr = await listen(server, host, port);
+  const endpoint = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
+  const lease = new AgentLease(kube, namespace, node, endpoint, tls.cert, log);
   await lease.start();
   log.info({ endpoint, namespace, operator }, 'agent ready');
 

@@ -3,7 +3,8 @@
 //   DELETE /v1/traces/{ns}/{name}          stop it
 //   GET    /v1/traces/{ns}/{name}/edges    its edges, newline-delimited JSON
 //   GET    /healthz                        liveness, no token needed
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { AgentFrame, StartCommand } from '../api/agent.js';
 import type { Logger } from '../lib/log.js';
@@ -15,13 +16,15 @@ const MAX_BODY = 64 * 1024;
 
 export interface AgentServerOptions {
   agent: Agent;
+  /** The server's certificate and key (PEM). */
+  tls: { cert: string; key: string };
   authenticate(authorization: string | undefined): Promise<Verdict>;
   log: Logger;
   pingMs?: number;
 }
 
-export function agentServer(o: AgentServerOptions): http.Server {
-  return http.createServer((req, res) => {
+export function agentServer(o: AgentServerOptions): https.Server {
+  return https.createServer({ cert: o.tls.cert, key: o.tls.key }, (req, res) => {
     handle(o, req, res).catch((err) => {
       o.log.error({ err: String(err), url: req.url }, 'request failed');
       if (!res.headersSent) reply(res, 500, { error: 'internal error' });
@@ -30,7 +33,7 @@ export function agentServer(o: AgentServerOptions): http.Server {
   });
 }
 
-export function listen(server: http.Server, host: string, port: number): Promise<AddressInfo> {
+export function listen(server: https.Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve(server.address() as AddressInfo));

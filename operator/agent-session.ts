@@ -1,11 +1,18 @@
 // The operator's link to one node's agent for one trace: start it, follow its
 // edge stream (resuming after a reconnect from the last sequence number, so no
 // edge the agent holds is lost), and stop it.
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AgentFrame, AgentTraceStatus, StartCommand } from '../api/agent.js';
 import type { Edge } from '../api/edge.js';
+
+/** Where an agent listens, and the certificate it serves there. */
+export interface AgentAddress {
+  endpoint: string;
+  cert: string;
+}
 
 export interface SessionEvents {
   onEdge(node: string, edge: Edge): void;
@@ -22,7 +29,7 @@ export class AgentSession {
 
   constructor(
     readonly node: string,
-    private endpoint: string,
+    private agent: AgentAddress,
     private readonly path: string,
     private readonly command: StartCommand,
     private readonly token: () => Promise<string>,
@@ -35,9 +42,9 @@ export class AgentSession {
     this.streaming ??= this.follow();
   }
 
-  /** The agent moved (restarted with a new address): follow it there. */
-  moveTo(endpoint: string): void {
-    this.endpoint = endpoint;
+  /** The agent moved (restarted with a new address or certificate): follow it there. */
+  moveTo(agent: AgentAddress): void {
+    this.agent = agent;
   }
 
   /** Stops the trace on the agent; its last edges arrive before this resolves. */
@@ -124,10 +131,12 @@ export class AgentSession {
     const token = await this.token();
     const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
-      const req = http.request(
-        new URL(path, this.endpoint),
+      const req = https.request(
+        new URL(path, this.agent.endpoint),
         {
           method,
+          // Only the certificate the agent published in its Lease is trusted.
+          ca: this.agent.cert,
           signal: this.abort.signal,
           headers: {
             authorization: `Bearer ${token}`,

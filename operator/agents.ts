@@ -1,5 +1,5 @@
 // Which nodes have a live agent and where it listens, from the agents' Leases.
-import { AGENT_ENDPOINT_ANNOTATION } from '../api/agent.js';
+import { AGENT_CERT_ANNOTATION, AGENT_ENDPOINT_ANNOTATION } from '../api/agent.js';
 
 export interface Lease {
   metadata?: {
@@ -14,6 +14,8 @@ export interface Lease {
 export interface AgentInfo {
   node: string;
   endpoint: string;
+  /** The agent's certificate (PEM), the only one trusted for its endpoint. */
+  cert: string;
   /** Until when the lease holds (ms since epoch). */
   expires: number;
 }
@@ -21,9 +23,10 @@ export interface AgentInfo {
 export function agentFromLease(lease: Lease): AgentInfo | undefined {
   const node = lease.spec?.holderIdentity;
   const endpoint = lease.metadata?.annotations?.[AGENT_ENDPOINT_ANNOTATION];
+  const cert = lease.metadata?.annotations?.[AGENT_CERT_ANNOTATION];
   const renew = Date.parse(lease.spec?.renewTime ?? '');
-  if (!node || !endpoint || Number.isNaN(renew)) return undefined;
-  return { node, endpoint, expires: renew + (lease.spec?.leaseDurationSeconds ?? 15) * 1000 };
+  if (!node || !endpoint || !cert || Number.isNaN(renew)) return undefined;
+  return { node, endpoint, cert, expires: renew + (lease.spec?.leaseDurationSeconds ?? 15) * 1000 };
 }
 
 export const isAlive = (a: AgentInfo | undefined, now = Date.now()): a is AgentInfo =>

@@ -123,7 +123,7 @@ export class Controller {
     await Promise.all(
       [...wanted].map(async (node) => {
         const agent = this.agent(node);
-        if (isAlive(agent)) await run.attach(node, agent.endpoint);
+        if (isAlive(agent)) await run.attach(node, agent);
         else if (run.hasNode(node) || run.nodes.get(node)?.state !== 'AgentMissing') {
           run.detach(node, 'AgentMissing', `no live netgraph agent on node ${node}`);
         }

@@ -5,7 +5,7 @@ import { tracePath } from '../api/agent.js';
 import { copyCounters, type Edge, edgeToJSON, key } from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
-import { AgentSession } from './agent-session.js';
+import { type AgentAddress, AgentSession } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
 import type { EdgeView } from './edge-view.js';
 import { statusOutput } from './status-output.js';
@@ -52,15 +52,15 @@ export class TraceRun {
   }
 
   /** Starts the trace on one node's agent; the failure reason lands in status.nodes. */
-  async attach(node: string, endpoint: string): Promise<void> {
+  async attach(node: string, agent: AgentAddress): Promise<void> {
     const existing = this.sessions.get(node);
     if (existing) {
-      existing.moveTo(endpoint);
+      existing.moveTo(agent);
       return;
     }
     const session = new AgentSession(
       node,
-      endpoint,
+      agent,
       tracePath(this.traceNamespace, this.traceName),
       { filter: this.spec.filter ?? {} },
       this.deps.token,

@@ -1,25 +1,44 @@
 // Agents accept commands only from the operator's ServiceAccount, with a token
-// bound to the agents' audience, as the real apiserver's TokenReview judges it.
+// bound to the agents' audience, as the real apiserver's TokenReview judges it,
+// and only over TLS with the certificate the agent published in its Lease.
+import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENT_AUDIENCE, AGENT_ENDPOINT_ANNOTATION, agentLeaseName } from '../../api/agent.js';
+import {
+  AGENT_AUDIENCE,
+  AGENT_CERT_ANNOTATION,
+  AGENT_ENDPOINT_ANNOTATION,
+  agentLeaseName,
+} from '../../api/agent.js';
 import { build, NETGRAPH_NS, OPERATOR_SA, type Proc, startAgent } from './netgraph.js';
 import { addNode, kubeconfigPath, kubectl, waitFor } from './testbed.js';
 
 const NODE = 'auth-node';
 let agent: Proc;
 let endpoint: string;
+let cert: string;
 
 const token = async (sa: string, audience = AGENT_AUDIENCE) =>
   (await kubectl(['create', 'token', '-n', NETGRAPH_NS, sa, '--audience', audience])).trim();
 
-async function call(method: string, path: string, authorization?: string): Promise<number> {
-  const res = await fetch(`${endpoint}${path}`, {
-    method,
-    headers: authorization ? { authorization } : {},
-    ...(method === 'PUT' && { body: JSON.stringify({ filter: { namespace: 'nobody' } }) }),
+/** An HTTPS request to the agent, trusting `ca` (by default the certificate from its Lease). */
+function call(
+  method: string,
+  path: string,
+  authorization?: string,
+  ca: string | string[] = cert,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      new URL(path, endpoint),
+      { method, ca, headers: authorization ? { authorization } : {} },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', reject);
+    req.end(method === 'PUT' ? JSON.stringify({ filter: { namespace: 'nobody' } }) : undefined);
   });
-  await res.body?.cancel();
-  return res.status;
 }
 
 beforeAll(async () => {
@@ -31,12 +50,14 @@ beforeAll(async () => {
   await addNode(NODE);
   agent = startAgent(NODE, kubeconfigPath());
   await agent.waitLine((l) => l.msg === 'agent ready');
-  endpoint = await waitFor(async () => {
+  const annotations = await waitFor(async () => {
     const lease = JSON.parse(
       await kubectl(['get', 'lease', '-n', NETGRAPH_NS, agentLeaseName(NODE), '-o', 'json']),
     );
-    return lease.metadata.annotations?.[AGENT_ENDPOINT_ANNOTATION] as string | undefined;
+    return lease.metadata.annotations as Record<string, string> | undefined;
   });
+  endpoint = annotations[AGENT_ENDPOINT_ANNOTATION] ?? '';
+  cert = annotations[AGENT_CERT_ANNOTATION] ?? '';
 }, 120_000);
 
 afterAll(async () => {
@@ -44,8 +65,15 @@ afterAll(async () => {
 });
 
 describe('agent authentication', () => {
-  it('announces itself with a Lease holding its endpoint', () => {
-    expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  it('announces itself with a Lease holding its HTTPS endpoint and certificate', () => {
+    expect(endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    expect(cert).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  });
+
+  it('serves no plain HTTP, and a client that does not trust its certificate cannot talk to it', async () => {
+    await expect(fetch(endpoint.replace('https:', 'http:') + '/healthz')).rejects.toThrow();
+    // Trusting nothing (not even the system's CAs): the agent's certificate is refused.
+    await expect(call('GET', '/healthz', undefined, [])).rejects.toThrow(/certificate/i);
   });
 
   it.each([
