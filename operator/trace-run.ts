@@ -88,7 +88,7 @@ export class TraceRun {
     this.setNode(node, { state, reason });
   }
 
-  /** Stops every agent, takes their last edges, and writes the final status. */
+  /** Stops every agent, takes their last edges, logs their totals and writes the final status. */
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.allSettled(
@@ -102,6 +102,11 @@ export class TraceRun {
       }),
     );
     this.sessions.clear();
+    // The log stream showed each edge when it appeared; its totals come at the end.
+    for (const e of this.view.edges()) {
+      if (e.type === 'normal')
+        this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(e) }, 'edge total');
+    }
     await this.flush();
   }
 

@@ -141,6 +141,14 @@ describe('the seed Trace, Stream mode', () => {
     );
     expect(stopped.status?.edges).toBeGreaterThanOrEqual(3);
 
+    // At stop, each edge's totals: two connections reached the server (Service, then pod IP).
+    const total = await operator.waitLine(
+      (l) =>
+        l.msg === 'edge total' && l.trace === trace && l.pod === 'server' && l.ip === client.ip,
+    );
+    expect(total).toMatchObject({ pktType: 'HOST', port: 8080, connections: 2 });
+    expect(Number(total.bytesReceived)).toBeGreaterThan(200); // 2 x 100 payload bytes, and headers
+
     // Only pods in demo on the traced node have edges: the server saw outsider and far,
     // but outsider and far themselves were never traced.
     const edges = edgesOf(trace);
