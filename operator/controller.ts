@@ -1,6 +1,6 @@
 // The operator's controller: keeps Traces, Nodes and agent Leases in view,
 // carries out what decide() says, and keeps each running trace on the right nodes.
-import { AGENT_LEASE_LABEL } from '../api/agent.js';
+import { AGENT_LEASE_LABEL, agentLeaseName } from '../api/agent.js';
 import type { Edge } from '../api/edge.js';
 import {
   FINALIZER,
@@ -105,11 +105,9 @@ export class Controller {
   }
 
   private agent(node: string): AgentInfo | undefined {
-    for (const l of this.leases.items.values()) {
-      const a = agentFromLease(l);
-      if (a?.node === node) return a;
-    }
-    return undefined;
+    const lease = this.leases.items.get(`${this.o.namespace}/${agentLeaseName(node)}`);
+    const agent = lease && agentFromLease(lease);
+    return agent?.node === node ? agent : undefined;
   }
 
   private wantedNodes(spec: TraceSpec): string[] {
