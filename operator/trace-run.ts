@@ -1,7 +1,6 @@
 // One running trace in the operator: a session per node's agent, the merged set
 // of unique edges, the log stream, and the status it keeps up to date.
-import type { AgentTraceStatus } from '../api/agent.js';
-import { tracePath } from '../api/agent.js';
+import { type AgentTraceStatus, tracePath } from '../api/agent.js';
 import { copyCounters, type Edge, edgeToJSON, key } from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
@@ -40,13 +39,6 @@ export class TraceRun {
     this.view = deps.view(parameters);
   }
 
-  get traceNamespace(): string {
-    return this.key.split('/')[0] ?? '';
-  }
-  get traceName(): string {
-    return this.key.split('/')[1] ?? '';
-  }
-
   hasNode(node: string): boolean {
     return this.sessions.has(node);
   }
@@ -61,7 +53,7 @@ export class TraceRun {
     const session = new AgentSession(
       node,
       agent,
-      tracePath(this.traceNamespace, this.traceName),
+      tracePath(...(this.key.split('/') as [string, string])),
       { filter: this.spec.filter ?? {} },
       this.deps.token,
       {
