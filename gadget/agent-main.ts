@@ -2,6 +2,7 @@
 // one process per simulated node).
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { canonicalIP } from '../lib/ip.js';
 import { Kube, loadKubeConfig } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { Reflector } from '../lib/reflector.js';
@@ -10,7 +11,6 @@ import { AgentLease } from './agent-lease.js';
 import { agentServer, listen } from './agent-server.js';
 import { selfSignedIdentity } from './agent-tls.js';
 import { parseDuration } from './duration.js';
-import { canonicalIP } from './ip.js';
 import { listNetns, type NetnsInfo } from './netns.js';
 import { Authenticator } from './token-review.js';
 import { openTracers } from './tracer.js';
@@ -128,14 +128,14 @@ function netnsFinder(): DataPlane['findNetns'] {
   const rescan = () => {
     const byIP = listNetns().then((all) => {
       const m = new Map<string, NetnsInfo>();
-      for (const ns of all) if (!ns.host) for (const a of ns.addrs) m.set(canonicalIP(a) ?? a, ns);
+      for (const ns of all) if (!ns.host) for (const a of ns.addrs) m.set(canonicalIP(a), ns);
       return m;
     });
     scan = { at: Date.now(), byIP };
     return byIP;
   };
   return async (ip) => {
-    const want = canonicalIP(ip) ?? ip;
+    const want = canonicalIP(ip);
     let ns = (await (scan?.byIP ?? rescan())).get(want);
     if (!ns && scan && Date.now() - scan.at > 200) ns = (await rescan()).get(want);
     return ns && { path: ns.path, inode: ns.inode };

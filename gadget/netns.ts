@@ -3,7 +3,7 @@
 // /var/run/netns, deduplicated by (dev, inode), so pods sharing a namespace are
 // attached once. Addresses are read inside each namespace by the netns worker.
 import { readdir, stat } from 'node:fs/promises';
-import { canonicalIP } from './ip.js';
+import { canonicalIP } from '../lib/ip.js';
 import { inNetns } from './netns-thread.js';
 
 export interface NetnsInfo {
@@ -86,7 +86,6 @@ export async function listNetns(): Promise<NetnsInfo[]> {
 /** The namespace that holds `ip` (pods have their own IPs), if any. */
 export async function findNetnsByIP(ip: string): Promise<NetnsInfo | undefined> {
   const want = canonicalIP(ip);
-  if (!want) return undefined;
   return (await listNetns()).find((n) => n.addrs.some((a) => canonicalIP(a) === want));
 }
 

@@ -3,8 +3,8 @@
 // later packets count in the right direction. Pure: text in, flows out.
 import { endianness } from 'node:os';
 import type { PktType, Proto } from '../api/edge.js';
+import { canonicalIP, formatIPv4, formatIPv6, isV4Mapped } from '../lib/ip.js';
 import type { Family, FlowTuple } from './bpf-abi.js';
-import { canonicalIP, formatIPv4, formatIPv6, isV4Mapped } from './ip.js';
 
 export interface SocketEntry extends FlowTuple {
   /** The kernel's TCP state number (UDP: 1 connected, 7 unconnected). */
@@ -102,7 +102,7 @@ function isLoopback(b: Uint8Array): boolean {
  */
 export function seedFlows(entries: SocketEntry[], ownAddrs: Iterable<string> = []): SeedFlow[] {
   const own = new Set<string>();
-  for (const a of ownAddrs) own.add(canonicalIP(a) ?? a);
+  for (const a of ownAddrs) own.add(canonicalIP(a));
   const listening = { tcp: new Set<number>(), udp: new Set<number>() };
   for (const e of entries) {
     if (e.proto === 'tcp' ? e.state === TCP.LISTEN : e.state === TCP.CLOSE && e.remotePort === 0) {

@@ -7,8 +7,8 @@
 // thousand per second, so this is a few map lookups, no I/O, and no allocation
 // beyond the fields it sets.
 import type { Edge, RemoteKind } from '../../api/edge.js';
+import { canonicalIP, isV6 } from '../../lib/ip.js';
 import type { ClusterState } from './cluster-state.js';
-import { canonicalIP, isV6 } from './ip.js';
 import type { PodRecord, ServiceRecord } from './records.js';
 
 /** A cache of reverse-DNS names that never blocks (ReverseDns in reverse-dns.ts). */

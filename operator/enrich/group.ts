@@ -13,9 +13,9 @@
 // its remoteName (node/<name> or a DNS name) or its IP.
 import { addCounters, type Edge } from '../../api/edge.js';
 import type { GroupBy, TraceParameters } from '../../api/trace.js';
+import { canonicalIP } from '../../lib/ip.js';
 import type { EdgeView } from '../edge-view.js';
 import type { ClusterState } from './cluster-state.js';
-import { canonicalIP } from './ip.js';
 
 export interface GroupNames {
   group: string;

@@ -14,7 +14,7 @@ import type {
   V1Service,
 } from '@kubernetes/client-node';
 import type { Labels } from '../../api/edge.js';
-import { canonicalIP } from './ip.js';
+import { canonicalIP } from '../../lib/ip.js';
 
 /** An ownerReference with controller=true. */
 export interface OwnerRef {
