@@ -71,7 +71,7 @@ describe('agent authentication', () => {
   });
 
   it('serves no plain HTTP, and a client that does not trust its certificate cannot talk to it', async () => {
-    await expect(fetch(endpoint.replace('https:', 'http:') + '/healthz')).rejects.toThrow();
+    await expect(fetch(`${endpoint.replace('https:', 'http:')}/healthz`)).rejects.toThrow();
     // Trusting nothing (not even the system's CAs): the agent's certificate is refused.
     await expect(call('GET', '/healthz', undefined, [])).rejects.toThrow(/certificate/i);
   });
