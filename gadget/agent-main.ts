@@ -1,11 +1,11 @@
 // `netgraph-gadget agent`: the node agent, run by the DaemonSet (or by the test bed,
 // one process per simulated node).
-import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { canonicalIP } from '../lib/ip.js';
-import { Kube, loadKubeConfig } from '../lib/kube.js';
+import { Kube, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { Reflector } from '../lib/reflector.js';
+import { terminated } from '../lib/terminated.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 import { AgentLease } from './agent-lease.js';
 import { agentServer, listen } from './agent-server.js';
@@ -33,8 +33,6 @@ and streams their edges back to it.
   --interval DURATION              how often the maps are drained (default 1s)
   --kubeconfig PATH                default: $KUBECONFIG, ~/.kube/config, else in-cluster`;
 
-const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
 /** Runs until SIGTERM/SIGINT. Throws an Error with a one-line message on bad input. */
 export async function runAgent(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -56,10 +54,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   }
   const node = values.node ?? process.env.NODE_NAME;
   if (!node) throw new Error('--node (or $NODE_NAME) is required');
-  const namespace =
-    values.namespace ??
-    process.env.NETGRAPH_NAMESPACE ??
-    (existsSync(SA_NAMESPACE_FILE) ? readFileSync(SA_NAMESPACE_FILE, 'utf8').trim() : 'netgraph');
+  const namespace = values.namespace ?? netgraphNamespace();
   const operator = values['operator-service-account'] ?? `${namespace}/netgraph-operator`;
   const [opNs, opName] = operator.split('/');
   if (!opNs || !opName)
@@ -106,9 +101,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   await lease.start();
   log.info({ endpoint, namespace, operator }, 'agent ready');
 
-  await new Promise<void>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve());
-  });
+  await terminated();
   await lease.stop();
   pods.stop();
   agent.close();

@@ -1,6 +1,7 @@
 // A small JSON client for the Kubernetes API on top of @kubernetes/client-node's
 // KubeConfig (authentication, TLS) and Watch (streamed watches). Objects stay
 // plain JSON as the API sends them, the same from a list as from a watch.
+import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
 
@@ -183,3 +184,13 @@ export class Kube {
 export const isGone = (e: unknown): boolean => e instanceof KubeError && e.status === 410;
 export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404;
 export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.status === 409;
+
+const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/** netgraph's own namespace: $NETGRAPH_NAMESPACE, else the pod's, else `netgraph`. */
+export function netgraphNamespace(): string {
+  if (process.env.NETGRAPH_NAMESPACE) return process.env.NETGRAPH_NAMESPACE;
+  return existsSync(SA_NAMESPACE_FILE)
+    ? readFileSync(SA_NAMESPACE_FILE, 'utf8').trim()
+    : 'netgraph';
+}

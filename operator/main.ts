@@ -1,9 +1,9 @@
 // netgraph-operator: watches Traces and drives the node agents.
-import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Kube, type KubeObject, loadKubeConfig } from '../lib/kube.js';
+import { Kube, type KubeObject, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { Reflector, type ReflectorHandlers } from '../lib/reflector.js';
+import { terminated } from '../lib/terminated.js';
 import { tokenFromFile, tokenFromRequest } from './agent-token.js';
 import { Controller } from './controller.js';
 import { ClusterState, type Kind } from './enrich/cluster-state.js';
@@ -23,15 +23,6 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
                            $NETGRAPH_AGENT_TOKEN_FILE when set
   --reverse-dns            name "other" remotes by reverse DNS (cached, never blocks the stream)
 Environment: NETGRAPH_LOG_LEVEL (info), NETGRAPH_NAMESPACE, NETGRAPH_SERVICE_ACCOUNT`;
-
-const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-function defaultNamespace(): string {
-  if (process.env.NETGRAPH_NAMESPACE) return process.env.NETGRAPH_NAMESPACE;
-  return existsSync(SA_NAMESPACE_FILE)
-    ? readFileSync(SA_NAMESPACE_FILE, 'utf8').trim()
-    : 'netgraph';
-}
 
 export async function main(argv: string[]): Promise<number> {
   const log = logger('netgraph-operator');
@@ -57,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const namespace = args.values.namespace ?? defaultNamespace();
+  const namespace = args.values.namespace ?? netgraphNamespace();
   const serviceAccount =
     args.values['service-account'] ?? process.env.NETGRAPH_SERVICE_ACCOUNT ?? 'netgraph-operator';
   const kube = new Kube(loadKubeConfig(args.values.kubeconfig));
@@ -97,9 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     nodeHandlers: feed('Node'),
   });
   await controller.start();
-  await new Promise<void>((resolve) => {
-    for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => resolve());
-  });
+  await terminated();
   // Running traces stay Started on the agents; the next operator resumes them.
   controller.stop();
   log.info('operator stopped');
