@@ -1,7 +1,6 @@
 // `netgraph-gadget agent`: the node agent, run by the DaemonSet (or by the test bed,
 // one process per simulated node).
 import { parseArgs } from 'node:util';
-import { canonicalIP } from '../lib/ip.js';
 import { Kube, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { Reflector } from '../lib/reflector.js';
@@ -11,7 +10,7 @@ import { AgentLease } from './agent-lease.js';
 import { agentServer, listen } from './agent-server.js';
 import { selfSignedIdentity } from './agent-tls.js';
 import { parseDuration } from './duration.js';
-import { listNetns, type NetnsInfo } from './netns.js';
+import { netnsFinder } from './netns.js';
 import { Authenticator } from './token-review.js';
 import { openTracers } from './tracer.js';
 
@@ -109,28 +108,4 @@ export async function runAgent(argv: string[]): Promise<number> {
   server.closeAllConnections();
   log.info('agent stopped');
   return 0;
-}
-
-/**
- * Finds a pod's namespace by its IP. Scanning every namespace costs a walk of /proc
- * and a thread, so one scan serves every pod of a burst of events; a miss rescans,
- * at most every 200 ms, since a pod's namespace may have appeared after the scan.
- */
-function netnsFinder(): DataPlane['findNetns'] {
-  let scan: { at: number; byIP: Promise<Map<string, NetnsInfo>> } | undefined;
-  const rescan = () => {
-    const byIP = listNetns().then((all) => {
-      const m = new Map<string, NetnsInfo>();
-      for (const ns of all) if (!ns.host) for (const a of ns.addrs) m.set(canonicalIP(a), ns);
-      return m;
-    });
-    scan = { at: Date.now(), byIP };
-    return byIP;
-  };
-  return async (ip) => {
-    const want = canonicalIP(ip);
-    let ns = (await (scan?.byIP ?? rescan())).get(want);
-    if (!ns && scan && Date.now() - scan.at > 200) ns = (await rescan()).get(want);
-    return ns && { path: ns.path, inode: ns.inode };
-  };
 }

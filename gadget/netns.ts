@@ -83,10 +83,29 @@ export async function listNetns(): Promise<NetnsInfo[]> {
   return describe(found, hostId);
 }
 
-/** The namespace that holds `ip` (pods have their own IPs), if any. */
-export async function findNetnsByIP(ip: string): Promise<NetnsInfo | undefined> {
-  const want = canonicalIP(ip);
-  return (await listNetns()).find((n) => n.addrs.some((a) => canonicalIP(a) === want));
+/**
+ * Finds the namespace that holds an IP (pods have their own IPs); the host's own
+ * namespace never matches. Scanning every namespace costs a walk of /proc
+ * and a thread, so one scan serves every pod of a burst of events; a miss rescans,
+ * at most every 200 ms, since a pod's namespace may have appeared after the scan.
+ */
+export function netnsFinder(): (ip: string) => Promise<NetnsInfo | undefined> {
+  let scan: { at: number; byIP: Promise<Map<string, NetnsInfo>> } | undefined;
+  const rescan = () => {
+    const byIP = listNetns().then((all) => {
+      const m = new Map<string, NetnsInfo>();
+      for (const ns of all) if (!ns.host) for (const a of ns.addrs) m.set(canonicalIP(a), ns);
+      return m;
+    });
+    scan = { at: Date.now(), byIP };
+    return byIP;
+  };
+  return async (ip) => {
+    const want = canonicalIP(ip);
+    let ns = (await (scan?.byIP ?? rescan())).get(want);
+    if (!ns && scan && Date.now() - scan.at > 200) ns = (await rescan()).get(want);
+    return ns;
+  };
 }
 
 /** A namespace without its addresses: what is known before entering it. */

@@ -7,7 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
-import { findNetnsByIP, listNetns, resolveNetns } from '../../gadget/netns.js';
+import { listNetns, netnsFinder, resolveNetns } from '../../gadget/netns.js';
 import { openTracer, openTracers, type Tracer } from '../../gadget/tracer.js';
 import { makePair, type Pair, type Peer, peer, run } from './netns-lib.js';
 
@@ -78,8 +78,9 @@ describe.skipIf(!root)('tracer on real namespaces', () => {
     expect(a?.addrs.sort()).toEqual([pair.v4.a, pair.v6.a].sort());
     expect(all.filter((n) => n.host)).toHaveLength(1);
     expect(new Set(all.map((n) => `${n.dev}:${n.inode}`)).size).toBe(all.length);
-    expect((await findNetnsByIP(pair.v6.b))?.inode).toBe(tb.netns.inode);
-    expect((await findNetnsByIP('FD00:123:201:0::2'))?.inode).toBe(tb.netns.inode);
+    const find = netnsFinder();
+    expect((await find(pair.v6.b))?.inode).toBe(tb.netns.inode);
+    expect((await find('FD00:123:201:0::2'))?.inode).toBe(tb.netns.inode);
     expect((await resolveNetns(`/var/run/netns/${pair.b}`)).inode).toBe(tb.netns.inode);
     await expect(resolveNetns('ng-no-such-ns')).rejects.toThrow(
       'network namespace "ng-no-such-ns" not found',
