@@ -6,24 +6,40 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDGE_FIELDS } from '../../api/edge.js';
+import { build } from '../e2e/netgraph.js';
 import { makePair, type Pair, peer, run } from './netns-lib.js';
 
 const CLI = fileURLToPath(new URL('./gadget-cli.ts', import.meta.url));
+const BIN = fileURLToPath(new URL('../../bin/netgraph-gadget.js', import.meta.url));
 const root = process.getuid?.() === 0;
 
-function gadget(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return gadgetAs({}, ...args);
-}
+type Result = { code: number; stdout: string; stderr: string };
 
-function gadgetAs(
-  as: { uid?: number; gid?: number },
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  return promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], as).then(
+function exec(file: string, args: string[]): Promise<Result> {
+  return promisify(execFile)(file, args).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (err: { code: number; stdout: string; stderr: string }) => err,
+    (err: Result) => err,
   );
 }
+
+const gadget = (...args: string[]) => exec(process.execPath, ['--import', 'tsx', CLI, ...args]);
+
+/**
+ * The built CLI (bin/, as users run it) as user nobody. It keeps one capability,
+ * reading any file, so it can load this checkout wherever it lies (a clone in a
+ * 0700 temporary folder, say): the user is what the CLI checks, not what it can read.
+ */
+const gadgetAsNobody = (...args: string[]) =>
+  exec('setpriv', [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    '--inh-caps=+dac_read_search',
+    '--ambient-caps=+dac_read_search',
+    process.execPath,
+    BIN,
+    ...args,
+  ]);
 
 describe.skipIf(!root)('netgraph-gadget local', () => {
   let pair: Pair;
@@ -123,7 +139,8 @@ describe.skipIf(!root)('netgraph-gadget local', () => {
       expect(stdout).toBe('');
       expect(stderr).toBe(`${msg}\n`);
     }
-    const nobody = await gadgetAs({ uid: 65534, gid: 65534 }, 'local', '--netns', pair.a);
+    build();
+    const nobody = await gadgetAsNobody('local', '--netns', pair.a);
     expect(nobody).toMatchObject({
       code: 1,
       stderr:
