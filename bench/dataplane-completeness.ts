@@ -4,7 +4,7 @@
 // Usage: node --import tsx bench/dataplane-completeness.ts [--connections 10000]
 import { parseArgs } from 'node:util';
 import type { Edge } from '../api/edge.js';
-import { openTracers, type Tracer } from '../gadget/tracer.js';
+import { openTracers, type Tracer } from '../gadget/dataplane/tracer.js';
 import { makePair, peer, run } from '../test/netns/netns-lib.js';
 import { writeResults } from './lib/results.js';
 

@@ -4,10 +4,10 @@
 // counters changed since the previous drain (the steady state of a busy node).
 // Usage: node --expose-gc --import tsx bench/dataplane-drain.ts [--edges 100000] [--runs 5]
 import { parseArgs } from 'node:util';
-import { DIR, EDGE, encodeEdgeKey, STATE } from '../gadget/bpf-abi.js';
-import { bpfObjectPath } from '../gadget/bpf-path.js';
-import { EdgeMaps } from '../gadget/edge-maps.js';
-import { BpfObject, mapUpdate, mapUpdateBatch } from '../gadget/libbpf.js';
+import { DIR, EDGE, encodeEdgeKey, STATE } from '../gadget/dataplane/bpf-abi.js';
+import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
+import { EdgeMaps } from '../gadget/dataplane/edge-maps.js';
+import { BpfObject, mapUpdate, mapUpdateBatch } from '../gadget/dataplane/libbpf.js';
 import { writeResults } from './lib/results.js';
 
 const { values } = parseArgs({

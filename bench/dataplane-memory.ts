@@ -4,7 +4,7 @@
 // Usage: node --expose-gc --import tsx bench/dataplane-memory.ts [--edges 50000]
 import { parseArgs } from 'node:util';
 import { type Edge, key } from '../api/edge.js';
-import { openTracer } from '../gadget/tracer.js';
+import { openTracer } from '../gadget/dataplane/tracer.js';
 import { makePair, run } from '../test/netns/netns-lib.js';
 import { writeResults } from './lib/results.js';
 

@@ -7,11 +7,11 @@
 // Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 5] [--seconds 3]
 import { execFileSync, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { bpfObjectPath } from '../gadget/bpf-path.js';
-import { BpfObject } from '../gadget/libbpf.js';
-import { close } from '../gadget/libc.js';
-import { inNetns } from '../gadget/netns-thread.js';
-import { openTracer, type Tracer } from '../gadget/tracer.js';
+import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
+import { BpfObject } from '../gadget/dataplane/libbpf.js';
+import { close } from '../gadget/dataplane/libc.js';
+import { inNetns } from '../gadget/dataplane/netns-thread.js';
+import { openTracer, type Tracer } from '../gadget/dataplane/tracer.js';
 import { makePair, type Pair } from '../test/netns/netns-lib.js';
 import { writeResults } from './lib/results.js';
 

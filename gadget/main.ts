@@ -1,6 +1,7 @@
-// netgraph-gadget: the gadget's command line. `local` traces this machine's
-// network namespaces; `agent` is the node agent of the operator.
-import { runLocal } from './local.js';
+// netgraph-gadget: the gadget's command line, the one dispatcher of its three rooms.
+// `local` (gadget/local/) traces this machine's network namespaces; `agent`
+// (gadget/agent/) is the node agent of the operator; both sit on gadget/dataplane/.
+import { runLocal } from './local/main.js';
 
 export const USAGE = `Usage: netgraph-gadget <command> [options]
 
@@ -17,9 +18,9 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'local':
         return await runLocal(rest);
-      // The agent subcommand (gadget/agent-main.ts, its own engineer's): dispatch only.
+      // Loaded only when asked: the agent pulls in the Kubernetes client.
       case 'agent':
-        return await (await import('./agent-main.js')).runAgent(rest);
+        return await (await import('./agent/main.js')).runAgent(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -7,8 +7,8 @@
 import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
-import { listNetns, netnsFinder, resolveNetns } from '../../gadget/netns.js';
-import { openTracer, openTracers, type Tracer } from '../../gadget/tracer.js';
+import { listNetns, netnsFinder, resolveNetns } from '../../gadget/dataplane/netns.js';
+import { openTracer, openTracers, type Tracer } from '../../gadget/dataplane/tracer.js';
 import { makePair, type Pair, type Peer, peer, run } from './netns-lib.js';
 
 const root = process.getuid?.() === 0;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { formatIPv4, formatIPv6 } from '../lib/ip.js';
+import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
 import { parseSocketTable, type SeedFlow, type SocketEntry, seedFlows } from './socket-table.js';
 
 const fixture = (name: string) =>

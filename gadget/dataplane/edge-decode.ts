@@ -2,8 +2,8 @@
 // fast enough for 100k slots a drain: counters are read in place as two 32-bit
 // halves, a slot's key and creation time are decoded once (the caller keeps the
 // EdgeIdentity), times are formatted from cached whole seconds.
-import type { Edge, PktType, Proto } from '../api/edge.js';
-import { formatIPv4, formatIPv6 } from '../lib/ip.js';
+import type { Edge, PktType, Proto } from '../../api/edge.js';
+import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
 import { DIR, EDGE, EDGE_KEY, PACKET_HOST } from './bpf-abi.js';
 
 /** What a slot's key (and its creation time) say: never changes once the slot is valid. */

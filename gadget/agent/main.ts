@@ -1,18 +1,24 @@
-// `netgraph-gadget agent`: the node agent, run by the DaemonSet (or by the test bed,
-// one process per simulated node).
+// gadget/agent: the node agent of the operator, run by the DaemonSet (or by the test
+// bed, one process per simulated node) as `netgraph-gadget agent`.
+//
+// The room: main.ts (flags, wiring), agent.ts (the traces started here, their pods
+// and numbered edges), server.ts (the HTTPS API the operator calls), lease.ts (the
+// Lease that announces this agent), tls.ts (its self-signed certificate) and
+// token-review.ts (only the operator's ServiceAccount may command it). The protocol
+// itself is in api/agent.ts; the eBPF side in gadget/dataplane/.
 import { parseArgs } from 'node:util';
-import { Kube, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
-import { logger } from '../lib/log.js';
-import { Reflector } from '../lib/reflector.js';
-import { terminated } from '../lib/terminated.js';
+import { parseDuration } from '../../lib/duration.js';
+import { Kube, loadKubeConfig, netgraphNamespace } from '../../lib/kube.js';
+import { logger } from '../../lib/log.js';
+import { Reflector } from '../../lib/reflector.js';
+import { terminated } from '../../lib/terminated.js';
+import { netnsFinder } from '../dataplane/netns.js';
+import { openTracers } from '../dataplane/tracer.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
-import { AgentLease } from './agent-lease.js';
-import { agentServer, listen } from './agent-server.js';
-import { selfSignedIdentity } from './agent-tls.js';
-import { parseDuration } from './duration.js';
-import { netnsFinder } from './netns.js';
+import { AgentLease } from './lease.js';
+import { agentServer, listen } from './server.js';
+import { selfSignedIdentity } from './tls.js';
 import { Authenticator } from './token-review.js';
-import { openTracers } from './tracer.js';
 
 export const AGENT_USAGE = `Usage: netgraph-gadget agent --node NAME [options]
 

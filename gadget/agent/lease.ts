@@ -6,9 +6,9 @@ import {
   AGENT_ENDPOINT_ANNOTATION,
   AGENT_LEASE_LABEL,
   agentLeaseName,
-} from '../api/agent.js';
-import { isConflict, isNotFound, type Kube } from '../lib/kube.js';
-import type { Logger } from '../lib/log.js';
+} from '../../api/agent.js';
+import { isConflict, isNotFound, type Kube } from '../../lib/kube.js';
+import type { Logger } from '../../lib/log.js';
 
 export const LEASE_SECONDS = 15;
 

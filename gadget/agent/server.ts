@@ -6,8 +6,8 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { AgentFrame, StartCommand } from '../api/agent.js';
-import type { Logger } from '../lib/log.js';
+import type { AgentFrame, StartCommand } from '../../api/agent.js';
+import type { Logger } from '../../lib/log.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
 

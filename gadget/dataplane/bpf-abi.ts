@@ -1,6 +1,6 @@
 // The byte layouts shared with bpf/netgraph.bpf.c (checked against its BTF by
 // bpf-abi.test.ts). Ports are in network byte order in every key.
-import type { PktType, Proto } from '../api/edge.js';
+import type { PktType, Proto } from '../../api/edge.js';
 
 export const PACKET_HOST = 0;
 export const PACKET_OUTGOING = 4;

@@ -1,5 +1,5 @@
 // Edges as an aligned text table, for people (`local --output table`). Pure.
-import type { Edge } from '../api/edge.js';
+import type { Edge } from '../../api/edge.js';
 
 const COLUMNS: [string, (e: Edge) => string | number | undefined][] = [
   ['POD', (e) => e.pod],

@@ -2,12 +2,12 @@
 // this node each one attaches to, and the edges drained from their tracers,
 // numbered so the operator can resume a stream without losing any.
 import { randomUUID } from 'node:crypto';
-import type { AgentFrame, AgentTraceStatus } from '../api/agent.js';
-import { type Edge, key, sameCounters } from '../api/edge.js';
-import { matchesFilter } from '../api/filter.js';
-import type { TraceFilter } from '../api/trace.js';
-import type { KubeObject } from '../lib/kube.js';
-import type { Logger } from '../lib/log.js';
+import type { AgentFrame, AgentTraceStatus } from '../../api/agent.js';
+import { type Edge, key, sameCounters } from '../../api/edge.js';
+import { matchesFilter } from '../../api/filter.js';
+import type { TraceFilter } from '../../api/trace.js';
+import type { KubeObject } from '../../lib/kube.js';
+import type { Logger } from '../../lib/log.js';
 
 export interface Pod extends KubeObject {
   metadata: {

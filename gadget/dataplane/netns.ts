@@ -3,7 +3,7 @@
 // /var/run/netns, deduplicated by (dev, inode), so pods sharing a namespace are
 // attached once. Addresses are read inside each namespace by the netns worker.
 import { readdir, stat } from 'node:fs/promises';
-import { canonicalIP } from '../lib/ip.js';
+import { canonicalIP } from '../../lib/ip.js';
 import { inNetns } from './netns-thread.js';
 
 export interface NetnsInfo {

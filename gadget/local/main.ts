@@ -1,11 +1,13 @@
-// `netgraph-gadget local`: traces network namespaces on this machine with no
-// Kubernetes, and prints their edges as JSON lines or a table.
+// gadget/local: `netgraph-gadget local` traces network namespaces on this machine
+// with no Kubernetes, and prints their edges as JSON lines or a table.
+//
+// The room: main.ts (the command) and args.ts (its flags, pure).
 import { hostname } from 'node:os';
-import { type Edge, edgeToJSON, key } from '../api/edge.js';
-import { renderTable } from './edge-table.js';
-import { LOCAL_USAGE, parseLocalArgs } from './local-args.js';
-import { listNetns, type NetnsRef } from './netns.js';
-import { openTracers, type Tracer } from './tracer.js';
+import { type Edge, edgeToJSON, key } from '../../api/edge.js';
+import { renderTable } from '../dataplane/edge-table.js';
+import { listNetns, type NetnsRef } from '../dataplane/netns.js';
+import { openTracers, type Tracer } from '../dataplane/tracer.js';
+import { LOCAL_USAGE, parseLocalArgs } from './args.js';
 
 export interface Output {
   out(text: string): void;

@@ -1,8 +1,8 @@
 // Who may command an agent: only the operator's ServiceAccount, with a token bound
 // to the agents' audience, as the Kubernetes TokenReview API judges it.
 import { createHash } from 'node:crypto';
-import { AGENT_AUDIENCE } from '../api/agent.js';
-import type { Kube } from '../lib/kube.js';
+import { AGENT_AUDIENCE } from '../../api/agent.js';
+import type { Kube } from '../../lib/kube.js';
 
 export type Verdict = { ok: true; user: string } | { ok: false; reason: string };
 

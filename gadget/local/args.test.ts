@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseLocalArgs } from './local-args.js';
+import { parseLocalArgs } from './args.js';
 
 describe('parseLocalArgs', () => {
   it('has defaults', () => {

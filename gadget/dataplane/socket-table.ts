@@ -2,8 +2,8 @@
 // into flows to seed, so connections open before attach become edges and their
 // later packets count in the right direction. Pure: text in, flows out.
 import { endianness } from 'node:os';
-import type { PktType, Proto } from '../api/edge.js';
-import { canonicalIP, formatIPv4, formatIPv6, isV4Mapped } from '../lib/ip.js';
+import type { PktType, Proto } from '../../api/edge.js';
+import { canonicalIP, formatIPv4, formatIPv6, isV4Mapped } from '../../lib/ip.js';
 import type { Family, FlowTuple } from './bpf-abi.js';
 
 export interface SocketEntry extends FlowTuple {

@@ -2,7 +2,7 @@
 // array and the .bss state are mmaped (shared with the kernel), so a drain reads
 // memory instead of making a syscall per edge; slots are allocated with the
 // same atomic counter the BPF program uses, so seeding can run while it runs.
-import type { Edge } from '../api/edge.js';
+import type { Edge } from '../../api/edge.js';
 import {
   EDGE,
   edgeOfFlow,

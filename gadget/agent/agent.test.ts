@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentFrame } from '../api/agent.js';
-import type { Edge } from '../api/edge.js';
-import { logger } from '../lib/log.js';
+import type { AgentFrame } from '../../api/agent.js';
+import type { Edge } from '../../api/edge.js';
+import { logger } from '../../lib/log.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 
 // The agent's bookkeeping alone: which pods it attaches to, and how its numbered

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DIR, EDGE, EDGE_KEY, FLOW_KEY, FLOW_VAL, STATE } from './bpf-abi.js';
 
-const BPF = fileURLToPath(new URL('../bpf/', import.meta.url));
+const BPF = fileURLToPath(new URL('../../bpf/', import.meta.url));
 const has = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
 
 describe.skipIf(!has('clang'))('bpf/build (skipped: clang is not installed)', () => {

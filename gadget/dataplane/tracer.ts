@@ -1,7 +1,17 @@
+// gadget/dataplane: everything that touches eBPF and network namespaces, used by
+// the agent and by the local command alike.
+//
+// The room: tracer.ts (this file: one tracer per network namespace), libbpf.ts and
+// libc.js (bindings through koffi), bpf-abi.ts (the C structs), bpf-path.ts (where
+// the compiled objects are), edge-maps.ts and edge-decode.ts (draining and decoding
+// the maps), socket-table.ts (seeding connections open before attach), netns.ts
+// (finding namespaces), netns-thread.ts and netns-worker.js (entering one on a
+// short-lived thread, never on Node's main thread), edge-table.ts (the table view).
+//
 // One tracer per network namespace: its own BPF object (so edges stay apart per
 // pod), a packet socket inside the namespace with the program attached, and
 // connections open at attach seeded from the socket table; EdgeMaps drains it.
-import type { Edge } from '../api/edge.js';
+import type { Edge } from '../../api/edge.js';
 import { bpfObjectPath } from './bpf-path.js';
 import { EdgeMaps, type EdgeStats } from './edge-maps.js';
 import { BpfObject } from './libbpf.js';

@@ -1,8 +1,8 @@
 // Options of `netgraph-gadget local`, parsed and checked. Pure: argv in,
 // options out, or an Error with a one-line message.
 import { parseArgs } from 'node:util';
-import { parseDuration } from './duration.js';
-import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from './tracer-defaults.js';
+import { parseDuration } from '../../lib/duration.js';
+import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
 
 export const LOCAL_USAGE = `Usage: netgraph-gadget local [options]
 
