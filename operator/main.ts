@@ -10,6 +10,7 @@ import { ClusterState, type Kind } from './enrich/cluster-state.js';
 import { Enricher } from './enrich/enricher.js';
 import { GroupView } from './enrich/group.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
+import { HttpServer, parseListen } from './http/server.js';
 
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
 
@@ -22,6 +23,8 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
                            (default: netgraph-operator); in a cluster the token is read from
                            $NETGRAPH_AGENT_TOKEN_FILE when set
   --reverse-dns            name "other" remotes by reverse DNS (cached, never blocks the stream)
+  --http-listen HOST:PORT  the read-only HTTP port: /healthz, /metrics, the graph page and its
+                           API (default 0.0.0.0:9090)
 Environment: NETGRAPH_LOG_LEVEL (info), NETGRAPH_NAMESPACE, NETGRAPH_SERVICE_ACCOUNT`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -35,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
         namespace: { type: 'string' },
         'service-account': { type: 'string' },
         'reverse-dns': { type: 'boolean' },
+        'http-listen': { type: 'string', default: '0.0.0.0:9090' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -47,6 +51,13 @@ export async function main(argv: string[]): Promise<number> {
   if (args.values.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  let listen: ReturnType<typeof parseListen>;
+  try {
+    listen = parseListen(args.values['http-listen']);
+  } catch (err) {
+    process.stderr.write(`netgraph-operator: ${(err as Error).message}\n`);
+    return 2;
   }
   const namespace = args.values.namespace ?? netgraphNamespace();
   const serviceAccount =
@@ -87,10 +98,13 @@ export async function main(argv: string[]): Promise<number> {
     caches,
     nodeHandlers: feed('Node'),
   });
+  const http = new HttpServer(log.child({ part: 'http' }));
+  await http.listen(listen);
   await controller.start();
   await terminated();
   // Running traces stay Started on the agents; the next operator resumes them.
   controller.stop();
+  await http.close();
   log.info('operator stopped');
   return 0;
 }

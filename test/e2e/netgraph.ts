@@ -102,7 +102,8 @@ export function startOperator(kubeconfig: string, env?: Record<string, string>):
   return start(
     'operator',
     'netgraph-operator.js',
-    ['--namespace', NETGRAPH_NS, '--service-account', OPERATOR_SA],
+    // Port 0: several operators may run at once; the bound port is in the "http listening" line.
+    ['--namespace', NETGRAPH_NS, '--service-account', OPERATOR_SA, '--http-listen', '127.0.0.1:0'],
     kubeconfig,
     env,
   );
