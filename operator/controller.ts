@@ -20,6 +20,7 @@ import { WorkQueue } from '../lib/work-queue.js';
 import type { TokenSource } from './agent-token.js';
 import { type AgentInfo, agentFromLease, isAlive, type Lease } from './agents.js';
 import { decide } from './decide.js';
+import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
 import { TraceRun } from './trace-run.js';
 
@@ -41,6 +42,8 @@ export interface ControllerOptions {
   /** Also told of every Node event (the enrichment cache shares the controller's Node watch). */
   nodeHandlers?: ReflectorHandlers<KubeObject>;
   flushMs?: number;
+  /** Told of every trace's edges, start, stop and deletion (metrics, history, policy advice). */
+  observers?: readonly EdgeObserver[];
 }
 
 const tracesPath = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
@@ -156,6 +159,7 @@ export class Controller {
     if (!trace) {
       // Deleted without our finalizer (it was removed by hand): still stop the agents.
       await this.stopRun(key);
+      for (const o of this.o.observers ?? []) o.ended?.(key, 'deleted');
       return;
     }
     const { namespace, name } = trace.metadata;
@@ -174,6 +178,7 @@ export class Controller {
       }
       case 'finalize': {
         await this.stopRun(key);
+        for (const o of this.o.observers ?? []) o.ended?.(key, 'deleted');
         const i = trace.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
         if (i >= 0)
           await this.patchTrace(trace, [{ op: 'remove', path: `/metadata/finalizers/${i}` }]);
@@ -197,6 +202,7 @@ export class Controller {
           enrich: this.o.enrich,
           view: this.o.view,
           flushMs: this.o.flushMs,
+          observers: this.o.observers,
           patchStatus: async (s) => {
             if (this.runs.get(key) === r) await this.patchStatus(namespace, name, s);
           },

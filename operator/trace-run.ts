@@ -6,6 +6,7 @@ import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api
 import type { Logger } from '../lib/log.js';
 import { type AgentAddress, AgentSession } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
+import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
 import { statusOutput } from './status-output.js';
 
@@ -19,6 +20,8 @@ export interface TraceRunDeps {
   /** Writes part of the Trace's status (a merge patch). */
   patchStatus(status: Partial<Record<keyof TraceStatus, unknown>>): Promise<void>;
   flushMs?: number;
+  /** Told of every edge and of the trace's start and stop (metrics, history, policy advice). */
+  observers?: readonly EdgeObserver[];
 }
 
 export class TraceRun {
@@ -37,6 +40,7 @@ export class TraceRun {
     private readonly deps: TraceRunDeps,
   ) {
     this.view = deps.view(parameters);
+    for (const o of deps.observers ?? []) o.started?.(key, spec, parameters);
   }
 
   hasNode(node: string): boolean {
@@ -99,6 +103,7 @@ export class TraceRun {
       if (e.type === 'normal')
         this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(e) }, 'edge total');
     }
+    for (const o of this.deps.observers ?? []) o.ended?.(this.key, 'stopped');
     await this.flush();
   }
 
@@ -134,10 +139,12 @@ export class TraceRun {
       // Agents send cumulative counters: the newest value is the truth.
       copyCounters(known, raw);
       this.view.update(known);
+      for (const o of this.deps.observers ?? []) o.edge(this.key, node, known);
     } else {
       const edge = this.deps.enrich(raw);
       this.edges.set(k, edge);
       const shown = this.view.add(edge);
+      for (const o of this.deps.observers ?? []) o.edge(this.key, node, edge);
       if (shown?.type === 'normal')
         this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(shown) }, 'edge');
       // An agent's warning (a full map: edges dropped) is logged as a warning.
