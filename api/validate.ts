@@ -63,14 +63,22 @@ const specSchema = {
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 const check = ajv.compile(specSchema);
 
-const quote = (v: unknown): string => JSON.stringify(v ?? '');
+/** The longest message validateSpec returns: a value quoted in it is cut short. */
+export const MAX_ERROR_LENGTH = 512;
+const MAX_QUOTED = 100;
+
+// A long value is cut in the message, so the status that quotes it stays small
+// (the Trace already holds the value; twice a long one is over etcd's object limit).
+const cut = (text: string): string =>
+  text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}...(${text.length} chars)` : text;
+const quote = (v: unknown): string => cut(JSON.stringify(v ?? ''));
 
 /** Turns ajv's first error into the message a user reads in status.operationError. */
 function message(spec: Record<string, unknown>, err: ErrorObject): string {
   const gadget = quote(spec.gadget);
   // `/filter/labels/app` -> ['filter', 'labels', 'app']
   const path = err.instancePath.split('/').slice(1);
-  const field = path.join('.');
+  const field = cut(path.join('.'));
   const value = path.reduce<unknown>(
     (v, p) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[p] : undefined),
     spec,
@@ -94,7 +102,7 @@ function message(spec: Record<string, unknown>, err: ErrorObject): string {
       : `Invalid label key ${quote(name)} in spec.filter.labels`;
   }
   if (err.keyword === 'additionalProperties') {
-    return `Unknown field spec.${field ? `${field}.` : ''}${err.params.additionalProperty}`;
+    return `Unknown field spec.${field ? `${field}.` : ''}${cut(String(err.params.additionalProperty))}`;
   }
   if (err.keyword === 'type') return `Invalid spec.${field}: must be a ${err.params.type}`;
   if (field === 'parameters.groupBy') {
