@@ -1,25 +1,144 @@
-// The operator <-> agent protocol. Agents announce themselves with a Lease per
-// node; the operator commands them over HTTP, authenticated by a ServiceAccount
-// token bound to AGENT_AUDIENCE, and reads their edges as newline-delimited JSON.
+// The operator <-> agent contract, every name both sides use (docs/architecture.md
+// tells the story). Agents announce themselves with a Lease per node; the operator
+// commands them over HTTPS, authenticated by a ServiceAccount token bound to
+// AGENT_AUDIENCE, and reads their edges as newline-delimited JSON frames.
 import type { Edge } from './edge.js';
 import type { TraceFilter } from './trace.js';
 
+// --- Authentication
+
 /** Token audience the agents accept (TokenReview checks it). */
 export const AGENT_AUDIENCE = 'netgraph.dev/agent';
-/** Lease name per node, in the operator's namespace. */
+
+// --- The Lease: written by the agent (gadget/agent/lease.ts), read by the operator.
+
+/** Where the agents' Leases live: the operator's namespace. */
+export const agentLeasesPath = (namespace: string): string =>
+  `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`;
+/** Lease name per node. */
 export const agentLeaseName = (node: string): string => `netgraph-agent-${node}`;
+/** Label on every agent Lease; the operator's watch selects on it. */
 export const AGENT_LEASE_LABEL = 'netgraph.dev/agent';
 /** Lease annotation holding the agent's base URL (https). */
 export const AGENT_ENDPOINT_ANNOTATION = 'netgraph.dev/endpoint';
 /** Lease annotation holding the agent's self-signed certificate (PEM): the one the operator trusts. */
 export const AGENT_CERT_ANNOTATION = 'netgraph.dev/cert';
+/** How long a Lease holds without renewal; the agent renews it every few seconds. */
+export const AGENT_LEASE_SECONDS = 15;
 
-/** PUT /v1/traces/{namespace}/{name}: start (or update) a trace on this node. */
+/** A coordination.k8s.io/v1 Lease, the fields the contract uses. */
+export interface Lease {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
+  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
+}
+
+/** What an agent's Lease says: its node, where it listens and the certificate it serves. */
+export interface AgentInfo {
+  node: string;
+  endpoint: string;
+  /** The agent's certificate (PEM), the only one trusted for its endpoint. */
+  cert: string;
+  /** Until when the lease holds (ms since epoch). */
+  expires: number;
+}
+
+/** The Lease an agent writes for itself, renewed at `renewed`. */
+export function agentLease(
+  namespace: string,
+  agent: Omit<AgentInfo, 'expires'>,
+  renewed: Date,
+): Lease {
+  return {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: {
+      name: agentLeaseName(agent.node),
+      namespace,
+      labels: { [AGENT_LEASE_LABEL]: 'true' },
+      annotations: {
+        [AGENT_ENDPOINT_ANNOTATION]: agent.endpoint,
+        [AGENT_CERT_ANNOTATION]: agent.cert,
+      },
+    },
+    spec: {
+      holderIdentity: agent.node,
+      leaseDurationSeconds: AGENT_LEASE_SECONDS,
+      // MicroTime: the API wants microseconds.
+      renewTime: renewed.toISOString().replace('Z', '000Z'),
+    },
+  };
+}
+
+/** The agent a Lease announces, or undefined when it lacks a field. */
+export function agentFromLease(lease: Lease): AgentInfo | undefined {
+  const node = lease.spec?.holderIdentity;
+  const endpoint = lease.metadata?.annotations?.[AGENT_ENDPOINT_ANNOTATION];
+  const cert = lease.metadata?.annotations?.[AGENT_CERT_ANNOTATION];
+  const renew = Date.parse(lease.spec?.renewTime ?? '');
+  if (!node || !endpoint || !cert || Number.isNaN(renew)) return undefined;
+  const seconds = lease.spec?.leaseDurationSeconds ?? AGENT_LEASE_SECONDS;
+  return { node, endpoint, cert, expires: renew + seconds * 1000 };
+}
+
+/** The Lease still holds: its agent is alive. */
+export const isAlive = (a: AgentInfo | undefined, now = Date.now()): a is AgentInfo =>
+  a !== undefined && a.expires > now;
+
+// --- HTTP paths: the agent's server routes them, the operator's sessions request them.
+
+/** Liveness, no token needed. */
+export const AGENT_HEALTH_PATH = '/healthz';
+/** PUT starts (or updates) a trace on the node with a StartCommand body; DELETE stops it. */
+export const agentTracePath = (trace: TraceRef): string =>
+  `/v1/traces/${encodeURIComponent(trace.namespace)}/${encodeURIComponent(trace.name)}`;
+/** GET: the trace's frames, newline-delimited JSON, resumed after the cursor. */
+export const agentEdgesPath = (trace: TraceRef, cursor: StreamCursor): string =>
+  `${agentTracePath(trace)}/edges?epoch=${encodeURIComponent(cursor.epoch)}&after=${cursor.after}`;
+
+/** A Trace by namespace and name. */
+export interface TraceRef {
+  namespace: string;
+  name: string;
+}
+
+/** The TraceRef of a traceKey (`namespace/name`, api/trace.ts). */
+export function traceRef(key: string): TraceRef {
+  const i = key.indexOf('/');
+  return { namespace: key.slice(0, i), name: key.slice(i + 1) };
+}
+
+/** What a request path names: a trace, or its edge stream; undefined for any other path. */
+export function parseAgentPath(
+  url: URL,
+):
+  | { trace: TraceRef; edges: false }
+  | { trace: TraceRef; edges: true; cursor: StreamCursor }
+  | undefined {
+  const m = /^\/v1\/traces\/([^/]+)\/([^/]+)(\/edges)?$/.exec(url.pathname);
+  if (!m) return undefined;
+  const trace = { namespace: decodeURIComponent(m[1] ?? ''), name: decodeURIComponent(m[2] ?? '') };
+  if (!m[3]) return { trace, edges: false };
+  const after = Number(url.searchParams.get('after') ?? 0);
+  const epoch = url.searchParams.get('epoch') ?? '';
+  return { trace, edges: true, cursor: { epoch, after: Number.isFinite(after) ? after : 0 } };
+}
+
+/** Body of PUT agentTracePath: the pods to attach to. */
 export interface StartCommand {
   filter: TraceFilter;
 }
 
-/** One line of GET /v1/traces/{namespace}/{name}/edges?epoch=E&after=SEQ. */
+// --- The edge stream
+
+/** One line of the edge stream (GET agentEdgesPath). */
 export type AgentFrame =
   /** First line: the agent's epoch changes when it restarts, and sequence numbers with it. */
   | { hello: { node: string; epoch: string } }
@@ -27,8 +146,13 @@ export type AgentFrame =
   | { seq: number; edge: Edge }
   /** What the agent is doing for the trace. */
   | { status: AgentTraceStatus }
-  /** Keeps the connection alive. */
-  | { ping: number };
+  /** Keeps the connection alive (every AGENT_PING_MS); the number only counts. */
+  | { ping: number }
+  /** Last line: the trace stopped on this node and its final edges are out; the response ends. */
+  | typeof END_FRAME;
+
+/** The frame that ends a stream. A stream that ends without it broke: resume it. */
+export const END_FRAME = { end: true } as const;
 
 export interface AgentTraceStatus {
   /** Network namespaces (pods) attached. */
@@ -37,5 +161,25 @@ export interface AgentTraceStatus {
   error?: string;
 }
 
-export const tracePath = (namespace: string, name: string): string =>
-  `/v1/traces/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+/** How often the agent pings an idle stream. */
+export const AGENT_PING_MS = 5000;
+/** A stream silent this long is dead (six pings missed): reconnect. */
+export const STREAM_IDLE_MS = 30_000;
+
+// --- Resuming a stream
+
+/** Where a stream resumes: the agent epoch the client last saw and the last sequence number it got. */
+export interface StreamCursor {
+  epoch: string;
+  after: number;
+}
+
+/**
+ * The resume rule: sequence numbers count within one agent epoch, so a cursor of this
+ * epoch resumes after its number and any other (a restarted agent, a new client)
+ * starts from 0, replaying everything the agent holds. The agent uses it to pick the
+ * backlog; the operator uses it on `hello` to reset its cursor.
+ */
+export function resumeAfter(agentEpoch: string, cursor: StreamCursor): number {
+  return cursor.epoch === agentEpoch ? cursor.after : 0;
+}

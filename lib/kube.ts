@@ -181,6 +181,12 @@ export class Kube {
   }
 }
 
+/** What code that talks to the API needs of Kube: unit tests pass a fake. */
+export type KubeClient = Pick<
+  Kube,
+  'request' | 'get' | 'list' | 'mergePatch' | 'jsonPatch' | 'watch'
+>;
+
 export const isGone = (e: unknown): boolean => e instanceof KubeError && e.status === 410;
 export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404;
 export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.status === 409;

@@ -1,11 +1,21 @@
 // The operator's link to one node's agent for one trace: start it, follow its
-// edge stream (resuming after a reconnect from the last sequence number, so no
+// edge stream (resuming after a reconnect by api/agent.ts's resume rule, so no
 // edge the agent holds is lost), and stop it.
 import type http from 'node:http';
 import https from 'node:https';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AgentFrame, AgentTraceStatus, StartCommand } from '../api/agent.js';
+import {
+  type AgentFrame,
+  type AgentTraceStatus,
+  agentEdgesPath,
+  agentTracePath,
+  resumeAfter,
+  STREAM_IDLE_MS,
+  type StartCommand,
+  type StreamCursor,
+  type TraceRef,
+} from '../api/agent.js';
 import type { Edge } from '../api/edge.js';
 
 /** Where an agent listens, and the certificate it serves there. */
@@ -23,18 +33,21 @@ export interface SessionEvents {
 
 export class AgentSession {
   private readonly abort = new AbortController();
-  private epoch = '';
-  private seq = 0;
+  /** The agent epoch last seen and the last edge got in it: where a reconnect resumes. */
+  private cursor: StreamCursor = { epoch: '', after: 0 };
   private streaming?: Promise<void>;
+  private readonly path: string;
 
   constructor(
     readonly node: string,
     private agent: AgentAddress,
-    private readonly path: string,
+    private readonly trace: TraceRef,
     private readonly command: StartCommand,
     private readonly token: () => Promise<string>,
     private readonly events: SessionEvents,
-  ) {}
+  ) {
+    this.path = agentTracePath(trace);
+  }
 
   /** Starts the trace on the agent, then follows its edges in the background. */
   async start(): Promise<void> {
@@ -82,10 +95,7 @@ export class AgentSession {
 
   /** One streaming request: 'done' when the agent ended the trace, 'gone' when it does not know it. */
   private async stream(): Promise<'done' | 'gone'> {
-    const res = await this.request(
-      'GET',
-      `${this.path}/edges?epoch=${this.epoch}&after=${this.seq}`,
-    );
+    const res = await this.request('GET', agentEdgesPath(this.trace, this.cursor));
     if (res.statusCode === 404) {
       res.resume();
       return 'gone';
@@ -99,17 +109,22 @@ export class AgentSession {
       const frame = JSON.parse(line) as AgentFrame;
       if ('hello' in frame) {
         // A new epoch means the agent restarted: its sequence numbers start over.
-        if (frame.hello.epoch !== this.epoch) this.seq = 0;
-        this.epoch = frame.hello.epoch;
+        this.cursor = {
+          epoch: frame.hello.epoch,
+          after: resumeAfter(frame.hello.epoch, this.cursor),
+        };
       } else if ('edge' in frame) {
-        this.seq = frame.seq;
+        this.cursor.after = frame.seq;
         this.events.onEdge(this.node, frame.edge);
       } else if ('status' in frame) {
         this.events.onStatus(this.node, frame.status);
+      } else if ('end' in frame) {
+        res.resume();
+        return 'done';
       }
     }
     if (res.errored) throw res.errored;
-    return 'done';
+    throw new Error(`agent on ${this.node} ended the edge stream early`);
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<void> {
@@ -147,7 +162,7 @@ export class AgentSession {
       );
       req.on('error', reject);
       // An idle socket means a dead agent: the stream carries a ping every few seconds.
-      req.setTimeout(method === 'GET' ? 30_000 : 10_000, () =>
+      req.setTimeout(method === 'GET' ? STREAM_IDLE_MS : 10_000, () =>
         req.destroy(new Error(`agent on ${this.node} timed out`)),
       );
       req.end(payload);

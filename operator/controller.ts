@@ -1,6 +1,14 @@
 // The operator's controller: keeps Traces, Nodes and agent Leases in view,
 // carries out what decide() says, and keeps each running trace on the right nodes.
-import { AGENT_LEASE_LABEL, agentLeaseName } from '../api/agent.js';
+import {
+  AGENT_LEASE_LABEL,
+  type AgentInfo,
+  agentFromLease,
+  agentLeaseName,
+  agentLeasesPath,
+  isAlive,
+  type Lease,
+} from '../api/agent.js';
 import type { Edge } from '../api/edge.js';
 import {
   FINALIZER,
@@ -18,7 +26,6 @@ import type { Logger } from '../lib/log.js';
 import { Reflector, type ReflectorHandlers, Store } from '../lib/reflector.js';
 import { WorkQueue } from '../lib/work-queue.js';
 import type { TokenSource } from './agent-token.js';
-import { type AgentInfo, agentFromLease, isAlive, type Lease } from './agents.js';
 import { decide } from './decide.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
@@ -83,13 +90,9 @@ export class Controller {
         this.nodes.onEvent(type, obj);
       },
     });
-    const leases = watch(
-      `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
-      this.leases,
-      {
-        labelSelector: AGENT_LEASE_LABEL,
-      },
-    );
+    const leases = watch(agentLeasesPath(namespace), this.leases, {
+      labelSelector: AGENT_LEASE_LABEL,
+    });
     this.reflectors.push(nodes, leases, ...(this.o.caches ?? []));
     // Traces are handled only once nodes, agents and caches are known.
     await Promise.all(this.reflectors.map((r) => r.start()));

@@ -1,6 +1,6 @@
 // One running trace in the operator: a session per node's agent, the merged set
 // of unique edges, the log stream, and the status it keeps up to date.
-import { type AgentTraceStatus, tracePath } from '../api/agent.js';
+import { type AgentTraceStatus, traceRef } from '../api/agent.js';
 import { copyCounters, type Edge, edgeToJSON, key } from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
@@ -57,7 +57,7 @@ export class TraceRun {
     const session = new AgentSession(
       node,
       agent,
-      tracePath(...(this.key.split('/') as [string, string])),
+      traceRef(this.key),
       { filter: this.spec.filter ?? {} },
       this.deps.token,
       {

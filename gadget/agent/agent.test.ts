@@ -7,20 +7,25 @@ import { Agent, type DataPlane, type Pod } from './agent.js';
 // The agent's bookkeeping alone: which pods it attaches to, and how its numbered
 // edges let a stream resume. The data plane is the kernel's part, tested for real
 // in test/netns; here it hands out scripted drains.
-function fakeDataPlane(drains: Map<string, Edge[]>) {
+function fakeDataPlane(drains: Map<string, Edge[]>, counters = new Map<string, Edge[]>()) {
   const open = new Set<string>();
+  let opened = 0;
   const dp: DataPlane = {
     findNetns: async (ip) => ({ path: `/var/run/netns/${ip}`, inode: Number(ip.split('.').pop()) }),
     openTracers: async (paths) =>
       paths.map((path) => {
         open.add(path);
+        opened++;
         return {
           drain: () => drains.get(path)?.splice(0) ?? [],
+          snapshot: () => counters.get(path) ?? [],
+          mapMemory: () => 4096,
           close: () => open.delete(path),
         };
       }),
+    openConnections: async (paths) => paths.map(() => new Map()),
   };
-  return { dp, open };
+  return { dp, open, opened: () => opened };
 }
 
 const pod = (ns: string, name: string, ip: string, extra: Partial<Pod['spec']> = {}): Pod => ({
@@ -68,7 +73,7 @@ describe('Agent', () => {
     agent.startTrace('gadget/t', {});
     await settle();
     const first: AgentFrame[] = [];
-    agent.subscribe('gadget/t', '', 0, (f) => first.push(f))?.();
+    agent.subscribe('gadget/t', { epoch: '', after: 0 }, (f) => first.push(f))?.();
     const seqs = first.flatMap((f) => ('seq' in f ? [f.seq] : []));
     expect(seqs).toHaveLength(2);
     expect(first[0]).toEqual({ hello: { node: 'n1', epoch: agent.epoch } });
@@ -77,7 +82,9 @@ describe('Agent', () => {
     drains.set('/var/run/netns/10.0.0.1', [edge('10.96.0.1', 5)]);
     await settle();
     const resumed: AgentFrame[] = [];
-    agent.subscribe('gadget/t', agent.epoch, Math.max(...seqs), (f) => resumed.push(f))?.();
+    agent.subscribe('gadget/t', { epoch: agent.epoch, after: Math.max(...seqs) }, (f) =>
+      resumed.push(f),
+    )?.();
     const edges = resumed.flatMap((f) => ('edge' in f ? [f.edge] : []));
     expect(edges).toMatchObject([
       {
@@ -91,12 +98,51 @@ describe('Agent', () => {
     ]);
 
     const other: AgentFrame[] = [];
-    agent.subscribe('gadget/t', 'an-older-epoch', 99, (f) => other.push(f))?.();
+    agent.subscribe('gadget/t', { epoch: 'an-older-epoch', after: 99 }, (f) => other.push(f))?.();
     expect(other.filter((f) => 'edge' in f)).toHaveLength(2);
 
-    expect(agent.subscribe('gadget/unknown', '', 0, () => {})).toBeUndefined();
+    expect(agent.subscribe('gadget/unknown', { epoch: '', after: 0 }, () => {})).toBeUndefined();
     expect(await agent.stopTrace('gadget/t')).toBe(true);
     expect(await agent.stopTrace('gadget/t')).toBe(false);
+    agent.close();
+  });
+
+  it('attaches once for two traces on one pod, each counting from its own start, and keeps one when the other stops', async () => {
+    const path = '/var/run/netns/10.0.0.1';
+    const drains = new Map<string, Edge[]>([[path, [edge('10.96.0.1', 2)]]]);
+    const counters = new Map<string, Edge[]>();
+    const { dp, open, opened } = fakeDataPlane(drains, counters);
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 10);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1')]);
+    agent.startTrace('gadget/first', {});
+    await settle();
+    // The second trace joins when the shared tracer has counted 2 connections.
+    counters.set(path, [edge('10.96.0.1', 2)]);
+    agent.startTrace('gadget/second', { namespace: 'demo' });
+    await settle();
+    expect(opened()).toBe(1);
+    expect(agent.attachmentInfo()).toEqual([
+      { pod: 'demo/a', netnsInode: 1, traces: ['gadget/first', 'gadget/second'], mapBytes: 4096 },
+    ]);
+    drains.set(path, [edge('10.96.0.1', 5)]);
+    await settle();
+    const connections = (trace: string) => {
+      const frames: AgentFrame[] = [];
+      agent.subscribe(trace, { epoch: '', after: 0 }, (f) => frames.push(f))?.();
+      return frames.flatMap((f) => ('edge' in f ? [f.edge.connections] : [])).at(-1);
+    };
+    expect(connections('gadget/first')).toBe(5);
+    expect(connections('gadget/second')).toBe(3);
+
+    // Stopping the first leaves the attachment to the second, which keeps counting.
+    await agent.stopTrace('gadget/first');
+    expect(open.size).toBe(1);
+    drains.set(path, [edge('10.96.0.1', 7)]);
+    await settle();
+    expect(connections('gadget/second')).toBe(5);
+    await agent.stopTrace('gadget/second');
+    expect(open.size).toBe(0);
+    expect(agent.attachmentInfo()).toEqual([]);
     agent.close();
   });
 });

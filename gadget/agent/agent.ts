@@ -2,7 +2,13 @@
 // this node each one attaches to, and the edges drained from their tracers,
 // numbered so the operator can resume a stream without losing any.
 import { randomUUID } from 'node:crypto';
-import type { AgentFrame, AgentTraceStatus } from '../../api/agent.js';
+import {
+  type AgentFrame,
+  type AgentTraceStatus,
+  END_FRAME,
+  resumeAfter,
+  type StreamCursor,
+} from '../../api/agent.js';
 import { type Edge, key, sameCounters } from '../../api/edge.js';
 import { matchesFilter } from '../../api/filter.js';
 import type { TraceFilter } from '../../api/trace.js';
@@ -126,26 +132,21 @@ export class Agent {
       t.attached.clear();
     });
     t.publish({ status: t.status() });
-    for (const s of t.subscribers) s({ ping: -1 });
+    for (const s of t.subscribers) s(END_FRAME);
     t.subscribers.clear();
     this.log.info({ trace: traceKey, edges: t.edges.size }, 'trace stopped');
     return true;
   }
 
   /**
-   * Follows a trace's frames: everything after `after` (all of it if `epoch` is not
-   * ours), then what comes. Returns undefined for an unknown trace, else the
-   * function that ends the subscription. A final `{ping: -1}` means the trace stopped.
+   * Follows a trace's frames: everything after the cursor (api/agent.ts's resume
+   * rule), then what comes. Returns undefined for an unknown trace, else the
+   * function that ends the subscription. END_FRAME comes last, when the trace stops.
    */
-  subscribe(
-    traceKey: string,
-    epoch: string,
-    after: number,
-    send: Subscriber,
-  ): (() => void) | undefined {
+  subscribe(traceKey: string, cursor: StreamCursor, send: Subscriber): (() => void) | undefined {
     const t = this.traces.get(traceKey);
     if (!t) return undefined;
-    const from = epoch === this.epoch ? after : 0;
+    const from = resumeAfter(this.epoch, cursor);
     send({ hello: { node: this.node, epoch: this.epoch } });
     send({ status: t.status() });
     const backlog = [...t.edges.values()].filter((e) => e.seq > from).sort((a, b) => a.seq - b.seq);

@@ -102,7 +102,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   const server = agentServer({ agent, authenticate: (h) => auth.check(h), log, tls });
   const addr = await listen(server, host, port);
   const endpoint = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
-  const lease = new AgentLease(kube, namespace, node, endpoint, tls.cert, log);
+  const lease = new AgentLease(kube, namespace, { node, endpoint, cert: tls.cert }, log);
   await lease.start();
   log.info({ endpoint, namespace, operator }, 'agent ready');
 

@@ -1,17 +1,24 @@
-// The agent's HTTP API, for the operator only (see api/agent.ts):
-//   PUT    /v1/traces/{ns}/{name}          start a trace with a filter
-//   DELETE /v1/traces/{ns}/{name}          stop it
-//   GET    /v1/traces/{ns}/{name}/edges    its edges, newline-delimited JSON
-//   GET    /healthz                        liveness, no token needed
+// The agent's HTTPS API, for the operator only. The paths, the frames and the
+// resume rule are the contract in api/agent.ts:
+//   PUT    agentTracePath       start a trace with a filter (StartCommand)
+//   DELETE agentTracePath       stop it
+//   GET    agentEdgesPath       its frames, newline-delimited JSON, ending with END_FRAME
+//   GET    AGENT_HEALTH_PATH    liveness, no token needed
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { AgentFrame, StartCommand } from '../../api/agent.js';
+import {
+  AGENT_HEALTH_PATH,
+  AGENT_PING_MS,
+  type AgentFrame,
+  parseAgentPath,
+  type StartCommand,
+  type StreamCursor,
+} from '../../api/agent.js';
 import type { Logger } from '../../lib/log.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
 
-const ROUTE = /^\/v1\/traces\/([^/]+)\/([^/]+)(\/edges)?$/;
 const MAX_BODY = 64 * 1024;
 
 export interface AgentServerOptions {
@@ -62,7 +69,7 @@ async function handle(
   res: http.ServerResponse,
 ): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://agent');
-  if (url.pathname === '/healthz')
+  if (url.pathname === AGENT_HEALTH_PATH)
     return reply(res, 200, { ok: true, traces: o.agent.traceKeys().length });
 
   const verdict = await o.authenticate(req.headers.authorization);
@@ -80,22 +87,15 @@ async function handle(
     return reply(res, 401, { error: 'unauthorized' });
   }
 
-  const m = ROUTE.exec(url.pathname);
-  if (!m) return reply(res, 404, { error: 'no such path' });
-  const traceKey = `${decodeURIComponent(m[1] ?? '')}/${decodeURIComponent(m[2] ?? '')}`;
+  const route = parseAgentPath(url);
+  if (!route) return reply(res, 404, { error: 'no such path' });
+  const traceKey = `${route.trace.namespace}/${route.trace.name}`;
 
-  if (m[3] && req.method === 'GET') {
-    const after = Number(url.searchParams.get('after') ?? 0);
-    return stream(
-      o,
-      traceKey,
-      url.searchParams.get('epoch') ?? '',
-      Number.isFinite(after) ? after : 0,
-      req,
-      res,
-    );
+  if (route.edges) {
+    if (req.method !== 'GET') return reply(res, 405, { error: 'method not allowed' });
+    return stream(o, traceKey, route.cursor, req, res);
   }
-  if (!m[3] && req.method === 'PUT') {
+  if (req.method === 'PUT') {
     let body: StartCommand;
     try {
       body = (await readJSON(req)) as StartCommand;
@@ -109,7 +109,7 @@ async function handle(
     }
     return reply(res, 200, o.agent.startTrace(traceKey, body.filter ?? {}));
   }
-  if (!m[3] && req.method === 'DELETE') {
+  if (req.method === 'DELETE') {
     const known = await o.agent.stopTrace(traceKey);
     return reply(
       res,
@@ -123,30 +123,31 @@ async function handle(
 function stream(
   o: AgentServerOptions,
   traceKey: string,
-  epoch: string,
-  after: number,
+  cursor: StreamCursor,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): void {
   let ping: NodeJS.Timeout | undefined;
   const send = (frame: AgentFrame) => {
-    if ('ping' in frame && frame.ping === -1) {
+    res.write(`${JSON.stringify(frame)}\n`);
+    if ('end' in frame) {
       // The trace stopped: its last frames are out, end the response.
       clearInterval(ping);
       res.end();
-      return;
     }
-    res.write(`${JSON.stringify(frame)}\n`);
   };
   res.setHeader('content-type', 'application/x-ndjson');
   res.setHeader('cache-control', 'no-store');
-  const unsubscribe = o.agent.subscribe(traceKey, epoch, after, send);
+  const unsubscribe = o.agent.subscribe(traceKey, cursor, send);
   if (!unsubscribe) {
     reply(res, 404, { error: 'no such trace' });
     return;
   }
   let n = 0;
-  ping = setInterval(() => res.write(`${JSON.stringify({ ping: ++n })}\n`), o.pingMs ?? 5000);
+  ping = setInterval(
+    () => res.write(`${JSON.stringify({ ping: ++n })}\n`),
+    o.pingMs ?? AGENT_PING_MS,
+  );
   req.on('close', () => {
     clearInterval(ping);
     unsubscribe();

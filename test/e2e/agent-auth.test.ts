@@ -7,10 +7,18 @@ import {
   AGENT_AUDIENCE,
   AGENT_CERT_ANNOTATION,
   AGENT_ENDPOINT_ANNOTATION,
+  AGENT_HEALTH_PATH,
+  agentEdgesPath,
   agentLeaseName,
+  agentTracePath,
+  type TraceRef,
 } from '../../api/agent.js';
 import { build, NETGRAPH_NS, OPERATOR_SA, type Proc, startAgent } from './netgraph.js';
 import { addNode, kubeconfigPath, kubectl, waitFor } from './testbed.js';
+
+/** The edge stream's path without its query: what the agent logs. */
+const edgesPath = (ref: TraceRef) =>
+  new URL(agentEdgesPath(ref, { epoch: '', after: 0 }), 'https://agent').pathname;
 
 const NODE = 'auth-node';
 let agent: Proc;
@@ -92,11 +100,11 @@ describe('agent authentication', () => {
   ])('refuses %s with 401 and a log line', async (what, auth, reason) => {
     const authorization = await auth();
     // A trace name per case, so each log line is matched to its own request.
-    const trace = `/v1/traces/x/${what.replace(/\W+/g, '-')}`;
+    const ref = { namespace: 'x', name: what.replace(/\W+/g, '-') };
     for (const [method, path] of [
-      ['PUT', trace],
-      ['DELETE', trace],
-      ['GET', `${trace}/edges`],
+      ['PUT', agentTracePath(ref)],
+      ['DELETE', agentTracePath(ref)],
+      ['GET', edgesPath(ref)],
     ] as const) {
       expect(await call(method, path, authorization)).toBe(401);
       const line = await agent.waitLine(
@@ -109,9 +117,10 @@ describe('agent authentication', () => {
 
   it("accepts the operator's audience-bound token", async () => {
     const authorization = `Bearer ${await token(OPERATOR_SA)}`;
-    expect(await call('GET', '/v1/traces/x/y/edges', authorization)).toBe(404); // known caller, unknown trace
-    expect(await call('PUT', '/v1/traces/x/y', authorization)).toBe(200);
-    expect(await call('DELETE', '/v1/traces/x/y', authorization)).toBe(200);
-    expect(await call('GET', '/healthz')).toBe(200);
+    const ref = { namespace: 'x', name: 'y' };
+    expect(await call('GET', edgesPath(ref), authorization)).toBe(404); // known caller, unknown trace
+    expect(await call('PUT', agentTracePath(ref), authorization)).toBe(200);
+    expect(await call('DELETE', agentTracePath(ref), authorization)).toBe(200);
+    expect(await call('GET', AGENT_HEALTH_PATH)).toBe(200);
   });
 });
