@@ -1,5 +1,6 @@
 // The Trace custom resource (gadget.kinvolk.io/v1alpha1), compatible with
 // Inspektor Gadget's (see design.md section 1).
+import type { MetricsLabelOption } from './metrics.js';
 
 export const GROUP = 'gadget.kinvolk.io';
 export const VERSION = 'v1alpha1';
@@ -85,6 +86,8 @@ export interface TraceParameters {
   groupBy: GroupBy;
   /** Only edges to these remote addresses; empty means all. */
   ips: string[];
+  /** Opt-in labels of the trace's Prometheus series (pod names, IPs); none by default. */
+  metricsLabels?: MetricsLabelOption[];
 }
 
 export const traceKey = (t: { metadata: { namespace?: string; name?: string } }): string =>

@@ -87,7 +87,7 @@ function canonicalV6(ip: string): string {
 }
 
 /** The 16 bytes of a valid IPv6 address (isIPv6 has checked the syntax). */
-function parseV6(ip: string, out: Uint8Array): void {
+export function parseV6(ip: string, out: Uint8Array): void {
   const gap = ip.indexOf('::');
   const head = gap < 0 ? ip : ip.slice(0, gap);
   const tail = gap < 0 ? '' : ip.slice(gap + 2);

@@ -1,0 +1,128 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import type { Edge } from '../../api/edge.js';
+import { GraphMetrics } from './graph-metrics.js';
+
+function setup(o: { maxSeries?: number; graceMs?: number; optIn?: ('pod' | 'ip')[] } = {}) {
+  const registry = new Registry();
+  const clock = { t: 0 };
+  const m = new GraphMetrics({
+    registry,
+    peer: { v4: 24, v6: 64 },
+    optIn: new Set(o.optIn ?? []),
+    maxSeries: o.maxSeries ?? 1000,
+    graceMs: o.graceMs ?? 60_000,
+    remoteOwner: () => undefined,
+    now: () => clock.t,
+  });
+  m.started('gadget/g', {}, { groupBy: 'pod', ips: [] });
+  /** Every sample of a metric as "{labels} value" lines. */
+  const samples = async (name: string) =>
+    (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  return { m, clock, registry, samples };
+}
+
+const edge = (pod: string, ip: string, counters: Partial<Edge> = {}): Edge => ({
+  type: 'normal',
+  namespace: 'demo',
+  pod,
+  podOwner: 'client',
+  podOwnerKind: 'Deployment',
+  podIP: '10.244.0.5',
+  pktType: 'OUTGOING',
+  proto: 'tcp',
+  ip,
+  port: 443,
+  remoteKind: 'other',
+  remoteOther: ip,
+  ...counters,
+});
+
+describe('GraphMetrics', () => {
+  it('counts what the cumulative counters grew by, summed per workload', async () => {
+    const { m, samples } = setup();
+    const a = edge('client-a', '198.51.100.1', {
+      connections: 1,
+      bytesSent: 100,
+      bytesReceived: 10,
+    });
+    const b = edge('client-b', '198.51.100.2', { connections: 2, bytesSent: 50 });
+    m.edge('gadget/g', 'w1', a);
+    m.edge('gadget/g', 'w1', b);
+    Object.assign(a, { connections: 3, bytesSent: 400, bytesReceived: 30 });
+    m.edge('gadget/g', 'w1', a);
+    const bytes = await samples('netgraph_edge_bytes_total');
+    expect(bytes).toHaveLength(2);
+    const sent = bytes.find((s) => s.labels.direction === 'sent');
+    expect(sent?.value).toBe(450);
+    expect(sent?.labels).toMatchObject({
+      workload: 'client',
+      remote_workload: '198.51.100.0/24',
+      port: '443',
+    });
+    expect(sent?.labels).not.toHaveProperty('pod');
+    expect((await samples('netgraph_edge_connections_total'))[0]?.value).toBe(5);
+    // ngraph's output counter: one series per local IP and peer network.
+    const out = await samples('network_connections_output_total');
+    expect(out.map((s) => [s.labels.dest_ip, s.value])).toEqual([['198.51.100.0/24', 5]]);
+  });
+
+  it('treats a smaller cumulative value as a restart of the count', async () => {
+    const { m, samples } = setup();
+    const a = edge('client-a', '198.51.100.1', { connections: 4 });
+    m.edge('gadget/g', 'w1', a);
+    a.connections = 1;
+    m.edge('gadget/g', 'w1', a);
+    expect((await samples('netgraph_edge_connections_total'))[0]?.value).toBe(5);
+  });
+
+  it('holds the cap when peers flood in, counting the rest under overflow', async () => {
+    const { m, samples, registry } = setup({ maxSeries: 60 });
+    for (let i = 0; i < 500; i++)
+      m.edge('gadget/g', 'w1', edge('client-a', `10.${i >> 8}.${i & 255}.1`, { connections: 1 }));
+    const series = (await samples('netgraph_edge_connections_total')).length;
+    const ngraph = (await samples('network_connections_output_total')).length;
+    // Up to the cap, plus one overflow label set per metric.
+    expect(series * 5 + ngraph).toBeLessThanOrEqual(60 + 5 + 1);
+    const total = (await samples('netgraph_edge_connections_total')).reduce(
+      (n, s) => n + s.value,
+      0,
+    );
+    expect(total).toBe(500);
+    const overflow = await samples('netgraph_metrics_overflow_edges_total');
+    expect(overflow.find((s) => s.labels.metric === 'netgraph')?.value).toBeGreaterThan(400);
+    const text = await registry.metrics();
+    expect(text).toMatch(/netgraph_edge_connections_total\{remote_kind="overflow"\} \d+/);
+    expect(text).toMatch(/netgraph_metrics_series_limit 60/);
+  });
+
+  it("removes a gone workload's series after the grace period, and only then", async () => {
+    const { m, clock, samples } = setup({ graceMs: 60_000 });
+    m.edge('gadget/g', 'w1', edge('client-a', '198.51.100.1', { connections: 1 }));
+    const other = { ...edge('lonely', '198.51.100.1', { connections: 1 }), podOwner: undefined };
+    m.edge('gadget/g', 'w1', other);
+    const alive = new Set(['demo/Deployment/client', 'demo/Pod/lonely']);
+    m.sweep((w) => alive.has(w));
+    alive.delete('demo/Deployment/client');
+    m.sweep((w) => alive.has(w));
+    clock.t = 59_000;
+    m.sweep((w) => alive.has(w));
+    expect(await samples('netgraph_edge_connections_total')).toHaveLength(2);
+    clock.t = 61_000;
+    expect(m.sweep((w) => alive.has(w))).toBe(2); // its netgraph and ngraph label sets
+    const left = await samples('netgraph_edge_connections_total');
+    expect(left.map((s) => s.labels.workload)).toEqual(['lonely']);
+  });
+
+  it('adds pod and IP labels for a trace that opts in', async () => {
+    const { m, samples } = setup();
+    m.started('gadget/pods', {}, { groupBy: 'pod', ips: [], metricsLabels: ['pod', 'ip'] });
+    m.edge('gadget/pods', 'w1', edge('client-a', '198.51.100.1', { connections: 1 }));
+    const [s] = await samples('netgraph_edge_connections_total');
+    expect(s?.labels).toMatchObject({
+      pod: 'client-a',
+      pod_ip: '10.244.0.5',
+      remote_ip: '198.51.100.1',
+    });
+  });
+});
