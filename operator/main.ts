@@ -1,5 +1,6 @@
 // netgraph-operator: watches Traces and drives the node agents.
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../lib/duration.js';
 import { Kube, type KubeObject, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { Reflector, type ReflectorHandlers } from '../lib/reflector.js';
@@ -8,8 +9,10 @@ import { tokenFromFile, tokenFromRequest } from './agent-token.js';
 import { Controller } from './controller.js';
 import { ClusterState, type Kind } from './enrich/cluster-state.js';
 import { Enricher } from './enrich/enricher.js';
-import { GroupView } from './enrich/group.js';
+import { GroupView, groupNames } from './enrich/group.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
+import { GraphApi } from './graph/api.js';
+import { HistoryStore } from './history/history.js';
 import { HttpServer, parseListen } from './http/server.js';
 
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
@@ -25,6 +28,7 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
   --reverse-dns            name "other" remotes by reverse DNS (cached, never blocks the stream)
   --http-listen HOST:PORT  the read-only HTTP port: /healthz, /metrics, the graph page and its
                            API (default 0.0.0.0:9090)
+  --history-window DURATION  how far back the graph page can look, in 10-second bins (default 1h)
 Environment: NETGRAPH_LOG_LEVEL (info), NETGRAPH_NAMESPACE, NETGRAPH_SERVICE_ACCOUNT`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -39,6 +43,7 @@ export async function main(argv: string[]): Promise<number> {
         'service-account': { type: 'string' },
         'reverse-dns': { type: 'boolean' },
         'http-listen': { type: 'string', default: '0.0.0.0:9090' },
+        'history-window': { type: 'string', default: '1h' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -53,8 +58,10 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   let listen: ReturnType<typeof parseListen>;
+  let historyMs: number;
   try {
     listen = parseListen(args.values['http-listen']);
+    historyMs = parseDuration(args.values['history-window'], '--history-window');
   } catch (err) {
     process.stderr.write(`netgraph-operator: ${(err as Error).message}\n`);
     return 2;
@@ -87,6 +94,11 @@ export async function main(argv: string[]): Promise<number> {
   );
   const enricher = new Enricher(state, args.values['reverse-dns'] ? new ReverseDns() : undefined);
 
+  // The graph page's history: 10-second bins of every trace's edges over --history-window.
+  const history = new HistoryStore({
+    windowMs: historyMs,
+    groupNames: (e, by) => groupNames(e, by, state),
+  });
   const controller = new Controller({
     kube,
     namespace,
@@ -95,10 +107,12 @@ export async function main(argv: string[]): Promise<number> {
     token,
     enrich: (e) => enricher.enrich(e),
     view: (p) => new GroupView(p, state),
+    observers: [history],
     caches,
     nodeHandlers: feed('Node'),
   });
   const http = new HttpServer(log.child({ part: 'http' }));
+  new GraphApi({ store: history, log: log.child({ part: 'graph' }) }).register(http);
   await http.listen(listen);
   await controller.start();
   await terminated();

@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import type { Edge } from '../../api/edge.js';
+import { fixtureState } from '../../test/fixtures/k8s/cluster.js';
+import { Enricher } from '../enrich/enricher.js';
+import { groupNames } from '../enrich/group.js';
+import { HistoryStore } from '../history/history.js';
+import { buildGraph, diff, entityParts, type GraphQuery } from './graph.js';
+
+const state = fixtureState();
+const enricher = new Enricher(state);
+const client = 'client-7d4b9c-x2k4p';
+
+const edge = (e: Partial<Edge>): Edge =>
+  enricher.enrich({ type: 'normal', namespace: 'demo', proto: 'tcp', connections: 1, ...e });
+
+/** Both ends of client -> Service server (10.96.12.34:80 -> server-0:8080), and debug -> server-0 direct. */
+const EDGES: [string, Edge][] = [
+  [
+    'node-a',
+    edge({
+      node: 'node-a',
+      pod: client,
+      pktType: 'OUTGOING',
+      ip: '10.96.12.34',
+      port: 80,
+      bytesSent: 100,
+      bytesReceived: 1000,
+    }),
+  ],
+  [
+    'node-b',
+    edge({
+      node: 'node-b',
+      pod: 'server-0',
+      pktType: 'HOST',
+      ip: '10.244.1.5',
+      port: 8080,
+      bytesSent: 990,
+      bytesReceived: 101,
+    }),
+  ],
+  [
+    'node-a',
+    edge({
+      node: 'node-a',
+      pod: 'debug',
+      pktType: 'OUTGOING',
+      ip: '10.244.2.9',
+      port: 8080,
+      bytesSent: 7,
+      bytesReceived: 70,
+    }),
+  ],
+  [
+    'node-b',
+    edge({
+      node: 'node-b',
+      pod: 'server-0',
+      pktType: 'HOST',
+      ip: '10.244.1.6',
+      port: 8080,
+      bytesSent: 71,
+      bytesReceived: 8,
+    }),
+  ],
+];
+
+function graphOf(q: Partial<GraphQuery>) {
+  const s = new HistoryStore({ groupNames: (e, by) => groupNames(e, by, state), now: () => 0 });
+  s.started('gadget/t', {}, { groupBy: 'pod', ips: [] });
+  for (const [node, e] of EDGES) s.edge('gadget/t', node, e);
+  const records = s.get('gadget/t')?.records ?? [];
+  const totals = new Float64Array(3 * records.length);
+  for (const r of records)
+    totals.set(
+      [r.edge.connections ?? 0, r.edge.bytesSent ?? 0, r.edge.bytesReceived ?? 0],
+      3 * r.id,
+    );
+  return buildGraph(records, totals, {
+    groupBy: 'pod',
+    ips: [],
+    services: 'show',
+    namespaces: [],
+    minBytes: 0,
+    ...q,
+  });
+}
+
+const rows = (q: Partial<GraphQuery>) =>
+  graphOf(q).graph.edges.map((e) => [
+    e.source,
+    e.target,
+    e.bytesSent,
+    e.bytesReceived,
+    e.ports.join(),
+  ]);
+
+describe('buildGraph', () => {
+  it('shows a call through a Service as client -> Service -> server, each counted once', () => {
+    expect(rows({})).toEqual([
+      [`demo/pod/${client}`, 'demo/service/server', 100, 1000, 'tcp/80'],
+      // The server's side, turned to the requester's: the client sent 101, got 990.
+      ['demo/service/server', 'demo/pod/server-0', 101, 990, 'tcp/8080'],
+      // Seen from both ends, one edge, counted from the client's side.
+      ['demo/pod/debug', 'demo/pod/server-0', 7, 70, 'tcp/8080'],
+    ]);
+    const kinds = graphOf({}).graph.entities.map((e) => [e.id, e.kind, e.namespace]);
+    expect(kinds).toContainEqual(['demo/service/server', 'service', 'demo']);
+  });
+
+  it('folds the Service into client -> server on request', () => {
+    expect(rows({ services: 'fold' })).toEqual([
+      [`demo/pod/${client}`, 'demo/pod/server-0', 101, 990, 'tcp/8080'],
+      ['demo/pod/debug', 'demo/pod/server-0', 7, 70, 'tcp/8080'],
+    ]);
+  });
+
+  it('collapses to namespaces', () => {
+    const g = graphOf({ groupBy: 'namespace' }).graph;
+    expect(g.entities.map((e) => [e.id, e.kind])).toEqual([['demo', 'namespace']]);
+    expect(g.edges.map((e) => [e.id, e.bytesTotal])).toEqual([['demo->demo', 1100 + 1091 + 77]]);
+  });
+
+  it('keeps only edges to the listed addresses', () => {
+    expect(rows({ ips: ['10.96.12.34'] })).toEqual([
+      [`demo/pod/${client}`, 'demo/service/server', 100, 1000, 'tcp/80'],
+    ]);
+  });
+
+  it('filters by namespace and by bytes in the window', () => {
+    expect(rows({ namespaces: ['ops'] })).toEqual([]);
+    expect(rows({ namespaces: ['demo'], minBytes: 1000 }).map((r) => r[1])).toEqual([
+      'demo/service/server',
+      'demo/pod/server-0',
+    ]);
+  });
+
+  it('sums an entity from its own side of each edge (time series)', () => {
+    const { graph, contributions } = graphOf({});
+    // server-0 responds on two edges: it sends what the requester received.
+    const parts = entityParts(graph, contributions, 'demo/pod/server-0');
+    expect([...parts.values()]).toEqual([true, false]);
+    const server = graph.entities.find((e) => e.id === 'demo/pod/server-0');
+    expect([server?.bytesSent, server?.bytesReceived]).toEqual([990 + 70, 101 + 7]);
+  });
+});
+
+describe('diff', () => {
+  it('lists new and changed edges and the ids gone', () => {
+    const before = graphOf({}).graph;
+    const after = graphOf({ services: 'fold' }).graph;
+    const d = diff(before, after);
+    expect(d.edges.map((e) => e.id)).toEqual([`demo/pod/${client}->demo/pod/server-0`]);
+    expect(d.removedEdges).toEqual([
+      `demo/pod/${client}->demo/service/server`,
+      'demo/service/server->demo/pod/server-0',
+    ]);
+    expect(d.removedEntities).toEqual(['demo/service/server']);
+  });
+});

@@ -1,0 +1,175 @@
+// The graph page's memory of traffic: an EdgeObserver that turns each edge's cumulative
+// counters into per-bin deltas (bin-log.ts) over a bounded window (default one hour),
+// so the graph for any `start` inside the window can be answered. A stopped trace keeps
+// its last state (a bounded number of them) until its Trace is deleted, so the page can
+// still show it and policy advice can read its unique edges (edgesOf).
+import { copyCounters, type Edge } from '../../api/edge.js';
+import type { GroupBy, TraceParameters, TraceSpec } from '../../api/trace.js';
+import type { EdgeObserver } from '../edge-observer.js';
+import type { GroupNames } from '../enrich/group.js';
+import { BIN_MS, BinLog, type BinVisitor, binOf } from './bin-log.js';
+
+export type GroupedBy = Exclude<GroupBy, 'pod'>;
+export const GROUPED_BY: readonly GroupedBy[] = ['service', 'namespace', 'owner', 'node'];
+
+/** One node's edge of a trace, as first seen (enriched) with its latest cumulative counters. */
+export interface EdgeRecord {
+  /** Index in TraceHistory.records: the id bins are keyed by. */
+  readonly id: number;
+  readonly edge: Edge;
+  /** Its group names in each view other than pod, fixed when first seen (as GroupView does). */
+  readonly groups: Readonly<Record<GroupedBy, GroupNames>>;
+}
+
+export interface TraceHistory {
+  readonly key: string;
+  readonly parameters: TraceParameters;
+  readonly startedAt: number;
+  stoppedAt?: number;
+  readonly records: EdgeRecord[];
+  readonly bins: BinLog;
+  /** Grows with every change, so a live stream knows when to look again. */
+  version: number;
+}
+
+export interface HistoryOptions {
+  /** How far back bins are kept (ms, default one hour). */
+  windowMs?: number;
+  /** Stopped traces kept for the page (default 10); the oldest stopped goes first. */
+  keepStopped?: number;
+  /** The group names of an edge in a view (enrich/group.ts's groupNames over the cluster). */
+  groupNames(edge: Edge, by: GroupedBy): GroupNames;
+  now?: () => number;
+}
+
+interface Live {
+  history: TraceHistory;
+  byKey: Map<string, EdgeRecord>;
+  /** Strings repeat across edges (group names): one copy each. */
+  names: Map<string, string>;
+}
+
+export class HistoryStore implements EdgeObserver {
+  readonly windowMs: number;
+  private readonly keepStopped: number;
+  private readonly now: () => number;
+  private readonly traces = new Map<string, Live>();
+
+  constructor(private readonly o: HistoryOptions) {
+    this.windowMs = o.windowMs ?? 3_600_000;
+    this.keepStopped = o.keepStopped ?? 10;
+    this.now = o.now ?? Date.now;
+  }
+
+  started(trace: string, _spec: TraceSpec, parameters: TraceParameters): void {
+    // Started afresh: counters begin at zero again, so the old bins would double count.
+    this.traces.set(trace, {
+      history: {
+        key: trace,
+        parameters,
+        startedAt: this.now(),
+        records: [],
+        bins: new BinLog(Math.ceil(this.windowMs / BIN_MS)),
+        version: 0,
+      },
+      byKey: new Map(),
+      names: new Map(),
+    });
+  }
+
+  edge(trace: string, node: string, edge: Edge): void {
+    const t = this.traces.get(trace);
+    if (t === undefined || t.history.stoppedAt !== undefined || edge.type !== 'normal') return;
+    const h = t.history;
+    const k = `${node}/${edge.namespace}/${edge.pod}/${edge.pktType}/${edge.proto}/${edge.ip}/${edge.port}`;
+    let rec = t.byKey.get(k);
+    const before = rec?.edge;
+    const d = {
+      connections: delta(edge.connections, before?.connections),
+      bytesSent: delta(edge.bytesSent, before?.bytesSent),
+      bytesReceived: delta(edge.bytesReceived, before?.bytesReceived),
+    };
+    if (rec === undefined) {
+      rec = { id: h.records.length, edge: { ...edge, node }, groups: this.groupsOf(t, edge) };
+      h.records.push(rec);
+      t.byKey.set(k, rec);
+    } else copyCounters(rec.edge, edge);
+    if (d.connections > 0 || d.bytesSent > 0 || d.bytesReceived > 0)
+      h.bins.add(this.now(), rec.id, d);
+    h.version++;
+  }
+
+  ended(trace: string, how: 'stopped' | 'deleted'): void {
+    if (how === 'deleted') {
+      this.traces.delete(trace);
+      return;
+    }
+    const t = this.traces.get(trace);
+    if (t === undefined) return;
+    t.history.stoppedAt = this.now();
+    t.history.version++;
+    t.byKey.clear();
+    t.names.clear();
+    const stopped = [...this.traces.values()]
+      .filter((x) => x.history.stoppedAt !== undefined)
+      .sort((a, b) => (a.history.stoppedAt ?? 0) - (b.history.stoppedAt ?? 0));
+    for (const x of stopped.slice(0, Math.max(0, stopped.length - this.keepStopped)))
+      this.traces.delete(x.history.key);
+  }
+
+  /** Every trace held, running or stopped. */
+  list(): TraceHistory[] {
+    return [...this.traces.values()].map((t) => t.history);
+  }
+
+  get(trace: string): TraceHistory | undefined {
+    return this.traces.get(trace)?.history;
+  }
+
+  /**
+   * A trace's unique edges (one per node and Inspektor Gadget key) with their latest
+   * cumulative counters, running or stopped; undefined for a trace not held. For policy
+   * advice: the edges are the store's own, do not change them.
+   */
+  edgesOf(trace: string): readonly Edge[] | undefined {
+    return this.traces.get(trace)?.history.records.map((r) => r.edge);
+  }
+
+  /** The time a query's window ends: now, or when the trace stopped. */
+  endOf(h: TraceHistory): number {
+    return h.stoppedAt ?? this.now();
+  }
+
+  /** The oldest time bins are held for, ending at `end`. */
+  oldest(end: number): number {
+    return end - this.windowMs;
+  }
+
+  /** Visits the deltas of bins from `fromMs` to `toMs`; a running trace's bins move on first. */
+  each(h: TraceHistory, fromMs: number, toMs: number, visit: BinVisitor): void {
+    if (h.stoppedAt === undefined) h.bins.advance(binOf(this.now()));
+    h.bins.each(binOf(fromMs), binOf(toMs), visit);
+  }
+
+  private groupsOf(t: Live, e: Edge): Record<GroupedBy, GroupNames> {
+    const intern = (s: string) => {
+      const known = t.names.get(s);
+      if (known !== undefined) return known;
+      t.names.set(s, s);
+      return s;
+    };
+    const out = {} as Record<GroupedBy, GroupNames>;
+    for (const by of GROUPED_BY) {
+      const n = this.o.groupNames(e, by);
+      out[by] = { group: intern(n.group), remoteGroup: intern(n.remoteGroup) };
+    }
+    return out;
+  }
+}
+
+/** What a cumulative counter grew by; a counter that went down started again from zero. */
+function delta(now: number | undefined, before: number | undefined): number {
+  const n = now ?? 0;
+  const b = before ?? 0;
+  return n >= b ? n - b : n;
+}
