@@ -190,6 +190,9 @@ export type KubeClient = Pick<
 export const isGone = (e: unknown): boolean => e instanceof KubeError && e.status === 410;
 export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404;
 export const isConflict = (e: unknown): boolean => e instanceof KubeError && e.status === 409;
+/** The API refuses the request as malformed or invalid (400, 422): sending it again cannot help. */
+export const isInvalid = (e: unknown): e is KubeError =>
+  e instanceof KubeError && (e.status === 400 || e.status === 422);
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
 

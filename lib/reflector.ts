@@ -1,8 +1,9 @@
 // The watch loop: list, then watch from the list's resourceVersion; relist on
-// 410 Gone and now and then; back off on errors. It never gives up and never
-// exits the process: a watch error is logged and retried.
+// 410 Gone and now and then; back off on errors (lib/backoff.ts). It never gives
+// up and never exits the process: a watch error is logged and retried.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isGone, type Kube, type KubeObject, type Query } from './kube.js';
+import { Backoff, type BackoffPolicy } from './backoff.js';
+import { isGone, type KubeClient, type KubeObject, type Query } from './kube.js';
 import type { Logger } from './log.js';
 
 export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -19,7 +20,8 @@ export interface ReflectorOptions {
   query?: Query;
   /** Relist this often even when all is well (default 10 min), as client-go's resync does. */
   relistMs?: number;
-  backoffMs?: { initial: number; max: number };
+  /** Default: 200 ms doubling to 30 s. */
+  backoff?: BackoffPolicy;
 }
 
 /** Keeps a store of T in step with the API. */
@@ -30,7 +32,7 @@ export class Reflector<T extends KubeObject> {
   private rv = '';
 
   constructor(
-    private readonly kube: Kube,
+    private readonly kube: KubeClient,
     private readonly opts: ReflectorOptions,
     private readonly handlers: ReflectorHandlers<T>,
     private readonly log: Logger,
@@ -58,9 +60,8 @@ export class Reflector<T extends KubeObject> {
   }
 
   private async run(): Promise<void> {
-    const { initial, max } = this.opts.backoffMs ?? { initial: 200, max: 30_000 };
+    const backoff = new Backoff(this.opts.backoff ?? { initialMs: 200, maxMs: 30_000 });
     const relistMs = this.opts.relistMs ?? 600_000;
-    let delay = initial;
     let needList = true;
     let listedAt = 0;
     const signal = this.abort.signal;
@@ -106,7 +107,7 @@ export class Reflector<T extends KubeObject> {
           )
           .finally(() => signal.removeEventListener('abort', endWatch));
         if (failure) throw failure;
-        delay = initial;
+        backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
         if (isGone(err)) {
@@ -115,9 +116,9 @@ export class Reflector<T extends KubeObject> {
           continue;
         }
         needList = true;
-        this.log.warn({ path: this.opts.path, err: String(err), retryMs: delay }, 'watch failed');
-        await sleep(delay, undefined, { signal }).catch(() => {});
-        delay = Math.min(max, delay * 2);
+        const retryMs = backoff.next();
+        this.log.warn({ path: this.opts.path, err: String(err), retryMs }, 'watch failed');
+        await sleep(retryMs, undefined, { signal }).catch(() => {});
       }
     }
   }

@@ -17,6 +17,7 @@ import {
   type TraceRef,
 } from '../api/agent.js';
 import type { Edge } from '../api/edge.js';
+import { Backoff } from '../lib/backoff.js';
 
 /** Where an agent listens, and the certificate it serves there. */
 export interface AgentAddress {
@@ -37,6 +38,8 @@ export class AgentSession {
   private cursor: StreamCursor = { epoch: '', after: 0 };
   private streaming?: Promise<void>;
   private readonly path: string;
+  /** Reconnects: reset once a stream is open again. */
+  private readonly backoff = new Backoff({ initialMs: 100, maxMs: 5000 });
 
   constructor(
     readonly node: string,
@@ -77,18 +80,19 @@ export class AgentSession {
   }
 
   private async follow(): Promise<void> {
-    let delay = 100;
     while (!this.abort.signal.aborted) {
       try {
         const ended = await this.stream();
         if (ended === 'done') return;
-        if (ended === 'gone') await this.call('PUT', this.path, this.command); // agent restarted
-        delay = 100;
+        if (ended === 'gone') {
+          // The agent restarted and lost the trace: start it there again (paced, in case it keeps losing it).
+          await sleep(this.backoff.next(), undefined, { signal: this.abort.signal });
+          await this.call('PUT', this.path, this.command);
+        }
       } catch (err) {
         if (this.abort.signal.aborted) return;
         this.events.onError(this.node, String((err as Error).message ?? err));
-        await sleep(delay, undefined, { signal: this.abort.signal }).catch(() => {});
-        delay = Math.min(5000, delay * 2);
+        await sleep(this.backoff.next(), undefined, { signal: this.abort.signal }).catch(() => {});
       }
     }
   }
@@ -104,6 +108,7 @@ export class AgentSession {
       res.resume();
       throw new Error(`agent answered ${res.statusCode} to the edge stream`);
     }
+    this.backoff.reset();
     for await (const line of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
       if (!line) continue;
       const frame = JSON.parse(line) as AgentFrame;

@@ -21,10 +21,16 @@ import {
   type TraceStatus,
   VERSION,
 } from '../api/trace.js';
-import { type JsonPatchOp, type Kube, type KubeObject, pointer } from '../lib/kube.js';
+import {
+  isInvalid,
+  type JsonPatchOp,
+  type KubeClient,
+  type KubeObject,
+  pointer,
+} from '../lib/kube.js';
 import type { Logger } from '../lib/log.js';
 import { Reflector, type ReflectorHandlers, Store } from '../lib/reflector.js';
-import { WorkQueue } from '../lib/work-queue.js';
+import { DoNotRetry, WorkQueue } from '../lib/work-queue.js';
 import type { TokenSource } from './agent-token.js';
 import { decide } from './decide.js';
 import type { EdgeObserver } from './edge-observer.js';
@@ -36,7 +42,7 @@ interface Node extends KubeObject {
 }
 
 export interface ControllerOptions {
-  kube: Kube;
+  kube: KubeClient;
   /** Where the agents' Leases live: the operator's namespace. */
   namespace: string;
   log: Logger;
@@ -69,7 +75,10 @@ export class Controller {
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly o: ControllerOptions) {
-    this.queue = new WorkQueue((key) => this.handle(key), o.log);
+    this.queue = new WorkQueue((key) => this.reconcile(key), o.log, {
+      name: 'reconcile',
+      keyField: 'trace',
+    });
   }
 
   async start(): Promise<void> {
@@ -106,6 +115,7 @@ export class Controller {
 
   stop(): void {
     clearInterval(this.timer);
+    this.queue.shutdown();
     for (const r of this.reflectors) r.stop();
     for (const run of this.runs.values()) run.close();
   }
@@ -144,15 +154,6 @@ export class Controller {
       void this.sync(run).catch((err) =>
         this.o.log.warn({ trace: run.key, err: String(err) }, 'sync failed'),
       );
-    }
-  }
-
-  private async handle(key: string): Promise<void> {
-    try {
-      await this.reconcile(key);
-    } catch (err) {
-      this.o.log.warn({ trace: key, err: String(err) }, 'reconcile failed, retrying');
-      setTimeout(() => this.queue.add(key), 1000).unref();
     }
   }
 
@@ -265,10 +266,13 @@ export class Controller {
     name: string,
     status: Partial<Record<keyof TraceStatus, unknown>>,
   ): Promise<Trace & KubeObject> {
-    const t = await this.o.kube.mergePatch<Trace & KubeObject>(
-      `${tracePath(namespace, name)}/status`,
-      { status },
-    );
+    const t = await this.o.kube
+      .mergePatch<Trace & KubeObject>(`${tracePath(namespace, name)}/status`, { status })
+      .catch((err) => {
+        // The API refuses this status as invalid: writing it again cannot help.
+        if (isInvalid(err)) throw new DoNotRetry(`status refused: ${err.message}`, { cause: err });
+        throw err;
+      });
     this.traces.set(Store.key(t), t);
     return t;
   }
