@@ -1,6 +1,11 @@
 // The node agent's state: the traces the operator started here, the pods of
-// this node each one attaches to, and the edges drained from their tracers,
+// this node each one selects, and the edges drained from their tracers,
 // numbered so the operator can resume a stream without losing any.
+//
+// One attachment per pod network namespace, however many traces select the pod:
+// attached when the first trace needs it, closed when the last lets go (or the
+// pod goes). Each trace sees it through its own EdgeWindow (counters since the
+// trace joined), so memory and per-packet cost do not multiply with traces.
 import { randomUUID } from 'node:crypto';
 import {
   type AgentFrame,
@@ -14,6 +19,7 @@ import { matchesFilter } from '../../api/filter.js';
 import type { TraceFilter } from '../../api/trace.js';
 import type { KubeObject } from '../../lib/kube.js';
 import type { Logger } from '../../lib/log.js';
+import { baselineOf, EdgeWindow } from '../dataplane/edge-window.js';
 
 export interface Pod extends KubeObject {
   metadata: {
@@ -33,18 +39,38 @@ export interface DataPlane {
   findNetns(ip: string): Promise<{ path: string; inode: number } | undefined>;
   /** A tracer per path, in order, or the Error that prevented it. */
   openTracers(netnsPaths: string[]): Promise<(PodTracer | Error)[]>;
+  /** Connections open now per edge key (flowEdgeKey), per path, or the Error reading them. */
+  openConnections(netnsPaths: string[]): Promise<(Map<string, number> | Error)[]>;
 }
 
 type Subscriber = (frame: AgentFrame) => void;
 
 export interface PodTracer {
+  /** Edges changed since the previous drain, counters cumulative since attach. */
   drain(): Edge[];
+  /** Every edge now, counters cumulative since attach. */
+  snapshot(): Edge[];
+  /** Kernel memory of its maps, in bytes. */
+  mapMemory(): number;
   close(): void;
 }
 
+/** One pod network namespace attached, shared by the traces that select the pod. */
 interface Attachment {
   pod: Pod;
+  inode: number;
+  path: string;
   tracer: PodTracer;
+  /** The traces watching it, each through its own window. */
+  views: Map<AgentTrace, EdgeWindow>;
+}
+
+/** What the agent holds in the kernel: for its self-metrics and tests. */
+export interface AttachmentInfo {
+  pod: string;
+  netnsInode: number;
+  traces: string[];
+  mapBytes: number;
 }
 
 const podIPs = (p: Pod): string[] =>
@@ -54,13 +80,16 @@ const traceable = (p: Pod): boolean =>
 
 /** A trace on this node. */
 class AgentTrace {
-  /** By network namespace inode: pods sharing a namespace are attached once. */
-  readonly attached = new Map<number, Attachment>();
+  /** Network namespace inodes of the attachments it watches. */
+  readonly attached = new Set<number>();
   readonly edges = new Map<string, { seq: number; edge: Edge }>();
   readonly subscribers = new Set<Subscriber>();
   error?: string;
 
-  constructor(public filter: TraceFilter) {}
+  constructor(
+    readonly key: string,
+    public filter: TraceFilter,
+  ) {}
 
   status(): AgentTraceStatus {
     return { pods: this.attached.size, ...(this.error && { error: this.error }) };
@@ -75,6 +104,8 @@ export class Agent {
   readonly epoch = randomUUID();
   private readonly traces = new Map<string, AgentTrace>();
   private readonly pods = new Map<string, Pod>();
+  /** By network namespace inode: pods sharing a namespace are attached once. */
+  private readonly attachments = new Map<number, Attachment>();
   private seq = 0;
   private timer?: NodeJS.Timeout;
   /** Serializes attach/detach work so a pod is never attached twice by racing events. */
@@ -112,7 +143,7 @@ export class Agent {
     let t = this.traces.get(traceKey);
     if (t) t.filter = filter;
     else {
-      t = new AgentTrace(filter);
+      t = new AgentTrace(traceKey, filter);
       this.traces.set(traceKey, t);
       this.log.info({ trace: traceKey, filter }, 'trace started');
     }
@@ -127,9 +158,7 @@ export class Agent {
     if (!t) return false;
     this.traces.delete(traceKey);
     await this.enqueue(async () => {
-      this.drain(t);
-      for (const a of t.attached.values()) a.tracer.close();
-      t.attached.clear();
+      for (const inode of t.attached) this.leave(t, inode);
     });
     t.publish({ status: t.status() });
     for (const s of t.subscribers) s(END_FRAME);
@@ -157,6 +186,16 @@ export class Agent {
 
   traceKeys(): string[] {
     return [...this.traces.keys()];
+  }
+
+  /** The attachments held now, one per pod network namespace. */
+  attachmentInfo(): AttachmentInfo[] {
+    return [...this.attachments].map(([netnsInode, a]) => ({
+      pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}`,
+      netnsInode,
+      traces: [...a.views.keys()].map((t) => t.key),
+      mapBytes: a.tracer.mapMemory(),
+    }));
   }
 
   close(): void {
@@ -190,6 +229,7 @@ export class Agent {
     const keep = new Set<number>();
     const errors: string[] = [];
     const toAttach = new Map<number, { pod: Pod; path: string }>();
+    const toJoin: Attachment[] = [];
     for (const pod of wanted) {
       const ns = await this.findNetns(pod);
       if (!ns) {
@@ -198,12 +238,16 @@ export class Agent {
         );
         continue;
       }
+      if (keep.has(ns.inode)) continue;
       keep.add(ns.inode);
-      const a = t.attached.get(ns.inode);
-      if (a) a.pod = pod;
-      else if (!toAttach.has(ns.inode)) toAttach.set(ns.inode, { pod, path: ns.path });
+      const a = this.attachments.get(ns.inode);
+      if (!a) toAttach.set(ns.inode, { pod, path: ns.path });
+      else {
+        a.pod = pod;
+        if (!a.views.has(t)) toJoin.push(a);
+      }
     }
-    // One batch, so one short-lived thread enters every new namespace.
+    // One batch each, so one short-lived thread enters every namespace.
     const pending = [...toAttach];
     const opened =
       pending.length > 0 ? await this.dataPlane.openTracers(pending.map(([, p]) => p.path)) : [];
@@ -214,19 +258,50 @@ export class Agent {
         errors.push(`attach to pod ${name}: ${tracer?.message ?? 'no tracer'}`);
         return;
       }
-      t.attached.set(inode, { pod, tracer });
-      this.log.info({ pod: name, netns: path }, 'attached');
+      // The first trace sees everything since attach.
+      this.attachments.set(inode, {
+        pod,
+        inode,
+        path,
+        tracer,
+        views: new Map([[t, new EdgeWindow()]]),
+      });
+      t.attached.add(inode);
+      this.log.info({ pod: name, netns: path, mapBytes: tracer.mapMemory() }, 'attached');
     });
-    for (const [inode, a] of t.attached) {
-      if (keep.has(inode)) continue;
-      // The pod went away: keep its edges, count its last packets, release the kernel objects.
-      this.drainOne(t, a);
-      a.tracer.close();
-      t.attached.delete(inode);
-      this.log.info({ pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}` }, 'detached');
-    }
+    const open =
+      toJoin.length > 0 ? await this.dataPlane.openConnections(toJoin.map((a) => a.path)) : [];
+    toJoin.forEach((a, i) => {
+      const conns = open[i];
+      const name = `${a.pod.metadata.namespace}/${a.pod.metadata.name}`;
+      if (!conns || conns instanceof Error) {
+        errors.push(`join pod ${name}: ${conns?.message ?? 'no socket table'}`);
+        return;
+      }
+      // Later traces: what the attachment counted so far is not theirs, open connections are.
+      const since = new Date().toISOString();
+      a.views.set(t, new EdgeWindow(baselineOf(a.tracer.snapshot(), conns), since));
+      t.attached.add(a.inode);
+    });
+    for (const inode of t.attached) if (!keep.has(inode)) this.leave(t, inode);
     t.error = errors.length > 0 ? errors.join('; ') : undefined;
     t.publish({ status: t.status() });
+  }
+
+  /**
+   * The trace lets go of an attachment: it gets the last counts first (every
+   * watcher does: a drain is shared), and the last one out closes it.
+   */
+  private leave(t: AgentTrace, inode: number): void {
+    t.attached.delete(inode);
+    const a = this.attachments.get(inode);
+    if (!a) return;
+    this.drainAttachment(a);
+    a.views.delete(t);
+    if (a.views.size > 0) return;
+    a.tracer.close();
+    this.attachments.delete(inode);
+    this.log.info({ pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}` }, 'detached');
   }
 
   private async findNetns(pod: Pod): Promise<{ path: string; inode: number } | undefined> {
@@ -238,29 +313,30 @@ export class Agent {
   }
 
   private drainAll(): void {
-    for (const t of this.traces.values()) this.drain(t);
+    for (const a of this.attachments.values()) this.drainAttachment(a);
   }
 
-  private drain(t: AgentTrace): void {
-    for (const a of t.attached.values()) this.drainOne(t, a);
-  }
-
-  private drainOne(t: AgentTrace, a: Attachment): void {
+  /** One drain of the shared tracer, handed to every trace through its window. */
+  private drainAttachment(a: Attachment): void {
     let edges: Edge[];
     try {
       edges = a.tracer.drain();
     } catch (err) {
-      this.log.warn({ pod: a.pod.metadata.name, err: String(err) }, 'drain failed');
+      this.log.warn({ pod: a.pod.metadata.name, err }, 'drain failed');
       return;
     }
-    for (const raw of edges) {
-      const edge = this.local(raw, a.pod);
-      const k = key(edge);
-      const prev = t.edges.get(k);
-      if (prev && sameCounters(prev.edge, edge) && prev.edge.message === edge.message) continue;
-      const entry = { seq: ++this.seq, edge };
-      t.edges.set(k, entry);
-      t.publish(entry);
+    for (const [t, window] of a.views) {
+      for (const raw of edges) {
+        const seen = window.view(raw);
+        if (!seen) continue;
+        const edge = this.local(seen, a.pod);
+        const k = key(edge);
+        const prev = t.edges.get(k);
+        if (prev && sameCounters(prev.edge, edge) && prev.edge.message === edge.message) continue;
+        const entry = { seq: ++this.seq, edge };
+        t.edges.set(k, entry);
+        t.publish(entry);
+      }
     }
   }
 

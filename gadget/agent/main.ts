@@ -13,7 +13,8 @@ import { logger } from '../../lib/log.js';
 import { Reflector } from '../../lib/reflector.js';
 import { terminated } from '../../lib/terminated.js';
 import { netnsFinder } from '../dataplane/netns.js';
-import { openTracers } from '../dataplane/tracer.js';
+import { openConnections, openTracers } from '../dataplane/tracer.js';
+import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 import { AgentLease } from './lease.js';
 import { agentServer, listen } from './server.js';
@@ -36,6 +37,12 @@ and streams their edges back to it.
                                    the only identity allowed to command this agent
                                    (default: <namespace>/netgraph-operator)
   --interval DURATION              how often the maps are drained (default 1s)
+  --max-edges N                    distinct edges kept per traced pod (default ${DEFAULT_MAX_EDGES}); one
+                                   attachment per pod serves every trace on the node, so this
+                                   sizes the node, not a trace: 288 bytes of kernel memory each
+  --max-flows N                    connections remembered per traced pod, least recently used
+                                   evicted (default ${DEFAULT_MAX_FLOWS}): 112 bytes of kernel memory each
+                                   (the defaults: 3.0 MB a pod)
   --kubeconfig PATH                default: $KUBECONFIG, ~/.kube/config, else in-cluster`;
 
 /** Runs until SIGTERM/SIGINT. Throws an Error with a one-line message on bad input. */
@@ -49,6 +56,8 @@ export async function runAgent(argv: string[]): Promise<number> {
       namespace: { type: 'string' },
       'operator-service-account': { type: 'string' },
       interval: { type: 'string' },
+      'max-edges': { type: 'string' },
+      'max-flows': { type: 'string' },
       kubeconfig: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -74,9 +83,21 @@ export async function runAgent(argv: string[]): Promise<number> {
 
   const log = logger('netgraph-gadget').child({ node });
   const kube = new Kube(loadKubeConfig(values.kubeconfig));
+  const sizes = {
+    maxEdges: Number(values['max-edges'] ?? DEFAULT_MAX_EDGES),
+    maxFlows: Number(values['max-flows'] ?? DEFAULT_MAX_FLOWS),
+  };
+  for (const [flag, v] of [
+    ['--max-edges', sizes.maxEdges],
+    ['--max-flows', sizes.maxFlows],
+  ] as const) {
+    if (!Number.isInteger(v) || v < 1 || v > 1 << 24)
+      throw new Error(`${flag} must be an integer 1..16777216`);
+  }
   const dataPlane: DataPlane = {
     findNetns: netnsFinder(),
-    openTracers: (paths) => openTracers(paths),
+    openTracers: (paths) => openTracers(paths, sizes),
+    openConnections,
   };
   const agent = new Agent(node, dataPlane, log, intervalMs);
   const pods = new Reflector<Pod>(

@@ -142,13 +142,7 @@ export class EdgeMaps {
       const sig = activity(this.words, i);
       if (this.lastSig[i] === sig) continue;
       this.lastSig[i] = sig;
-      let id = this.ids[i];
-      if (!id) {
-        id = decodeIdentity(this.bytes, this.words, i, this.time);
-        if (this.seededSlots.has(i)) id.debug = 'seen before attach';
-        this.ids[i] = id;
-      }
-      out.push(toEdge(id, this.words, i, this.time));
+      out.push(toEdge(this.identity(i), this.words, i, this.time));
     }
     const s = this.stats();
     const newEdgeDrops = s.edgeDrops - this.reported.edgeDrops;
@@ -167,6 +161,27 @@ export class EdgeMaps {
     }
     this.reported = { edgeDrops: s.edgeDrops, flowDrops: s.flowDrops };
     return out;
+  }
+
+  /** Every edge as it is now (counters cumulative), leaving drain()'s bookkeeping alone. */
+  snapshot(): Edge[] {
+    const n = Math.min(Atomics.load(this.state32, STATE.nextEdge / 4), this.maxEdges);
+    const out: Edge[] = [];
+    for (let i = 0; i < n; i++) {
+      if (isValid(this.words, i)) out.push(toEdge(this.identity(i), this.words, i, this.time));
+    }
+    return out;
+  }
+
+  /** Slot `i`'s key, decoded once. */
+  private identity(i: number): EdgeIdentity {
+    let id = this.ids[i];
+    if (!id) {
+      id = decodeIdentity(this.bytes, this.words, i, this.time);
+      if (this.seededSlots.has(i)) id.debug = 'seen before attach';
+      this.ids[i] = id;
+    }
+    return id;
   }
 
   stats(): EdgeStats {

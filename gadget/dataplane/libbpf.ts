@@ -2,6 +2,7 @@
 // programs and maps. libbpf >= 1.0 returns NULL or a negative errno and sets
 // errno; its own log printing is turned off (it would write to stderr) and the
 // verifier's log is kept to explain a refused program in one line.
+import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
 import { SysError } from './libc.js';
 
@@ -17,6 +18,7 @@ const fn = {
   findMap: lib.func('void *bpf_object__find_map_by_name(void *obj, const char *name)'),
   findProg: lib.func('void *bpf_object__find_program_by_name(void *obj, const char *name)'),
   nextProg: lib.func('void *bpf_object__next_program(void *obj, void *prev)'),
+  nextMap: lib.func('void *bpf_object__next_map(void *obj, void *prev)'),
   setMaxEntries: lib.func('int bpf_map__set_max_entries(void *map, uint32_t n)'),
   mapFd: lib.func('int bpf_map__fd(void *map)'),
   progFd: lib.func('int bpf_program__fd(void *prog)'),
@@ -142,6 +144,19 @@ export class BpfObject {
 
   mapFd(name: string): number {
     return check(fn.mapFd(this.map(name)), `fd of BPF map ${name}`);
+  }
+
+  /** Kernel memory charged to the object's maps (the `memlock` of each map's fdinfo), in bytes. */
+  mapMemory(): number {
+    const obj = this.live();
+    let total = 0;
+    for (let m: Ptr | null = fn.nextMap(obj, null); m; m = fn.nextMap(obj, m)) {
+      const fd = fn.mapFd(m);
+      if (fd < 0) continue;
+      const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1');
+      total += Number(/^memlock:\s+(\d+)/m.exec(info)?.[1] ?? 0);
+    }
+    return total;
   }
 
   /** Unloads: closes every program and map fd libbpf holds. Idempotent. */

@@ -1,4 +1,5 @@
 // Default map sizes of a tracer, per network namespace. Kernel memory per
-// namespace: flows ~100 bytes each (LRU hash), edges ~150 bytes each.
+// namespace, measured (the maps' memlock): 112 bytes a flow (LRU hash), 288 bytes an
+// edge (slot, id map): 3.0 MB with these defaults.
 export const DEFAULT_MAX_EDGES = 4096;
 export const DEFAULT_MAX_FLOWS = 16384;

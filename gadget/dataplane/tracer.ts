@@ -12,12 +12,15 @@
 // pod), a packet socket inside the namespace with the program attached, and
 // connections open at attach seeded from the socket table; EdgeMaps drains it.
 import type { Edge } from '../../api/edge.js';
+import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
+import { edgeOfFlow } from './bpf-abi.js';
 import { bpfObjectPath } from './bpf-path.js';
 import { EdgeMaps, type EdgeStats } from './edge-maps.js';
+import { flowEdgeKey } from './edge-window.js';
 import { BpfObject } from './libbpf.js';
 import { close as closeFd } from './libc.js';
 import { locateNetns, type NetnsInfo, type NetnsLocation, type NetnsRef } from './netns.js';
-import { inNetns } from './netns-thread.js';
+import { inNetns, type SocketTables } from './netns-thread.js';
 import { parseSocketTable, type SeedFlow, seedFlows } from './socket-table.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from './tracer-defaults.js';
 
@@ -39,7 +42,11 @@ export interface Tracer {
    * unique per key in the kernel).
    */
   drain(): Edge[];
+  /** Every edge now, counters cumulative since attach; drain()'s bookkeeping is left alone. */
+  snapshot(): Edge[];
   stats(): TracerStats;
+  /** Kernel memory of the tracer's maps, in bytes. */
+  mapMemory(): number;
   /** Detaches (closes the socket) and releases every fd and mapping. Idempotent. */
   close(): void;
 }
@@ -81,9 +88,19 @@ class NetnsTracer implements Tracer {
     return this.maps.drain();
   }
 
+  snapshot(): Edge[] {
+    this.live();
+    return this.maps.snapshot();
+  }
+
   stats(): TracerStats {
     this.live();
     return this.maps.stats();
+  }
+
+  mapMemory(): number {
+    this.live();
+    return this.obj.mapMemory();
   }
 
   close(): void {
@@ -153,13 +170,7 @@ export async function openTracers(
       if (!r?.ok) throw new Error(`attach in ${p.loc.name}: ${r?.error ?? 'no result'}`);
       if (r.socketFd !== undefined) p.tracer.adopt(r.socketFd);
       if (r.socketFd === undefined || !r.tables) throw new Error(`attach in ${p.loc.name} failed`);
-      const entries = [
-        ...parseSocketTable(r.tables.tcp, 'tcp'),
-        ...parseSocketTable(r.tables.tcp6, 'tcp'),
-        ...parseSocketTable(r.tables.udp, 'udp'),
-        ...parseSocketTable(r.tables.udp6, 'udp'),
-      ];
-      p.tracer.seed(r.addrs, seedFlows(entries, r.addrs));
+      p.tracer.seed(r.addrs, openFlows(r.tables, r.addrs));
     } catch (err) {
       p.tracer.close();
       byId.set(`${p.loc.dev}:${p.loc.inode}`, { loc: p.loc, tracer: err as Error });
@@ -170,6 +181,39 @@ export async function openTracers(
       ? loc
       : (byId.get(`${loc.dev}:${loc.inode}`)?.tracer ?? new Error(`${loc.name}: not attached`)),
   );
+}
+
+function openFlows(tables: SocketTables, addrs: string[]): SeedFlow[] {
+  const entries = [
+    ...parseSocketTable(tables.tcp, 'tcp'),
+    ...parseSocketTable(tables.tcp6, 'tcp'),
+    ...parseSocketTable(tables.udp, 'udp'),
+    ...parseSocketTable(tables.udp6, 'udp'),
+  ];
+  return seedFlows(entries, addrs);
+}
+
+/**
+ * Connections open now in each namespace (one worker thread for all), counted per
+ * edge key (flowEdgeKey), or the Error that prevented reading its socket table.
+ */
+export async function openConnections(paths: string[]): Promise<(Map<string, number> | Error)[]> {
+  const results = await inNetns(paths.map((path) => ({ path, tables: true }))).catch((err: Error) =>
+    paths.map(() => ({ ok: false as const, error: err.message })),
+  );
+  return paths.map((path, i) => {
+    const r = results[i];
+    if (!r?.ok || !r.tables)
+      return new Error(`socket table of ${path}: ${r?.ok ? 'none' : r?.error}`);
+    const counts = new Map<string, number>();
+    for (const f of openFlows(r.tables, r.addrs)) {
+      const e = edgeOfFlow(f, f.pktType);
+      const ip = e.family === 4 ? formatIPv4(e.ip) : formatIPv6(e.ip);
+      const k = flowEdgeKey({ pktType: e.pktType, proto: e.proto, ip, port: e.port });
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return counts;
+  });
 }
 
 /** Attaches to one namespace (see openTracers); throws what prevented it. */
