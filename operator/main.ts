@@ -1,5 +1,6 @@
 // netgraph-operator: watches Traces and drives the node agents.
 import { parseArgs } from 'node:util';
+import { agentFromLease, isAlive } from '../api/agent.js';
 import { parseDuration } from '../lib/duration.js';
 import { Kube, type KubeObject, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
@@ -14,6 +15,14 @@ import { ReverseDns } from './enrich/reverse-dns.js';
 import { GraphApi } from './graph/api.js';
 import { HistoryStore } from './history/history.js';
 import { HttpServer, parseListen } from './http/server.js';
+import { liveWorkloads, podWorkload } from './metrics/cluster-workloads.js';
+import { MetricsEndpoint } from './metrics/endpoint.js';
+import {
+  METRICS_FLAG_OPTIONS,
+  METRICS_USAGE,
+  type MetricsFlags,
+  parseMetricsFlags,
+} from './metrics/flags.js';
 
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
 
@@ -29,6 +38,7 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
   --http-listen HOST:PORT  the read-only HTTP port: /healthz, /metrics, the graph page and its
                            API (default 0.0.0.0:9090)
   --history-window DURATION  how far back the graph page can look, in 10-second bins (default 1h)
+${METRICS_USAGE}
 Environment: NETGRAPH_LOG_LEVEL (info), NETGRAPH_NAMESPACE, NETGRAPH_SERVICE_ACCOUNT`;
 
 export async function main(argv: string[]): Promise<number> {
@@ -44,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
         'reverse-dns': { type: 'boolean' },
         'http-listen': { type: 'string', default: '0.0.0.0:9090' },
         'history-window': { type: 'string', default: '1h' },
+        ...METRICS_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -59,9 +70,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   let listen: ReturnType<typeof parseListen>;
   let historyMs: number;
+  let metricsFlags: MetricsFlags;
   try {
     listen = parseListen(args.values['http-listen']);
     historyMs = parseDuration(args.values['history-window'], '--history-window');
+    metricsFlags = parseMetricsFlags(args.values);
   } catch (err) {
     process.stderr.write(`netgraph-operator: ${(err as Error).message}\n`);
     return 2;
@@ -99,6 +112,18 @@ export async function main(argv: string[]): Promise<number> {
     windowMs: historyMs,
     groupNames: (e, by) => groupNames(e, by, state),
   });
+  // Prometheus: the graph's series and the operator's own, on /metrics.
+  const metrics = new MetricsEndpoint({
+    ...metricsFlags,
+    remoteOwner: (ns, pod) => podWorkload(state, ns, pod),
+    liveWorkloads: () => liveWorkloads(state),
+    agents: () => {
+      const now = Date.now();
+      let n = 0;
+      for (const l of controller.leases.items.values()) if (isAlive(agentFromLease(l), now)) n++;
+      return n;
+    },
+  });
   const controller = new Controller({
     kube,
     namespace,
@@ -107,15 +132,18 @@ export async function main(argv: string[]): Promise<number> {
     token,
     enrich: (e) => enricher.enrich(e),
     view: (p) => new GroupView(p, state),
-    observers: [history],
+    observers: [history, ...metrics.observers],
     caches,
     nodeHandlers: feed('Node'),
   });
   const http = new HttpServer(log.child({ part: 'http' }));
   new GraphApi({ store: history, log: log.child({ part: 'graph' }) }).register(http);
+  http.route('/metrics', metrics.handler);
   await http.listen(listen);
   await controller.start();
+  metrics.start();
   await terminated();
+  metrics.stop();
   // Running traces stay Started on the agents; the next operator resumes them.
   controller.stop();
   await http.close();

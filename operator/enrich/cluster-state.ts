@@ -176,6 +176,11 @@ export class ClusterState implements ControllerLookup {
     }
   }
 
+  /** The pods that exist now (not deleted, not finished). */
+  *livePods(): IterableIterator<PodRecord> {
+    for (const p of this.pods.values()) if (!p.terminal) yield p;
+  }
+
   /** A pod by namespace and name, including one deleted less than retentionMs ago. */
   pod(namespace: string, name: string): PodRecord | undefined {
     return getNamed(this.podsByName, namespace, name);

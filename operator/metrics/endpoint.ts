@@ -1,0 +1,51 @@
+// operator/metrics: the operator's Prometheus endpoint (/metrics on its HTTP port).
+// The graph as series (graph-metrics.ts: netgraph_edge_* and ngraph's
+// network_connections_*; labels in edge-labels.ts, bounds in series-book.ts and
+// peer-bucket.ts), the operator's own health (self-metrics.ts) and Node's process
+// metrics. The metric names and labels, a contract with dashboards, are in api/metrics.ts.
+import type { ServerResponse } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { EdgeObserver } from '../edge-observer.js';
+import type { Handler } from '../http/server.js';
+import type { Workload } from './edge-labels.js';
+import type { MetricsFlags } from './flags.js';
+import { GraphMetrics } from './graph-metrics.js';
+import { SelfMetrics } from './self-metrics.js';
+
+export interface MetricsEndpointOptions extends MetricsFlags {
+  remoteOwner(namespace: string, pod: string): Workload | undefined;
+  /** The workloads (namespace/Kind/name) with a pod now. */
+  liveWorkloads(): Set<string>;
+  agents(): number;
+  sweepMs?: number;
+}
+
+export class MetricsEndpoint {
+  readonly registry = new Registry();
+  readonly graph: GraphMetrics;
+  readonly observers: readonly EdgeObserver[];
+
+  constructor(private readonly o: MetricsEndpointOptions) {
+    collectDefaultMetrics({ register: this.registry });
+    this.graph = new GraphMetrics({ ...o, registry: this.registry });
+    this.observers = [this.graph, new SelfMetrics(this.registry, o.agents)];
+  }
+
+  /** Starts deleting the series of gone workloads; call once the caches are synced. */
+  start(): void {
+    this.graph.startSweeping(() => {
+      const live = this.o.liveWorkloads();
+      return (id) => live.has(id);
+    }, this.o.sweepMs ?? Math.min(10_000, this.o.graceMs));
+  }
+
+  stop(): void {
+    this.graph.stop();
+  }
+
+  readonly handler: Handler = async (_req, res: ServerResponse) => {
+    const text = await this.registry.metrics();
+    res.writeHead(200, { 'content-type': this.registry.contentType });
+    res.end(text);
+  };
+}
