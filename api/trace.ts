@@ -55,6 +55,8 @@ export interface TraceStatus {
   operationWarning?: string;
   // netgraph's additions
   edges?: number;
+  /** NetworkPolicies the last `generate` wrote. */
+  policies?: number;
   startedAt?: string;
   stoppedAt?: string;
   nodes?: Record<string, NodeStatus>;
