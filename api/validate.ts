@@ -3,6 +3,7 @@
 // message in status.operationError.
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
+import type { Result } from '../lib/result.js';
 import {
   GADGET,
   GROUP_BY,
@@ -118,13 +119,11 @@ function message(spec: Record<string, unknown>, err: ErrorObject): string {
   return `Invalid spec.${field} ${quote(value)}: must be ${what ?? 'valid'}`;
 }
 
-export type Validation =
-  | {
-      ok: true;
-      spec: Required<Pick<TraceSpec, 'runMode' | 'outputMode'>> & TraceSpec;
-      parameters: TraceParameters;
-    }
-  | { ok: false; error: string };
+/** A spec as the operator runs it (defaults filled in), or why it is refused. */
+export type Validation = Result<{
+  spec: Required<Pick<TraceSpec, 'runMode' | 'outputMode'>> & TraceSpec;
+  parameters: TraceParameters;
+}>;
 
 /**
  * Checks a Trace spec and fills its defaults (runMode Manual, outputMode Stream,

@@ -117,7 +117,7 @@ export class Reflector<T extends KubeObject> {
         }
         needList = true;
         const retryMs = backoff.next();
-        this.log.warn({ path: this.opts.path, err: String(err), retryMs }, 'watch failed');
+        this.log.warn({ path: this.opts.path, err, retryMs }, 'watch failed');
         await sleep(retryMs, undefined, { signal }).catch(() => {});
       }
     }

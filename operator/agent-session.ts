@@ -18,6 +18,7 @@ import {
 } from '../api/agent.js';
 import type { Edge } from '../api/edge.js';
 import { Backoff } from '../lib/backoff.js';
+import { errorText } from '../lib/result.js';
 
 /** Where an agent listens, and the certificate it serves there. */
 export interface AgentAddress {
@@ -91,7 +92,7 @@ export class AgentSession {
         }
       } catch (err) {
         if (this.abort.signal.aborted) return;
-        this.events.onError(this.node, String((err as Error).message ?? err));
+        this.events.onError(this.node, errorText(err));
         await sleep(this.backoff.next(), undefined, { signal: this.abort.signal }).catch(() => {});
       }
     }

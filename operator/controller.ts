@@ -151,9 +151,7 @@ export class Controller {
 
   private syncAll(): void {
     for (const run of this.runs.values()) {
-      void this.sync(run).catch((err) =>
-        this.o.log.warn({ trace: run.key, err: String(err) }, 'sync failed'),
-      );
+      void this.sync(run).catch((err) => this.o.log.warn({ trace: run.key, err }, 'sync failed'));
     }
   }
 
@@ -247,9 +245,7 @@ export class Controller {
           { op: 'remove', path },
         ],
         false,
-      ).catch((err) =>
-        this.o.log.debug({ trace: key, err: String(err) }, 'annotation changed meanwhile'),
-      );
+      ).catch((err) => this.o.log.debug({ trace: key, err }, 'annotation changed meanwhile'));
     }
   }
 

@@ -4,6 +4,7 @@ import { type AgentTraceStatus, traceRef } from '../api/agent.js';
 import { copyCounters, type Edge, edgeToJSON, key } from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
+import { errorText } from '../lib/result.js';
 import { type AgentAddress, AgentSession } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
 import type { EdgeObserver } from './edge-observer.js';
@@ -73,7 +74,7 @@ export class TraceRun {
     } catch (err) {
       this.sessions.delete(node);
       session.close();
-      this.setNode(node, { state: 'Failed', reason: String((err as Error).message ?? err) });
+      this.setNode(node, { state: 'Failed', reason: errorText(err) });
     }
   }
 
@@ -91,9 +92,7 @@ export class TraceRun {
       [...this.sessions].map(async ([node, s]) => {
         await s
           .stop()
-          .catch((err) =>
-            this.deps.log.warn({ trace: this.key, node, err: String(err) }, 'stop failed'),
-          );
+          .catch((err) => this.deps.log.warn({ trace: this.key, node, err }, 'stop failed'));
         this.setNode(node, { state: 'Stopped', pods: this.nodes.get(node)?.pods ?? 0 });
       }),
     );
@@ -181,7 +180,7 @@ export class TraceRun {
   private flush(): Promise<void> {
     this.flushing = this.flushing.then(() =>
       this.deps.patchStatus(this.status()).catch((err) => {
-        this.deps.log.warn({ trace: this.key, err: String(err) }, 'status write failed');
+        this.deps.log.warn({ trace: this.key, err }, 'status write failed');
       }),
     );
     return this.flushing;

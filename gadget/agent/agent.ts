@@ -204,9 +204,7 @@ export class Agent {
   }
 
   private enqueue(job: () => Promise<void>): Promise<void> {
-    this.work = this.work
-      .then(job)
-      .catch((err) => this.log.error({ err: String(err) }, 'agent work failed'));
+    this.work = this.work.then(job).catch((err) => this.log.error({ err }, 'agent work failed'));
     return this.work;
   }
 

@@ -21,7 +21,7 @@ export class AgentLease {
   async start(renewMs = 5000): Promise<void> {
     await this.renew();
     this.timer = setInterval(() => {
-      this.renew().catch((err) => this.log.warn({ err: String(err) }, 'lease renewal failed'));
+      this.renew().catch((err) => this.log.warn({ err }, 'lease renewal failed'));
     }, renewMs);
   }
 

@@ -33,7 +33,7 @@ export interface AgentServerOptions {
 export function agentServer(o: AgentServerOptions): https.Server {
   return https.createServer({ cert: o.tls.cert, key: o.tls.key }, (req, res) => {
     handle(o, req, res).catch((err) => {
-      o.log.error({ err: String(err), url: req.url }, 'request failed');
+      o.log.error({ err, url: req.url }, 'request failed');
       if (!res.headersSent) reply(res, 500, { error: 'internal error' });
       else res.end();
     });
@@ -79,7 +79,7 @@ async function handle(
         method: req.method,
         path: url.pathname,
         from: req.socket.remoteAddress,
-        reason: verdict.reason,
+        reason: verdict.error,
       },
       'refused',
     );

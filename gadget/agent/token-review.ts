@@ -2,9 +2,11 @@
 // to the agents' audience, as the Kubernetes TokenReview API judges it.
 import { createHash } from 'node:crypto';
 import { AGENT_AUDIENCE } from '../../api/agent.js';
-import type { Kube } from '../../lib/kube.js';
+import type { KubeClient } from '../../lib/kube.js';
+import { errorText, type Result } from '../../lib/result.js';
 
-export type Verdict = { ok: true; user: string } | { ok: false; reason: string };
+/** Who the token belongs to, or why it is refused. */
+export type Verdict = Result<{ user: string }>;
 
 interface TokenReview {
   status?: {
@@ -20,7 +22,7 @@ export class Authenticator {
   private readonly cache = new Map<string, { until: number; verdict: Verdict }>();
 
   constructor(
-    private readonly kube: Kube,
+    private readonly kube: KubeClient,
     /** The only user allowed: system:serviceaccount:<namespace>:<name>. */
     readonly allowedUser: string,
     private readonly ttlMs = 60_000,
@@ -28,7 +30,7 @@ export class Authenticator {
 
   async check(authorization: string | undefined): Promise<Verdict> {
     const token = /^Bearer (\S+)$/.exec(authorization ?? '')?.[1];
-    if (!token) return { ok: false, reason: 'no bearer token' };
+    if (!token) return { ok: false, error: 'no bearer token' };
     const id = createHash('sha256').update(token).digest('hex');
     const hit = this.cache.get(id);
     if (hit && hit.until > Date.now()) return hit.verdict;
@@ -52,15 +54,15 @@ export class Authenticator {
         },
       );
     } catch (err) {
-      return { ok: false, reason: `TokenReview failed: ${(err as Error).message}` };
+      return { ok: false, error: `TokenReview failed: ${errorText(err)}` };
     }
     const s = res.status;
     if (!s?.authenticated)
-      return { ok: false, reason: `token not authenticated${s?.error ? `: ${s.error}` : ''}` };
+      return { ok: false, error: `token not authenticated${s?.error ? `: ${s.error}` : ''}` };
     if (!s.audiences?.includes(AGENT_AUDIENCE))
-      return { ok: false, reason: 'token not bound to the agent audience' };
+      return { ok: false, error: 'token not bound to the agent audience' };
     const user = s.user?.username ?? '';
-    if (user !== this.allowedUser) return { ok: false, reason: `user ${user} is not the operator` };
+    if (user !== this.allowedUser) return { ok: false, error: `user ${user} is not the operator` };
     return { ok: true, user };
   }
 }

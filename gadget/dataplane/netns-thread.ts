@@ -1,6 +1,7 @@
 // Runs jobs inside network namespaces on a short-lived worker thread (see
 // netns-worker.js): never setns() on the main thread. One worker serves a batch.
 import { Worker } from 'node:worker_threads';
+import type { Result } from '../../lib/result.js';
 
 export interface NetnsJob {
   /** A path setns() accepts: /proc/<pid>/ns/net or /var/run/netns/<name>. */
@@ -13,17 +14,14 @@ export interface NetnsJob {
 
 export type SocketTables = Record<'tcp' | 'tcp6' | 'udp' | 'udp6', string>;
 
-export type NetnsResult =
-  | {
-      ok: true;
-      dev: number;
-      ino: number;
-      /** IPv4 and IPv6 addresses (no loopback, no link-local). */
-      addrs: string[];
-      socketFd?: number;
-      tables?: SocketTables;
-    }
-  | { ok: false; error: string };
+export type NetnsResult = Result<{
+  dev: number;
+  ino: number;
+  /** IPv4 and IPv6 addresses (no loopback, no link-local). */
+  addrs: string[];
+  socketFd?: number;
+  tables?: SocketTables;
+}>;
 
 export function inNetns(jobs: NetnsJob[]): Promise<NetnsResult[]> {
   if (jobs.length === 0) return Promise.resolve([]);
