@@ -5,9 +5,9 @@ import {
   addCounters,
   EDGE_FIELDS,
   type Edge,
+  edgeKey,
   edgeToJSON,
   eventsString,
-  key,
   unique,
 } from './edge.js';
 
@@ -74,7 +74,7 @@ describe('key, unique, eventsString', () => {
   });
 
   it('builds namespace/pod/pktType/proto/ip/port', () => {
-    expect(key(a)).toBe('demo/c/OUTGOING/tcp/10.96.0.10/80');
+    expect(edgeKey(a)).toBe('demo/c/OUTGOING/tcp/10.96.0.10/80');
   });
 
   it('keeps the first event per key, in order', () => {

@@ -1,7 +1,7 @@
 // The edge event: one JSON object per edge, field names exactly as Inspektor
 // Gadget's network-graph `types.Event` (see design.md section 2).
 
-export type EventType = 'normal' | 'err' | 'warn' | 'debug';
+export type EdgeEventType = 'normal' | 'err' | 'warn' | 'debug';
 /** HOST: the pod received the first packet (it is the server); OUTGOING: it sent it. */
 export type PktType = 'HOST' | 'OUTGOING';
 export type Proto = 'tcp' | 'udp';
@@ -14,7 +14,7 @@ export interface BaseEvent {
   namespace?: string;
   pod?: string;
   container?: string;
-  type: EventType;
+  type: EdgeEventType;
   message?: string;
 }
 
@@ -122,7 +122,7 @@ export function edgeToJSON(e: Edge): Record<string, unknown> {
 }
 
 /** Inspektor Gadget's Event.Key(). */
-export function key(e: Edge): string {
+export function edgeKey(e: Edge): string {
   return `${e.namespace ?? ''}/${e.pod ?? ''}/${e.pktType ?? ''}/${e.proto ?? ''}/${e.ip ?? ''}/${e.port ?? 0}`;
 }
 
@@ -130,7 +130,7 @@ export function key(e: Edge): string {
 export function unique(edges: Iterable<Edge>): Edge[] {
   const seen = new Map<string, Edge>();
   for (const e of edges) {
-    const k = key(e);
+    const k = edgeKey(e);
     if (!seen.has(k)) seen.set(k, e);
   }
   return [...seen.values()];

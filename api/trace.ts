@@ -8,11 +8,16 @@ export const PLURAL = 'traces';
 export const KIND = 'Trace';
 export const OPERATION_ANNOTATION = 'gadget.kinvolk.io/operation';
 export const FINALIZER = 'gadget.kinvolk.io/finalizer';
+/** The Traces of every namespace, for list and watch. */
+export const TRACES_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
+/** One Trace object in the API (add `/status` for its status). */
+export const traceObjectPath = (namespace: string, name: string): string =>
+  `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}`;
 export const GADGET = 'network-graph';
 
 export const RUN_MODES = ['Manual', 'Auto'] as const;
 export const OUTPUT_MODES = ['Stream', 'Status', 'File', 'ExternalResource'] as const;
-export const STATES = ['Started', 'Stopped', 'Completed'] as const;
+const STATES = ['Started', 'Stopped', 'Completed'] as const;
 export const OPERATIONS = ['start', 'stop', 'generate'] as const;
 export const GROUP_BY = ['pod', 'service', 'namespace', 'owner', 'node'] as const;
 
@@ -20,6 +25,8 @@ export type RunMode = (typeof RUN_MODES)[number];
 export type OutputMode = (typeof OUTPUT_MODES)[number];
 export type TraceState = (typeof STATES)[number];
 export type Operation = (typeof OPERATIONS)[number];
+export const isOperation = (s: string | undefined): s is Operation =>
+  (OPERATIONS as readonly (string | undefined)[]).includes(s);
 export type GroupBy = (typeof GROUP_BY)[number];
 
 export interface TraceFilter {

@@ -3,7 +3,7 @@
 // drained into Edge objects and kept, as the local command keeps them.
 // Usage: node --expose-gc --import tsx bench/dataplane-memory.ts [--edges 50000]
 import { parseArgs } from 'node:util';
-import { type Edge, key } from '../api/edge.js';
+import { type Edge, edgeKey } from '../api/edge.js';
 import { openTracer } from '../gadget/dataplane/tracer.js';
 import { makePair, run } from '../test/netns/netns-lib.js';
 import { writeResults } from './lib/results.js';
@@ -30,7 +30,7 @@ try {
     }
     await new Promise((r) => setTimeout(r, 200));
     const kept = new Map<string, Edge>();
-    for (const e of tracer.drain()) if (e.type === 'normal') kept.set(key(e), e);
+    for (const e of tracer.drain()) if (e.type === 'normal') kept.set(edgeKey(e), e);
     const drained = measure();
     const figures = { edges: kept.size, before, attached, drained, stats: tracer.stats() };
     console.log(`edges drained and kept: ${kept.size} (of ${n} sent)`);

@@ -25,7 +25,10 @@ export type JsonPatchOp =
 export const pointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 export type Query = Record<string, string | number | boolean | undefined>;
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+/** What happened to an object, as a watch reports it. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+/** A watch stream's events: changes, BOOKMARK (a newer resourceVersion) and ERROR (a Status). */
+export type WatchStreamEventType = WatchEventType | 'BOOKMARK' | 'ERROR';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -38,6 +41,10 @@ export interface KubeObject {
     [k: string]: unknown;
   };
 }
+
+/** `namespace/name` (`/name` when cluster-scoped): an object's key in stores and work queues. */
+export const namespacedName = (o: KubeObject): string =>
+  `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
 
 export interface KubeList<T> {
   metadata?: { resourceVersion?: string; continue?: string };
@@ -159,7 +166,7 @@ export class Kube {
   watch<T>(
     path: string,
     query: Query,
-    onEvent: (type: WatchEventType, obj: T) => void,
+    onEvent: (type: WatchStreamEventType, obj: T) => void,
     signal: AbortSignal,
   ): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -171,7 +178,7 @@ export class Kube {
         else resolve();
       };
       this.watcher
-        .watch(path, query, (type, obj) => onEvent(type as WatchEventType, obj as T), done)
+        .watch(path, query, (type, obj) => onEvent(type as WatchStreamEventType, obj as T), done)
         .then((c) => {
           controller = c;
           if (signal.aborted) c.abort();

@@ -3,15 +3,20 @@
 // up and never exits the process: a watch error is logged and retried.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type BackoffPolicy } from './backoff.js';
-import { isGone, type KubeClient, type KubeObject, type Query } from './kube.js';
+import {
+  isGone,
+  type KubeClient,
+  type KubeObject,
+  namespacedName,
+  type Query,
+  type WatchEventType,
+} from './kube.js';
 import type { Logger } from './log.js';
-
-export type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface ReflectorHandlers<T> {
   /** The whole state after a (re)list: objects absent from it are gone. */
   onReset(items: T[]): void;
-  onEvent(type: EventType, obj: T): void;
+  onEvent(type: WatchEventType, obj: T): void;
 }
 
 export interface ReflectorOptions {
@@ -132,12 +137,8 @@ export class Store<T extends KubeObject> implements ReflectorHandlers<T> {
     private readonly onChange?: (key: string, obj: T | undefined, old: T | undefined) => void,
   ) {}
 
-  static key(o: KubeObject): string {
-    return `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
-  }
-
   onReset(items: T[]): void {
-    const fresh = new Map(items.map((o) => [Store.key(o), o]));
+    const fresh = new Map(items.map((o) => [namespacedName(o), o]));
     for (const [k, old] of this.items) {
       if (!fresh.has(k)) {
         this.items.delete(k);
@@ -147,8 +148,8 @@ export class Store<T extends KubeObject> implements ReflectorHandlers<T> {
     for (const [k, o] of fresh) this.set(k, o);
   }
 
-  onEvent(type: EventType, obj: T): void {
-    const k = Store.key(obj);
+  onEvent(type: WatchEventType, obj: T): void {
+    const k = namespacedName(obj);
     if (type === 'DELETED') {
       const old = this.items.get(k);
       this.items.delete(k);

@@ -12,20 +12,20 @@ import {
 import type { Edge } from '../api/edge.js';
 import {
   FINALIZER,
-  GROUP,
   OPERATION_ANNOTATION,
-  PLURAL,
+  TRACES_PATH,
   type Trace,
   type TraceParameters,
   type TraceSpec,
   type TraceStatus,
-  VERSION,
+  traceObjectPath,
 } from '../api/trace.js';
 import {
   isInvalid,
   type JsonPatchOp,
   type KubeClient,
   type KubeObject,
+  namespacedName,
   pointer,
 } from '../lib/kube.js';
 import type { Logger } from '../lib/log.js';
@@ -59,9 +59,6 @@ export interface ControllerOptions {
   observers?: readonly EdgeObserver[];
 }
 
-const tracesPath = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
-const tracePath = (ns: string, name: string) =>
-  `/apis/${GROUP}/${VERSION}/namespaces/${ns}/${PLURAL}/${name}`;
 const isReady = (n: Node) =>
   n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
@@ -105,7 +102,7 @@ export class Controller {
     this.reflectors.push(nodes, leases, ...(this.o.caches ?? []));
     // Traces are handled only once nodes, agents and caches are known.
     await Promise.all(this.reflectors.map((r) => r.start()));
-    const traces = watch(tracesPath, this.traces);
+    const traces = watch(TRACES_PATH, this.traces);
     this.reflectors.push(traces);
     await traces.start();
     // Leases expire by time, not by events.
@@ -263,13 +260,13 @@ export class Controller {
     status: Partial<Record<keyof TraceStatus, unknown>>,
   ): Promise<Trace & KubeObject> {
     const t = await this.o.kube
-      .mergePatch<Trace & KubeObject>(`${tracePath(namespace, name)}/status`, { status })
+      .mergePatch<Trace & KubeObject>(`${traceObjectPath(namespace, name)}/status`, { status })
       .catch((err) => {
         // The API refuses this status as invalid: writing it again cannot help.
         if (isInvalid(err)) throw new DoNotRetry(`status refused: ${err.message}`, { cause: err });
         throw err;
       });
-    this.traces.set(Store.key(t), t);
+    this.traces.set(namespacedName(t), t);
     return t;
   }
 
@@ -279,10 +276,10 @@ export class Controller {
     const guard: JsonPatchOp[] = sameVersion
       ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }]
       : [];
-    const t = await this.o.kube.jsonPatch<Trace & KubeObject>(tracePath(namespace, name), [
+    const t = await this.o.kube.jsonPatch<Trace & KubeObject>(traceObjectPath(namespace, name), [
       ...guard,
       ...ops,
     ]);
-    this.traces.set(Store.key(t), t);
+    this.traces.set(namespacedName(t), t);
   }
 }

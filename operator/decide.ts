@@ -3,6 +3,7 @@
 import {
   FINALIZER,
   GADGET,
+  isOperation,
   OPERATION_ANNOTATION,
   type Trace,
   type TraceParameters,
@@ -45,7 +46,7 @@ export function decide(trace: Trace, ctx: DecisionContext): Decided {
 
   if (operation !== undefined) {
     const decision = ((): Decision => {
-      switch (operation) {
+      switch (isOperation(operation) ? operation : undefined) {
         case 'start':
           return v.ok
             ? { kind: 'start', spec: v.spec, parameters: v.parameters }

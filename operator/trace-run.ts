@@ -1,7 +1,7 @@
 // One running trace in the operator: a session per node's agent, the merged set
 // of unique edges, the log stream, and the status it keeps up to date.
 import { type AgentTraceStatus, traceRef } from '../api/agent.js';
-import { copyCounters, type Edge, edgeToJSON, key } from '../api/edge.js';
+import { copyCounters, type Edge, edgeKey, edgeToJSON } from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
 import { errorText } from '../lib/result.js';
@@ -132,7 +132,7 @@ export class TraceRun {
   }
 
   private onEdge(node: string, raw: Edge): void {
-    const k = `${node}/${key(raw)}`;
+    const k = `${node}/${edgeKey(raw)}`;
     const known = this.edges.get(k);
     if (known) {
       // Agents send cumulative counters: the newest value is the truth.

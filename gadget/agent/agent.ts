@@ -14,7 +14,7 @@ import {
   resumeAfter,
   type StreamCursor,
 } from '../../api/agent.js';
-import { type Edge, key, sameCounters } from '../../api/edge.js';
+import { type Edge, edgeKey, sameCounters } from '../../api/edge.js';
 import { matchesFilter } from '../../api/filter.js';
 import type { TraceFilter } from '../../api/trace.js';
 import type { KubeObject } from '../../lib/kube.js';
@@ -328,7 +328,7 @@ export class Agent {
         const seen = window.view(raw);
         if (!seen) continue;
         const edge = this.local(seen, a.pod);
-        const k = key(edge);
+        const k = edgeKey(edge);
         const prev = t.edges.get(k);
         if (prev && sameCounters(prev.edge, edge) && prev.edge.message === edge.message) continue;
         const entry = { seq: ++this.seq, edge };

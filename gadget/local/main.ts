@@ -3,7 +3,7 @@
 //
 // The room: main.ts (the command) and args.ts (its flags, pure).
 import { hostname } from 'node:os';
-import { type Edge, edgeToJSON, key } from '../../api/edge.js';
+import { type Edge, edgeKey, edgeToJSON } from '../../api/edge.js';
 import { renderTable } from '../dataplane/edge-table.js';
 import { listNetns, type NetnsRef } from '../dataplane/netns.js';
 import { openTracers, type Tracer } from '../dataplane/tracer.js';
@@ -57,7 +57,7 @@ export async function runLocal(argv: string[], io: Output = stdio): Promise<numb
       };
       for (const e of t.drain()) {
         const edge: Edge = { ...base, ...e };
-        if (edge.type === 'normal') edges.set(key(edge), edge);
+        if (edge.type === 'normal') edges.set(edgeKey(edge), edge);
         if (opts.output === 'json') io.out(JSON.stringify(edgeToJSON(edge)));
         else if (edge.type !== 'normal') io.err(`netgraph-gadget: ${edge.pod}: ${edge.message}`);
       }

@@ -8,6 +8,7 @@
 // per-edge cost is a few map lookups.
 import type { V1Job, V1Node, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { Labels } from '../../api/edge.js';
+import type { WatchEventType } from '../../lib/kube.js';
 import { IpHistory } from './ip-history.js';
 import { type ControllerLookup, podOwner, type StepKind } from './owner.js';
 import {
@@ -31,7 +32,6 @@ export interface KindObjects {
   Job: V1Job;
 }
 export type Kind = keyof KindObjects;
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface ClusterStateOptions {
   /** How long a deleted pod still answers for its name and its IPs (default 5 minutes). */

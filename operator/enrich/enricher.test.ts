@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Edge, edgeToJSON, key } from '../../api/edge.js';
+import { type Edge, edgeKey, edgeToJSON } from '../../api/edge.js';
 import { fixtureState } from '../../test/fixtures/k8s/cluster.js';
 import { Enricher } from './enricher.js';
 
@@ -92,7 +92,7 @@ describe('Enricher, remote side', () => {
       remotePodName: 'server-0',
       remotePodLabels: { app: 'server', tier: 'backend' },
     });
-    expect(key(e)).toBe('demo/client-7d4b9c-x2k4p/OUTGOING/tcp/fd00:10:244:1::9/8080');
+    expect(edgeKey(e)).toBe('demo/client-7d4b9c-x2k4p/OUTGOING/tcp/fd00:10:244:1::9/8080');
     const host = enrich({ pod: 'server-0', pktType: 'HOST', ip: '10.244.1.5', port: 8080 });
     expect(host).toMatchObject({
       remotePodName: 'client-7d4b9c-x2k4p',

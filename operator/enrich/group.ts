@@ -71,7 +71,7 @@ export function groupNames(e: Edge, by: Exclude<GroupBy, 'pod'>, state: ClusterS
 }
 
 /**
- * The identity of a grouped edge, for dedupe in the log stream and the status, as key() is for a
+ * The identity of a grouped edge, for dedupe in the log stream and the status, as edgeKey() is for a
  * pod edge. '|' appears in no group name, so two different groups never share a key.
  */
 export const groupKey = (e: Edge): string =>
