@@ -44,15 +44,27 @@ interface Mapping {
 
 const pageAlign = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 
+/** Slots mapped at first; the mapping doubles as edges are made. */
+const FIRST_SLOTS = 64;
+
 export class EdgeMaps {
-  private readonly mappings: Mapping[] = [];
-  private bytes: Uint8Array;
-  private words: Uint32Array;
-  private words64: BigUint64Array;
+  private stateMapping?: Mapping;
+  /**
+   * The first `slots` slots of `edges`. The kernel maps every page of the range
+   * up front (counted in RSS), so the range grows with the edges in use rather
+   * than covering maxEdges from the start: a node with 100 traced pods would
+   * otherwise hold 77 MB of mostly empty slots.
+   */
+  private edgesMapping?: Mapping;
+  private slots = 0;
+  private readonly edgesFd: number;
+  private bytes = new Uint8Array(0);
+  private words = new Uint32Array(0);
+  private words64 = new BigUint64Array(0);
   private state32: Uint32Array;
   private state64: BigUint64Array;
   /** Per slot: connections + packets at the previous drain, to skip unchanged edges. */
-  private readonly lastSig: Float64Array;
+  private lastSig = new Float64Array(0);
   private readonly ids: (EdgeIdentity | undefined)[] = [];
   private readonly seededSlots = new Set<number>();
   private readonly time = KtimeFormatter.now();
@@ -70,26 +82,43 @@ export class EdgeMaps {
   ) {
     this.edgeIdsFd = obj.mapFd('edge_ids');
     this.flowsFd = obj.mapFd('flows');
-    const edges = this.map(obj.mapFd('edges'), pageAlign(maxEdges * EDGE.size));
-    const state = this.map(obj.mapFd('.bss'), pageAlign(STATE.size));
-    this.bytes = new Uint8Array(edges);
-    this.words = new Uint32Array(edges);
-    this.words64 = new BigUint64Array(edges);
-    this.state32 = new Uint32Array(state, 0, STATE.size / 4);
-    this.state64 = new BigUint64Array(state, 0, STATE.size / 8);
+    this.edgesFd = obj.mapFd('edges');
+    const len = pageAlign(STATE.size);
+    const state = mmapShared(obj.mapFd('.bss'), len);
+    this.stateMapping = { ptr: state.ptr, len };
+    this.state32 = new Uint32Array(state.buffer, 0, STATE.size / 4);
+    this.state64 = new BigUint64Array(state.buffer, 0, STATE.size / 8);
     Atomics.store(this.state32, STATE.maxEdges / 4, maxEdges);
-    this.lastSig = new Float64Array(maxEdges).fill(-1);
-  }
-
-  private map(fd: number, len: number): ArrayBuffer {
     try {
-      const m = mmapShared(fd, len);
-      this.mappings.push({ ptr: m.ptr, len });
-      return m.buffer;
+      this.reach(FIRST_SLOTS);
     } catch (err) {
       this.unmap();
       throw err;
     }
+  }
+
+  /** Makes sure the first `n` slots are mapped (n <= maxEdges). */
+  private reach(n: number): void {
+    if (n <= this.slots) return;
+    const slots = Math.min(this.maxEdges, Math.max(n, this.slots * 2, FIRST_SLOTS));
+    const len = pageAlign(slots * EDGE.size);
+    const m = mmapShared(this.edgesFd, len);
+    if (this.edgesMapping) munmap(this.edgesMapping.ptr, this.edgesMapping.len);
+    this.edgesMapping = { ptr: m.ptr, len };
+    this.bytes = new Uint8Array(m.buffer);
+    this.words = new Uint32Array(m.buffer);
+    this.words64 = new BigUint64Array(m.buffer);
+    const sig = new Float64Array(slots).fill(-1);
+    sig.set(this.lastSig);
+    this.lastSig = sig;
+    this.slots = slots;
+  }
+
+  /** Slots in use (allocated by the program or by seeding), mapped. */
+  private inUse(): number {
+    const n = Math.min(Atomics.load(this.state32, STATE.nextEdge / 4), this.maxEdges);
+    this.reach(n);
+    return n;
   }
 
   /** Seeds flows open before attach: their edges get a connection each. */
@@ -117,6 +146,7 @@ export class EdgeMaps {
     if (Atomics.load(this.state32, STATE.nextEdge / 4) >= this.maxEdges) return NO_EDGE;
     const idx = Atomics.add(this.state32, STATE.nextEdge / 4, 1);
     if (idx >= this.maxEdges) return NO_EDGE;
+    this.reach(idx + 1);
     const base = idx * EDGE.size;
     this.bytes.set(key, base + EDGE.key);
     this.words64[(base + EDGE.firstSeen) / 8] = BigInt(nowNs);
@@ -135,7 +165,7 @@ export class EdgeMaps {
    * (the kernel's edge_ids maps each key to one slot), so no edge repeats.
    */
   drain(): Edge[] {
-    const n = Math.min(Atomics.load(this.state32, STATE.nextEdge / 4), this.maxEdges);
+    const n = this.inUse();
     const out: Edge[] = [];
     for (let i = 0; i < n; i++) {
       if (!isValid(this.words, i)) continue;
@@ -165,7 +195,7 @@ export class EdgeMaps {
 
   /** Every edge as it is now (counters cumulative), leaving drain()'s bookkeeping alone. */
   snapshot(): Edge[] {
-    const n = Math.min(Atomics.load(this.state32, STATE.nextEdge / 4), this.maxEdges);
+    const n = this.inUse();
     const out: Edge[] = [];
     for (let i = 0; i < n; i++) {
       if (isValid(this.words, i)) out.push(toEdge(this.identity(i), this.words, i, this.time));
@@ -199,6 +229,8 @@ export class EdgeMaps {
     this.bytes = new Uint8Array(0);
     this.words = this.state32 = new Uint32Array(0);
     this.words64 = this.state64 = new BigUint64Array(0);
-    for (const m of this.mappings.splice(0)) munmap(m.ptr, m.len);
+    this.slots = 0;
+    for (const m of [this.edgesMapping, this.stateMapping]) if (m) munmap(m.ptr, m.len);
+    this.edgesMapping = this.stateMapping = undefined;
   }
 }

@@ -1,0 +1,106 @@
+// Agent memory with many pods and traces on one node: 100 pod network namespaces
+// (each with an address on a veth) and 10 traces selecting all of them,
+// through a real Agent and the real data plane. Process RSS (after a forced GC)
+// before attaching, with 1 trace and with 10, and the kernel memory of the maps
+// (their memlock). The agent process itself adds its HTTPS server, Lease and pod
+// watch on top (a few MB).
+// Usage: node --expose-gc --import tsx bench/agent-memory.ts [--pods 100] [--traces 10]
+import { execFileSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { Agent, type Pod } from '../gadget/agent/agent.js';
+import { netnsFinder } from '../gadget/dataplane/netns.js';
+import { openConnections, openTracers } from '../gadget/dataplane/tracer.js';
+import { logger } from '../lib/log.js';
+import { writeResults } from './lib/results.js';
+
+const { values } = parseArgs({
+  options: { pods: { type: 'string', default: '100' }, traces: { type: 'string', default: '10' } },
+});
+const nPods = Number(values.pods);
+const nTraces = Number(values.traces);
+const mb = (b: number) => Math.round(b / 2 ** 20);
+const rss = () => {
+  global.gc?.();
+  return mb(process.memoryUsage().rss);
+};
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
+const names = Array.from({ length: nPods }, (_, i) => `ng-amem-${i}`);
+const addr = (i: number) => `10.124.${i >> 8}.${(i & 255) + 1}`;
+
+function cleanup() {
+  for (const ns of names) {
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      // not there
+    }
+  }
+}
+
+cleanup();
+const agent = new Agent(
+  'bench',
+  { findNetns: netnsFinder(), openTracers: (p) => openTracers(p), openConnections },
+  logger('bench', 'silent'),
+  1000,
+);
+try {
+  const pods: Pod[] = names.map((ns, i) => {
+    ip('netns', 'add', ns);
+    // A veth pair inside the namespace (this kernel has no dummy driver): an address with carrier.
+    ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
+    ip('-n', ns, 'addr', 'add', `${addr(i)}/32`, 'dev', 'eth0');
+    ip('-n', ns, 'link', 'set', 'eth1', 'up');
+    ip('-n', ns, 'link', 'set', 'eth0', 'up');
+    return {
+      metadata: { namespace: 'bench', name: `pod-${i}` },
+      spec: { containers: [{ name: 'main' }] },
+      status: { phase: 'Running', podIP: addr(i), podIPs: [{ ip: addr(i) }] },
+    };
+  });
+  agent.onPodsReset(pods);
+  const before = rss();
+  const attachedAll = async (traces: number) => {
+    for (let i = 0; i < 1200; i++) {
+      const info = agent.attachmentInfo();
+      if (info.length === nPods && info.every((a) => a.traces.length === traces)) return info;
+      await sleep(50);
+    }
+    throw new Error(`not attached: ${agent.attachmentInfo().length} attachments`);
+  };
+  const t0 = performance.now();
+  agent.startTrace('bench/t0', { namespace: 'bench' });
+  await attachedAll(1);
+  const attachMs = performance.now() - t0;
+  const one = rss();
+  const t1 = performance.now();
+  for (let t = 1; t < nTraces; t++) agent.startTrace(`bench/t${t}`, { namespace: 'bench' });
+  const info = await attachedAll(nTraces);
+  const joinMs = performance.now() - t1;
+  await sleep(2500); // a few drains
+  const all = rss();
+  const mapBytes = info.reduce((s, a) => s + a.mapBytes, 0);
+  const figures = {
+    pods: nPods,
+    traces: nTraces,
+    attachments: info.length,
+    rssMB: { before, oneTrace: one, allTraces: all },
+    kernelMapMB: mapBytes / 2 ** 20,
+    attachMs,
+    joinMs,
+  };
+  console.log(`${nPods} pods, ${nTraces} traces: ${info.length} attachments`);
+  console.log(
+    `RSS: ${before} MB before, ${one} MB with 1 trace (attached in ${Math.round(attachMs)} ms), ${all} MB with ${nTraces} (joined in ${Math.round(joinMs)} ms)`,
+  );
+  console.log(
+    `kernel map memory: ${(mapBytes / 2 ** 20).toFixed(1)} MB (${(mapBytes / nPods / 2 ** 20).toFixed(2)} MB a pod)`,
+  );
+  console.log('target: RSS < 200 MB');
+  console.log(`wrote ${writeResults('agent-memory', figures)}`);
+} finally {
+  for (const k of agent.traceKeys()) await agent.stopTrace(k);
+  agent.close();
+  cleanup();
+}

@@ -1,0 +1,56 @@
+// iperf3 between two test namespaces: TCP throughput (bits/s) or 64-byte UDP
+// received packets/s, the client pinned to CPU 0 and the server to CPU 1 (-A 0,1)
+// to cut scheduling noise on small machines. Shared by the overhead benchmarks.
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+
+interface IperfJson {
+  end: {
+    sum_received?: { bits_per_second: number };
+    sum?: { packets: number; lost_packets: number; seconds: number };
+  };
+}
+
+/** Starts `iperf3 -s` in namespace `ns`; kill the returned process when done. */
+export function iperfServer(ns: string): ChildProcess {
+  const server = spawn('ip', ['netns', 'exec', ns, 'iperf3', '-s'], { stdio: 'ignore' });
+  execFileSync('sleep', ['0.5']);
+  return server;
+}
+
+export interface IperfResult {
+  /** bits/s for TCP, received packets/s for UDP. */
+  rate: number;
+  /** UDP: datagrams the client sent. */
+  sent: number;
+}
+
+/** One run from namespace `ns` to `host`. */
+export function iperf(ns: string, host: string, udp: boolean, seconds: number): IperfResult {
+  const args = [
+    'netns',
+    'exec',
+    ns,
+    'iperf3',
+    '-c',
+    host,
+    '-t',
+    String(seconds),
+    '-J',
+    '-A',
+    '0,1',
+  ];
+  if (udp) args.push('-u', '-l', '64', '-b', '0');
+  const out = JSON.parse(execFileSync('ip', args, { encoding: 'utf8' })) as IperfJson;
+  const { sum, sum_received } = out.end;
+  if (udp && sum)
+    return { rate: (sum.packets - sum.lost_packets) / sum.seconds, sent: sum.packets };
+  if (!udp && sum_received) return { rate: sum_received.bits_per_second, sent: 0 };
+  throw new Error('iperf3 gave no result');
+}
+
+export const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
+
+/** min..max as a percentage of `of`: the spread across rounds. */
+export const spread = (xs: number[], of: number): string =>
+  `${((100 * Math.min(...xs)) / of).toFixed(1)}..${((100 * Math.max(...xs)) / of).toFixed(1)}%`;
