@@ -1,5 +1,5 @@
 // The edge event: one JSON object per edge, field names exactly as Inspektor
-// Gadget's network-graph `types.Event` (see design.md section 2).
+// Gadget's network-graph `types.Event` (the README's edge fields).
 
 export type EdgeEventType = 'normal' | 'err' | 'warn' | 'debug';
 /** HOST: the pod received the first packet (it is the server); OUTGOING: it sent it. */

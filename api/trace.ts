@@ -1,5 +1,6 @@
 // The Trace custom resource (gadget.kinvolk.io/v1alpha1), compatible with
-// Inspektor Gadget's (see design.md section 1).
+// Inspektor Gadget's (the README's "The Trace contract"; its lifecycle in
+// docs/architecture.md).
 import type { MetricsLabelOption } from './metrics.js';
 
 export const GROUP = 'gadget.kinvolk.io';

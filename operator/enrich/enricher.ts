@@ -1,5 +1,5 @@
-// Fills a raw edge from an agent with what the cluster knows (design.md section
-// 2): the local pod's IP, host IP, labels and owner, and what is on the other
+// Fills a raw edge from an agent with what the cluster knows (docs/architecture.md,
+// "Where enrichment runs"): the local pod's IP, host IP, labels and owner, and what is on the other
 // end. The remote IP is tried as a service's virtual IP first (what a client
 // pod's socket sees before kube-proxy translates it), then as a pod IP held at
 // the edge's firstSeen, then as a node address, and is otherwise `other`, named
