@@ -1,0 +1,65 @@
+// Debian's Chromium driven by playwright-core, for the graph page's tests and its
+// benchmark. Nothing is downloaded (`npx playwright install` cannot run here): the
+// browser is /usr/bin/chromium from apt. WebGL in headless Chromium needs
+// SwiftShader (--enable-unsafe-swiftshader), or the graph draws nothing.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BrowserContext, chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.NETGRAPH_CHROMIUM ?? '/usr/bin/chromium';
+
+/** A fresh profile (--user-data-dir) each time; close() ends the browser and removes it. */
+export async function launchChromium(): Promise<{
+  context: BrowserContext;
+  close(): Promise<void>;
+}> {
+  const profile = mkdtempSync(join(tmpdir(), 'netgraph-chromium-'));
+  // playwright passes the profile as --user-data-dir itself.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1400, height: 900 },
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--enable-unsafe-swiftshader',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+    },
+  };
+}
+
+/** What the graph page exposes as `window.netgraph` for tests and the benchmark (web/main.ts). */
+export interface PageHooks {
+  edgeMiddle(id: string): { x: number; y: number } | undefined;
+  nodePosition(id: string): { x: number; y: number } | undefined;
+  edgeColor(id: string): string | undefined;
+  shown(): {
+    entities: { id: string; kind: string; namespace: string }[];
+    edges: {
+      id: string;
+      source: string;
+      target: string;
+      connections: number;
+      bytesSent: number;
+      bytesReceived: number;
+      bytesTotal: number;
+    }[];
+  };
+  painted(): number;
+  draws(): number;
+  firstDrawMs(): number;
+  pan(dx: number, dy: number): void;
+}
