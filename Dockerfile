@@ -1,14 +1,19 @@
 # One image for both parts: the operator (Deployment) and the gadget agent (DaemonSet).
-FROM node:20-bookworm-slim AS build
+# BASE: a Debian bookworm image with Node 20 and npm. hack/build-image passes one built
+# locally (no registry); with Docker the default is the official Node image.
+ARG BASE=node:20-bookworm-slim
+FROM ${BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
-# libbpf1 is loaded through koffi; the BPF object is prebuilt and committed under bpf/.
-RUN apt-get update && apt-get install -y --no-install-recommends libbpf1 && rm -rf /var/lib/apt/lists/*
+FROM ${BASE}
+# libbpf1 is loaded through koffi (a base from hack/build-image has it already); the BPF
+# object is prebuilt and committed under bpf/. Nothing here needs the network at run time.
+RUN ldconfig -p | grep -q 'libbpf\.so\.1 ' || { apt-get update && \
+  apt-get install -y --no-install-recommends libbpf1 && rm -rf /var/lib/apt/lists/*; }
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
