@@ -15,11 +15,25 @@ import {
   type StartCommand,
   type StreamCursor,
 } from '../../api/agent.js';
+import { GADGET } from '../../api/trace.js';
+import { validateSpec } from '../../api/validate.js';
+import {
+  BOUNDED_SERVER_OPTIONS,
+  boundConnections,
+  HttpError,
+  readBody,
+  refuse,
+  requestURL,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+} from '../../lib/http-bounds.js';
 import type { Logger } from '../../lib/log.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
 
 const MAX_BODY = 64 * 1024;
+// The operator holds one edge stream per trace and a few command connections; the
+// cap keeps idle or hostile clients from taking the agent's file descriptors.
+const MAX_CONNECTIONS = 1024;
 
 export interface AgentServerOptions {
   agent: Agent;
@@ -31,13 +45,23 @@ export interface AgentServerOptions {
 }
 
 export function agentServer(o: AgentServerOptions): https.Server {
-  return https.createServer({ cert: o.tls.cert, key: o.tls.key }, (req, res) => {
-    handle(o, req, res).catch((err) => {
-      o.log.error({ err, url: req.url }, 'request failed');
-      if (!res.headersSent) reply(res, 500, { error: 'internal error' });
-      else res.end();
-    });
-  });
+  const server = https.createServer(
+    {
+      cert: o.tls.cert,
+      key: o.tls.key,
+      ...BOUNDED_SERVER_OPTIONS,
+      handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+    },
+    (req, res) => {
+      handle(o, req, res).catch((err) => {
+        o.log.error({ err, url: req.url }, 'request failed');
+        if (!res.headersSent) reply(res, 500, { error: 'internal error' });
+        else res.end();
+      });
+    },
+  );
+  boundConnections(server, MAX_CONNECTIONS);
+  return server;
 }
 
 export function listen(server: https.Server, host: string, port: number): Promise<AddressInfo> {
@@ -53,14 +77,12 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
 }
 
 async function readJSON(req: http.IncomingMessage): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw Object.assign(new Error('body too large'), { status: 413 });
-    chunks.push(c as Buffer);
+  const text = (await readBody(req, MAX_BODY)).toString('utf8');
+  try {
+    return JSON.parse(text || '{}');
+  } catch {
+    throw new HttpError(400, 'body is not JSON');
   }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
 async function handle(
@@ -68,7 +90,8 @@ async function handle(
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://agent');
+  const url = requestURL(req, 'http://agent');
+  if (!url) return refuse(res, 400, 'malformed request target');
   if (url.pathname === AGENT_HEALTH_PATH)
     return reply(res, 200, { ok: true, traces: o.agent.traceKeys().length });
 
@@ -87,7 +110,12 @@ async function handle(
     return reply(res, 401, { error: 'unauthorized' });
   }
 
-  const route = parseAgentPath(url);
+  let route: ReturnType<typeof parseAgentPath>;
+  try {
+    route = parseAgentPath(url);
+  } catch {
+    return reply(res, 400, { error: 'malformed path' }); // e.g. a bad %-escape
+  }
   if (!route) return reply(res, 404, { error: 'no such path' });
   const traceKey = `${route.trace.namespace}/${route.trace.name}`;
 
@@ -100,13 +128,14 @@ async function handle(
     try {
       body = (await readJSON(req)) as StartCommand;
     } catch (err) {
-      return reply(res, (err as { status?: number }).status ?? 400, {
-        error: (err as Error).message,
-      });
+      return refuse(res, err instanceof HttpError ? err.status : 400, (err as Error).message);
     }
     if (typeof body !== 'object' || body === null || typeof (body.filter ?? {}) !== 'object') {
       return reply(res, 400, { error: 'body must be {"filter": {...}}' });
     }
+    // The filter is matched against every pod later: a malformed one is refused here.
+    const checked = validateSpec({ gadget: GADGET, filter: body.filter });
+    if (!checked.ok) return reply(res, 400, { error: checked.error });
     return reply(res, 200, o.agent.startTrace(traceKey, body.filter ?? {}));
   }
   if (req.method === 'DELETE') {

@@ -3,6 +3,12 @@
 // /healthz here, /metrics (operator/metrics), / and /api/v1/ (the graph page and
 // its API). Nothing here changes cluster state, so GET and HEAD are all it takes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  BOUNDED_SERVER_OPTIONS,
+  boundConnections,
+  refuse,
+  requestURL,
+} from '../../lib/http-bounds.js';
 import type { Logger } from '../../lib/log.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
@@ -52,12 +58,9 @@ export class HttpServer {
     host: string;
     port: number;
   }): Promise<{ host: string; port: number }> {
-    const server = createServer((req, res) => this.dispatch(req, res));
     // A slow or idle client cannot hold the port: bounded headers, requests and keep-alive.
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    server.keepAliveTimeout = 5_000;
-    server.maxConnections = 512;
+    const server = createServer(BOUNDED_SERVER_OPTIONS, (req, res) => this.dispatch(req, res));
+    boundConnections(server, 512);
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -77,9 +80,18 @@ export class HttpServer {
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://operator');
+    const url = requestURL(req, 'http://operator');
+    if (!url) {
+      refuse(res, 400, 'malformed request target');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      res.writeHead(405, { allow: 'GET, HEAD', connection: 'close' }).end();
+      return;
+    }
+    // Nothing here reads a body: refuse one rather than let Node read it to the end.
+    if (Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding']) {
+      refuse(res, 413, 'GET and HEAD take no request body');
       return;
     }
     const path = url.pathname;
