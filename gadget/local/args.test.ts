@@ -11,7 +11,33 @@ describe('parseLocalArgs', () => {
       output: 'json',
       maxEdges: 4096,
       maxFlows: 16384,
+      all: false,
+      textfileIntervalMs: 15_000,
     });
+  });
+
+  it("writes ngraph's textfile until stopped, every 15 s unless told", () => {
+    expect(parseLocalArgs(['--textfile-dir', '/var/lib/node_exporter', '--all'])).toMatchObject({
+      textfileDir: '/var/lib/node_exporter',
+      all: true,
+      durationMs: Number.POSITIVE_INFINITY,
+      textfileIntervalMs: 15_000,
+    });
+    expect(
+      parseLocalArgs(['--textfile-dir', 'd', '--textfile-interval', '30s', '--duration', '1m']),
+    ).toMatchObject({ durationMs: 60_000, textfileIntervalMs: 30_000 });
+  });
+
+  it('refuses bad textfile flags, naming them', () => {
+    expect(() => parseLocalArgs(['--textfile-dir', ''])).toThrow(
+      '--textfile-dir must name a folder',
+    );
+    expect(() => parseLocalArgs(['--textfile-dir', 'd', '--textfile-interval', 'often'])).toThrow(
+      '--textfile-interval must be a duration like 10s, not "often"',
+    );
+    expect(() => parseLocalArgs(['--all', '--netns', 'a'])).toThrow(
+      '--all and --netns exclude each other',
+    );
   });
 
   it('takes repeated namespaces and every option', () => {

@@ -13,13 +13,22 @@ edges (who talks to whom). Runs as root.
                       such as /proc/<pid>/ns/net (repeatable). Default: every network
                       namespace on the machine except the host's own (name the host's
                       with --netns /proc/self/ns/net to trace it).
-  --duration D        how long to trace, e.g. 10s, 2m (default 10s)
+  --all               every network namespace on the machine, the host's own included
+                      (ngraph's --all)
+  --duration D        how long to trace, e.g. 10s, 2m (default 10s; with --textfile-dir,
+                      until SIGTERM or SIGINT, as ngraph runs)
   --interval D        how often the kernel maps are drained (default 1s)
   --output json|table json: one line per new or changed edge at each interval, with
                       the edge contract's field names (default); table: an aligned
-                      table of every edge at the end
+                      table of every edge at the end (with --textfile-dir: neither, unless
+                      asked)
   --max-edges N       distinct edges kept per namespace (default ${DEFAULT_MAX_EDGES})
   --max-flows N       connections remembered per namespace (default ${DEFAULT_MAX_FLOWS})
+  --textfile-dir DIR  also write ngraph's metrics (network_connections_input_total and
+                      network_connections_output_total, labels src_ip, dest_ip, peer_hostname;
+                      plus *_bytes_total) as DIR/ngraph.prom for node_exporter's textfile
+                      collector, replaced whole (temporary file, then rename)
+  --textfile-interval D  how often ngraph.prom is written (default 15s, as ngraph's --interval)
   -h, --help          this help
 
 In the output, node is this host's name, pod the namespace's name, namespace is
@@ -31,9 +40,14 @@ export interface LocalOptions {
   netns: string[];
   durationMs: number;
   intervalMs: number;
-  output: 'json' | 'table';
+  /** none: only the textfile (the default with --textfile-dir). */
+  output: 'json' | 'table' | 'none';
   maxEdges: number;
   maxFlows: number;
+  /** Every namespace, the host's own included. */
+  all: boolean;
+  textfileDir?: string;
+  textfileIntervalMs: number;
 }
 
 function count(text: string | undefined, flag: string, dflt: number): number {
@@ -53,12 +67,23 @@ export function parseLocalArgs(argv: string[]): LocalOptions {
     // node's messages go on with advice about '--'; the first sentence says it.
     throw new Error(`${(err as Error).message.split('. ')[0]} (see --help)`);
   }
-  const output = values.output ?? 'json';
-  if (output !== 'json' && output !== 'table') {
-    throw new Error(`--output must be json or table, not "${output}"`);
+  const textfileDir = values['textfile-dir'];
+  if (values.output !== undefined && values.output !== 'json' && values.output !== 'table') {
+    throw new Error(`--output must be json or table, not "${values.output}"`);
   }
-  const durationMs = parseDuration(values.duration ?? '10s', '--duration');
+  const output = values.output ?? (textfileDir === undefined ? 'json' : 'none');
+  if (textfileDir === '') throw new Error('--textfile-dir must name a folder');
+  if (values.all && values.netns) throw new Error('--all and --netns exclude each other');
+  // A textfile is for node_exporter to read for as long as it runs, as ngraph's.
+  const durationMs =
+    values.duration === undefined && textfileDir !== undefined
+      ? Number.POSITIVE_INFINITY
+      : parseDuration(values.duration ?? '10s', '--duration');
   const intervalMs = parseDuration(values.interval ?? '1s', '--interval');
+  const textfileIntervalMs = parseDuration(
+    values['textfile-interval'] ?? '15s',
+    '--textfile-interval',
+  );
   return {
     help: values.help ?? false,
     netns: values.netns ?? [],
@@ -67,6 +92,9 @@ export function parseLocalArgs(argv: string[]): LocalOptions {
     output,
     maxEdges: count(values['max-edges'], '--max-edges', DEFAULT_MAX_EDGES),
     maxFlows: count(values['max-flows'], '--max-flows', DEFAULT_MAX_FLOWS),
+    all: values.all ?? false,
+    ...(textfileDir !== undefined && { textfileDir }),
+    textfileIntervalMs,
   };
 }
 
@@ -82,6 +110,9 @@ function parse(argv: string[]) {
       output: { type: 'string' },
       'max-edges': { type: 'string' },
       'max-flows': { type: 'string' },
+      all: { type: 'boolean' },
+      'textfile-dir': { type: 'string' },
+      'textfile-interval': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });

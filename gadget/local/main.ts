@@ -1,13 +1,15 @@
 // gadget/local: `netgraph-gadget local` traces network namespaces on this machine
-// with no Kubernetes, and prints their edges as JSON lines or a table.
+// with no Kubernetes, and prints their edges as JSON lines or a table, or writes them
+// as ngraph's node_exporter textfile.
 //
-// The room: main.ts (the command) and args.ts (its flags, pure).
+// The room: main.ts (the command), args.ts (its flags, pure) and textfile.ts (ngraph.prom).
 import { hostname } from 'node:os';
 import { type Edge, edgeKey, edgeToJSON } from '../../api/edge.js';
 import { renderTable } from '../dataplane/edge-table.js';
 import { listNetns, type NetnsRef } from '../dataplane/netns.js';
 import { openTracers, type Tracer } from '../dataplane/tracer.js';
 import { LOCAL_USAGE, parseLocalArgs } from './args.js';
+import { renderTextfile, writeTextfile } from './textfile.js';
 
 export interface Output {
   out(text: string): void;
@@ -29,8 +31,16 @@ export async function runLocal(argv: string[], io: Output = stdio): Promise<numb
   if (process.getuid?.() !== 0) {
     throw new Error('local must run as root: it loads BPF programs and enters network namespaces');
   }
+  const { textfileDir } = opts;
+  // A folder that cannot take the file is refused now, not at the first interval.
+  if (textfileDir !== undefined)
+    await writeTextfile(textfileDir, await renderTextfile([], () => '')).catch((err: Error) => {
+      throw new Error(`--textfile-dir ${textfileDir}: ${err.message}`);
+    });
   const explicit = opts.netns.length > 0;
-  const refs: NetnsRef[] = explicit ? opts.netns : (await listNetns()).filter((n) => !n.host);
+  const refs: NetnsRef[] = explicit
+    ? opts.netns
+    : (await listNetns()).filter((n) => opts.all || !n.host);
   if (refs.length === 0) {
     throw new Error("no network namespace to trace (the host's own is skipped: use --netns)");
   }
@@ -64,21 +74,41 @@ export async function runLocal(argv: string[], io: Output = stdio): Promise<numb
     }
   };
 
+  // ngraph's peer_hostname: the name of the traced namespace that holds the peer address.
+  const names = new Map<string, string>();
+  for (const t of tracers) for (const a of t.netns.addrs) names.set(a, t.netns.name);
+  let writing = Promise.resolve();
+  const writeMetrics = () => {
+    if (textfileDir === undefined) return writing;
+    writing = writing
+      .then(async () => {
+        const text = await renderTextfile(edges.values(), (ip) => names.get(ip) ?? '');
+        await writeTextfile(textfileDir, text);
+      })
+      .catch((err: Error) => io.err(`netgraph-gadget: writing the textfile: ${err.message}`));
+    return writing;
+  };
+
   try {
     await new Promise<void>((resolve) => {
       const timer = setInterval(drain, opts.intervalMs);
+      const textfileTimer =
+        textfileDir === undefined ? undefined : setInterval(writeMetrics, opts.textfileIntervalMs);
       const stop = () => {
         clearInterval(timer);
+        clearInterval(textfileTimer);
         clearTimeout(end);
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
         resolve();
       };
-      const end = setTimeout(stop, opts.durationMs);
+      // Without an end (a textfile written until stopped) only a signal stops it.
+      const end = Number.isFinite(opts.durationMs) ? setTimeout(stop, opts.durationMs) : undefined;
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
     drain();
+    await writeMetrics();
   } finally {
     for (const t of tracers) t.close();
   }
