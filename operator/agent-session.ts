@@ -33,7 +33,30 @@ export interface SessionEvents {
   onError(node: string, reason: string): void;
 }
 
-export class AgentSession {
+/** What a TraceRun needs of its link to one node's agent (tests pass their own). */
+export interface Session {
+  start(): Promise<void>;
+  moveTo(agent: AgentAddress): void;
+  stop(): Promise<void>;
+  close(): void;
+}
+
+/** Makes the link to one node's agent for one trace. */
+export type SessionFactory = (
+  node: string,
+  agent: AgentAddress,
+  trace: TraceRef,
+  command: StartCommand,
+  events: SessionEvents,
+) => Session;
+
+/** Real sessions over HTTPS, showing agents the operator's token. */
+export const agentSessions =
+  (token: () => Promise<string>): SessionFactory =>
+  (node, agent, trace, command, events) =>
+    new AgentSession(node, agent, trace, command, token, events);
+
+export class AgentSession implements Session {
   private readonly abort = new AbortController();
   /** The agent epoch last seen and the last edge got in it: where a reconnect resumes. */
   private cursor: StreamCursor = { epoch: '', after: 0 };

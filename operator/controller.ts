@@ -31,6 +31,7 @@ import {
 import type { Logger } from '../lib/log.js';
 import { Reflector, type ReflectorHandlers, Store } from '../lib/reflector.js';
 import { DoNotRetry, WorkQueue } from '../lib/work-queue.js';
+import { agentSessions, type SessionFactory } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
 import { decide } from './decide.js';
 import type { EdgeObserver } from './edge-observer.js';
@@ -48,6 +49,8 @@ export interface ControllerOptions {
   log: Logger;
   edgeLog: Logger;
   token: TokenSource;
+  /** Opens the links to agents; default: HTTPS sessions showing `token`. */
+  sessions?: SessionFactory;
   enrich(edge: Edge): Edge;
   view(parameters: TraceParameters): EdgeView;
   /** Extra watches that must be in sync before traces are handled (enrichment caches). */
@@ -197,7 +200,7 @@ export class Controller {
         const r: TraceRun = new TraceRun(key, decision.spec, decision.parameters, {
           edgeLog: this.o.edgeLog,
           log: this.o.log,
-          token: this.o.token,
+          sessions: this.o.sessions ?? agentSessions(this.o.token),
           enrich: this.o.enrich,
           view: this.o.view,
           flushMs: this.o.flushMs,

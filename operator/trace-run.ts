@@ -5,8 +5,7 @@ import { copyCounters, type Edge, edgeKey, edgeToJSON } from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
 import { errorText } from '../lib/result.js';
-import { type AgentAddress, AgentSession } from './agent-session.js';
-import type { TokenSource } from './agent-token.js';
+import type { AgentAddress, Session, SessionFactory } from './agent-session.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
 import { statusOutput } from './status-output.js';
@@ -15,7 +14,8 @@ export interface TraceRunDeps {
   /** Logs each new edge of the view: the stream `kubectl logs` follows. */
   edgeLog: Logger;
   log: Logger;
-  token: TokenSource;
+  /** Opens the link to a node's agent (agentSessions in the operator, fakes in tests). */
+  sessions: SessionFactory;
   enrich(edge: Edge): Edge;
   view(parameters: TraceParameters): EdgeView;
   /** Writes part of the Trace's status (a merge patch). */
@@ -27,7 +27,7 @@ export interface TraceRunDeps {
 
 export class TraceRun {
   readonly nodes = new Map<string, NodeStatus>();
-  private readonly sessions = new Map<string, AgentSession>();
+  private readonly sessions = new Map<string, Session>();
   private readonly edges = new Map<string, Edge>();
   private readonly view: EdgeView;
   private flushTimer?: NodeJS.Timeout;
@@ -55,12 +55,11 @@ export class TraceRun {
       existing.moveTo(agent);
       return;
     }
-    const session = new AgentSession(
+    const session = this.deps.sessions(
       node,
       agent,
       traceRef(this.key),
       { filter: this.spec.filter ?? {} },
-      this.deps.token,
       {
         onEdge: (n, e) => this.onEdge(n, e),
         onStatus: (n, s) => this.onAgentStatus(n, s),
