@@ -16,9 +16,20 @@ function setup(o: { maxSeries?: number; graceMs?: number; optIn?: ('pod' | 'ip')
     now: () => clock.t,
   });
   m.started('gadget/g', {}, { groupBy: 'pod', ips: [] });
-  /** Every sample of a metric as "{labels} value" lines. */
-  const samples = async (name: string) =>
-    (await registry.getSingleMetric(name)?.get())?.values ?? [];
+  /** Every sample of a metric in the exposition: its labels and value. */
+  const samples = async (name: string) => {
+    const text = m.render() + (await registry.metrics());
+    return text
+      .split('\n')
+      .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+      .map((l) => {
+        const m = /^[^{ ]+(?:\{(.*)\})? (\S+)$/.exec(l) as RegExpExecArray;
+        const labels = Object.fromEntries(
+          [...(m[1] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1], x[2]]),
+        );
+        return { labels: labels as Record<string, string>, value: Number(m[2]) };
+      });
+  };
   return { m, clock, registry, samples };
 }
 
@@ -91,7 +102,7 @@ describe('GraphMetrics', () => {
     expect(total).toBe(500);
     const overflow = await samples('netgraph_metrics_overflow_edges_total');
     expect(overflow.find((s) => s.labels.metric === 'netgraph')?.value).toBeGreaterThan(400);
-    const text = await registry.metrics();
+    const text = m.render() + (await registry.metrics());
     expect(text).toMatch(/netgraph_edge_connections_total\{remote_kind="overflow"\} \d+/);
     expect(text).toMatch(/netgraph_metrics_series_limit 60/);
   });

@@ -2,7 +2,8 @@
 // series it makes), an overflow label set for what does not fit, and deletion of a label
 // set only a grace period after what it names is gone: its trace deleted, or a workload
 // it names with no pod left. Never an idle TTL: a quiet workload keeps its series.
-// Pure and stateful (the clock is passed in); prom-client is driven by the caller.
+// Pure and stateful (the clock is passed in); what a label set holds (its values) is the
+// caller's.
 
 export interface SeriesEntry<L> {
   readonly key: string;
@@ -13,6 +14,8 @@ export interface SeriesEntry<L> {
   /** namespace/Kind/name of the workloads it names. */
   readonly workloads: readonly string[];
   goneSince?: number;
+  /** Set when swept: whoever holds the entry must admit it again to count on it. */
+  removed?: boolean;
 }
 
 export interface SeriesBookOptions {
@@ -38,6 +41,10 @@ export class SeriesBook<L> {
 
   get(key: string): SeriesEntry<L> | undefined {
     return this.entries.get(key);
+  }
+
+  held(): IterableIterator<SeriesEntry<L>> {
+    return this.entries.values();
   }
 
   /**
@@ -90,6 +97,7 @@ export class SeriesBook<L> {
       }
       this.entries.delete(e.key);
       this.series -= e.cost;
+      e.removed = true;
       removed.push(e);
     }
     // A deleted trace with no series left needs no remembering.
