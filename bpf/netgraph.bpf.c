@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
-// netgraph: packets seen by a packet socket inside one network namespace
-// become edges (who talks to whom), counted in the kernel. Attached with
-// SO_ATTACH_BPF to an AF_PACKET/SOCK_RAW/ETH_P_ALL socket; it always returns 0,
-// so nothing is ever copied to user space.
+// netgraph: packets of one pod network namespace become edges (who talks to
+// whom), counted in the kernel. Two ways in, one counting function:
+// - `netgraph`, a socket filter attached with SO_ATTACH_BPF to an
+//   AF_PACKET/SOCK_RAW/ETH_P_ALL socket inside the namespace; it always returns
+//   0, so nothing is ever copied to user space;
+// - `netgraph_tcx_in` / `netgraph_tcx_out`, tc programs attached as TCX links to
+//   the pod's host-side veth: its ingress is what the pod sends, its egress what
+//   the pod receives. They return TCX_NEXT, so every tc program after them sees
+//   the packet as if netgraph were not there; no packet is cloned.
+// The loader enables only the programs of the mode it attaches.
 //
 // Per packet: two bounded loads, a per-CPU one-entry flow cache (bulk traffic
 // hits it, skipping the flow hash lookup), two atomic adds. The edge counters
@@ -24,6 +30,7 @@
 #define TCP_FLAG_ACK 0x10
 #define TCP_FLAG_SYN 0x02
 #define NO_EDGE 0xffffffff
+#define TCX_NEXT -1
 
 /* A flow (5-tuple) from the pod's side: local is this namespace. Ports in
  * network byte order; IPv4 addresses use the first 4 bytes. */
@@ -148,16 +155,9 @@ full:
   return NO_EDGE;
 }
 
-SEC("socket")
-int netgraph(struct __sk_buff *skb)
+/* Counts one packet the pod sent (PACKET_OUTGOING) or received (PACKET_HOST). */
+static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type)
 {
-  __u32 pkt_type = skb->pkt_type;
-  if (pkt_type != PACKET_HOST && pkt_type != PACKET_OUTGOING)
-    return 0;
-  /* Traffic inside the pod (loopback) is not an edge, and would be seen twice. */
-  if (skb->ifindex == LOOPBACK_IFINDEX)
-    return 0;
-
   struct flow_key fk = {};
   __u32 l3len, l4off;
   __u32 proto = skb->protocol;
@@ -170,10 +170,10 @@ int netgraph(struct __sk_buff *skb)
       __u8 saddr[4], daddr[4];
     } ip;
     if (bpf_skb_load_bytes_relative(skb, 0, &ip, sizeof(ip), BPF_HDR_START_NET))
-      return 0;
+      return;
     /* Only the first fragment carries the ports. */
     if (ip.frag_off & __builtin_bswap16(0x1fff))
-      return 0;
+      return;
     fk.family = 4;
     fk.proto = ip.protocol;
     l4off = (ip.ver_ihl & 0x0f) * 4;
@@ -193,7 +193,7 @@ int netgraph(struct __sk_buff *skb)
       __u8 saddr[16], daddr[16];
     } ip6;
     if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET))
-      return 0;
+      return;
     /* No extension-header chasing: TCP and UDP follow the fixed header in practice. */
     fk.family = 6;
     fk.proto = ip6.nexthdr;
@@ -207,7 +207,7 @@ int netgraph(struct __sk_buff *skb)
       __builtin_memcpy(fk.rip, ip6.saddr, 16);
     }
   } else {
-    return 0;
+    return;
   }
 
   struct {
@@ -218,14 +218,14 @@ int netgraph(struct __sk_buff *skb)
   __u32 l4hdr;
   if (fk.proto == PROTO_TCP) {
     if (bpf_skb_load_bytes_relative(skb, l4off, &l4, sizeof(l4), BPF_HDR_START_NET))
-      return 0;
+      return;
     l4hdr = (l4.doff >> 4) * 4;
   } else if (fk.proto == PROTO_UDP) {
     if (bpf_skb_load_bytes_relative(skb, l4off, &l4, 4, BPF_HDR_START_NET))
-      return 0;
+      return;
     l4hdr = 8;
   } else {
-    return 0;
+    return;
   }
   if (pkt_type == PACKET_OUTGOING) {
     fk.lport = l4.sport;
@@ -241,7 +241,7 @@ int netgraph(struct __sk_buff *skb)
   int syn = fk.proto == PROTO_TCP && (l4.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
   struct flow_cache *fc = bpf_map_lookup_elem(&last_flow, &zero);
   if (!fc)
-    return 0;
+    return;
   __u64 *a = (__u64 *)&fc->key, *b = (__u64 *)&fk;
   struct flow_val *fv;
   if (!syn && a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4]) {
@@ -254,7 +254,7 @@ int netgraph(struct __sk_buff *skb)
     /* A new flow: TCP only from its SYN, UDP from any first datagram. */
     if (fk.proto == PROTO_TCP && !syn) {
       __sync_fetch_and_add(&state.midstream, 1);
-      return 0;
+      return;
     }
     struct edge_key ek = {
         .pkt_type = pkt_type,
@@ -267,7 +267,7 @@ int netgraph(struct __sk_buff *skb)
     struct flow_val nv = {.edge = idx, .syn_seq = syn ? l4.seq : 0};
     if (bpf_map_update_elem(&flows, &fk, &nv, BPF_ANY)) {
       __sync_fetch_and_add(&state.flow_drops, 1);
-      return 0;
+      return;
     }
     fc->key = fk;
     fc->val = nv;
@@ -280,7 +280,7 @@ int netgraph(struct __sk_buff *skb)
 
   struct edge *e = bpf_map_lookup_elem(&edges, &idx);
   if (!e)
-    return 0;
+    return;
   /* A GSO/GRO packet stands for gso_segs wire packets, each with its own headers. */
   __u32 segs = skb->gso_segs;
   if (segs == 0)
@@ -292,7 +292,35 @@ int netgraph(struct __sk_buff *skb)
   __sync_fetch_and_add(&d->bytes, bytes);
   if (d->last_seen != now)
     d->last_seen = now;
+}
+
+SEC("socket")
+int netgraph(struct __sk_buff *skb)
+{
+  __u32 pkt_type = skb->pkt_type;
+  if (pkt_type != PACKET_HOST && pkt_type != PACKET_OUTGOING)
+    return 0;
+  /* Traffic inside the pod (loopback) is not an edge, and would be seen twice. */
+  if (skb->ifindex == LOOPBACK_IFINDEX)
+    return 0;
+  count(skb, pkt_type);
   return 0;
+}
+
+/* Host-side veth ingress: what the pod sent. */
+SEC("tc")
+int netgraph_tcx_in(struct __sk_buff *skb)
+{
+  count(skb, PACKET_OUTGOING);
+  return TCX_NEXT;
+}
+
+/* Host-side veth egress: what the pod receives. */
+SEC("tc")
+int netgraph_tcx_out(struct __sk_buff *skb)
+{
+  count(skb, PACKET_HOST);
+  return TCX_NEXT;
 }
 
 char LICENSE[] SEC("license") = "GPL";

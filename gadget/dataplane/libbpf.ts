@@ -19,6 +19,8 @@ const fn = {
   findProg: lib.func('void *bpf_object__find_program_by_name(void *obj, const char *name)'),
   nextProg: lib.func('void *bpf_object__next_program(void *obj, void *prev)'),
   nextMap: lib.func('void *bpf_object__next_map(void *obj, void *prev)'),
+  progName: lib.func('const char *bpf_program__name(void *prog)'),
+  setAutoload: lib.func('int bpf_program__set_autoload(void *prog, bool autoload)'),
   setMaxEntries: lib.func('int bpf_map__set_max_entries(void *map, uint32_t n)'),
   mapFd: lib.func('int bpf_map__fd(void *map)'),
   progFd: lib.func('int bpf_program__fd(void *prog)'),
@@ -93,8 +95,15 @@ export function mapUpdateBatch(
 export class BpfObject {
   private constructor(private obj: Ptr | null) {}
 
-  /** Opens `path`, sets map sizes (name -> max_entries) and loads it into the kernel. */
-  static load(path: string, maxEntries: Record<string, number> = {}): BpfObject {
+  /**
+   * Opens `path`, sets map sizes (name -> max_entries) and loads it into the
+   * kernel: every program, or only those named in `programs`.
+   */
+  static load(
+    path: string,
+    maxEntries: Record<string, number> = {},
+    programs?: string[],
+  ): BpfObject {
     const obj: Ptr | null = fn.open(path, null);
     if (!obj) throw new SysError(`open BPF object ${path}`, koffi.errno());
     const o = new BpfObject(obj);
@@ -104,6 +113,7 @@ export class BpfObject {
       }
       for (let p: Ptr | null = fn.nextProg(obj, null); p; p = fn.nextProg(obj, p)) {
         fn.setLogBuf(p, logBuf, LOG_SIZE);
+        if (programs && !programs.includes(fn.progName(p))) fn.setAutoload(p, false);
       }
       new Uint8Array(koffi.view(logBuf, 1))[0] = 0;
       const ret = fn.load(obj);

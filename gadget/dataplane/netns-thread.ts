@@ -6,8 +6,15 @@ import type { Result } from '../../lib/result.js';
 export interface NetnsJob {
   /** A path setns() accepts: /proc/<pid>/ns/net or /var/run/netns/<name>. */
   path: string;
-  /** Open an AF_PACKET socket there with this BPF program attached. */
+  /** Open an AF_PACKET socket there with this BPF program attached (with `tcx`: if TCX fails). */
   progFd?: number;
+  /** Attach these tc programs as TCX links on the namespace's host-side veths. */
+  tcx?: {
+    inFd: number;
+    outFd: number;
+    /** The namespace holding the host side (default: the process's own, the node's). */
+    hostPath?: string;
+  };
   /** Read /proc/thread-self/net/{tcp,tcp6,udp,udp6}. */
   tables?: boolean;
 }
@@ -20,6 +27,11 @@ export type NetnsResult = Result<{
   /** IPv4 and IPv6 addresses (no loopback, no link-local). */
   addrs: string[];
   socketFd?: number;
+  /** TCX link fds (ingress and egress per host-side veth), and the veths' names. */
+  links?: number[];
+  veths?: string[];
+  /** Why TCX was not used (then `socketFd` is the fallback). */
+  tcxError?: string;
   tables?: SocketTables;
 }>;
 

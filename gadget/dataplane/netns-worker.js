@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { close, packetSocket, setnsNet } from './libc.js';
+import { hostVeths, tcxAttach } from './tcx.js';
 
 /** @typedef {import('./netns-thread.js').NetnsJob} NetnsJob */
 /** @typedef {import('./netns-thread.js').NetnsResult} NetnsResult */
@@ -43,21 +44,45 @@ function socketTables() {
  */
 function run(job) {
   let fd = -1;
+  /** @type {number[]} */
+  const links = [];
+  /** @type {string[]} */
+  const veths = [];
+  /** @type {string | undefined} */
+  let tcxError;
   try {
+    // Attach first, then read the tables: a connection is either in the table or its SYN is seen.
+    if (job.tcx) {
+      // Links are made in the namespace of the host side: ifindexes are per namespace.
+      setnsNet(job.tcx.hostPath ?? '/proc/self/ns/net');
+      try {
+        for (const v of hostVeths(job.path)) {
+          links.push(tcxAttach(job.tcx.inFd, v.index, 'ingress'));
+          links.push(tcxAttach(job.tcx.outFd, v.index, 'egress'));
+          veths.push(v.name);
+        }
+        if (veths.length === 0) tcxError = 'no host-side veth';
+      } catch (err) {
+        tcxError = err instanceof Error ? err.message : String(err);
+      }
+      if (tcxError) for (const l of links.splice(0)) close(l);
+    }
     setnsNet(job.path);
     const st = statSync('/proc/thread-self/ns/net');
-    // Attach first, then read the tables: a connection is either in the table or its SYN is seen.
-    if (job.progFd !== undefined) fd = packetSocket(job.progFd);
+    if (job.progFd !== undefined && links.length === 0) fd = packetSocket(job.progFd);
     return {
       ok: true,
       dev: st.dev,
       ino: st.ino,
       addrs: addresses(),
       ...(fd >= 0 ? { socketFd: fd } : {}),
+      ...(links.length > 0 ? { links, veths } : {}),
+      ...(tcxError ? { tcxError } : {}),
       ...(job.tables ? { tables: socketTables() } : {}),
     };
   } catch (err) {
     if (fd >= 0) close(fd);
+    for (const l of links) close(l);
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
 }

@@ -9,9 +9,16 @@
 // short-lived thread, never on Node's main thread), edge-table.ts (the table view).
 //
 // One tracer per network namespace: its own BPF object (so edges stay apart per
-// pod), a packet socket inside the namespace with the program attached, and
-// connections open at attach seeded from the socket table; EdgeMaps drains it.
+// pod), attached one of two ways, and connections open at attach seeded from the
+// socket table; EdgeMaps drains it. Attach modes:
+// - `socket` (the default): a packet socket inside the namespace with the socket
+//   filter attached; works with every CNI;
+// - `tcx`: the tc programs as TCX links on the pod's host-side veth(s) (see
+//   tcx.js); no packet socket, so no packet is cloned. A pod with no host-side
+//   veth (ipvlan, macvlan) or a kernel without TCX falls back to `socket`, and
+//   the tracer says why in `warning`.
 import type { Edge } from '../../api/edge.js';
+import type { AttachMode } from '../../api/trace.js';
 import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
 import { edgeOfFlow } from './bpf-abi.js';
 import { bpfObjectPath } from './bpf-path.js';
@@ -20,7 +27,7 @@ import { flowEdgeKey } from './edge-window.js';
 import { BpfObject } from './libbpf.js';
 import { close as closeFd } from './libc.js';
 import { locateNetns, type NetnsInfo, type NetnsLocation, type NetnsRef } from './netns.js';
-import { inNetns, type SocketTables } from './netns-thread.js';
+import { inNetns, type NetnsJob, type SocketTables } from './netns-thread.js';
 import { parseSocketTable, type SeedFlow, seedFlows } from './socket-table.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from './tracer-defaults.js';
 
@@ -29,12 +36,20 @@ export interface TracerOptions {
   maxEdges?: number;
   /** Flows (5-tuples) remembered, least recently used evicted (default DEFAULT_MAX_FLOWS). */
   maxFlows?: number;
+  /** How to attach (default `socket`). */
+  attach?: AttachMode;
+  /** tcx: the namespace holding the pods' host-side veths (default: this process's, the node's). */
+  hostNetns?: string;
 }
 
 export type TracerStats = EdgeStats;
 
 export interface Tracer {
   readonly netns: NetnsInfo;
+  /** How it is attached: `socket` also when `tcx` was asked for and fell back. */
+  readonly mode: AttachMode;
+  /** Why the mode asked for was not used. */
+  readonly warning?: string;
   /**
    * Edges that are new or changed since the previous drain, with counters
    * cumulative since attach (type 'normal'), then a 'warn' event when flows
@@ -47,14 +62,16 @@ export interface Tracer {
   stats(): TracerStats;
   /** Kernel memory of the tracer's maps, in bytes. */
   mapMemory(): number;
-  /** Detaches (closes the socket) and releases every fd and mapping. Idempotent. */
+  /** Detaches (closes the socket or its TCX links) and releases every fd and mapping. Idempotent. */
   close(): void;
 }
 
 class NetnsTracer implements Tracer {
   readonly netns: NetnsInfo;
-  readonly progFd: number;
+  mode: AttachMode = 'socket';
+  warning?: string;
   private socketFd = -1;
+  private links: number[] = [];
   private readonly maps: EdgeMaps;
   private closed = false;
 
@@ -62,15 +79,27 @@ class NetnsTracer implements Tracer {
     private readonly obj: BpfObject,
     maxEdges: number,
     loc: NetnsLocation,
+    /** The attach job: programs to attach and how. */
+    readonly job: NetnsJob,
   ) {
     this.netns = { ...loc, addrs: [] };
-    this.progFd = obj.programFd('netgraph');
     this.maps = new EdgeMaps(obj, maxEdges, loc.name);
   }
 
-  /** Takes the attached socket, so close() closes it. */
-  adopt(socketFd: number): void {
-    this.socketFd = socketFd;
+  /** Takes what the worker attached (a socket or TCX links), so close() releases it. */
+  adopt(r: { socketFd?: number; links?: number[]; veths?: string[]; tcxError?: string }): void {
+    if (r.socketFd !== undefined) this.socketFd = r.socketFd;
+    if (r.links?.length) {
+      this.links = r.links;
+      this.mode = 'tcx';
+    }
+    if (r.tcxError) {
+      this.warning = `TCX not attached for ${this.netns.name} (${r.tcxError}): socket filter used instead`;
+    }
+  }
+
+  get attached(): boolean {
+    return this.socketFd >= 0 || this.links.length > 0;
   }
 
   /** Seeds the flows open at attach (read after attaching) and learns the addresses. */
@@ -106,8 +135,10 @@ class NetnsTracer implements Tracer {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Closing the socket detaches the program; then nothing references the maps.
+    // Closing the socket or our links detaches our programs (never anyone else's);
+    // then nothing references the maps.
     if (this.socketFd >= 0) closeFd(this.socketFd);
+    for (const l of this.links.splice(0)) closeFd(l);
     this.maps.unmap();
     this.obj.close();
   }
@@ -119,13 +150,23 @@ function load(opts: TracerOptions, loc: NetnsLocation): NetnsTracer {
   for (const [k, v] of Object.entries({ maxEdges, maxFlows })) {
     if (!Number.isInteger(v) || v < 1 || v > 1 << 24) throw new Error(`${k} must be 1..16777216`);
   }
-  const obj = BpfObject.load(bpfObjectPath('netgraph'), {
-    flows: maxFlows,
-    edge_ids: maxEdges,
-    edges: maxEdges,
-  });
+  const tcx = opts.attach === 'tcx';
+  const obj = BpfObject.load(
+    bpfObjectPath('netgraph'),
+    { flows: maxFlows, edge_ids: maxEdges, edges: maxEdges },
+    // The socket filter is loaded in tcx mode too: the fallback.
+    tcx ? ['netgraph', 'netgraph_tcx_in', 'netgraph_tcx_out'] : ['netgraph'],
+  );
   try {
-    return new NetnsTracer(obj, maxEdges, loc);
+    const job: NetnsJob = { path: loc.path, progFd: obj.programFd('netgraph'), tables: true };
+    if (tcx) {
+      job.tcx = {
+        inFd: obj.programFd('netgraph_tcx_in'),
+        outFd: obj.programFd('netgraph_tcx_out'),
+        ...(opts.hostNetns && { hostPath: opts.hostNetns }),
+      };
+    }
+    return new NetnsTracer(obj, maxEdges, loc, job);
   } catch (err) {
     obj.close();
     throw err;
@@ -161,15 +202,15 @@ export async function openTracers(
   const pending = [...byId.values()].filter(
     (p): p is { loc: NetnsLocation; tracer: NetnsTracer } => !(p.tracer instanceof Error),
   );
-  const results = await inNetns(
-    pending.map((p) => ({ path: p.loc.path, progFd: p.tracer.progFd, tables: true })),
-  ).catch((err: Error) => pending.map(() => ({ ok: false as const, error: err.message })));
+  const results = await inNetns(pending.map((p) => p.tracer.job)).catch((err: Error) =>
+    pending.map(() => ({ ok: false as const, error: err.message })),
+  );
   pending.forEach((p, i) => {
     const r = results[i];
     try {
       if (!r?.ok) throw new Error(`attach in ${p.loc.name}: ${r?.error ?? 'no result'}`);
-      if (r.socketFd !== undefined) p.tracer.adopt(r.socketFd);
-      if (r.socketFd === undefined || !r.tables) throw new Error(`attach in ${p.loc.name} failed`);
+      p.tracer.adopt(r);
+      if (!p.tracer.attached || !r.tables) throw new Error(`attach in ${p.loc.name} failed`);
       p.tracer.seed(r.addrs, openFlows(r.tables, r.addrs));
     } catch (err) {
       p.tracer.close();

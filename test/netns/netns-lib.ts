@@ -18,11 +18,11 @@ export interface Pair {
   cleanup(): void;
 }
 
-/** Two namespaces `ng-<tag>-a/b` joined by a veth pair, IPv4 and IPv6, lo up. */
-export function makePair(tag: string, n: number): Pair {
+/** The names and addresses of pair `n`, and its cleanup (nothing made yet). */
+function makeNamed(tag: string, n: number): Pair {
   const a = `ng-${tag}-a`;
   const b = `ng-${tag}-b`;
-  const pair: Pair = {
+  return {
     a,
     b,
     v4: { a: `10.123.${n}.1`, b: `10.123.${n}.2` },
@@ -37,6 +37,26 @@ export function makePair(tag: string, n: number): Pair {
       }
     },
   };
+}
+
+/**
+ * Waits for carrier: until then the interfaces are not RUNNING, and libuv's
+ * os.networkInterfaces() (used to find a namespace's addresses) skips them.
+ */
+function waitUp(devs: [ns: string, dev: string][]): void {
+  for (const [ns, dev] of devs) {
+    const deadline = Date.now() + 5000;
+    while (!String(ip('-n', ns, 'link', 'show', 'dev', dev)).includes('state UP')) {
+      if (Date.now() > deadline) throw new Error(`${dev} in ${ns} did not come up`);
+      execFileSync('sleep', ['0.05']);
+    }
+  }
+}
+
+/** Two namespaces `ng-<tag>-a/b` joined by a veth pair, IPv4 and IPv6, lo up. */
+export function makePair(tag: string, n: number): Pair {
+  const pair = makeNamed(tag, n);
+  const { a, b } = pair;
   pair.cleanup();
   try {
     ip('netns', 'add', a);
@@ -51,18 +71,91 @@ export function makePair(tag: string, n: number): Pair {
       ip('-n', ns, 'addr', 'add', `${pair.v6[side]}/64`, 'dev', dev, 'nodad');
       ip('-n', ns, 'link', 'set', dev, 'up');
     }
-    // Wait for carrier: until then the interfaces are not RUNNING, and libuv's
-    // os.networkInterfaces() (used to find a namespace's addresses) skips them.
-    for (const [ns, dev] of [
+    waitUp([
       [a, `ng${n}a`],
       [b, `ng${n}b`],
-    ] as const) {
-      const deadline = Date.now() + 5000;
-      while (!String(ip('-n', ns, 'link', 'show', 'dev', dev)).includes('state UP')) {
-        if (Date.now() > deadline) throw new Error(`${dev} in ${ns} did not come up`);
-        execFileSync('sleep', ['0.05']);
+    ]);
+  } catch (err) {
+    pair.cleanup();
+    throw err;
+  }
+  return pair;
+}
+
+export interface RoutedPair extends Pair {
+  /** The namespace standing for the node: it holds both pods' host-side veths and routes between them. */
+  node: string;
+  /** Host-side veth names, by pod. */
+  hostVeth: { a: string; b: string };
+}
+
+/**
+ * Two pod namespaces `ng-<tag>-a/b`, each joined by a veth to a node namespace
+ * `ng-<tag>-node` that routes between them, as Calico wires pods: /32 and /128
+ * addresses, a default route through the host side (169.254.1.1, fe80::1), a
+ * host route per pod. Forwarding is turned on inside the node namespace only.
+ */
+export function makeRoutedPair(tag: string, n: number): RoutedPair {
+  const base = makeNamed(tag, n);
+  const node = `ng-${tag}-node`;
+  const hostVeth = { a: `ng${n}ah`, b: `ng${n}bh` };
+  const pair: RoutedPair = {
+    ...base,
+    node,
+    hostVeth,
+    cleanup: () => {
+      base.cleanup();
+      try {
+        ip('netns', 'del', node);
+      } catch {
+        // already gone
       }
+    },
+  };
+  pair.cleanup();
+  const sysctl = (k: string) =>
+    execFileSync('ip', ['netns', 'exec', node, 'sysctl', '-qw', `${k}=1`], { stdio: 'ignore' });
+  try {
+    for (const ns of [base.a, base.b, node]) ip('netns', 'add', ns);
+    ip('-n', node, 'link', 'set', 'lo', 'up');
+    sysctl('net.ipv4.ip_forward');
+    sysctl('net.ipv6.conf.all.forwarding');
+    for (const side of ['a', 'b'] as const) {
+      const ns = base[side];
+      const dev = `ng${n}${side}`;
+      ip(
+        'link',
+        'add',
+        dev,
+        'netns',
+        ns,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        hostVeth[side],
+        'netns',
+        node,
+      );
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      ip('-n', ns, 'addr', 'add', `${pair.v4[side]}/32`, 'dev', dev);
+      ip('-n', ns, 'addr', 'add', `${pair.v6[side]}/128`, 'dev', dev, 'nodad');
+      ip('-n', ns, 'link', 'set', dev, 'up');
+      ip('-n', node, 'addr', 'add', 'fe80::1/64', 'dev', hostVeth[side], 'nodad');
+      ip('-n', node, 'link', 'set', hostVeth[side], 'up');
+      ip('-n', node, 'addr', 'add', '169.254.1.1/32', 'dev', hostVeth[side]);
+      ip('-n', ns, 'route', 'add', '169.254.1.1', 'dev', dev);
+      ip('-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', dev);
+      ip('-n', ns, '-6', 'route', 'add', 'default', 'via', 'fe80::1', 'dev', dev);
+      ip('-n', node, 'route', 'add', `${pair.v4[side]}/32`, 'dev', hostVeth[side]);
+      ip('-n', node, '-6', 'route', 'add', `${pair.v6[side]}/128`, 'dev', hostVeth[side]);
     }
+    waitUp([
+      [base.a, `ng${n}a`],
+      [base.b, `ng${n}b`],
+      [node, hostVeth.a],
+      [node, hostVeth.b],
+    ]);
   } catch (err) {
     pair.cleanup();
     throw err;

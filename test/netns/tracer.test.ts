@@ -1,4 +1,6 @@
-// Real eBPF on real packets between two namespaces made here (root only).
+// Real eBPF on real packets between two namespaces made here (root only), in both
+// attach modes: the socket filter (two namespaces joined by a veth) and TCX (two
+// pod namespaces routed through a node namespace that holds their host-side veths).
 // Byte counts include IP and TCP/UDP headers, so they are asserted exactly where
 // the headers are fixed (UDP), and otherwise as the same packets seen from both
 // ends (a's sent == b's received, exactly) plus tight bounds from the payload:
@@ -8,8 +10,13 @@ import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
 import { listNetns, netnsFinder, resolveNetns } from '../../gadget/dataplane/netns.js';
-import { openTracer, openTracers, type Tracer } from '../../gadget/dataplane/tracer.js';
-import { makePair, type Pair, type Peer, peer, run } from './netns-lib.js';
+import {
+  openTracer,
+  openTracers,
+  type Tracer,
+  type TracerOptions,
+} from '../../gadget/dataplane/tracer.js';
+import { makePair, makeRoutedPair, type Pair, type Peer, peer, run } from './netns-lib.js';
 
 const root = process.getuid?.() === 0;
 const settle = () => new Promise((r) => setTimeout(r, 150));
@@ -33,221 +40,299 @@ function expectTcpBytes(bytes: number, payload: number, packets: number, ipHeade
   expect(bytes).toBeLessThanOrEqual(payload + packets * (ipHeader + 40));
 }
 
-describe.skipIf(!root)('tracer on real namespaces', () => {
-  let pair: Pair;
-  let ta: Tracer;
-  let tb: Tracer;
-  const seen: { a: Edge[]; b: Edge[] } = { a: [], b: [] };
-  /** Drains both sides; later drains replace earlier edges (counters are cumulative). */
-  const drain = async () => {
-    await settle();
-    for (const [side, t] of [
-      ['a', ta],
-      ['b', tb],
-    ] as const) {
-      for (const e of t.drain()) {
-        const i = seen[side].findIndex(
-          (x) =>
-            x.type === 'normal' &&
-            x.pktType === e.pktType &&
-            x.proto === e.proto &&
-            x.ip === e.ip &&
-            x.port === e.port,
-        );
-        if (e.type === 'normal' && i >= 0) seen[side][i] = e;
-        else seen[side].push(e);
+describe.skipIf(!root).each(['socket', 'tcx'] as const)(
+  'tracer on real namespaces (%s)',
+  (mode) => {
+    let pair: Pair;
+    let opts: TracerOptions;
+    let ta: Tracer;
+    let tb: Tracer;
+    const seen: { a: Edge[]; b: Edge[] } = { a: [], b: [] };
+    /** Drains both sides; later drains replace earlier edges (counters are cumulative). */
+    const drain = async () => {
+      await settle();
+      for (const [side, t] of [
+        ['a', ta],
+        ['b', tb],
+      ] as const) {
+        for (const e of t.drain()) {
+          const i = seen[side].findIndex(
+            (x) =>
+              x.type === 'normal' &&
+              x.pktType === e.pktType &&
+              x.proto === e.proto &&
+              x.ip === e.ip &&
+              x.port === e.port,
+          );
+          if (e.type === 'normal' && i >= 0) seen[side][i] = e;
+          else seen[side].push(e);
+        }
       }
-    }
-    return seen;
-  };
+      return seen;
+    };
 
-  beforeAll(async () => {
-    pair = makePair('trc', 201);
-    [ta, tb] = (await openTracers([pair.a, pair.b])) as [Tracer, Tracer];
-  });
-  afterAll(() => {
-    ta?.close();
-    tb?.close();
-    pair?.cleanup();
-  });
+    beforeAll(async () => {
+      if (mode === 'tcx') {
+        const routed = makeRoutedPair('trx', 202);
+        pair = routed;
+        opts = { attach: 'tcx', hostNetns: `/var/run/netns/${routed.node}` };
+      } else {
+        pair = makePair('trc', 201);
+        opts = {};
+      }
+      [ta, tb] = (await openTracers([pair.a, pair.b], opts)) as [Tracer, Tracer];
+      // Attached as asked: a TCX run that fell back would test the socket filter twice.
+      expect([ta.mode, tb.mode, ta.warning]).toEqual([mode, mode, undefined]);
+    });
+    afterAll(() => {
+      ta?.close();
+      tb?.close();
+      pair?.cleanup();
+    });
 
-  it('finds the namespaces and their addresses, from inside them', async () => {
-    const all = await listNetns();
-    const a = all.find((n) => n.inode === ta.netns.inode);
-    expect(a).toMatchObject({ name: pair.a, path: `/var/run/netns/${pair.a}`, host: false });
-    expect(a?.addrs.sort()).toEqual([pair.v4.a, pair.v6.a].sort());
-    expect(all.filter((n) => n.host)).toHaveLength(1);
-    expect(new Set(all.map((n) => `${n.dev}:${n.inode}`)).size).toBe(all.length);
-    const find = netnsFinder();
-    expect((await find(pair.v6.b))?.inode).toBe(tb.netns.inode);
-    expect((await find('FD00:123:201:0::2'))?.inode).toBe(tb.netns.inode);
-    expect((await resolveNetns(`/var/run/netns/${pair.b}`)).inode).toBe(tb.netns.inode);
-    await expect(resolveNetns('ng-no-such-ns')).rejects.toThrow(
-      'network namespace "ng-no-such-ns" not found',
-    );
-  });
+    it('finds the namespaces and their addresses, from inside them', async () => {
+      const all = await listNetns();
+      const a = all.find((n) => n.inode === ta.netns.inode);
+      expect(a).toMatchObject({ name: pair.a, path: `/var/run/netns/${pair.a}`, host: false });
+      expect(a?.addrs.sort()).toEqual([pair.v4.a, pair.v6.a].sort());
+      expect(all.filter((n) => n.host)).toHaveLength(1);
+      expect(new Set(all.map((n) => `${n.dev}:${n.inode}`)).size).toBe(all.length);
+      const find = netnsFinder();
+      expect((await find(pair.v6.b))?.inode).toBe(tb.netns.inode);
+      expect((await find(pair.v6.b.toUpperCase().replace('::', ':0::')))?.inode).toBe(
+        tb.netns.inode,
+      );
+      expect((await resolveNetns(`/var/run/netns/${pair.b}`)).inode).toBe(tb.netns.inode);
+      await expect(resolveNetns('ng-no-such-ns')).rejects.toThrow(
+        'network namespace "ng-no-such-ns" not found',
+      );
+    });
 
-  it('counts TCP over IPv4 and IPv6 as edges with direction, server port and bytes', async () => {
-    const srv = peer(pair.b, 'tcp-listen', '::', 8080, 500);
-    try {
-      expect(await srv.line()).toBe('ready');
-      await run(pair.a, 'tcp-connect', pair.v4.b, 8080, 3, 1000);
-      await run(pair.a, 'tcp-connect', pair.v6.b, 8080, 2, 1000);
-    } finally {
-      srv.proc.kill();
-    }
-    const { a, b } = await drain();
-    for (const [fam, ipHeader, conns] of [
-      ['v4', 20, 3],
-      ['v6', 40, 2],
-    ] as const) {
-      const out = edge(a, { pktType: 'OUTGOING', proto: 'tcp', ip: pair[fam].b, port: 8080 });
-      const inn = edge(b, { pktType: 'HOST', proto: 'tcp', ip: pair[fam].a, port: 8080 });
-      expect(out.connections).toBe(conns);
-      expect(inn.connections).toBe(conns);
-      // The same packets, seen leaving one namespace and entering the other.
-      expect(out.packetsSent).toBe(inn.packetsReceived);
-      expect(out.packetsReceived).toBe(inn.packetsSent);
-      expect(out.bytesSent).toBe(inn.bytesReceived);
-      expect(out.bytesReceived).toBe(inn.bytesSent);
-      expect(out.bytesTotal).toBe(out.bytesSent + out.bytesReceived);
-      // Each connection: SYN, ACK, data, FIN at least from the client.
-      expect(out.packetsSent).toBeGreaterThanOrEqual(4 * conns);
-      expectTcpBytes(out.bytesSent, 1000 * conns, out.packetsSent, ipHeader);
-      expectTcpBytes(out.bytesReceived, 500 * conns, out.packetsReceived, ipHeader);
-      expect(Date.parse(out.firstSeen)).toBeLessThanOrEqual(Date.parse(out.lastSeen));
-      expect(Math.abs(Date.parse(out.lastSeen) - Date.now())).toBeLessThan(10_000);
-    }
-    // Nothing else: no reversed edges, no loopback.
-    expect(a.filter((e) => e.proto === 'tcp')).toHaveLength(2);
-    expect(b.filter((e) => e.proto === 'tcp')).toHaveLength(2);
-  });
-
-  it('counts UDP on any port, IPv4 and IPv6, with exact bytes', async () => {
-    for (const [fam, port, ipHeader] of [
-      ['v4', 40999, 20],
-      ['v6', 53, 40],
-    ] as const) {
-      const srv = peer(pair.b, 'udp-listen', fam === 'v4' ? '0.0.0.0' : '::', port);
+    it('counts TCP over IPv4 and IPv6 as edges with direction, server port and bytes', async () => {
+      const srv = peer(pair.b, 'tcp-listen', '::', 8080, 500);
       try {
         expect(await srv.line()).toBe('ready');
-        await run(pair.a, 'udp-send', pair[fam].b, port, 5, 64);
+        await run(pair.a, 'tcp-connect', pair.v4.b, 8080, 3, 1000);
+        await run(pair.a, 'tcp-connect', pair.v6.b, 8080, 2, 1000);
       } finally {
         srv.proc.kill();
       }
       const { a, b } = await drain();
-      const perPacket = ipHeader + 8 + 64;
-      const out = edge(a, { pktType: 'OUTGOING', proto: 'udp', ip: pair[fam].b, port });
-      expect(out).toMatchObject({
-        connections: 1,
+      for (const [fam, ipHeader, conns] of [
+        ['v4', 20, 3],
+        ['v6', 40, 2],
+      ] as const) {
+        const out = edge(a, { pktType: 'OUTGOING', proto: 'tcp', ip: pair[fam].b, port: 8080 });
+        const inn = edge(b, { pktType: 'HOST', proto: 'tcp', ip: pair[fam].a, port: 8080 });
+        expect(out.connections).toBe(conns);
+        expect(inn.connections).toBe(conns);
+        // The same packets, seen leaving one namespace and entering the other.
+        expect(out.packetsSent).toBe(inn.packetsReceived);
+        expect(out.packetsReceived).toBe(inn.packetsSent);
+        expect(out.bytesSent).toBe(inn.bytesReceived);
+        expect(out.bytesReceived).toBe(inn.bytesSent);
+        expect(out.bytesTotal).toBe(out.bytesSent + out.bytesReceived);
+        // Each connection: SYN, ACK, data, FIN at least from the client.
+        expect(out.packetsSent).toBeGreaterThanOrEqual(4 * conns);
+        expectTcpBytes(out.bytesSent, 1000 * conns, out.packetsSent, ipHeader);
+        expectTcpBytes(out.bytesReceived, 500 * conns, out.packetsReceived, ipHeader);
+        expect(Date.parse(out.firstSeen)).toBeLessThanOrEqual(Date.parse(out.lastSeen));
+        expect(Math.abs(Date.parse(out.lastSeen) - Date.now())).toBeLessThan(10_000);
+      }
+      // Nothing else: no reversed edges, no loopback.
+      expect(a.filter((e) => e.proto === 'tcp')).toHaveLength(2);
+      expect(b.filter((e) => e.proto === 'tcp')).toHaveLength(2);
+    });
+
+    it('counts UDP on any port, IPv4 and IPv6, with exact bytes', async () => {
+      for (const [fam, port, ipHeader] of [
+        ['v4', 40999, 20],
+        ['v6', 53, 40],
+      ] as const) {
+        const srv = peer(pair.b, 'udp-listen', fam === 'v4' ? '0.0.0.0' : '::', port);
+        try {
+          expect(await srv.line()).toBe('ready');
+          await run(pair.a, 'udp-send', pair[fam].b, port, 5, 64);
+        } finally {
+          srv.proc.kill();
+        }
+        const { a, b } = await drain();
+        const perPacket = ipHeader + 8 + 64;
+        const out = edge(a, { pktType: 'OUTGOING', proto: 'udp', ip: pair[fam].b, port });
+        expect(out).toMatchObject({
+          connections: 1,
+          packetsSent: 5,
+          packetsReceived: 5,
+          bytesSent: 5 * perPacket,
+          bytesReceived: 5 * perPacket,
+        });
+        const inn = edge(b, { pktType: 'HOST', proto: 'udp', ip: pair[fam].a, port });
+        expect(inn).toMatchObject({ connections: 1, packetsSent: 5, packetsReceived: 5 });
+      }
+    });
+
+    it('captures 200 short connections, exactly', async () => {
+      const before = {
+        a: seen.a.find((e) => e.port === 9000)?.connections ?? 0,
+        b: seen.b.find((e) => e.port === 9000)?.connections ?? 0,
+      };
+      const srv = peer(pair.b, 'tcp-listen', '0.0.0.0', 9000, 0);
+      let done: string;
+      try {
+        expect(await srv.line()).toBe('ready');
+        done = await run(pair.a, 'tcp-connect', pair.v4.b, 9000, 200, 10);
+      } finally {
+        srv.proc.kill();
+      }
+      // "done 200 max Xms median Yms": short connections, as promised.
+      const median = Number(/median ([\d.]+)ms/.exec(done)?.[1]);
+      expect(median).toBeLessThan(10);
+      const { a, b } = await drain();
+      expect(before).toEqual({ a: 0, b: 0 });
+      expect(edge(a, { pktType: 'OUTGOING', port: 9000 }).connections).toBe(200);
+      expect(edge(b, { pktType: 'HOST', port: 9000 }).connections).toBe(200);
+      expect(ta.stats().midstream + tb.stats().midstream).toBe(0);
+    });
+
+    it('reports a connection opened before attach, and counts its later bytes the right way', async () => {
+      const srv = peer(pair.b, 'tcp-listen', '::', 7000, 0);
+      let cli: Peer | undefined;
+      let late: Tracer[] = [];
+      try {
+        expect(await srv.line()).toBe('ready');
+        cli = peer(pair.a, 'tcp-hold', pair.v6.b, 7000);
+        expect(await cli.line()).toMatch(/^ready \d+$/);
+        // Fresh tracers, attached while the connection is already established.
+        late = (await openTracers([pair.a, pair.b], opts)) as Tracer[];
+        const [la, lb] = late as [Tracer, Tracer];
+        expect(la.stats().seeded).toBe(1);
+        expect(lb.stats().seeded).toBe(1);
+        cli.send('send 3000');
+        expect(await cli.line()).toBe('sent');
+        await settle();
+        const out = edge(la.drain(), {
+          pktType: 'OUTGOING',
+          proto: 'tcp',
+          ip: pair.v6.b,
+          port: 7000,
+        });
+        const inn = edge(lb.drain(), { pktType: 'HOST', proto: 'tcp', ip: pair.v6.a, port: 7000 });
+        for (const e of [out, inn])
+          expect(e).toMatchObject({ connections: 1, debug: 'seen before attach' });
+        // 3000 bytes from the client, none back (only ACKs).
+        expectTcpBytes(out.bytesSent, 3000, out.packetsSent, 40);
+        expectTcpBytes(out.bytesReceived, 0, out.packetsReceived, 40);
+        expect(out.bytesSent).toBe(inn.bytesReceived);
+        expect(out.packetsReceived).toBe(inn.packetsSent);
+        expect(la.stats().midstream + lb.stats().midstream).toBe(0);
+      } finally {
+        cli?.send('close');
+        for (const t of late) t.close();
+        srv.proc.kill();
+      }
+    });
+
+    it('warns, never silently, when the edge map is full', async () => {
+      const small = await openTracer(pair.b, { ...opts, maxEdges: 2 });
+      try {
+        await run(pair.a, 'udp-fire', pair.v4.b, '41001,41002,41003,41004,41005', 16);
+        await settle();
+        const out = small.drain();
+        expect(out.filter((e) => e.type === 'normal')).toHaveLength(2);
+        const warn = out.filter((e) => e.type === 'warn');
+        expect(warn).toHaveLength(1);
+        expect(warn[0]?.message).toMatch(/"edges" full .*: 3 new connections dropped/);
+        // Reported once: the next drain has nothing new.
+        expect(small.drain()).toEqual([]);
+      } finally {
+        small.close();
+      }
+    });
+
+    it('leaks no file descriptor over many attach/close cycles', async () => {
+      const fds = () => readdirSync('/proc/self/fd').length;
+      // One cycle first: the first load opens libraries and caches for good.
+      (await openTracer(pair.a, opts)).close();
+      const before = fds();
+      for (let i = 0; i < 25; i++) {
+        const ts = await openTracers([pair.a, pair.b], opts);
+        for (const t of ts) if (!(t instanceof Error)) t.close();
+      }
+      expect(fds()).toBe(before);
+    });
+
+    it('attaches once per namespace, and says why an attach failed', async () => {
+      const [x, y, bad] = await openTracers(
+        [pair.a, `/var/run/netns/${pair.a}`, 'ng-no-such-ns'],
+        opts,
+      );
+      try {
+        expect(x).toBe(y);
+        expect(bad).toBeInstanceOf(Error);
+        expect((bad as Error).message).toBe('network namespace "ng-no-such-ns" not found');
+      } finally {
+        (x as Tracer).close();
+      }
+    });
+  },
+);
+
+describe.skipIf(!root)('tcx attach mode', () => {
+  it('falls back to the socket filter, saying why, for a pod with no host-side veth', async () => {
+    // Joined to each other, not to this (the node's) namespace.
+    const pair = makePair('tfb', 205);
+    const t = await openTracer(pair.a, { attach: 'tcx' });
+    try {
+      expect(t.mode).toBe('socket');
+      expect(t.warning).toBe(
+        `TCX not attached for ${pair.a} (no host-side veth): socket filter used instead`,
+      );
+      const srv = peer(pair.b, 'udp-listen', '0.0.0.0', 4100);
+      try {
+        expect(await srv.line()).toBe('ready');
+        await run(pair.a, 'udp-send', pair.v4.b, 4100, 3, 64);
+      } finally {
+        srv.proc.kill();
+      }
+      await settle();
+      expect(edge(t.drain(), { proto: 'udp', port: 4100 })).toMatchObject({ packetsSent: 3 });
+    } finally {
+      t.close();
+      pair.cleanup();
+    }
+  });
+
+  it('leaves the other TCX programs on the veth attached and counting when it detaches', async () => {
+    const pair = makeRoutedPair('tco', 206);
+    const opts: TracerOptions = { attach: 'tcx', hostNetns: `/var/run/netns/${pair.node}` };
+    // "Theirs" stands for another tc user of the veth (a CNI): attached first, so netgraph's
+    // link goes in front of it.
+    const theirs = await openTracer(pair.a, opts);
+    const ours = await openTracer(pair.a, opts);
+    const srv = peer(pair.b, 'udp-listen', '0.0.0.0', 4200);
+    try {
+      expect([theirs.mode, ours.mode]).toEqual(['tcx', 'tcx']);
+      expect(await srv.line()).toBe('ready');
+      await run(pair.a, 'udp-send', pair.v4.b, 4200, 2, 64);
+      await settle();
+      // Both saw every packet: netgraph's TCX_NEXT passes each on unchanged.
+      for (const t of [theirs, ours])
+        expect(edge(t.drain(), { port: 4200 })).toMatchObject({
+          packetsSent: 2,
+          packetsReceived: 2,
+        });
+      ours.close();
+      await run(pair.a, 'udp-send', pair.v4.b, 4200, 3, 64);
+      await settle();
+      expect(edge(theirs.drain(), { port: 4200 })).toMatchObject({
         packetsSent: 5,
         packetsReceived: 5,
-        bytesSent: 5 * perPacket,
-        bytesReceived: 5 * perPacket,
       });
-      const inn = edge(b, { pktType: 'HOST', proto: 'udp', ip: pair[fam].a, port });
-      expect(inn).toMatchObject({ connections: 1, packetsSent: 5, packetsReceived: 5 });
-    }
-  });
-
-  it('captures 200 short connections, exactly', async () => {
-    const before = {
-      a: seen.a.find((e) => e.port === 9000)?.connections ?? 0,
-      b: seen.b.find((e) => e.port === 9000)?.connections ?? 0,
-    };
-    const srv = peer(pair.b, 'tcp-listen', '0.0.0.0', 9000, 0);
-    let done: string;
-    try {
-      expect(await srv.line()).toBe('ready');
-      done = await run(pair.a, 'tcp-connect', pair.v4.b, 9000, 200, 10);
     } finally {
       srv.proc.kill();
-    }
-    // "done 200 max Xms median Yms": short connections, as promised.
-    const median = Number(/median ([\d.]+)ms/.exec(done)?.[1]);
-    expect(median).toBeLessThan(10);
-    const { a, b } = await drain();
-    expect(before).toEqual({ a: 0, b: 0 });
-    expect(edge(a, { pktType: 'OUTGOING', port: 9000 }).connections).toBe(200);
-    expect(edge(b, { pktType: 'HOST', port: 9000 }).connections).toBe(200);
-    expect(ta.stats().midstream + tb.stats().midstream).toBe(0);
-  });
-
-  it('reports a connection opened before attach, and counts its later bytes the right way', async () => {
-    const srv = peer(pair.b, 'tcp-listen', '::', 7000, 0);
-    let cli: Peer | undefined;
-    let late: Tracer[] = [];
-    try {
-      expect(await srv.line()).toBe('ready');
-      cli = peer(pair.a, 'tcp-hold', pair.v6.b, 7000);
-      expect(await cli.line()).toMatch(/^ready \d+$/);
-      // Fresh tracers, attached while the connection is already established.
-      late = (await openTracers([pair.a, pair.b])) as Tracer[];
-      const [la, lb] = late as [Tracer, Tracer];
-      expect(la.stats().seeded).toBe(1);
-      expect(lb.stats().seeded).toBe(1);
-      cli.send('send 3000');
-      expect(await cli.line()).toBe('sent');
-      await settle();
-      const out = edge(la.drain(), {
-        pktType: 'OUTGOING',
-        proto: 'tcp',
-        ip: pair.v6.b,
-        port: 7000,
-      });
-      const inn = edge(lb.drain(), { pktType: 'HOST', proto: 'tcp', ip: pair.v6.a, port: 7000 });
-      for (const e of [out, inn])
-        expect(e).toMatchObject({ connections: 1, debug: 'seen before attach' });
-      // 3000 bytes from the client, none back (only ACKs).
-      expectTcpBytes(out.bytesSent, 3000, out.packetsSent, 40);
-      expectTcpBytes(out.bytesReceived, 0, out.packetsReceived, 40);
-      expect(out.bytesSent).toBe(inn.bytesReceived);
-      expect(out.packetsReceived).toBe(inn.packetsSent);
-      expect(la.stats().midstream + lb.stats().midstream).toBe(0);
-    } finally {
-      cli?.send('close');
-      for (const t of late) t.close();
-      srv.proc.kill();
-    }
-  });
-
-  it('warns, never silently, when the edge map is full', async () => {
-    const small = await openTracer(pair.b, { maxEdges: 2 });
-    try {
-      await run(pair.a, 'udp-fire', pair.v4.b, '41001,41002,41003,41004,41005', 16);
-      await settle();
-      const out = small.drain();
-      expect(out.filter((e) => e.type === 'normal')).toHaveLength(2);
-      const warn = out.filter((e) => e.type === 'warn');
-      expect(warn).toHaveLength(1);
-      expect(warn[0]?.message).toMatch(/"edges" full .*: 3 new connections dropped/);
-      // Reported once: the next drain has nothing new.
-      expect(small.drain()).toEqual([]);
-    } finally {
-      small.close();
-    }
-  });
-
-  it('leaks no file descriptor over many attach/close cycles', async () => {
-    const fds = () => readdirSync('/proc/self/fd').length;
-    // One cycle first: the first load opens libraries and caches for good.
-    (await openTracer(pair.a)).close();
-    const before = fds();
-    for (let i = 0; i < 25; i++) {
-      const ts = await openTracers([pair.a, pair.b]);
-      for (const t of ts) if (!(t instanceof Error)) t.close();
-    }
-    expect(fds()).toBe(before);
-  });
-
-  it('attaches once per namespace, and says why an attach failed', async () => {
-    const [x, y, bad] = await openTracers([pair.a, `/var/run/netns/${pair.a}`, 'ng-no-such-ns']);
-    try {
-      expect(x).toBe(y);
-      expect(bad).toBeInstanceOf(Error);
-      expect((bad as Error).message).toBe('network namespace "ng-no-such-ns" not found');
-    } finally {
-      (x as Tracer).close();
+      ours.close();
+      theirs.close();
+      pair.cleanup();
     }
   });
 });
