@@ -21,6 +21,8 @@ export const OUTPUT_MODES = ['Stream', 'Status', 'File', 'ExternalResource'] as 
 const STATES = ['Started', 'Stopped', 'Completed'] as const;
 export const OPERATIONS = ['start', 'stop', 'generate'] as const;
 export const GROUP_BY = ['pod', 'service', 'namespace', 'owner', 'node'] as const;
+/** How the data plane attaches to a pod: a socket filter inside it, or TCX on its host-side veth. */
+export const ATTACH_MODES = ['socket', 'tcx'] as const;
 
 export type RunMode = (typeof RUN_MODES)[number];
 export type OutputMode = (typeof OUTPUT_MODES)[number];
@@ -29,6 +31,7 @@ export type Operation = (typeof OPERATIONS)[number];
 export const isOperation = (s: string | undefined): s is Operation =>
   (OPERATIONS as readonly (string | undefined)[]).includes(s);
 export type GroupBy = (typeof GROUP_BY)[number];
+export type AttachMode = (typeof ATTACH_MODES)[number];
 
 export interface TraceFilter {
   /** One namespace or a comma-separated list. */
@@ -98,6 +101,8 @@ export interface TraceParameters {
   ips: string[];
   /** Opt-in labels of the trace's Prometheus series (pod names, IPs); none by default. */
   metricsLabels?: MetricsLabelOption[];
+  /** spec.parameters.attach; unset: the agent's default (--attach). */
+  attach?: AttachMode;
 }
 
 export const traceKey = (t: { metadata: { namespace?: string; name?: string } }): string =>
