@@ -112,7 +112,8 @@ export class FakeKube implements KubeClient {
   fail?: (call: string) => Error | undefined;
 
   /** Creates or replaces an object, as a user's `kubectl apply` would. */
-  put(collection: string, obj: KubeObject): Obj {
+  put(path: string, obj: object): Obj {
+    const { collection } = parsePath(path);
     const o = clone(obj) as Obj;
     const key = namespacedName(o);
     const items = this.items(collection);
@@ -124,7 +125,8 @@ export class FakeKube implements KubeClient {
   }
 
   /** Deletes an object; with finalizers it only gets a deletionTimestamp, as in Kubernetes. */
-  delete(collection: string, key: string): void {
+  delete(path: string, key: string): void {
+    const { collection } = parsePath(path);
     const o = this.items(collection).get(key);
     if (!o) return;
     if ((o.metadata.finalizers as string[] | undefined)?.length) {
@@ -138,8 +140,8 @@ export class FakeKube implements KubeClient {
   }
 
   /** The stored object, or undefined. */
-  object<T = Obj>(collection: string, key: string): T | undefined {
-    const o = this.items(collection).get(key);
+  object<T = Obj>(path: string, key: string): T | undefined {
+    const o = this.items(parsePath(path).collection).get(key);
     return o && (clone(o) as T);
   }
 

@@ -1,0 +1,261 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { agentLease, agentLeasesPath } from '../api/agent.js';
+import type { Edge } from '../api/edge.js';
+import {
+  FINALIZER,
+  OPERATION_ANNOTATION,
+  TRACES_PATH,
+  type Trace,
+  type TraceSpec,
+  traceObjectPath,
+} from '../api/trace.js';
+import { KubeError } from '../lib/kube.js';
+import { logger } from '../lib/log.js';
+import { FakeKube } from '../test/fake-kube.js';
+import type { AgentAddress, Session, SessionEvents, SessionFactory } from './agent-session.js';
+import { Controller } from './controller.js';
+import { ClusterState } from './enrich/cluster-state.js';
+import { GroupView } from './enrich/group.js';
+
+// The controller's reconcile paths against an apiserver in memory (FakeKube) and
+// scripted agent sessions: what a user sees in the Trace's status and the log.
+const NS = 'netgraph';
+const NODES = '/api/v1/nodes';
+const KEY = 'gadget/t';
+
+const node = (name: string, ready = true) => ({
+  metadata: { name },
+  status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
+const trace = (spec: TraceSpec, operation?: string, name = 't'): Trace => ({
+  apiVersion: 'gadget.kinvolk.io/v1alpha1',
+  kind: 'Trace',
+  metadata: {
+    namespace: 'gadget',
+    name,
+    ...(operation && { annotations: { [OPERATION_ANNOTATION]: operation } }),
+  },
+  spec: { gadget: 'network-graph', ...spec },
+});
+const edge = (port: number): Edge => ({
+  type: 'normal',
+  namespace: 'demo',
+  pod: 'client',
+  pktType: 'OUTGOING',
+  proto: 'tcp',
+  ip: '10.96.0.10',
+  port,
+  connections: 1,
+});
+
+class FakeSession implements Session {
+  state: 'new' | 'started' | 'stopped' | 'closed' = 'new';
+  constructor(
+    readonly node: string,
+    public agent: AgentAddress,
+    readonly filter: unknown,
+    readonly events: SessionEvents,
+    private readonly refuse: boolean,
+  ) {}
+  async start(): Promise<void> {
+    if (this.refuse) throw new Error(`agent on ${this.node} answered 503 to PUT`);
+    this.state = 'started';
+  }
+  moveTo(agent: AgentAddress): void {
+    this.agent = agent;
+  }
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+  }
+  close(): void {
+    this.state = 'closed';
+  }
+}
+
+async function until(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+function setup() {
+  const kube = new FakeKube();
+  kube.put(NODES, node('n1'));
+  kube.put(NODES, node('n2'));
+  const addAgent = (n: string, endpoint = `https://${n}:9478`) =>
+    kube.put(agentLeasesPath(NS), agentLease(NS, { node: n, endpoint, cert: 'PEM' }, new Date()));
+  addAgent('n1');
+  const sessions: FakeSession[] = [];
+  const refuse = new Set<string>();
+  const factory: SessionFactory = (n, agent, _trace, command, events) => {
+    const s = new FakeSession(n, agent, command.filter, events, refuse.has(n));
+    sessions.push(s);
+    return s;
+  };
+  const lines: Record<string, unknown>[] = [];
+  const log = logger('test', 'debug', { write: (s: string) => lines.push(JSON.parse(s)) });
+  const state = new ClusterState();
+  const controller = new Controller({
+    kube,
+    namespace: NS,
+    log,
+    edgeLog: log,
+    token: async () => 'unused',
+    sessions: factory,
+    enrich: (e) => e,
+    view: (p) => new GroupView(p, state),
+    flushMs: 10,
+  });
+  const get = (key = KEY) => kube.object<Trace>(TRACES_PATH, key);
+  const live = (n: string) => sessions.filter((s) => s.node === n && s.state === 'started');
+  return { kube, controller, sessions, refuse, lines, get, live, addAgent };
+}
+
+describe('Controller', () => {
+  let stop: (() => void) | undefined;
+  afterEach(() => stop?.());
+
+  async function started(spec: TraceSpec = {}) {
+    const t = setup();
+    stop = () => t.controller.stop();
+    await t.controller.start();
+    t.kube.put(TRACES_PATH, trace(spec, 'start'));
+    await until(() => t.get()?.status?.state === 'Started');
+    return t;
+  }
+
+  it('adds its finalizer, starts on the nodes with a live agent, and says which have none', async () => {
+    const { get, live, sessions, addAgent } = await started({ filter: { namespace: 'demo' } });
+    const t = get() as Trace;
+    expect(t.metadata.finalizers).toEqual([FINALIZER]);
+    expect(t.metadata.annotations?.[OPERATION_ANNOTATION]).toBeUndefined(); // handled, removed
+    expect(t.status?.startedAt).toBeDefined();
+    expect(live('n1')).toHaveLength(1);
+    expect(sessions[0]?.filter).toEqual({ namespace: 'demo' });
+    expect(t.status?.nodes?.n2?.state).toBe('AgentMissing');
+    expect(t.status?.operationWarning).toContain('node n2');
+
+    // The agent comes up: the trace goes there too, and the warning goes.
+    addAgent('n2');
+    await until(() => get()?.status?.nodes?.n2?.state === 'Started');
+    expect(live('n2')).toHaveLength(1);
+    await until(() => get()?.status?.operationWarning === undefined);
+  });
+
+  it('logs each new edge once and counts it in status', async () => {
+    const { get, live, lines } = await started();
+    const s = live('n1')[0] as FakeSession;
+    s.events.onEdge('n1', edge(80));
+    s.events.onEdge('n1', edge(443));
+    s.events.onEdge('n1', { ...edge(80), connections: 5 }); // grown counters, same edge
+    await until(() => get()?.status?.edges === 2);
+    expect(lines.filter((l) => l.msg === 'edge').map((l) => l.port)).toEqual([80, 443]);
+  });
+
+  it('shows a refusing agent as Failed, and detaches a node that goes away', async () => {
+    const t = setup();
+    stop = () => t.controller.stop();
+    t.addAgent('n2');
+    t.refuse.add('n2');
+    await t.controller.start();
+    t.kube.put(TRACES_PATH, trace({}, 'start'));
+    await until(() => t.get()?.status?.nodes?.n2?.state === 'Failed');
+    expect(t.get()?.status?.nodes?.n2?.reason).toContain('answered 503');
+
+    t.kube.delete(NODES, '/n1');
+    await until(() => t.get()?.status?.nodes?.n1?.state === 'Stopped');
+    expect(t.get()?.status?.nodes?.n1?.reason).toBe('node is gone or not Ready');
+    expect(t.live('n1')).toHaveLength(0);
+  });
+
+  it('refuses a node that does not exist and a bad spec, in operationError', async () => {
+    const t = setup();
+    stop = () => t.controller.stop();
+    await t.controller.start();
+    t.kube.put(TRACES_PATH, trace({ node: 'nope' }, 'start'));
+    await until(() => t.get()?.status?.operationError !== undefined);
+    expect(t.get()?.status?.operationError).toBe('Node "nope" not found');
+    t.kube.put(TRACES_PATH, trace({ gadget: 'x' }, 'start', 'bad'));
+    await until(() => t.get('gadget/bad')?.status?.operationError !== undefined);
+    expect(t.get('gadget/bad')?.status?.operationError).toBe('Unknown gadget "x"');
+    expect(t.sessions).toHaveLength(0);
+  });
+
+  it('stops on every agent, and says Not started to a stop without a start', async () => {
+    const t = await started();
+    const s = t.live('n1')[0] as FakeSession;
+    const running = t.get() as Trace;
+    running.metadata.annotations = { [OPERATION_ANNOTATION]: 'stop' };
+    t.kube.put(TRACES_PATH, running);
+    await until(() => t.get()?.status?.state === 'Stopped');
+    expect(s.state).toBe('stopped');
+    expect(t.get()?.status?.stoppedAt).toBeDefined();
+
+    t.kube.put(TRACES_PATH, trace({}, 'stop', 'never'));
+    await until(() => t.get('gadget/never')?.status?.operationError !== undefined);
+    expect(t.get('gadget/never')?.status?.operationError).toBe('Not started');
+  });
+
+  it('resumes a trace that says Started when this operator does not run it (a restart)', async () => {
+    const t = setup();
+    stop = () => t.controller.stop();
+    const before = trace({});
+    before.metadata.finalizers = [FINALIZER];
+    t.kube.put(TRACES_PATH, before);
+    await t.kube.mergePatch(`${traceObjectPath('gadget', 't')}/status`, {
+      status: { state: 'Started', startedAt: '2026-01-01T00:00:00Z' },
+    });
+    await t.controller.start();
+    await until(() => t.live('n1').length === 1);
+    await until(() => t.get()?.status?.nodes?.n1?.state === 'Started');
+    expect(t.get()?.status?.startedAt).toBe('2026-01-01T00:00:00Z'); // the same run, resumed
+  });
+
+  it('stops everywhere before the Trace is deleted, then lets it go', async () => {
+    const t = await started();
+    const s = t.live('n1')[0] as FakeSession;
+    t.kube.delete(TRACES_PATH, KEY); // the finalizer holds it
+    await until(() => t.get() === undefined);
+    expect(s.state).toBe('stopped');
+  });
+
+  it('retries a failed reconcile with a growing backoff until it succeeds', async () => {
+    const t = setup();
+    stop = () => t.controller.stop();
+    await t.controller.start();
+    let failures = 0;
+    t.kube.fail = (call) => {
+      if (!call.endsWith('/status') || failures >= 3) return undefined;
+      failures++;
+      return new KubeError(503, 'ServiceUnavailable', 'etcd leader changed');
+    };
+    t.kube.put(TRACES_PATH, trace({}, 'start'));
+    await until(() => t.get()?.status?.state === 'Started', 10_000);
+    // Each retry waits longer (200 ms, then 400 ms, less up to a fifth of jitter).
+    const retried = t.lines.filter((l) => l.msg === 'reconcile failed, retrying');
+    expect(retried.length).toBeGreaterThanOrEqual(2);
+    expect(retried.map((l) => l.failures).slice(0, 2)).toEqual([1, 2]);
+    expect(retried[1]?.retryMs as number).toBeGreaterThan(retried[0]?.retryMs as number);
+    expect(retried[0]).toMatchObject({
+      trace: KEY,
+      err: { message: expect.stringContaining('etcd leader changed') },
+    });
+  });
+
+  it('does not retry a status the API refuses as invalid', async () => {
+    const t = setup();
+    stop = () => t.controller.stop();
+    await t.controller.start();
+    t.kube.fail = (call) =>
+      call.endsWith('/status')
+        ? new KubeError(422, 'Invalid', 'status.x: Invalid value')
+        : undefined;
+    t.kube.put(TRACES_PATH, trace({ gadget: 'x' }, 'start'));
+    await until(() => t.lines.some((l) => l.msg === 'reconcile failed, not retried'));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(t.lines.filter((l) => l.msg === 'reconcile failed, retrying')).toEqual([]);
+    expect(t.kube.calls.filter((c) => c.endsWith('/status'))).toHaveLength(1);
+  });
+});
