@@ -89,7 +89,7 @@ describe('malformed fields are named', () => {
     ],
     [
       { ...base, parameters: { colour: 'red' } },
-      'Unknown parameter "colour" for gadget "network-graph": known parameters are groupBy, ips',
+      'Unknown parameter "colour" for gadget "network-graph": known parameters are groupBy, ips, metricsLabels',
     ],
     [
       { ...base, parameters: { ips: '10.0.0.1, nope' } },

@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Result } from '../lib/result.js';
+import { METRICS_LABEL_OPTIONS, type MetricsLabelOption } from './metrics.js';
 import {
   GADGET,
   GROUP_BY,
@@ -27,7 +28,7 @@ const LABEL_KEY =
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
 const NAMESPACE_LIST = `^\\s*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\s*(,\\s*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\s*)*$`;
 
-const PARAMETERS = ['groupBy', 'ips'] as const;
+const PARAMETERS = ['groupBy', 'ips', 'metricsLabels'] as const;
 
 const specSchema = {
   type: 'object',
@@ -143,6 +144,18 @@ export function validateSpec(spec: unknown): Validation {
   const bad = ips.find((ip) => isIP(ip) === 0);
   if (bad !== undefined)
     return { ok: false, error: `Invalid parameter ips: ${quote(bad)} is not an IP address` };
+  const metricsLabels = (t.parameters?.metricsLabels ?? '')
+    .split(',')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const badLabel = metricsLabels.find(
+    (l) => !(METRICS_LABEL_OPTIONS as readonly string[]).includes(l),
+  );
+  if (badLabel !== undefined)
+    return {
+      ok: false,
+      error: `Invalid parameter metricsLabels: ${quote(badLabel)} is not one of ${METRICS_LABEL_OPTIONS.join(', ')}`,
+    };
   return {
     ok: true,
     spec: {
@@ -150,6 +163,12 @@ export function validateSpec(spec: unknown): Validation {
       runMode: (t.runMode || 'Manual') as RunMode,
       outputMode: (t.outputMode || 'Stream') as OutputMode,
     },
-    parameters: { groupBy: (t.parameters?.groupBy || 'pod') as GroupBy, ips },
+    parameters: {
+      groupBy: (t.parameters?.groupBy || 'pod') as GroupBy,
+      ips,
+      ...(metricsLabels.length > 0 && {
+        metricsLabels: metricsLabels as MetricsLabelOption[],
+      }),
+    },
   };
 }
