@@ -1,0 +1,142 @@
+import https from 'node:https';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AGENT_AUDIENCE,
+  AGENT_HEALTH_PATH,
+  agentEdgesPath,
+  agentTracePath,
+} from '../../api/agent.js';
+import type { KubeClient } from '../../lib/kube.js';
+import { logger } from '../../lib/log.js';
+import { Agent, type DataPlane } from './agent.js';
+import { agentServer, listen } from './server.js';
+import { selfSignedIdentity } from './tls.js';
+import { Authenticator } from './token-review.js';
+
+// Who may command an agent, with the TokenReview API scripted: what it answers for
+// each token. The real apiserver's answers are checked in test/e2e/agent-auth.
+const OPERATOR = 'system:serviceaccount:netgraph:netgraph-operator';
+const reviews: Record<string, object> = {
+  operator: { authenticated: true, user: { username: OPERATOR }, audiences: [AGENT_AUDIENCE] },
+  intruder: {
+    authenticated: true,
+    user: { username: 'system:serviceaccount:default:intruder' },
+    audiences: [AGENT_AUDIENCE],
+  },
+  'other-audience': {
+    authenticated: true,
+    user: { username: OPERATOR },
+    audiences: ['https://kubernetes.default.svc'],
+  },
+  expired: { authenticated: false, error: 'token has expired' },
+};
+let reviewCalls = 0;
+const kube = {
+  request: async (_method: string, _path: string, body: { spec: { token: string } }) => {
+    reviewCalls++;
+    if (body.spec.token === 'apiserver-down') throw new Error('connect ECONNREFUSED');
+    return { status: reviews[body.spec.token] ?? { authenticated: false } };
+  },
+} as unknown as KubeClient;
+
+describe('Authenticator', () => {
+  const auth = new Authenticator(kube, OPERATOR);
+
+  it.each([
+    [undefined, 'no bearer token'],
+    ['Basic b3BlcmF0b3I=', 'no bearer token'],
+    ['Bearer expired', 'token not authenticated: token has expired'],
+    ['Bearer other-audience', 'token not bound to the agent audience'],
+    ['Bearer intruder', 'user system:serviceaccount:default:intruder is not the operator'],
+    ['Bearer apiserver-down', 'TokenReview failed: connect ECONNREFUSED'],
+  ])('refuses %s: %s', async (header, error) => {
+    expect(await auth.check(header)).toEqual({ ok: false, error });
+  });
+
+  it("accepts the operator's token, asking the API once while the verdict is fresh", async () => {
+    const before = reviewCalls;
+    expect(await auth.check('Bearer operator')).toEqual({ ok: true, user: OPERATOR });
+    expect(await auth.check('Bearer operator')).toEqual({ ok: true, user: OPERATOR });
+    expect(reviewCalls - before).toBe(1);
+  });
+});
+
+describe('the agent API without the operator token', () => {
+  const identity = selfSignedIdentity(['127.0.0.1']);
+  const none = (): never => {
+    throw new Error('no pods in this test');
+  };
+  const dataPlane: DataPlane = { findNetns: none, openTracers: none, openConnections: none };
+  const agent = new Agent('n1', dataPlane, logger('test', 'silent'), 60_000);
+  const lines: Record<string, unknown>[] = [];
+  const server = agentServer({
+    agent,
+    tls: identity,
+    authenticate: (h) => new Authenticator(kube, OPERATOR).check(h),
+    log: logger('test', 'info', { write: (s: string) => lines.push(JSON.parse(s)) }),
+  });
+  let port = 0;
+  beforeAll(async () => {
+    port = (await listen(server, '127.0.0.1', 0)).port;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+    agent.close();
+  });
+
+  const call = (method: string, path: string, token?: string) =>
+    new Promise<{ status: number; challenge?: string }>((resolve, reject) => {
+      const req = https.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          ca: identity.cert,
+          agent: false,
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              challenge: res.headers['www-authenticate'] as string | undefined,
+            }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(method === 'PUT' ? '{"filter":{}}' : undefined);
+    });
+
+  const trace = { namespace: 'gadget', name: 't' };
+  it.each([
+    ['PUT', agentTracePath(trace)],
+    ['DELETE', agentTracePath(trace)],
+    ['GET', agentEdgesPath(trace, { epoch: '', after: 0 })],
+  ])(
+    'refuses %s %s with 401, a Bearer challenge and a log line saying why',
+    async (method, path) => {
+      for (const token of [undefined, 'intruder']) {
+        expect(await call(method, path, token)).toEqual({ status: 401, challenge: 'Bearer' });
+      }
+      const refused = lines.filter((l) => l.msg === 'refused' && l.method === method);
+      expect(refused.map((l) => l.reason)).toEqual([
+        'no bearer token',
+        'user system:serviceaccount:default:intruder is not the operator',
+      ]);
+      expect(agent.traceKeys()).toEqual([]); // nothing was started
+    },
+  );
+
+  it('answers its health check without a token, and the operator everywhere else', async () => {
+    expect((await call('GET', AGENT_HEALTH_PATH)).status).toBe(200);
+    expect(
+      (await call('GET', agentEdgesPath(trace, { epoch: '', after: 0 }), 'operator')).status,
+    ).toBe(404);
+    expect((await call('POST', agentTracePath(trace), 'operator')).status).toBe(405);
+    expect((await call('GET', '/v1/nodes', 'operator')).status).toBe(404);
+  });
+});
