@@ -17,6 +17,8 @@ import { openConnections, openTracers } from '../dataplane/tracer.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 import { AgentLease } from './lease.js';
+import { parseListen } from '../../operator/http/server.js';
+import { AgentMetrics } from './metrics.js';
 import { agentServer, listen } from './server.js';
 import { selfSignedIdentity } from './tls.js';
 import { Authenticator } from './token-review.js';
@@ -43,6 +45,8 @@ and streams their edges back to it.
   --max-flows N                    connections remembered per traced pod, least recently used
                                    evicted (default ${DEFAULT_MAX_FLOWS}): 112 bytes of kernel memory each
                                    (the defaults: 3.0 MB a pod)
+  --metrics-listen HOST:PORT       serve the agent's own metrics (GET /metrics, plain HTTP, no
+                                   pod names or addresses) there; off unless given
   --kubeconfig PATH                default: $KUBECONFIG, ~/.kube/config, else in-cluster`;
 
 /** Runs until SIGTERM/SIGINT. Throws an Error with a one-line message on bad input. */
@@ -58,6 +62,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       interval: { type: 'string' },
       'max-edges': { type: 'string' },
       'max-flows': { type: 'string' },
+      'metrics-listen': { type: 'string' },
       kubeconfig: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -80,6 +85,10 @@ export async function runAgent(argv: string[]): Promise<number> {
   if (sep < 0 || !Number.isInteger(port))
     throw new Error(`--listen must be HOST:PORT, not "${listenOn}"`);
   const intervalMs = parseDuration(values.interval ?? '1s', '--interval');
+  const metricsListen =
+    values['metrics-listen'] === undefined
+      ? undefined
+      : parseListen(values['metrics-listen'], '--metrics-listen');
 
   const log = logger('netgraph-gadget').child({ node });
   const kube = new Kube(loadKubeConfig(values.kubeconfig));
@@ -96,10 +105,15 @@ export async function runAgent(argv: string[]): Promise<number> {
   }
   const dataPlane: DataPlane = {
     findNetns: netnsFinder(),
-    openTracers: (paths) => openTracers(paths, sizes),
+    // Called once traces start, after `metrics` below exists.
+    openTracers: (paths) =>
+      openTracers(paths, sizes).then((ts) =>
+        ts.map((t) => (t instanceof Error ? t : metrics.measure(t))),
+      ),
     openConnections,
   };
   const agent = new Agent(node, dataPlane, log, intervalMs);
+  const metrics = new AgentMetrics(agent, sizes.maxEdges);
   const pods = new Reflector<Pod>(
     kube,
     { path: '/api/v1/pods', query: { fieldSelector: `spec.nodeName=${node}` } },
@@ -125,6 +139,9 @@ export async function runAgent(argv: string[]): Promise<number> {
   const endpoint = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
   const lease = new AgentLease(kube, namespace, { node, endpoint, cert: tls.cert }, log);
   await lease.start();
+  const metricsServer =
+    metricsListen && (await metrics.serve(metricsListen.host, metricsListen.port));
+  if (metricsServer) log.info({ ...metricsListen, port: metricsServer.port }, 'metrics listening');
   log.info({ endpoint, namespace, operator }, 'agent ready');
 
   await terminated();
@@ -133,6 +150,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   agent.close();
   server.close();
   server.closeAllConnections();
+  metricsServer?.server.close();
   log.info('agent stopped');
   return 0;
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { EdgeStats } from '../dataplane/edge-maps.js';
+import { AgentMetrics, type MeasuredTracer } from './metrics.js';
+
+function tracer(stats: Partial<EdgeStats>): MeasuredTracer & { closed: boolean } {
+  const t = {
+    closed: false,
+    drain: () => [],
+    snapshot: () => [],
+    mapMemory: () => 4096,
+    stats: () => ({ edges: 0, edgeDrops: 0, flowDrops: 0, midstream: 0, seeded: 0, ...stats }),
+    close: () => {
+      t.closed = true;
+    },
+  };
+  return t;
+}
+
+const agent = {
+  traceKeys: () => ['gadget/a', 'gadget/b'],
+  attachmentInfo: () => [
+    { pod: 'demo/a', netnsInode: 1, traces: ['gadget/a'], mapBytes: 1000 },
+    { pod: 'demo/b', netnsInode: 2, traces: ['gadget/b'], mapBytes: 500 },
+  ],
+};
+
+describe('AgentMetrics', () => {
+  it('reports attachments, map fill, drops (closed tracers included) and drain times', async () => {
+    const m = new AgentMetrics(agent, 100);
+    const a = m.measure(tracer({ edges: 50, edgeDrops: 3 }));
+    const b = tracer({ edges: 100, edgeDrops: 7, flowDrops: 2 });
+    const wrapped = m.measure(b);
+    a.drain();
+    a.drain();
+    wrapped.close();
+    expect(b.closed).toBe(true);
+    const text = await m.registry.metrics();
+    expect(text).toContain('netgraph_agent_traces 2');
+    expect(text).toContain('netgraph_agent_attached_pods 2');
+    expect(text).toContain('netgraph_agent_map_memory_bytes 1500');
+    expect(text).toContain('netgraph_agent_map_edges 50');
+    expect(text).toContain('netgraph_agent_map_fill_ratio_max 0.5');
+    expect(text).toContain('netgraph_agent_dropped_total{reason="edge_map_full"} 10');
+    expect(text).toContain('netgraph_agent_dropped_total{reason="flow_map_full"} 2');
+    expect(text).toContain('netgraph_agent_drain_seconds_count 2');
+  });
+
+  it('serves /metrics and nothing else', async () => {
+    const m = new AgentMetrics(agent, 100);
+    const { server, port } = await m.serve('127.0.0.1', 0);
+    try {
+      const ok = await fetch(`http://127.0.0.1:${port}/metrics`);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('# TYPE netgraph_agent_traces gauge');
+      expect((await fetch(`http://127.0.0.1:${port}/v1/traces`)).status).toBe(404);
+    } finally {
+      server.close();
+    }
+  });
+});

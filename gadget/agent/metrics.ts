@@ -1,0 +1,145 @@
+// The agent's own health in Prometheus: traces and pods attached, its BPF maps' fill,
+// memory and drops, and how long a drain takes. Served on a plain-HTTP port of its own
+// (--metrics-listen, off unless given), not on the HTTPS command port: that port takes
+// only the operator's token, and its certificate is self-signed per agent, so a
+// Prometheus would need a token and to skip TLS verification to scrape it. These metrics
+// name no pod and no address, so a separate read-only port gives nothing away.
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EdgeStats } from '../dataplane/edge-maps.js';
+import type { Agent, PodTracer } from './agent.js';
+
+/** What the agent's tracers are, seen from here: a PodTracer with its map counters. */
+export interface MeasuredTracer extends PodTracer {
+  stats(): EdgeStats;
+}
+
+export class AgentMetrics {
+  readonly registry = new Registry();
+  private readonly live = new Set<MeasuredTracer>();
+  /** Drops counted by tracers already closed, so the totals never go down. */
+  private closedDrops = { edge: 0, flow: 0 };
+  private readonly drainSeconds: Histogram<string>;
+
+  constructor(agent: Pick<Agent, 'traceKeys' | 'attachmentInfo'>, maxEdges: number) {
+    const registers = [this.registry];
+    const live = this.live;
+    const closed = () => this.closedDrops;
+    const each = (f: (s: EdgeStats) => number) => {
+      let n = 0;
+      for (const t of live) n += f(t.stats());
+      return n;
+    };
+    new Gauge({
+      name: 'netgraph_agent_traces',
+      help: 'Traces the operator runs on this agent',
+      registers,
+      collect() {
+        this.set(agent.traceKeys().length);
+      },
+    });
+    new Gauge({
+      name: 'netgraph_agent_attached_pods',
+      help: 'Pod network namespaces attached (one attachment serves every trace)',
+      registers,
+      collect() {
+        this.set(agent.attachmentInfo().length);
+      },
+    });
+    new Gauge({
+      name: 'netgraph_agent_map_memory_bytes',
+      help: 'Kernel memory of the attachments BPF maps',
+      registers,
+      collect() {
+        this.set(agent.attachmentInfo().reduce((n, a) => n + a.mapBytes, 0));
+      },
+    });
+    new Gauge({
+      name: 'netgraph_agent_map_edges',
+      help: 'Edges held in the attachments edge maps',
+      registers,
+      collect() {
+        this.set(each((s) => s.edges));
+      },
+    });
+    new Gauge({
+      name: 'netgraph_agent_map_fill_ratio_max',
+      help: 'The fullest edge map: its edges over --max-edges (at 1, new edges are dropped)',
+      registers,
+      collect() {
+        let max = 0;
+        for (const t of live) max = Math.max(max, t.stats().edges / maxEdges);
+        this.set(max);
+      },
+    });
+    new Counter({
+      name: 'netgraph_agent_dropped_total',
+      help: 'New flows not counted: reason edge_map_full or flow_map_full',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ reason: 'edge_map_full' }, closed().edge + each((s) => s.edgeDrops));
+        this.inc({ reason: 'flow_map_full' }, closed().flow + each((s) => s.flowDrops));
+      },
+    });
+    this.drainSeconds = new Histogram({
+      name: 'netgraph_agent_drain_seconds',
+      help: "Time to drain one attachment's maps",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    });
+  }
+
+  /** Wraps a tracer so its drains are timed and its map counters read at scrape time. */
+  measure(t: MeasuredTracer): PodTracer {
+    this.live.add(t);
+    return {
+      drain: () => {
+        const end = this.drainSeconds.startTimer();
+        try {
+          return t.drain();
+        } finally {
+          end();
+        }
+      },
+      snapshot: () => t.snapshot(),
+      mapMemory: () => t.mapMemory(),
+      close: () => {
+        if (this.live.delete(t)) {
+          const s = t.stats();
+          this.closedDrops = {
+            edge: this.closedDrops.edge + s.edgeDrops,
+            flow: this.closedDrops.flow + s.flowDrops,
+          };
+        }
+        t.close();
+      },
+    };
+  }
+
+  /** GET /metrics on host:port; anything else is 404. Resolves with the port bound. */
+  async serve(host: string, port: number): Promise<{ server: Server; port: number }> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://agent').pathname !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'content-type': this.registry.contentType });
+          res.end(text);
+        },
+        () => res.writeHead(500).end(),
+      );
+    });
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    const bound = server.address();
+    return { server, port: typeof bound === 'object' && bound ? bound.port : port };
+  }
+}
