@@ -267,7 +267,7 @@ function sync(relayoutAll: boolean): void {
     const bytes = e.bytesSent + e.bytesReceived;
     const attrs = {
       label: shortName(e.id, e.kind),
-      size: Math.min(14, 3 + Math.log10(1 + bytes)),
+      size: Math.min(10, 2 + Math.log10(1 + bytes) / 2),
       color: KIND_COLORS[e.kind] ?? '#555555',
       kind: e.kind,
       namespace: e.namespace,
@@ -417,13 +417,20 @@ renderer.on('enterEdge', ({ edge, event }) => {
   card.style.left = `${event.x + 14}px`;
   card.style.top = `${event.y + 14}px`;
   card.hidden = false;
-  renderer.refresh({ skipIndexation: true });
+  redrawEdges([edge]);
 });
 renderer.on('leaveEdge', () => {
+  const was = hovered;
   hovered = '';
   $('hovercard').hidden = true;
-  renderer.refresh({ skipIndexation: true });
+  redrawEdges([was]);
 });
+
+/** Applies the reducers again to these edges only (hover, selection): cheap on big graphs. */
+function redrawEdges(ids: string[]): void {
+  const edges = ids.filter((id) => id && graph.hasEdge(id));
+  if (edges.length > 0) renderer.refresh({ partialGraph: { edges }, skipIndexation: true });
+}
 
 function line(field: string, value: string | number): HTMLElement {
   const row = document.createElement('div');
@@ -583,9 +590,10 @@ function renderTable(): void {
       tr.append(td);
     }
     tr.addEventListener('click', () => {
-      selectedEdge.id = selectedEdge.id === e.id ? '' : e.id;
+      const was = selectedEdge.id;
+      selectedEdge.id = was === e.id ? '' : e.id;
       renderTable();
-      renderer.refresh({ skipIndexation: true });
+      redrawEdges([was, e.id]);
     });
     return tr;
   });
