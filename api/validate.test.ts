@@ -33,6 +33,8 @@ describe('the seed example Trace', () => {
     const v = validateSpec(seed.spec);
     expect(v).toMatchObject({ ok: true, spec: { runMode: 'Manual', outputMode: 'Stream' } });
     expect(v.ok && v.parameters).toEqual({ groupBy: 'pod', ips: [] });
+    const tcx = validateSpec({ ...seed.spec, parameters: { attach: 'tcx' } });
+    expect(tcx.ok && tcx.parameters.attach).toBe('tcx');
   });
 
   it('the CRD schema refuses a mode outside the enums', () => {
@@ -89,11 +91,15 @@ describe('malformed fields are named', () => {
     ],
     [
       { ...base, parameters: { colour: 'red' } },
-      'Unknown parameter "colour" for gadget "network-graph": known parameters are groupBy, ips, metricsLabels',
+      'Unknown parameter "colour" for gadget "network-graph": known parameters are groupBy, ips, metricsLabels, attach',
     ],
     [
       { ...base, parameters: { ips: '10.0.0.1, nope' } },
       'Invalid parameter ips: "nope" is not an IP address',
+    ],
+    [
+      { ...base, parameters: { attach: 'xdp' } },
+      'Invalid parameter attach "xdp": must be one of socket, tcx',
     ],
   ])('%j', (spec, error) => {
     expect(errorOf(spec)).toBe(error);

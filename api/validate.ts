@@ -6,6 +6,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import type { Result } from '../lib/result.js';
 import { METRICS_LABEL_OPTIONS, type MetricsLabelOption } from './metrics.js';
 import {
+  ATTACH_MODES,
+  type AttachMode,
   GADGET,
   GROUP_BY,
   type GroupBy,
@@ -28,7 +30,7 @@ const LABEL_KEY =
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
 const NAMESPACE_LIST = `^\\s*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\s*(,\\s*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\s*)*$`;
 
-const PARAMETERS = ['groupBy', 'ips', 'metricsLabels'] as const;
+const PARAMETERS = ['groupBy', 'ips', 'metricsLabels', 'attach'] as const;
 
 const specSchema = {
   type: 'object',
@@ -56,7 +58,7 @@ const specSchema = {
       type: 'object',
       propertyNames: { enum: [...PARAMETERS] },
       additionalProperties: { type: 'string' },
-      properties: { groupBy: { enum: ['', ...GROUP_BY] } },
+      properties: { groupBy: { enum: ['', ...GROUP_BY] }, attach: { enum: ['', ...ATTACH_MODES] } },
     },
   },
   required: ['gadget'],
@@ -109,6 +111,9 @@ function message(spec: Record<string, unknown>, err: ErrorObject): string {
   if (err.keyword === 'type') return `Invalid spec.${field}: must be a ${err.params.type}`;
   if (field === 'parameters.groupBy') {
     return `Invalid parameter groupBy ${quote(value)}: must be one of ${GROUP_BY.join(', ')}`;
+  }
+  if (field === 'parameters.attach') {
+    return `Invalid parameter attach ${quote(value)}: must be one of ${ATTACH_MODES.join(', ')}`;
   }
   const expect: Record<string, string> = {
     node: 'a node name',
@@ -166,6 +171,7 @@ export function validateSpec(spec: unknown): Validation {
     parameters: {
       groupBy: (t.parameters?.groupBy || 'pod') as GroupBy,
       ips,
+      ...(t.parameters?.attach && { attach: t.parameters.attach as AttachMode }),
       ...(metricsLabels.length > 0 && {
         metricsLabels: metricsLabels as MetricsLabelOption[],
       }),
