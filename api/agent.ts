@@ -3,7 +3,7 @@
 // commands them over HTTPS, authenticated by a ServiceAccount token bound to
 // AGENT_AUDIENCE, and reads their edges as newline-delimited JSON frames.
 import type { Edge } from './edge.js';
-import type { TraceFilter } from './trace.js';
+import type { AttachMode, TraceFilter } from './trace.js';
 
 // --- Authentication
 
@@ -131,9 +131,10 @@ export function parseAgentPath(
   return { trace, edges: true, cursor: { epoch, after: Number.isFinite(after) ? after : 0 } };
 }
 
-/** Body of PUT agentTracePath: the pods to attach to. */
+/** Body of PUT agentTracePath: the pods to attach to, and how (default: the agent's --attach). */
 export interface StartCommand {
   filter: TraceFilter;
+  attach?: AttachMode;
 }
 
 // --- The edge stream
@@ -159,6 +160,8 @@ export interface AgentTraceStatus {
   pods: number;
   /** Why an attach failed, if one did. */
   error?: string;
+  /** What works, but not as asked (a pod traced with the socket filter instead of TCX). */
+  warning?: string;
 }
 
 /** How often the agent pings an idle stream. */

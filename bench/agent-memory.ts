@@ -41,7 +41,11 @@ function cleanup() {
 cleanup();
 const agent = new Agent(
   'bench',
-  { findNetns: netnsFinder(), openTracers: (p) => openTracers(p), openConnections },
+  {
+    findNetns: netnsFinder(),
+    openTracers: (p, attach) => openTracers(p, { attach }),
+    openConnections,
+  },
   logger('bench', 'silent'),
   1000,
 );

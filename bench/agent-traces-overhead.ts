@@ -26,7 +26,11 @@ const pair = makePair('trov', 209);
 const server = iperfServer(pair.b);
 const agent = new Agent(
   'bench',
-  { findNetns: netnsFinder(), openTracers: (p) => openTracers(p), openConnections },
+  {
+    findNetns: netnsFinder(),
+    openTracers: (p, attach) => openTracers(p, { attach }),
+    openConnections,
+  },
   logger('bench', 'silent'),
   1000,
 );

@@ -59,7 +59,10 @@ export class TraceRun {
       node,
       agent,
       traceRef(this.key),
-      { filter: this.spec.filter ?? {} },
+      {
+        filter: this.spec.filter ?? {},
+        ...(this.parameters.attach && { attach: this.parameters.attach }),
+      },
       {
         onEdge: (n, e) => this.onEdge(n, e),
         onStatus: (n, s) => this.onAgentStatus(n, s),
@@ -115,8 +118,9 @@ export class TraceRun {
   status(): Partial<Record<keyof TraceStatus, unknown>> {
     const edges = this.view.edges();
     const out = this.spec.outputMode === 'Status' ? statusOutput(edges) : undefined;
+    // A started node with a reason runs, but not as asked (socket filter instead of TCX).
     const failed = [...this.nodes].filter(
-      ([, s]) => s.state === 'Failed' || s.state === 'AgentMissing',
+      ([, s]) => s.state === 'Failed' || s.state === 'AgentMissing' || s.reason,
     );
     const warnings = [
       out?.warning,
@@ -157,7 +161,7 @@ export class TraceRun {
       node,
       s.error
         ? { state: 'Failed', reason: s.error, pods: s.pods }
-        : { state: 'Started', pods: s.pods },
+        : { state: 'Started', pods: s.pods, ...(s.warning && { reason: s.warning }) },
     );
   }
 

@@ -12,15 +12,16 @@ function fakeDataPlane(drains: Map<string, Edge[]>, counters = new Map<string, E
   let opened = 0;
   const dp: DataPlane = {
     findNetns: async (ip) => ({ path: `/var/run/netns/${ip}`, inode: Number(ip.split('.').pop()) }),
-    openTracers: async (paths) =>
+    openTracers: async (paths, mode) =>
       paths.map((path) => {
-        open.add(path);
+        open.add(`${path} ${mode}`);
         opened++;
         return {
+          ...(mode === 'tcx' && { warning: `no host-side veth for ${path}` }),
           drain: () => drains.get(path)?.splice(0) ?? [],
           snapshot: () => counters.get(path) ?? [],
           mapMemory: () => 4096,
-          close: () => open.delete(path),
+          close: () => open.delete(`${path} ${mode}`),
         };
       }),
     openConnections: async (paths) => paths.map(() => new Map()),
@@ -56,7 +57,7 @@ describe('Agent', () => {
     ]);
     agent.startTrace('gadget/t', { namespace: 'demo' });
     await settle();
-    expect([...open]).toEqual(['/var/run/netns/10.0.0.1']);
+    expect([...open]).toEqual(['/var/run/netns/10.0.0.1 socket']);
     agent.onPodDeleted('demo/a');
     await settle();
     expect(open.size).toBe(0);
@@ -122,7 +123,13 @@ describe('Agent', () => {
     await settle();
     expect(opened()).toBe(1);
     expect(agent.attachmentInfo()).toEqual([
-      { pod: 'demo/a', netnsInode: 1, traces: ['gadget/first', 'gadget/second'], mapBytes: 4096 },
+      {
+        pod: 'demo/a',
+        netnsInode: 1,
+        mode: 'socket',
+        traces: ['gadget/first', 'gadget/second'],
+        mapBytes: 4096,
+      },
     ]);
     drains.set(path, [edge('10.96.0.1', 5)]);
     await settle();
@@ -143,6 +150,25 @@ describe('Agent', () => {
     await agent.stopTrace('gadget/second');
     expect(open.size).toBe(0);
     expect(agent.attachmentInfo()).toEqual([]);
+    agent.close();
+  });
+
+  it('attaches in the mode a trace asks for, apart from other modes, and passes a fallback on as a warning', async () => {
+    const { dp, open } = fakeDataPlane(new Map());
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 60_000);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1')]);
+    agent.startTrace('gadget/sock', {});
+    const status: AgentFrame[] = [];
+    agent.startTrace('gadget/tcx', {}, 'tcx');
+    await settle();
+    agent.subscribe('gadget/tcx', { epoch: '', after: 0 }, (f) => status.push(f))?.();
+    expect([...open].sort()).toEqual([
+      '/var/run/netns/10.0.0.1 socket',
+      '/var/run/netns/10.0.0.1 tcx',
+    ]);
+    expect(status).toContainEqual({
+      status: { pods: 1, warning: 'no host-side veth for /var/run/netns/10.0.0.1' },
+    });
     agent.close();
   });
 });

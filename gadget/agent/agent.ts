@@ -16,7 +16,7 @@ import {
 } from '../../api/agent.js';
 import { type Edge, edgeKey, sameCounters } from '../../api/edge.js';
 import { matchesFilter } from '../../api/filter.js';
-import type { TraceFilter } from '../../api/trace.js';
+import type { AttachMode, TraceFilter } from '../../api/trace.js';
 import type { KubeObject } from '../../lib/kube.js';
 import type { Logger } from '../../lib/log.js';
 import { baselineOf, EdgeWindow } from '../dataplane/edge-window.js';
@@ -37,8 +37,8 @@ export interface Pod extends KubeObject {
 export interface DataPlane {
   /** The network namespace (a path for setns) that holds this address, if any. */
   findNetns(ip: string): Promise<{ path: string; inode: number } | undefined>;
-  /** A tracer per path, in order, or the Error that prevented it. */
-  openTracers(netnsPaths: string[]): Promise<(PodTracer | Error)[]>;
+  /** A tracer per path, in order, attached as `mode` asks, or the Error that prevented it. */
+  openTracers(netnsPaths: string[], mode: AttachMode): Promise<(PodTracer | Error)[]>;
   /** Connections open now per edge key (flowEdgeKey), per path, or the Error reading them. */
   openConnections(netnsPaths: string[]): Promise<(Map<string, number> | Error)[]>;
 }
@@ -52,12 +52,15 @@ export interface PodTracer {
   snapshot(): Edge[];
   /** Kernel memory of its maps, in bytes. */
   mapMemory(): number;
+  /** Why it is not attached as asked (TCX fell back to the socket filter). */
+  readonly warning?: string;
   close(): void;
 }
 
 /** One pod network namespace attached, shared by the traces that select the pod. */
 interface Attachment {
   pod: Pod;
+  key: AttachKey;
   inode: number;
   path: string;
   tracer: PodTracer;
@@ -65,10 +68,14 @@ interface Attachment {
   views: Map<AgentTrace, EdgeWindow>;
 }
 
+/** An attachment's identity: a network namespace and the mode it is attached in. */
+type AttachKey = `${number}/${AttachMode}`;
+
 /** What the agent holds in the kernel: for its self-metrics and tests. */
 export interface AttachmentInfo {
   pod: string;
   netnsInode: number;
+  mode?: AttachMode;
   traces: string[];
   mapBytes: number;
 }
@@ -80,19 +87,25 @@ const traceable = (p: Pod): boolean =>
 
 /** A trace on this node. */
 class AgentTrace {
-  /** Network namespace inodes of the attachments it watches. */
-  readonly attached = new Set<number>();
+  /** The attachments it watches. */
+  readonly attached = new Set<AttachKey>();
   readonly edges = new Map<string, { seq: number; edge: Edge }>();
   readonly subscribers = new Set<Subscriber>();
   error?: string;
+  warning?: string;
 
   constructor(
     readonly key: string,
     public filter: TraceFilter,
+    public attach: AttachMode,
   ) {}
 
   status(): AgentTraceStatus {
-    return { pods: this.attached.size, ...(this.error && { error: this.error }) };
+    return {
+      pods: this.attached.size,
+      ...(this.error && { error: this.error }),
+      ...(this.warning && { warning: this.warning }),
+    };
   }
 
   publish(frame: AgentFrame): void {
@@ -104,8 +117,8 @@ export class Agent {
   readonly epoch = randomUUID();
   private readonly traces = new Map<string, AgentTrace>();
   private readonly pods = new Map<string, Pod>();
-  /** By network namespace inode: pods sharing a namespace are attached once. */
-  private readonly attachments = new Map<number, Attachment>();
+  /** Pods sharing a namespace are attached once (per attach mode asked for). */
+  private readonly attachments = new Map<AttachKey, Attachment>();
   private seq = 0;
   private timer?: NodeJS.Timeout;
   /** Serializes attach/detach work so a pod is never attached twice by racing events. */
@@ -116,6 +129,8 @@ export class Agent {
     private readonly dataPlane: DataPlane,
     private readonly log: Logger,
     intervalMs = 1000,
+    /** The attach mode of a trace that names none. */
+    private readonly defaultAttach: AttachMode = 'socket',
   ) {
     this.timer = setInterval(() => this.drainAll(), intervalMs);
     this.timer.unref();
@@ -138,12 +153,18 @@ export class Agent {
     for (const t of this.traces.values()) this.enqueue(() => this.reconcile(t));
   }
 
-  /** Starts a trace, or changes its filter if it runs already. Attaching goes on in the background. */
-  startTrace(traceKey: string, filter: TraceFilter): AgentTraceStatus {
+  /**
+   * Starts a trace, or changes its filter and attach mode if it runs already.
+   * Attaching goes on in the background.
+   */
+  startTrace(traceKey: string, filter: TraceFilter, attach?: AttachMode): AgentTraceStatus {
+    const mode = attach ?? this.defaultAttach;
     let t = this.traces.get(traceKey);
-    if (t) t.filter = filter;
-    else {
-      t = new AgentTrace(traceKey, filter);
+    if (t) {
+      t.filter = filter;
+      t.attach = mode;
+    } else {
+      t = new AgentTrace(traceKey, filter, mode);
       this.traces.set(traceKey, t);
       this.log.info({ trace: traceKey, filter }, 'trace started');
     }
@@ -158,7 +179,7 @@ export class Agent {
     if (!t) return false;
     this.traces.delete(traceKey);
     await this.enqueue(async () => {
-      for (const inode of t.attached) this.leave(t, inode);
+      for (const k of t.attached) this.leave(t, k);
     });
     t.publish({ status: t.status() });
     for (const s of t.subscribers) s(END_FRAME);
@@ -190,9 +211,10 @@ export class Agent {
 
   /** The attachments held now, one per pod network namespace. */
   attachmentInfo(): AttachmentInfo[] {
-    return [...this.attachments].map(([netnsInode, a]) => ({
+    return [...this.attachments.values()].map((a) => ({
       pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}`,
-      netnsInode,
+      netnsInode: a.inode,
+      mode: a.key.slice(a.key.indexOf('/') + 1) as AttachMode,
       traces: [...a.views.keys()].map((t) => t.key),
       mapBytes: a.tracer.mapMemory(),
     }));
@@ -224,9 +246,9 @@ export class Agent {
           t.filter,
         ),
     );
-    const keep = new Set<number>();
+    const keep = new Set<AttachKey>();
     const errors: string[] = [];
-    const toAttach = new Map<number, { pod: Pod; path: string }>();
+    const toAttach = new Map<AttachKey, { pod: Pod; path: string; inode: number }>();
     const toJoin: Attachment[] = [];
     for (const pod of wanted) {
       const ns = await this.findNetns(pod);
@@ -236,10 +258,11 @@ export class Agent {
         );
         continue;
       }
-      if (keep.has(ns.inode)) continue;
-      keep.add(ns.inode);
-      const a = this.attachments.get(ns.inode);
-      if (!a) toAttach.set(ns.inode, { pod, path: ns.path });
+      const k: AttachKey = `${ns.inode}/${t.attach}`;
+      if (keep.has(k)) continue;
+      keep.add(k);
+      const a = this.attachments.get(k);
+      if (!a) toAttach.set(k, { pod, path: ns.path, inode: ns.inode });
       else {
         a.pod = pod;
         if (!a.views.has(t)) toJoin.push(a);
@@ -248,8 +271,13 @@ export class Agent {
     // One batch each, so one short-lived thread enters every namespace.
     const pending = [...toAttach];
     const opened =
-      pending.length > 0 ? await this.dataPlane.openTracers(pending.map(([, p]) => p.path)) : [];
-    pending.forEach(([inode, { pod, path }], i) => {
+      pending.length > 0
+        ? await this.dataPlane.openTracers(
+            pending.map(([, p]) => p.path),
+            t.attach,
+          )
+        : [];
+    pending.forEach(([key, { pod, path, inode }], i) => {
       const tracer = opened[i];
       const name = `${pod.metadata.namespace}/${pod.metadata.name}`;
       if (!tracer || tracer instanceof Error) {
@@ -257,15 +285,20 @@ export class Agent {
         return;
       }
       // The first trace sees everything since attach.
-      this.attachments.set(inode, {
+      this.attachments.set(key, {
         pod,
+        key,
         inode,
         path,
         tracer,
         views: new Map([[t, new EdgeWindow()]]),
       });
-      t.attached.add(inode);
-      this.log.info({ pod: name, netns: path, mapBytes: tracer.mapMemory() }, 'attached');
+      t.attached.add(key);
+      this.log.info(
+        { pod: name, netns: path, mode: t.attach, mapBytes: tracer.mapMemory() },
+        'attached',
+      );
+      if (tracer.warning) this.log.warn({ pod: name }, tracer.warning);
     });
     const open =
       toJoin.length > 0 ? await this.dataPlane.openConnections(toJoin.map((a) => a.path)) : [];
@@ -279,10 +312,12 @@ export class Agent {
       // Later traces: what the attachment counted so far is not theirs, open connections are.
       const since = new Date().toISOString();
       a.views.set(t, new EdgeWindow(baselineOf(a.tracer.snapshot(), conns), since));
-      t.attached.add(a.inode);
+      t.attached.add(a.key);
     });
-    for (const inode of t.attached) if (!keep.has(inode)) this.leave(t, inode);
+    for (const k of t.attached) if (!keep.has(k)) this.leave(t, k);
     t.error = errors.length > 0 ? errors.join('; ') : undefined;
+    const warnings = [...t.attached].flatMap((k) => this.attachments.get(k)?.tracer.warning ?? []);
+    t.warning = warnings.length > 0 ? warnings.join('; ') : undefined;
     t.publish({ status: t.status() });
   }
 
@@ -290,15 +325,15 @@ export class Agent {
    * The trace lets go of an attachment: it gets the last counts first (every
    * watcher does: a drain is shared), and the last one out closes it.
    */
-  private leave(t: AgentTrace, inode: number): void {
-    t.attached.delete(inode);
-    const a = this.attachments.get(inode);
+  private leave(t: AgentTrace, key: AttachKey): void {
+    t.attached.delete(key);
+    const a = this.attachments.get(key);
     if (!a) return;
     this.drainAttachment(a);
     a.views.delete(t);
     if (a.views.size > 0) return;
     a.tracer.close();
-    this.attachments.delete(inode);
+    this.attachments.delete(key);
     this.log.info({ pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}` }, 'detached');
   }
 

@@ -7,17 +7,18 @@
 // token-review.ts (only the operator's ServiceAccount may command it). The protocol
 // itself is in api/agent.ts; the eBPF side in gadget/dataplane/.
 import { parseArgs } from 'node:util';
+import { ATTACH_MODES, type AttachMode } from '../../api/trace.js';
 import { parseDuration } from '../../lib/duration.js';
 import { Kube, loadKubeConfig, netgraphNamespace } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { Reflector } from '../../lib/reflector.js';
 import { terminated } from '../../lib/terminated.js';
+import { parseListen } from '../../operator/http/server.js';
 import { netnsFinder } from '../dataplane/netns.js';
 import { openConnections, openTracers } from '../dataplane/tracer.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 import { AgentLease } from './lease.js';
-import { parseListen } from '../../operator/http/server.js';
 import { AgentMetrics } from './metrics.js';
 import { agentServer, listen } from './server.js';
 import { selfSignedIdentity } from './tls.js';
@@ -45,6 +46,10 @@ and streams their edges back to it.
   --max-flows N                    connections remembered per traced pod, least recently used
                                    evicted (default ${DEFAULT_MAX_FLOWS}): 112 bytes of kernel memory each
                                    (the defaults: 3.0 MB a pod)
+  --attach socket|tcx              how to attach to a pod when the Trace does not say
+                                   (spec.parameters.attach): a socket filter inside it (default),
+                                   or TCX on its host-side veth (kernel 6.6+; a pod without one
+                                   gets the socket filter and the Trace a warning)
   --metrics-listen HOST:PORT       serve the agent's own metrics (GET /metrics, plain HTTP, no
                                    pod names or addresses) there; off unless given
   --kubeconfig PATH                default: $KUBECONFIG, ~/.kube/config, else in-cluster`;
@@ -63,6 +68,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       'max-edges': { type: 'string' },
       'max-flows': { type: 'string' },
       'metrics-listen': { type: 'string' },
+      attach: { type: 'string' },
       kubeconfig: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -106,13 +112,16 @@ export async function runAgent(argv: string[]): Promise<number> {
   const dataPlane: DataPlane = {
     findNetns: netnsFinder(),
     // Called once traces start, after `metrics` below exists.
-    openTracers: (paths) =>
-      openTracers(paths, sizes).then((ts) =>
+    openTracers: (paths, attach) =>
+      openTracers(paths, { ...sizes, attach }).then((ts) =>
         ts.map((t) => (t instanceof Error ? t : metrics.measure(t))),
       ),
     openConnections,
   };
-  const agent = new Agent(node, dataPlane, log, intervalMs);
+  const attach = values.attach ?? 'socket';
+  if (!(ATTACH_MODES as readonly string[]).includes(attach))
+    throw new Error(`--attach must be one of ${ATTACH_MODES.join(', ')}, not "${attach}"`);
+  const agent = new Agent(node, dataPlane, log, intervalMs, attach as AttachMode);
   const metrics = new AgentMetrics(agent, sizes.maxEdges);
   const pods = new Reflector<Pod>(
     kube,

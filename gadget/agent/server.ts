@@ -134,9 +134,17 @@ async function handle(
       return reply(res, 400, { error: 'body must be {"filter": {...}}' });
     }
     // The filter is matched against every pod later: a malformed one is refused here.
-    const checked = validateSpec({ gadget: GADGET, filter: body.filter });
+    const checked = validateSpec({
+      gadget: GADGET,
+      filter: body.filter,
+      ...(body.attach !== undefined && { parameters: { attach: body.attach } }),
+    });
     if (!checked.ok) return reply(res, 400, { error: checked.error });
-    return reply(res, 200, o.agent.startTrace(traceKey, body.filter ?? {}));
+    return reply(
+      res,
+      200,
+      o.agent.startTrace(traceKey, body.filter ?? {}, checked.parameters.attach),
+    );
   }
   if (req.method === 'DELETE') {
     const known = await o.agent.stopTrace(traceKey);

@@ -84,7 +84,11 @@ describe.skipIf(!root)('agent: one attachment per pod, a window per trace', () =
     pair = makePair('shr', 207);
     agent = new Agent(
       'n1',
-      { findNetns: netnsFinder(), openTracers: (p) => openTracers(p), openConnections },
+      {
+        findNetns: netnsFinder(),
+        openTracers: (p, attach) => openTracers(p, { attach }),
+        openConnections,
+      },
       logger('test', 'silent'),
       50,
     );
