@@ -117,7 +117,7 @@ describe('the agent API bounds what a client can make it hold', () => {
   ])('%s is refused with 413 before it is read', async (_what, chunked) => {
     const a = await hugeBody(connect, true, put, 100 << 20, chunked);
     expect(a.status).toBe(413);
-    expect(a.body).toMatch(/over 65536 bytes/);
+    expect(a.body).toMatch(/over 2097152 bytes/);
     expect(a.ms).toBeLessThan(5_000);
     await operatorServed();
   });

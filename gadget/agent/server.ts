@@ -30,7 +30,8 @@ import type { Logger } from '../../lib/log.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
 
-const MAX_BODY = 64 * 1024;
+// A filter as big as the largest Trace the apiserver stores (etcd takes 1.5 MiB) fits.
+const MAX_BODY = 2 * 1024 * 1024;
 // The operator holds one edge stream per trace and a few command connections; the
 // cap keeps idle or hostile clients from taking the agent's file descriptors.
 const MAX_CONNECTIONS = 1024;
