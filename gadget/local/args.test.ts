@@ -11,6 +11,7 @@ describe('parseLocalArgs', () => {
       output: 'json',
       maxEdges: 4096,
       maxFlows: 16384,
+      attach: 'socket',
       all: false,
       textfileIntervalMs: 15_000,
     });
@@ -51,7 +52,7 @@ describe('parseLocalArgs', () => {
         '2m',
         '--interval',
         '250ms',
-      ].concat(['--output', 'table', '--max-edges', '10', '--max-flows', '20']),
+      ].concat(['--output', 'table', '--max-edges', '10', '--max-flows', '20', '--attach', 'tcx']),
     );
     expect(o).toMatchObject({
       netns: ['a', '/proc/42/ns/net'],
@@ -60,6 +61,7 @@ describe('parseLocalArgs', () => {
       output: 'table',
       maxEdges: 10,
       maxFlows: 20,
+      attach: 'tcx',
     });
   });
 
@@ -70,6 +72,9 @@ describe('parseLocalArgs', () => {
   it('says what is wrong in one line', () => {
     expect(() => parseLocalArgs(['--output', 'xml'])).toThrow(
       '--output must be json or table, not "xml"',
+    );
+    expect(() => parseLocalArgs(['--attach', 'xdp'])).toThrow(
+      '--attach must be one of socket, tcx, not "xdp"',
     );
     expect(() => parseLocalArgs(['--max-flows', '1.5'])).toThrow(
       '--max-flows must be a whole number',

@@ -1,6 +1,7 @@
 // Options of `netgraph-gadget local`, parsed and checked. Pure: argv in,
 // options out, or an Error with a one-line message.
 import { parseArgs } from 'node:util';
+import { ATTACH_MODES, type AttachMode } from '../../api/trace.js';
 import { parseDuration } from '../../lib/duration.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
 
@@ -24,6 +25,9 @@ edges (who talks to whom). Runs as root.
                       asked)
   --max-edges N       distinct edges kept per namespace (default ${DEFAULT_MAX_EDGES})
   --max-flows N       connections remembered per namespace (default ${DEFAULT_MAX_FLOWS})
+  --attach socket|tcx socket: a socket filter inside each namespace (default); tcx: TCX
+                      programs on its host-side veth (kernel 6.6+), the socket filter
+                      for a namespace without one (said on stderr)
   --textfile-dir DIR  also write ngraph's metrics (network_connections_input_total and
                       network_connections_output_total, labels src_ip, dest_ip, peer_hostname;
                       plus *_bytes_total) as DIR/ngraph.prom for node_exporter's textfile
@@ -44,6 +48,7 @@ export interface LocalOptions {
   output: 'json' | 'table' | 'none';
   maxEdges: number;
   maxFlows: number;
+  attach: AttachMode;
   /** Every namespace, the host's own included. */
   all: boolean;
   textfileDir?: string;
@@ -57,6 +62,13 @@ function count(text: string | undefined, flag: string, dflt: number): number {
     throw new Error(`${flag} must be a whole number from 1 to ${1 << 24}, not "${text}"`);
   }
   return n;
+}
+
+function attachMode(text: string | undefined): AttachMode {
+  if (text === undefined) return 'socket';
+  if (!(ATTACH_MODES as readonly string[]).includes(text))
+    throw new Error(`--attach must be one of ${ATTACH_MODES.join(', ')}, not "${text}"`);
+  return text as AttachMode;
 }
 
 export function parseLocalArgs(argv: string[]): LocalOptions {
@@ -92,6 +104,7 @@ export function parseLocalArgs(argv: string[]): LocalOptions {
     output,
     maxEdges: count(values['max-edges'], '--max-edges', DEFAULT_MAX_EDGES),
     maxFlows: count(values['max-flows'], '--max-flows', DEFAULT_MAX_FLOWS),
+    attach: attachMode(values.attach),
     all: values.all ?? false,
     ...(textfileDir !== undefined && { textfileDir }),
     textfileIntervalMs,
@@ -110,6 +123,7 @@ function parse(argv: string[]) {
       output: { type: 'string' },
       'max-edges': { type: 'string' },
       'max-flows': { type: 'string' },
+      attach: { type: 'string' },
       all: { type: 'boolean' },
       'textfile-dir': { type: 'string' },
       'textfile-interval': { type: 'string' },

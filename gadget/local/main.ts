@@ -44,7 +44,11 @@ export async function runLocal(argv: string[], io: Output = stdio): Promise<numb
   if (refs.length === 0) {
     throw new Error("no network namespace to trace (the host's own is skipped: use --netns)");
   }
-  const opened = await openTracers(refs, { maxEdges: opts.maxEdges, maxFlows: opts.maxFlows });
+  const opened = await openTracers(refs, {
+    maxEdges: opts.maxEdges,
+    maxFlows: opts.maxFlows,
+    attach: opts.attach,
+  });
   const tracers = [...new Set(opened.filter((t): t is Tracer => !(t instanceof Error)))];
   const failed = opened.flatMap((t, i) => (t instanceof Error ? [{ ref: refs[i], err: t }] : []));
   if (explicit && failed[0]) {
@@ -54,6 +58,7 @@ export async function runLocal(argv: string[], io: Output = stdio): Promise<numb
   // Namespaces found by the scan may be gone by attach time: say so and go on.
   for (const f of failed) io.err(`netgraph-gadget: skipped a namespace: ${f.err.message}`);
   if (tracers.length === 0) throw new Error('could not attach to any network namespace');
+  for (const t of tracers) if (t.warning) io.err(`netgraph-gadget: ${t.warning}`);
 
   const node = hostname();
   const edges = new Map<string, Edge>();

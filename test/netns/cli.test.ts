@@ -117,6 +117,23 @@ describe.skipIf(!root)('netgraph-gadget local', () => {
     expect(stdout.split('\n')[0]).toMatch(/^POD\s+DIR\s+PROTO\s+REMOTE\s+PORT\s+CONNS/);
   });
 
+  it('takes --attach tcx, and says on stderr when a namespace has no host-side veth', async () => {
+    // The pair's veth joins its two namespaces, not this one: the socket filter stands in.
+    const { code, stderr } = await gadget(
+      'local',
+      '--netns',
+      pair.a,
+      '--duration',
+      '300ms',
+      '--attach',
+      'tcx',
+    );
+    expect(code).toBe(0);
+    expect(stderr).toBe(
+      `netgraph-gadget: TCX not attached for ${pair.a} (no host-side veth): socket filter used instead\n`,
+    );
+  });
+
   it('fails with one line on stderr for bad input', async () => {
     for (const [args, msg] of [
       [

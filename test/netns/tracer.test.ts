@@ -73,7 +73,7 @@ describe.skipIf(!root).each(['socket', 'tcx'] as const)(
 
     beforeAll(async () => {
       if (mode === 'tcx') {
-        const routed = makeRoutedPair('trx', 202);
+        const routed = makeRoutedPair('trx', 212);
         pair = routed;
         opts = { attach: 'tcx', hostNetns: `/var/run/netns/${routed.node}` };
       } else {
