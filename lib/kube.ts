@@ -174,8 +174,16 @@ export class Kube {
       const abort = () => controller?.abort();
       const done = (err: unknown) => {
         signal.removeEventListener('abort', abort);
-        if (err && !signal.aborted) reject(err);
-        else resolve();
+        if (!err || signal.aborted) resolve();
+        else {
+          // client-node's Watch gives an HTTP error status as err.statusCode: make it a KubeError (isGone).
+          const status = (err as { statusCode?: unknown }).statusCode;
+          reject(
+            typeof status === 'number'
+              ? new KubeError(status, '', `watch ${path}: ${(err as Error).message}`)
+              : err,
+          );
+        }
       };
       this.watcher
         .watch(path, query, (type, obj) => onEvent(type as WatchStreamEventType, obj as T), done)

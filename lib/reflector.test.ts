@@ -51,6 +51,7 @@ describe('Reflector', () => {
     kube.put(PODS, pod('a'));
     const { store, synced } = reflect(kube, { backoff: { initialMs: 10_000, maxMs: 10_000 } });
     await synced;
+    await until(() => kube.watching() === 1);
     // The watch ends; before it is renewed, objects change and etcd compacts past them.
     kube.endWatches();
     kube.put(PODS, pod('b'));
@@ -59,6 +60,25 @@ describe('Reflector', () => {
     await until(() => store.items.has('demo/b') && !store.items.has('demo/a'), 2000);
     // A 410 is no failure: the relist came at once, not after the 10 s backoff.
     expect(lists(kube)).toBe(2);
+    kube.put(PODS, pod('c'));
+    await until(() => store.items.has('demo/c'));
+  });
+
+  it('resumes a broken watch from its resourceVersion, and relists when an open watch says 410', async () => {
+    const kube = new FakeKube();
+    kube.put(PODS, pod('a'));
+    const { store, synced } = reflect(kube, { backoff: { initialMs: 20, maxMs: 20 } });
+    await synced;
+    await until(() => kube.watching() === 1);
+    kube.breakWatches();
+    kube.put(PODS, pod('b')); // replayed by the resumed watch: no relist needed
+    await until(() => store.items.has('demo/b'));
+    expect(lists(kube)).toBe(1);
+    expect(kube.calls.filter((c) => c.startsWith('WATCH')).length).toBeGreaterThanOrEqual(2);
+
+    await until(() => kube.watching() === 1);
+    kube.compact(); // the open watch gets a 410 ERROR event
+    await until(() => lists(kube) === 2);
     kube.put(PODS, pod('c'));
     await until(() => store.items.has('demo/c'));
   });

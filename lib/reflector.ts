@@ -1,11 +1,15 @@
-// The watch loop: list, then watch from the list's resourceVersion; relist on
-// 410 Gone and now and then; back off on errors (lib/backoff.ts). It never gives
-// up and never exits the process: a watch error is logged and retried.
+// The watch loop, as client-go's reflector: list, then watch from the list's
+// resourceVersion. A watch the server ends, or whose connection breaks, resumes
+// from the last resourceVersion seen (after a backoff, lib/backoff.ts, when it
+// broke); a 410 Gone (that version was compacted away) or any other error the
+// server answers means list again, as does the periodic relist. It never gives up
+// and never exits the process: a failure is logged and retried.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Backoff, type BackoffPolicy } from './backoff.js';
 import {
   isGone,
   type KubeClient,
+  KubeError,
   type KubeObject,
   namespacedName,
   type Query,
@@ -64,6 +68,13 @@ export class Reflector<T extends KubeObject> {
     this.markSynced();
   }
 
+  private expired(): void {
+    this.log.debug(
+      { path: this.opts.path, resourceVersion: this.rv },
+      'resourceVersion expired, relisting',
+    );
+  }
+
   private async run(): Promise<void> {
     const backoff = new Backoff(this.opts.backoff ?? { initialMs: 200, maxMs: 30_000 });
     const relistMs = this.opts.relistMs ?? 600_000;
@@ -100,7 +111,8 @@ export class Reflector<T extends KubeObject> {
               if (type === 'ERROR') {
                 // A Status object: 410 means rv is too old, anything else is a failure.
                 needList = true;
-                if (obj.code !== 410) failure = new Error(`watch error ${JSON.stringify(obj)}`);
+                if (obj.code === 410) this.expired();
+                else failure = new KubeError(obj.code ?? 500, '', `watch: ${JSON.stringify(obj)}`);
                 watchEnd.abort();
                 return;
               }
@@ -117,10 +129,11 @@ export class Reflector<T extends KubeObject> {
         if (signal.aborted) break;
         if (isGone(err)) {
           needList = true;
-          this.log.debug({ path: this.opts.path }, 'resourceVersion expired, relisting');
+          this.expired();
           continue;
         }
-        needList = true;
+        // The server refused: start afresh. A broken connection: resume from rv.
+        if (err instanceof KubeError) needList = true;
         const retryMs = backoff.next();
         this.log.warn({ path: this.opts.path, err, retryMs }, 'watch failed');
         await sleep(retryMs, undefined, { signal }).catch(() => {});

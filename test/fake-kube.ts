@@ -145,13 +145,22 @@ export class FakeKube implements KubeClient {
     return o && (clone(o) as T);
   }
 
-  /** Compacts history up to now: every open watch ends with 410 Gone, as after an etcd compaction. */
+  /**
+   * Compacts history up to now: a watch from an older version is answered 410 Gone, and
+   * every open watch ends with a 410 ERROR event (as when the apiserver drops a watcher
+   * that fell behind the compaction).
+   */
   compact(): void {
     this.compactedRv = this.rv;
     for (const w of this.watchers) {
       w.onEvent('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
       w.end();
     }
+  }
+
+  /** How many watches are open now. */
+  watching(): number {
+    return this.watchers.size;
   }
 
   /** Ends every open watch cleanly, as the server does after timeoutSeconds. */
@@ -193,11 +202,12 @@ export class FakeKube implements KubeClient {
       const from = Number(query.resourceVersion ?? 0);
       const emit = onEvent as Watcher['onEvent'];
       if (from < this.compactedRv) {
-        // Answered over the network, as a real apiserver does: never in the same tick.
-        setTimeout(() => {
-          emit('ERROR', { kind: 'Status', code: 410, reason: 'Expired', message: 'too old' });
-          resolve();
-        }, 1);
+        // HTTP 410, as the apiserver answers a watch from a version it no longer has;
+        // over the network, so never in the same tick.
+        setTimeout(
+          () => reject(new KubeError(410, 'Expired', `too old resource version: ${from}`)),
+          1,
+        );
         return;
       }
       let timer: NodeJS.Timeout | undefined;
