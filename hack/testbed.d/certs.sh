@@ -3,6 +3,9 @@
 # EC P-256 keys: generating them takes milliseconds, which keeps a warm `up` fast,
 # and every component (including service-account token signing, ES256) accepts them.
 
+# The extensions of a client certificate.
+client_ext='basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth'
+
 # new_key FILE: a fresh EC private key.
 new_key() {
   openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2>/dev/null
@@ -23,16 +26,16 @@ sign_cert() {
 # make_pki: the CA, the apiserver's serving cert, one client cert per component,
 # and the service-account signing key pair.
 make_pki() {
-  local pki=$dir/pki client='basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth'
+  local pki=$dir/pki client=$client_ext
   mkdir -p "$pki"
   new_key "$pki/ca.key"
   openssl req -x509 -new -key "$pki/ca.key" -subj '/CN=netgraph-testbed-ca' -days 30 -sha256 \
     -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \
     -out "$pki/ca.crt" 2>/dev/null
 
-  # The apiserver is reached as 127.0.0.1/localhost from the host and as the
-  # kubernetes Service (10.96.0.1 and its DNS names) from workloads.
-  local sans='IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default'
+  # The apiserver is reached at the control-plane address from the host and real pods,
+  # and as the kubernetes Service (10.96.0.1 and its DNS names) from workloads.
+  local sans="IP:$cp_ip,IP:127.0.0.1,IP:::1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default"
   sans+=',DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local'
   [ "$ipv6" = 1 ] && sans+=',IP:fd00:10:96::1'
   sign_cert apiserver '/CN=kube-apiserver' \
@@ -43,12 +46,15 @@ make_pki() {
   sign_cert admin '/O=system:masters/CN=netgraph-testbed-admin' "$client"
   sign_cert controller-manager '/CN=system:kube-controller-manager' "$client"
   sign_cert kube-proxy '/CN=system:kube-proxy' "$client"
+  sign_cert kube-scheduler '/CN=system:kube-scheduler' "$client"
+  # The apiserver's identity towards kubelets (kubectl logs, exec).
+  sign_cert apiserver-kubelet-client '/O=system:masters/CN=kube-apiserver-kubelet-client' "$client"
 
   new_key "$pki/sa.key"
   openssl ec -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 }
 
-# write_kubeconfig FILE CERTNAME: a kubeconfig for 127.0.0.1:$api_port with the
+# write_kubeconfig FILE CERTNAME: a kubeconfig for $cp_ip:$api_port with the
 # certificates embedded, so the file can be copied elsewhere and still work.
 write_kubeconfig() {
   local file=$1 who=$2 pki=$dir/pki
@@ -58,7 +64,7 @@ kind: Config
 clusters:
 - name: netgraph-testbed
   cluster:
-    server: https://127.0.0.1:$api_port
+    server: https://$cp_ip:$api_port
     certificate-authority-data: $(base64 -w0 "$pki/ca.crt")
 users:
 - name: $who

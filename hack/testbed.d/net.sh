@@ -7,9 +7,10 @@
 # fe80::1 configured on the host end). Traffic between pods, and to ClusterIPs
 # through kube-proxy's rules, is therefore routed by the host like on a real node.
 
-# The guard chain makes sure nothing a pod sends can leave through a host
-# interface that is not one of ours: pods have a default route to the host and
-# the host forwards, so without it a packet to any address would reach eth0.
+# The guard chain makes sure nothing a pod sends is forwarded anywhere but to another
+# test bed pod: pods have a default route to the host and the host forwards, so
+# without it a packet to any address would leave by eth0. (What pods send to the
+# host's own addresses, the node and control-plane ones, is delivered, not forwarded.)
 guard_chain=NETGRAPH-TESTBED-GUARD
 
 # save_sysctl KEY VALUE: remember the current value once, then set the new one;
@@ -34,6 +35,8 @@ host_net_up() {
   # holds local addresses just as well (some VM kernels are built without dummy).
   ip link add "$nodes_dev" type dummy 2>/dev/null || ip link add "$nodes_dev" type bridge
   ip link set "$nodes_dev" up
+  # The apiserver's address: real pods reach it (through the kubernetes Service) here.
+  ip addr replace "$cp_ip/32" dev "$nodes_dev"
   guard_up iptables "$pod_cidr4" icmp-net-prohibited
   [ "$ipv6" = 1 ] && guard_up ip6tables "$pod_cidr6" icmp6-adm-prohibited
   return 0
@@ -42,7 +45,7 @@ host_net_up() {
 guard_up() {
   local ipt=$1 cidr=$2 reject=$3
   "$ipt" -w -N "$guard_chain" 2>/dev/null || "$ipt" -w -F "$guard_chain"
-  "$ipt" -w -A "$guard_chain" -s "$cidr" ! -o "$veth_prefix+" \
+  "$ipt" -w -A "$guard_chain" -s "$cidr" ! -d "$cidr" \
     -m comment --comment 'netgraph test bed: pod traffic stays on the test bed' -j REJECT --reject-with "$reject"
   "$ipt" -w -I FORWARD 1 -j "$guard_chain"
 }

@@ -1,0 +1,332 @@
+// The user's path on a real node (a kubelet and containerd on the test bed): the image
+// built here from the Dockerfile, the chart installed by helm, a server Deployment
+// behind a Service and a client Deployment as real containers, the seed Trace, and
+// the edges read with `kubectl logs` as a user reads them. hack/demo walks the same path.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Edge } from '../../api/edge.js';
+import { FINALIZER, type Trace } from '../../api/trace.js';
+import { jsonLines, kubeconfigPath, kubectl, repoRoot, testbedScript, waitFor } from './testbed.js';
+import { getTrace, operate } from './traces.js';
+
+// The seed Trace names this node; the chart's namespace is the README's.
+const NODE = 'albantyphoon-worker000003';
+const NS = 'netgraph';
+const SEED = join(repoRoot, 'test/fixtures/traces/seed-network-graph.yaml');
+const OPERATOR = ['-n', NS, 'deploy/netgraph-operator'];
+
+type LogLine = Partial<Edge> & { msg?: string; level?: number };
+
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      file,
+      args,
+      {
+        timeout: timeoutMs,
+        maxBuffer: 64 << 20,
+        env: { ...process.env, KUBECONFIG: kubeconfigPath() },
+      },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`))
+          : resolve(stdout),
+    );
+  });
+}
+
+let helm = '';
+const helmRun = (args: string[]) => run(helm, args, 300_000);
+
+/** The operator's log as `kubectl logs` returns it, parsed. */
+async function operatorLog(): Promise<LogLine[]> {
+  return jsonLines<LogLine>(await kubectl(['logs', ...OPERATOR]));
+}
+
+const edges = (lines: LogLine[]) => lines.filter((l) => l.msg === 'edge');
+
+async function podOf(ns: string, app: string): Promise<{ name: string; ip: string }> {
+  const pods = JSON.parse(await kubectl(['get', 'pods', '-n', ns, '-l', app, '-o', 'json'])) as {
+    items: { metadata: { name: string; deletionTimestamp?: string }; status: { podIP?: string } }[];
+  };
+  const p = pods.items.find((i) => !i.metadata.deletionTimestamp && i.status.podIP);
+  if (!p?.status.podIP) throw new Error(`no running pod ${app} in ${ns}`);
+  return { name: p.metadata.name, ip: p.status.podIP };
+}
+
+/** One TCP connection from the client container (kubectl exec), closed at once. */
+function connectFromClient(host: string, port: number): Promise<string> {
+  const js = `const s=require('node:net').connect(${port},'${host}',()=>{s.end();console.log('connected')});s.on('error',e=>{console.error(e.message);process.exit(1)})`;
+  return kubectl(['exec', '-n', 'demo', 'deploy/client', '--', 'node', '-e', js]);
+}
+
+beforeAll(async () => {
+  helm =
+    (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
+  const t0 = Date.now();
+  await run(testbedScript, ['node', 'add', NODE, '--kubelet'], 300_000);
+  process.stderr.write(`[real-node] ${NODE} Ready in ${Date.now() - t0} ms\n`);
+  const t1 = Date.now();
+  await run(testbedScript, ['image', 'build'], 1_200_000);
+  process.stderr.write(`[real-node] image built and loaded in ${Date.now() - t1} ms\n`);
+  // What another test may have left of the chart's objects (rbac.test.ts applies its
+  // RBAC without helm), which helm refuses to adopt.
+  await kubectl([
+    'delete',
+    'clusterrole,clusterrolebinding',
+    'netgraph-operator',
+    'netgraph-gadget',
+    '--ignore-not-found',
+  ]);
+  await kubectl([
+    'delete',
+    'namespace',
+    NS,
+    'demo',
+    'gadget',
+    '--ignore-not-found',
+    '--timeout=60s',
+  ]);
+  await helmRun([
+    'install',
+    'netgraph',
+    join(repoRoot, 'charts/netgraph'),
+    '-n',
+    NS,
+    '--create-namespace',
+    '-f',
+    join(repoRoot, 'hack/testbed.d/chart-values.yaml'),
+    '--set',
+    'gadget.interval=500ms',
+    '--wait',
+    '--timeout',
+    '3m',
+  ]);
+  await kubectl(['create', 'namespace', 'demo']);
+  await kubectl(['create', 'namespace', 'gadget']);
+  await kubectl(['apply', '-f', join(repoRoot, 'hack/demo.d/workloads.yaml')]);
+  for (const d of ['server', 'client'])
+    await kubectl(['rollout', 'status', '-n', 'demo', `deploy/${d}`, '--timeout=120s'], {
+      timeoutMs: 130_000,
+    });
+}, 1_800_000);
+
+afterAll(async () => {
+  await helmRun(['uninstall', 'netgraph', '-n', NS, '--wait']).catch(() => {});
+  await kubectl([
+    'delete',
+    'namespace',
+    'demo',
+    'gadget',
+    NS,
+    '--wait=false',
+    '--ignore-not-found',
+  ]).catch(() => {});
+  await run(testbedScript, ['node', 'del', NODE], 120_000).catch(() => {});
+}, 300_000);
+
+describe('netgraph from its chart on a real node', () => {
+  it('runs every netgraph pod Ready: the operator as the chart says, one agent', async () => {
+    const pods = JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-o', 'json'])) as {
+      items: {
+        metadata: { labels: Record<string, string> };
+        spec: { nodeName: string; securityContext?: { runAsUser?: number } };
+        status: { conditions?: { type: string; status: string }[] };
+      }[];
+    };
+    const ready = (p: (typeof pods.items)[number]) =>
+      p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    const byComponent = (c: string) =>
+      pods.items.filter((p) => p.metadata.labels['app.kubernetes.io/component'] === c);
+    expect(byComponent('operator')).toHaveLength(1);
+    expect(byComponent('gadget')).toHaveLength(1);
+    for (const p of pods.items) {
+      expect(ready(p)).toBe(true);
+      expect(p.spec.nodeName).toBe(NODE);
+    }
+    expect(byComponent('operator')[0]?.spec.securityContext?.runAsUser).toBe(65532);
+    // No 401/403 and no error in the operator's log: the projected token and the RBAC suffice.
+    const bad = (await operatorLog()).filter((l) => (l.level ?? 0) >= 50);
+    expect(bad).toEqual([]);
+  });
+
+  it('starts the seed Trace and logs the client -> Service and server <- client edges', async () => {
+    await kubectl(['apply', '-f', SEED]);
+    const started = await operate(
+      'gadget',
+      'network-graph',
+      'start',
+      (t) => t.status?.nodes?.[NODE]?.pods === 2,
+    );
+    expect(started.status?.state).toBe('Started');
+    const client = await podOf('demo', 'app=client');
+    const server = await podOf('demo', 'app=server');
+    // The client calls the Service every second (a new connection each time).
+    const found = await waitFor(
+      async () => {
+        const e = edges(await operatorLog());
+        const out = e.find(
+          (x) =>
+            x.pod === client.name &&
+            x.pktType === 'OUTGOING' &&
+            x.proto === 'tcp' &&
+            x.remoteKind === 'svc',
+        );
+        const host = e.find(
+          (x) =>
+            x.pod === server.name &&
+            x.pktType === 'HOST' &&
+            x.proto === 'tcp' &&
+            x.remoteKind === 'pod',
+        );
+        return out && host ? { out, host } : undefined;
+      },
+      { timeoutMs: 30_000, what: 'the client and server edges in kubectl logs' },
+    );
+    expect(found.out).toMatchObject({
+      node: NODE,
+      namespace: 'demo',
+      remoteServiceNamespace: 'demo',
+      remoteServiceName: 'server',
+      port: 80,
+      podOwner: 'client',
+      podOwnerKind: 'Deployment',
+      podLabels: { app: 'client' },
+    });
+    expect(found.host).toMatchObject({
+      namespace: 'demo',
+      ip: client.ip,
+      port: 8080,
+      remotePodNamespace: 'demo',
+      remotePodName: client.name,
+      remotePodLabels: { app: 'client' },
+      podOwner: 'server',
+    });
+  });
+
+  it('shows a new edge in `kubectl logs -f` within seconds of the traffic', async () => {
+    const server = await podOf('demo', 'app=server');
+    const follow = followOperator();
+    try {
+      await sleep(1500); // kubectl has attached to the stream
+      const sent = Date.now();
+      await connectFromClient(server.ip, 8080);
+      const edge = await follow.waitFor(
+        (l) =>
+          l.msg === 'edge' && l.pktType === 'OUTGOING' && l.ip === server.ip && l.port === 8080,
+        10_000,
+      );
+      process.stderr.write(
+        `[real-node] new edge in kubectl logs -f ${Date.now() - sent} ms after the connection\n`,
+      );
+      expect(edge).toMatchObject({ remoteKind: 'pod', remotePodName: server.name });
+    } finally {
+      follow.stop();
+    }
+  });
+
+  it('carries on when the agent pod is deleted: the DaemonSet replaces it', async () => {
+    const old = (
+      await kubectl([
+        'get',
+        'pods',
+        '-n',
+        NS,
+        '-l',
+        'app.kubernetes.io/component=gadget',
+        '-o',
+        'name',
+      ])
+    ).trim();
+    await kubectl(['delete', '-n', NS, old, '--wait=false']);
+    // What a user sees meanwhile: the node's state in the Trace's status.
+    const seen: string[] = [];
+    await waitFor(
+      async () => {
+        const t = await getTrace('gadget', 'network-graph');
+        const s = t.status?.nodes?.[NODE];
+        const label = `${s?.state}${t.status?.operationWarning ? ` (warning: ${t.status.operationWarning})` : ''}`;
+        if (seen.at(-1) !== label) seen.push(label);
+        const now = (
+          await kubectl([
+            'get',
+            'pods',
+            '-n',
+            NS,
+            '-l',
+            'app.kubernetes.io/component=gadget',
+            '-o',
+            'name',
+          ])
+        ).trim();
+        return (
+          now !== '' && now !== old && seen.length > 1 && s?.state === 'Started' && s.pods === 2
+        );
+      },
+      { timeoutMs: 90_000, intervalMs: 200, what: 'the replaced agent attached again' },
+    );
+    process.stderr.write(
+      `[real-node] node status while the agent was replaced: ${seen.join(' -> ')}\n`,
+    );
+    expect(seen.some((s) => !s.startsWith('Started'))).toBe(true);
+    // The trace carries on: a connection made now is a new edge in the log.
+    const before = edges(await operatorLog()).length;
+    await connectFromClient('10.96.0.1', 443);
+    await waitFor(
+      async () =>
+        edges(await operatorLog())
+          .slice(before)
+          .find((e) => e.pktType === 'OUTGOING' && e.remoteServiceName === 'kubernetes'),
+      { timeoutMs: 15_000, what: 'an edge to the kubernetes Service after the agent came back' },
+    );
+    const t: Trace = await operate(
+      'gadget',
+      'network-graph',
+      'stop',
+      (x) => x.status?.state === 'Stopped',
+    );
+    expect(t.status?.edges).toBeGreaterThanOrEqual(3);
+  });
+
+  it('leaves no netgraph pod after helm uninstall, and a Trace deleted then still goes', async () => {
+    // The operator's finalizer is on the Trace: without the chart's uninstall hook it would hold it.
+    expect((await getTrace('gadget', 'network-graph')).metadata.finalizers).toContain(FINALIZER);
+    await helmRun(['uninstall', 'netgraph', '-n', NS, '--wait', '--timeout', '2m']);
+    await waitFor(
+      async () => (await kubectl(['get', 'pods', '-n', NS, '-o', 'name'])).trim() === '',
+      { timeoutMs: 60_000, what: 'no pod left in the netgraph namespace' },
+    );
+    // kubectl delete waits until the object is gone: it fails if a finalizer holds it.
+    await kubectl(['delete', 'trace', '-n', 'gadget', 'network-graph', '--timeout=30s'], {
+      timeoutMs: 40_000,
+    });
+    await expect(getTrace('gadget', 'network-graph')).rejects.toThrow(/not ?found/i);
+  });
+});
+
+/** `kubectl logs -f` of the operator, from now on, as parsed lines. */
+function followOperator() {
+  const child: ChildProcess = spawn(
+    'kubectl',
+    ['--kubeconfig', kubeconfigPath(), 'logs', '-f', '--tail=0', ...OPERATOR],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const lines: LogLine[] = [];
+  let partial = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    lines.push(...jsonLines<LogLine>(parts.join('\n')));
+  });
+  return {
+    waitFor: (pred: (l: LogLine) => boolean, timeoutMs: number) =>
+      waitFor(() => lines.find(pred), {
+        timeoutMs,
+        intervalMs: 50,
+        what: 'a matching line in kubectl logs -f',
+      }),
+    stop: () => child.kill(),
+  };
+}
