@@ -1,6 +1,7 @@
 // netgraph-gadget: the gadget's command line, the one dispatcher of its three rooms.
 // `local` (gadget/local/) traces this machine's network namespaces; `agent`
 // (gadget/agent/) is the node agent of the operator; both sit on gadget/dataplane/.
+import { errorText } from '../lib/result.js';
 import { runLocal } from './local/main.js';
 
 export const USAGE = `Usage: netgraph-gadget <command> [options]
@@ -30,8 +31,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new Error(`unknown command "${cmd}" (try --help)`);
     }
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`netgraph-gadget: ${msg.split('\n')[0]}\n`);
+    process.stderr.write(`netgraph-gadget: ${errorText(err).split('\n')[0]}\n`);
     return 1;
   }
 }
