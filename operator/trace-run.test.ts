@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import type { Edge } from '../api/edge.js';
+import { logger } from '../lib/log.js';
+import type { AgentAddress, Session, SessionEvents, SessionFactory } from './agent-session.js';
+import { ClusterState } from './enrich/cluster-state.js';
+import { GroupView } from './enrich/group.js';
+import { TraceRun } from './trace-run.js';
+
+// One running trace with scripted sessions: what it logs, counts and writes when
+// agents send, resend after a reconnect, fail, go away and stop.
+const edge = (port: number, connections = 1): Edge => ({
+  type: 'normal',
+  namespace: 'demo',
+  pod: 'client',
+  pktType: 'OUTGOING',
+  proto: 'tcp',
+  ip: '10.96.0.10',
+  port,
+  connections,
+});
+const AGENT: AgentAddress = { endpoint: 'https://n1:9478', cert: 'PEM' };
+
+function run(refuse = new Set<string>()) {
+  const events = new Map<string, SessionEvents>();
+  const states = new Map<string, string>();
+  const sessions: SessionFactory = (node, _agent, trace, _command, ev) => {
+    expect(trace).toEqual({ namespace: 'gadget', name: 't' });
+    events.set(node, ev);
+    const s: Session = {
+      start: async () => {
+        if (refuse.has(node)) throw new Error(`agent on ${node} answered 503 to PUT`);
+        states.set(node, 'started');
+      },
+      moveTo: () => states.set(node, 'moved'),
+      stop: async () => {
+        states.set(node, 'stopped');
+      },
+      close: () => states.set(node, 'closed'),
+    };
+    return s;
+  };
+  const lines: Record<string, unknown>[] = [];
+  const log = logger('test', 'info', { write: (s: string) => lines.push(JSON.parse(s)) });
+  const written: Record<string, unknown>[] = [];
+  const seen: string[] = [];
+  const state = new ClusterState();
+  const r = new TraceRun(
+    'gadget/t',
+    { outputMode: 'Status' },
+    { groupBy: 'pod', ips: [] },
+    {
+      edgeLog: log,
+      log,
+      sessions,
+      enrich: (e) => ({ ...e, remoteKind: 'svc' }),
+      view: (p) => new GroupView(p, state),
+      patchStatus: async (s) => {
+        written.push(s);
+      },
+      flushMs: 5,
+      observers: [
+        {
+          started: (t) => seen.push(`started ${t}`),
+          edge: (_t, node, e) => seen.push(`${node} ${e.port} ${e.connections}`),
+          ended: (t, how) => seen.push(`${how} ${t}`),
+        },
+      ],
+    },
+  );
+  const send = (node: string, e: Edge) => events.get(node)?.onEdge(node, e);
+  return { r, lines, written, seen, states, events, send };
+}
+
+describe('TraceRun', () => {
+  it('logs and counts each edge once: a resent edge (a replay after a reconnect) only updates it', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT);
+    t.send('n1', edge(80));
+    t.send('n1', edge(443));
+    t.send('n1', edge(80)); // replayed
+    t.send('n1', edge(80, 4)); // grown
+    expect(t.lines.filter((l) => l.msg === 'edge').map((l) => l.port)).toEqual([80, 443]);
+    const s = t.r.status();
+    expect(s.edges).toBe(2);
+    expect(JSON.parse(s.output as string)).toContainEqual(
+      expect.objectContaining({ port: 80, connections: 4, remoteKind: 'svc' }),
+    );
+    // The observers see every update, enriched.
+    expect(t.seen).toEqual(['started gadget/t', 'n1 80 1', 'n1 443 1', 'n1 80 1', 'n1 80 4']);
+  });
+
+  it('shows a refusing agent as Failed, and a failing link too until it recovers', async () => {
+    const t = run(new Set(['n2']));
+    await t.r.attach('n2', AGENT);
+    expect(t.r.nodes.get('n2')).toEqual({
+      state: 'Failed',
+      reason: 'agent on n2 answered 503 to PUT',
+    });
+    expect(t.r.hasNode('n2')).toBe(false); // the controller's next sync tries again
+
+    await t.r.attach('n1', AGENT);
+    t.events.get('n1')?.onError('n1', 'agent on n1 timed out');
+    expect(t.r.status().operationWarning).toContain('node n1: agent on n1 timed out');
+    t.events.get('n1')?.onStatus('n1', { pods: 3 });
+    expect(t.r.nodes.get('n1')).toEqual({ state: 'Started', pods: 3 });
+  });
+
+  it('follows an agent that moved, and keeps the edges of one that went away', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT);
+    await t.r.attach('n1', { endpoint: 'https://n1:9999', cert: 'NEW' });
+    expect(t.states.get('n1')).toBe('moved');
+    t.send('n1', edge(80));
+    t.r.detach('n1', 'AgentMissing', 'no live netgraph agent on node n1');
+    expect(t.states.get('n1')).toBe('closed');
+    expect(t.r.status()).toMatchObject({ edges: 1, nodes: { n1: { state: 'AgentMissing' } } });
+  });
+
+  it('stops every agent, logs each edge total and writes the final status', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT);
+    t.send('n1', edge(80, 2));
+    await t.r.stop();
+    expect(t.states.get('n1')).toBe('stopped');
+    expect(t.lines.filter((l) => l.msg === 'edge total')).toMatchObject([
+      { port: 80, connections: 2 },
+    ]);
+    expect(t.written.at(-1)).toMatchObject({ edges: 1, nodes: { n1: { state: 'Stopped' } } });
+    expect(t.seen.at(-1)).toBe('stopped gadget/t');
+    // Late frames from a stopping agent change nothing.
+    t.events.get('n1')?.onError('n1', 'connection reset');
+    expect(t.r.nodes.get('n1')?.state).toBe('Stopped');
+  });
+});
