@@ -1,70 +1,88 @@
-// Completeness: 10,000 short-lived TCP connections between two namespaces (two
-// clients in parallel), both sides traced with default map sizes; the share of
+// Completeness: 10,000 short-lived TCP connections between two pod namespaces
+// routed through a node namespace (two clients in parallel), both sides traced with
+// default map sizes, in each attach mode (socket filter, TCX); the share of
 // connections each side's edge counted.
-// Usage: node --import tsx bench/dataplane-completeness.ts [--connections 10000]
+// Usage: node --import tsx bench/dataplane-completeness.ts [--connections 10000] [--attach socket|tcx]
 import { parseArgs } from 'node:util';
 import type { Edge } from '../api/edge.js';
+import { ATTACH_MODES, type AttachMode } from '../api/trace.js';
 import { openTracers, type Tracer } from '../gadget/dataplane/tracer.js';
-import { makePair, peer, run } from '../test/netns/netns-lib.js';
+import { makeRoutedPair, peer, run } from '../test/netns/netns-lib.js';
 import { writeResults } from './lib/results.js';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({
+  options: {
+    connections: { type: 'string', default: '10000' },
+    attach: { type: 'string', multiple: true },
+  },
+});
 const total = Number(values.connections);
 const clients = 2;
+const modes = (values.attach ?? [...ATTACH_MODES]) as AttachMode[];
+const results: Record<string, unknown> = {};
 
-const pair = makePair('cmpl', 203);
-const srv = peer(pair.b, 'tcp-listen', '0.0.0.0', 9100, 64);
-let tracers: Tracer[] = [];
-try {
-  if ((await srv.line()) !== 'ready') throw new Error('server did not start');
-  const opened = await openTracers([pair.a, pair.b]);
-  tracers = opened.filter((t): t is Tracer => !(t instanceof Error));
-  if (tracers.length !== 2) throw new Error(`attach failed: ${opened.join(', ')}`);
-  const [ta, tb] = tracers as [Tracer, Tracer];
-  // Drain while it runs, as an agent would, keeping the latest (cumulative) edge.
-  const latest = new Map<string, Edge>();
-  const drain = () => {
-    for (const [side, t] of [
-      ['client', ta],
-      ['server', tb],
-    ] as const) {
-      for (const e of t.drain()) if (e.port === 9100) latest.set(`${side}/${e.pktType}`, e);
-    }
-  };
-  const timer = setInterval(drain, 1000);
-  const t0 = performance.now();
-  const done = await Promise.all(
-    Array.from({ length: clients }, () =>
-      run(pair.a, 'tcp-connect', pair.v4.b, 9100, total / clients, 64),
-    ),
-  );
-  const seconds = (performance.now() - t0) / 1000;
-  clearInterval(timer);
-  await new Promise((r) => setTimeout(r, 200));
-  drain();
-  const client = latest.get('client/OUTGOING')?.connections ?? 0;
-  const server = latest.get('server/HOST')?.connections ?? 0;
-  const figures = {
-    connections: total,
-    seconds,
-    perSecond: total / seconds,
-    clientCounted: client,
-    serverCounted: server,
-    clientShare: client / total,
-    serverShare: server / total,
-    peers: done,
-    stats: { client: ta.stats(), server: tb.stats() },
-  };
-  console.log(
-    `${total} connections in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s): ${done.join('; ')}`,
-  );
-  console.log(`client side counted ${client} (${((100 * client) / total).toFixed(2)}%)`);
-  console.log(`server side counted ${server} (${((100 * server) / total).toFixed(2)}%)`);
-  console.log(`stats: client ${JSON.stringify(ta.stats())} server ${JSON.stringify(tb.stats())}`);
-  console.log('target: 100%');
-  console.log(`wrote ${writeResults('dataplane-completeness', figures)}`);
-} finally {
-  for (const t of tracers) t.close();
-  srv.proc.kill();
-  pair.cleanup();
+for (const mode of modes) results[mode] = await measure(mode);
+console.log('target: 100% in each mode');
+console.log(`wrote ${writeResults('dataplane-completeness', { connections: total, ...results })}`);
+
+async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
+  const pair = makeRoutedPair('cmpl', 203);
+  const srv = peer(pair.b, 'tcp-listen', '0.0.0.0', 9100, 64);
+  let tracers: Tracer[] = [];
+  try {
+    if ((await srv.line()) !== 'ready') throw new Error('server did not start');
+    const opened = await openTracers([pair.a, pair.b], {
+      attach: mode,
+      hostNetns: `/var/run/netns/${pair.node}`,
+    });
+    tracers = opened.filter((t): t is Tracer => !(t instanceof Error) && t.mode === mode);
+    if (tracers.length !== 2)
+      throw new Error(`${mode}: not attached as asked: ${opened.join(', ')}`);
+    const [ta, tb] = tracers as [Tracer, Tracer];
+    // Drain while it runs, as an agent would, keeping the latest (cumulative) edge.
+    const latest = new Map<string, Edge>();
+    const drain = () => {
+      for (const [side, t] of [
+        ['client', ta],
+        ['server', tb],
+      ] as const) {
+        for (const e of t.drain()) if (e.port === 9100) latest.set(`${side}/${e.pktType}`, e);
+      }
+    };
+    const timer = setInterval(drain, 1000);
+    const t0 = performance.now();
+    const done = await Promise.all(
+      Array.from({ length: clients }, () =>
+        run(pair.a, 'tcp-connect', pair.v4.b, 9100, total / clients, 64),
+      ),
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    clearInterval(timer);
+    await new Promise((r) => setTimeout(r, 200));
+    drain();
+    const client = latest.get('client/OUTGOING')?.connections ?? 0;
+    const server = latest.get('server/HOST')?.connections ?? 0;
+    const figures = {
+      connections: total,
+      seconds,
+      perSecond: total / seconds,
+      clientCounted: client,
+      serverCounted: server,
+      clientShare: client / total,
+      serverShare: server / total,
+      peers: done,
+      stats: { client: ta.stats(), server: tb.stats() },
+    };
+    console.log(
+      `${mode}: ${total} connections in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s): ${done.join('; ')}`,
+    );
+    console.log(`client side counted ${client} (${((100 * client) / total).toFixed(2)}%)`);
+    console.log(`server side counted ${server} (${((100 * server) / total).toFixed(2)}%)`);
+    console.log(`stats: client ${JSON.stringify(ta.stats())} server ${JSON.stringify(tb.stats())}`);
+    return figures;
+  } finally {
+    for (const t of tracers) t.close();
+    srv.proc.kill();
+    pair.cleanup();
+  }
 }

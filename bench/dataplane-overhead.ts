@@ -1,18 +1,24 @@
 // What tracing costs the traffic: TCP throughput and 64-byte UDP packet rate
-// between two namespaces (iperf3), with no packet socket, with an empty socket
-// filter (the cost of a packet socket at all), and with netgraph attached, both
-// sides traced in the last two. Alternating rounds, medians, ratios to none.
-// iperf3 pins the client to CPU 0 and the server to CPU 1 (-A 0,1) to cut
-// scheduling noise on small machines.
+// between two pod namespaces routed through a node namespace (iperf3, see
+// lib/iperf.ts), side by side in one run:
+// - none: no packet socket, no program;
+// - empty: an empty socket filter on a packet socket in each pod (the cost of a
+//   packet socket at all: on transmit the kernel clones each packet for it);
+// - socket: netgraph's socket filter in each pod;
+// - tcx: netgraph's TCX programs on each pod's host-side veth.
+// Alternating rounds, medians and the spread across rounds, ratios to none; and
+// the kernel's own figure, steadier on a shared machine: netgraph's program runs
+// per UDP datagram sent and nanoseconds per run (kernel.bpf_stats_enabled).
 // Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 5] [--seconds 3]
-import { execFileSync, spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
 import { BpfObject } from '../gadget/dataplane/libbpf.js';
 import { close } from '../gadget/dataplane/libc.js';
 import { inNetns } from '../gadget/dataplane/netns-thread.js';
-import { openTracer, type Tracer } from '../gadget/dataplane/tracer.js';
-import { makePair, type Pair } from '../test/netns/netns-lib.js';
+import { openTracers, type Tracer } from '../gadget/dataplane/tracer.js';
+import { makeRoutedPair, type RoutedPair } from '../test/netns/netns-lib.js';
+import { enableBpfStats, progStats } from './lib/bpf-stats.js';
+import { iperf, iperfServer, median, spread } from './lib/iperf.js';
 import { writeResults } from './lib/results.js';
 
 const { values } = parseArgs({
@@ -20,16 +26,21 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
-const MODES = ['none', 'empty', 'netgraph'] as const;
+const MODES = ['none', 'empty', 'socket', 'tcx'] as const;
 type Mode = (typeof MODES)[number];
 
-/** Attaches `mode` in both namespaces; returns the detach. */
-async function attach(mode: Mode, pair: Pair): Promise<() => void> {
+/** Attaches `mode` to both pods; returns the detach. */
+async function attach(mode: Mode, pair: RoutedPair): Promise<() => void> {
   if (mode === 'none') return () => {};
-  if (mode === 'netgraph') {
-    const ts: Tracer[] = [await openTracer(pair.a), await openTracer(pair.b)];
+  if (mode === 'socket' || mode === 'tcx') {
+    const ts = await openTracers([pair.a, pair.b], {
+      attach: mode,
+      hostNetns: `/var/run/netns/${pair.node}`,
+    });
+    const ok = ts.filter((t): t is Tracer => !(t instanceof Error) && t.mode === mode);
+    if (ok.length !== 2) throw new Error(`${mode}: not attached as asked (${ts.join(', ')})`);
     return () => {
-      for (const t of ts) t.close();
+      for (const t of ok) t.close();
     };
   }
   const obj = BpfObject.load(bpfObjectPath('empty'));
@@ -43,74 +54,64 @@ async function attach(mode: Mode, pair: Pair): Promise<() => void> {
   };
 }
 
-interface Iperf {
-  end: {
-    sum_received?: { bits_per_second: number };
-    sum?: { packets: number; lost_packets: number; seconds: number };
-  };
-}
-
-function iperf(pair: Pair, udp: boolean): number {
-  const args = [
-    'netns',
-    'exec',
-    pair.a,
-    'iperf3',
-    '-c',
-    pair.v4.b,
-    '-t',
-    String(seconds),
-    '-J',
-    '-A',
-    '0,1',
-  ];
-  if (udp) args.push('-u', '-l', '64', '-b', '0');
-  const out = JSON.parse(execFileSync('ip', args, { encoding: 'utf8' })) as Iperf;
-  const { sum, sum_received } = out.end;
-  if (udp && sum) return (sum.packets - sum.lost_packets) / sum.seconds; // received packets/s
-  if (!udp && sum_received) return sum_received.bits_per_second;
-  throw new Error('iperf3 gave no result');
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
-
-const pair = makePair('bench', 200);
-const server = spawn('ip', ['netns', 'exec', pair.b, 'iperf3', '-s'], { stdio: 'ignore' });
+const pair = makeRoutedPair('bench', 200);
+const server = iperfServer(pair.b);
+const restoreStats = enableBpfStats();
 try {
-  execFileSync('sleep', ['0.5']);
-  const tcp: Record<Mode, number[]> = { none: [], empty: [], netgraph: [] };
-  const udp: Record<Mode, number[]> = { none: [], empty: [], netgraph: [] };
+  const runs: Record<'socket' | 'tcx', { perPacket: number; ns: number }[]> = {
+    socket: [],
+    tcx: [],
+  };
+  const tcp = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
+  const udp = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
   for (let r = 0; r < rounds; r++) {
     // Alternate the order so drift in background load spreads over the modes.
     const order = r % 2 ? [...MODES].reverse() : MODES;
     for (const mode of order) {
       const detach = await attach(mode, pair);
       try {
-        tcp[mode].push(iperf(pair, false));
-        udp[mode].push(iperf(pair, true));
+        tcp[mode].push(iperf(pair.a, pair.v4.b, false, seconds).rate);
+        const s0 = progStats('netgraph');
+        const u = iperf(pair.a, pair.v4.b, true, seconds);
+        const s1 = progStats('netgraph');
+        udp[mode].push(u.rate);
+        if (mode === 'socket' || mode === 'tcx')
+          runs[mode].push({
+            perPacket: (s1.runs - s0.runs) / u.sent,
+            ns: (s1.ns - s0.ns) / Math.max(1, s1.runs - s0.runs),
+          });
       } finally {
         detach();
       }
       const [t, u] = [tcp[mode].at(-1) ?? 0, udp[mode].at(-1) ?? 0];
       console.log(
-        `round ${r + 1} ${mode.padEnd(8)} tcp ${(t / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(u)} pps`,
+        `round ${r + 1} ${mode.padEnd(6)} tcp ${(t / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(u)} pps`,
       );
     }
   }
-  const figures: Record<string, unknown> = { rounds, seconds, tcp, udp };
-  for (const mode of ['empty', 'netgraph'] as const) {
-    figures[`tcpRatio_${mode}`] = median(tcp[mode]) / median(tcp.none);
-    figures[`udpRatio_${mode}`] = median(udp[mode]) / median(udp.none);
-  }
-  console.log(`median tcp: none ${(median(tcp.none) / 1e9).toFixed(2)} Gbit/s`);
-  for (const mode of ['empty', 'netgraph'] as const) {
+  const figures: Record<string, unknown> = { rounds, seconds, tcp, udp, runs };
+  const none = { tcp: median(tcp.none), udp: median(udp.none) };
+  console.log(
+    `median none: tcp ${(none.tcp / 1e9).toFixed(2)} Gbit/s, udp64 ${Math.round(none.udp)} pps`,
+  );
+  for (const mode of ['empty', 'socket', 'tcx'] as const) {
+    const t = median(tcp[mode]) / none.tcp;
+    const u = median(udp[mode]) / none.udp;
+    figures[`tcpRatio_${mode}`] = t;
+    figures[`udpRatio_${mode}`] = u;
     console.log(
-      `${mode.padEnd(8)} tcp ${((figures[`tcpRatio_${mode}`] as number) * 100).toFixed(1)}%  udp64 ${((figures[`udpRatio_${mode}`] as number) * 100).toFixed(1)}% of no socket`,
+      `${mode.padEnd(6)} tcp ${(100 * t).toFixed(1)}% (rounds ${spread(tcp[mode], none.tcp)})  udp64 ${(100 * u).toFixed(1)}% (rounds ${spread(udp[mode], none.udp)}) of none`,
     );
   }
-  console.log('targets: netgraph tcp >= 97%, udp64 >= 88%');
+  for (const mode of ['socket', 'tcx'] as const) {
+    console.log(
+      `${mode.padEnd(6)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
+    );
+  }
+  console.log('targets: tcx tcp >= 97%, udp64 >= 97%; socket tcp >= 97%, udp64 >= 88%');
   console.log(`wrote ${writeResults('dataplane-overhead', figures)}`);
 } finally {
+  restoreStats();
   server.kill();
   pair.cleanup();
 }

@@ -17,8 +17,8 @@ export interface ProgStats {
   ns: number;
 }
 
-/** Runs and run time summed over the loaded programs whose name is `name`. */
-export function progStats(name: string): ProgStats {
+/** Runs and run time summed over the loaded programs whose name starts with `prefix`. */
+export function progStats(prefix: string): ProgStats {
   const progs = JSON.parse(
     execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }),
   ) as {
@@ -29,7 +29,7 @@ export function progStats(name: string): ProgStats {
   let runs = 0;
   let ns = 0;
   for (const p of progs) {
-    if (p.name !== name) continue;
+    if (!p.name?.startsWith(prefix)) continue;
     runs += p.run_cnt ?? 0;
     ns += p.run_time_ns ?? 0;
   }

@@ -4,6 +4,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 
 interface IperfJson {
+  error?: string;
   end: {
     sum_received?: { bits_per_second: number };
     sum?: { packets: number; lost_packets: number; seconds: number };
@@ -45,7 +46,7 @@ export function iperf(ns: string, host: string, udp: boolean, seconds: number): 
   if (udp && sum)
     return { rate: (sum.packets - sum.lost_packets) / sum.seconds, sent: sum.packets };
   if (!udp && sum_received) return { rate: sum_received.bits_per_second, sent: 0 };
-  throw new Error('iperf3 gave no result');
+  throw new Error(`iperf3 gave no result${out.error ? `: ${out.error}` : ''}`);
 }
 
 export const median = (xs: number[]): number =>
