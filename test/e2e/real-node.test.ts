@@ -115,15 +115,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await helmRun(['uninstall', 'netgraph', '-n', NS, '--wait']).catch(() => {});
-  await kubectl([
-    'delete',
-    'namespace',
-    'demo',
-    'gadget',
-    NS,
-    '--wait=false',
-    '--ignore-not-found',
-  ]).catch(() => {});
+  // While the kubelet runs: it confirms the pods' deletion, so the namespaces go (other
+  // tests use `netgraph`); a pod bound to a node without a kubelet would stay Terminating.
+  await kubectl(
+    ['delete', 'trace', '--all', '-n', 'gadget', '--ignore-not-found', '--timeout=30s'],
+    {
+      timeoutMs: 40_000,
+    },
+  ).catch(() => {});
+  await kubectl(
+    ['delete', 'namespace', 'demo', 'gadget', NS, '--ignore-not-found', '--timeout=120s'],
+    {
+      timeoutMs: 130_000,
+    },
+  ).catch(() => {});
   await run(testbedScript, ['node', 'del', NODE], 120_000).catch(() => {});
 }, 300_000);
 
