@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Result } from '../lib/result.js';
 import { METRICS_LABEL_OPTIONS, type MetricsLabelOption } from './metrics.js';
+import { POLICY_PARAMETERS, parsePolicyParameters } from './policy-parameters.js';
 import {
   ATTACH_MODES,
   type AttachMode,
@@ -30,7 +31,7 @@ const LABEL_KEY =
 const LABEL_VALUE = '^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$';
 const NAMESPACE_LIST = `^\\s*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\s*(,\\s*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\\s*)*$`;
 
-const PARAMETERS = ['groupBy', 'ips', 'metricsLabels', 'attach'] as const;
+const PARAMETERS = ['groupBy', 'ips', 'metricsLabels', 'attach', ...POLICY_PARAMETERS] as const;
 
 const specSchema = {
   type: 'object',
@@ -149,6 +150,11 @@ export function validateSpec(spec: unknown): Validation {
   const bad = ips.find((ip) => isIP(ip) === 0);
   if (bad !== undefined)
     return { ok: false, error: `Invalid parameter ips: ${quote(bad)} is not an IP address` };
+  try {
+    parsePolicyParameters(t.parameters);
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
   const metricsLabels = (t.parameters?.metricsLabels ?? '')
     .split(',')
     .map((l) => l.trim())

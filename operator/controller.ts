@@ -60,6 +60,8 @@ export interface ControllerOptions {
   flushMs?: number;
   /** Told of every trace's edges, start, stop and deletion (metrics, history, policy advice). */
   observers?: readonly EdgeObserver[];
+  /** The `generate` operation: NetworkPolicies from the trace's edges; returns status fields. */
+  generate?(trace: Trace, running: boolean): Promise<Partial<Record<keyof TraceStatus, unknown>>>;
 }
 
 const isReady = (n: Node) =>
@@ -233,6 +235,11 @@ export class Controller {
         this.o.log.info({ trace: key }, 'trace stopped');
         break;
       }
+      case 'generate':
+        status = this.o.generate
+          ? await this.o.generate(trace, run !== undefined)
+          : { operationError: 'NetworkPolicy advice is not enabled in this operator' };
+        break;
     }
     const updated = await this.patchStatus(namespace, name, status);
     if (operation !== undefined) {

@@ -72,6 +72,18 @@ describe('decide', () => {
     });
   });
 
+  it('generates on a running or stopped trace; never started is an error', () => {
+    for (const status of [{ state: 'Started' }, { state: 'Stopped' }] as const)
+      expect(decide(trace({ op: 'generate', status }), idle)).toEqual({
+        operation: 'generate',
+        decision: { kind: 'generate' },
+      });
+    expect(decide(trace({ op: 'generate' }), idle).decision).toEqual({
+      kind: 'error',
+      error: 'Not started',
+    });
+  });
+
   it('refuses unknown operations with Inspektor Gadget message', () => {
     const d = decide(trace({ op: 'pause' }), idle);
     expect(d).toEqual({

@@ -22,6 +22,8 @@ export type Decision =
   /** Started in status but not running here: the operator restarted. */
   | { kind: 'resume'; spec: ValidSpec['spec']; parameters: TraceParameters }
   | { kind: 'stop' }
+  /** NetworkPolicies from the trace's edges (operator/policy). */
+  | { kind: 'generate' }
   | { kind: 'none' };
 
 export interface DecisionContext {
@@ -54,6 +56,10 @@ export function decide(trace: Trace, ctx: DecisionContext): Decided {
         case 'stop':
           return started || ctx.running
             ? { kind: 'stop' }
+            : { kind: 'error', error: 'Not started' };
+        case 'generate':
+          return trace.status?.state !== undefined || ctx.running
+            ? { kind: 'generate' }
             : { kind: 'error', error: 'Not started' };
         default:
           return {

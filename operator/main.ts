@@ -23,6 +23,10 @@ import {
   type MetricsFlags,
   parseMetricsFlags,
 } from './metrics/flags.js';
+import { PolicyAdvisor } from './policy/advisor.js';
+import { type FactKind, POLICY_WATCHES, PolicyFacts } from './policy/cluster-facts.js';
+import { registerPolicyApi } from './policy/http.js';
+import { TraceEdges } from './policy/trace-edges.js';
 
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
 
@@ -90,9 +94,17 @@ export async function main(argv: string[]): Promise<number> {
 
   // Enrichment state: one cluster-wide watch per kind, shared by every trace.
   const state = new ClusterState();
+  // NetworkPolicy advice reads Service ports too: the Service watch feeds both.
+  const policyFacts = new PolicyFacts(state);
   const feed = (kind: Kind): ReflectorHandlers<KubeObject> => ({
-    onReset: (items) => state.reset(kind, items as never[]),
-    onEvent: (type, obj) => state.apply(kind, type, obj as never),
+    onReset: (items) => {
+      state.reset(kind, items as never[]);
+      if (kind === 'Service') policyFacts.reset(kind, items);
+    },
+    onEvent: (type, obj) => {
+      state.apply(kind, type, obj as never);
+      if (kind === 'Service') policyFacts.apply(kind, type, obj);
+    },
   });
   const caches = (
     [
@@ -105,6 +117,17 @@ export async function main(argv: string[]): Promise<number> {
     ([kind, path]) =>
       new Reflector<KubeObject>(kube, { path }, feed(kind), log.child({ watch: path })),
   );
+  for (const [kind, path] of Object.entries(POLICY_WATCHES))
+    caches.push(
+      new Reflector<KubeObject>(
+        kube,
+        { path },
+        policyFacts.handlers(kind as FactKind),
+        log.child({ watch: path }),
+      ),
+    );
+  const traceEdges = new TraceEdges();
+  const advisor = new PolicyAdvisor(kube, traceEdges, policyFacts);
   const enricher = new Enricher(state, args.values['reverse-dns'] ? new ReverseDns() : undefined);
 
   // The graph page's history: 10-second bins of every trace's edges over --history-window.
@@ -132,13 +155,15 @@ export async function main(argv: string[]): Promise<number> {
     token,
     enrich: (e) => enricher.enrich(e),
     view: (p) => new GroupView(p, state),
-    observers: [history, ...metrics.observers],
+    observers: [history, ...metrics.observers, traceEdges],
+    generate: (trace, running) => advisor.generate(trace, running),
     caches,
     nodeHandlers: feed('Node'),
   });
   const http = new HttpServer(log.child({ part: 'http' }));
   new GraphApi({ store: history, log: log.child({ part: 'graph' }) }).register(http);
   http.route('/metrics', metrics.handler);
+  registerPolicyApi(http, traceEdges);
   await http.listen(listen);
   await controller.start();
   metrics.start();

@@ -59,7 +59,7 @@ export interface Owner {
 export interface ClusterFacts {
   /** The top owner of a pod, if the pod is known. */
   podOwner(namespace: string, name: string): Owner | undefined;
-  /** spec.selector of a Deployment, StatefulSet, DaemonSet or ReplicaSet. */
+  /** spec.selector of a Deployment, StatefulSet or DaemonSet. */
   selectorOf(kind: string, namespace: string, name: string): LabelSelector | undefined;
   service(namespace: string, name: string): ServiceFacts | undefined;
   endpointSlices(namespace: string, service: string): readonly EndpointSliceFacts[];
@@ -127,7 +127,7 @@ export const PER_POD_LABELS: readonly string[] = [
 ];
 
 /** Owners whose spec.selector is read from the cluster. */
-const SELECTOR_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);
+const SELECTOR_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
 const DNS_PORT = 53;
 
