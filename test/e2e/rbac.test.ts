@@ -431,6 +431,16 @@ describe('least privilege', () => {
     'watch apps/replicasets',
     'list batch/jobs', // owner: Job -> CronJob
     'watch batch/jobs',
+    'list apps/deployments', // generate: a workload's own selector
+    'watch apps/deployments',
+    'list apps/statefulsets',
+    'watch apps/statefulsets',
+    'list apps/daemonsets',
+    'watch apps/daemonsets',
+    'list discovery.k8s.io/endpointslices', // generate: target ports, selector-less endpoints
+    'watch discovery.k8s.io/endpointslices',
+    'create core/configmaps', // generate: policies over 256 KiB in <trace>-networkpolicies
+    'patch core/configmaps',
   ].sort();
   const gadgetRules = [
     'list core/pods', // its own node's pods (field selector)
@@ -464,6 +474,9 @@ describe('least privilege', () => {
       ['watch', 'services'],
       ['watch', 'replicasets.apps'],
       ['watch', 'jobs.batch'],
+      ['watch', 'deployments.apps'],
+      ['watch', 'endpointslices.discovery.k8s.io'],
+      ['patch', 'configmaps', { ns: APP_NS }],
       ['watch', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
     ],
     [GADGET_SA]: [
@@ -479,6 +492,8 @@ describe('least privilege', () => {
       ['get', 'secrets'],
       ['get', 'secrets', { ns: NETGRAPH_NS }],
       ['get', 'configmaps'],
+      ['delete', 'configmaps'],
+      ['create', 'networkpolicies.networking.k8s.io'],
       ['create', 'pods'],
       ['create', 'pods', { ns: NETGRAPH_NS, sub: 'exec' }],
       ['delete', 'pods'],
