@@ -59,6 +59,12 @@ export interface Edge extends BaseEvent, EdgeCounters {
   /** With groupBy: the group names that replace namespace/pod and the remote. */
   group?: string;
   remoteGroup?: string;
+  /**
+   * OUTGOING TCP: the process (pid, command) that opened every connection of the
+   * edge, where the kernel says; left out when unknown or when they differ.
+   */
+  pid?: number;
+  comm?: string;
 }
 
 export const COUNTER_FIELDS = [
@@ -99,6 +105,8 @@ export const EDGE_FIELDS = [
   'remoteName',
   'group',
   'remoteGroup',
+  'pid',
+  'comm',
   ...COUNTER_FIELDS,
   'firstSeen',
   'lastSeen',
@@ -148,6 +156,9 @@ export const sameCounters = (a: EdgeCounters, b: EdgeCounters): boolean =>
 export function copyCounters(to: Edge, from: Edge): void {
   for (const f of COUNTER_FIELDS) to[f] = from[f];
   to.lastSeen = from.lastSeen;
+  // The process becomes known (or ambiguous) as the connections' owners come in.
+  to.pid = from.pid;
+  to.comm = from.comm;
 }
 
 /** Adds b's counters into a (connections, packets, bytes), keeping the widest time span. */

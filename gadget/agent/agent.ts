@@ -365,7 +365,14 @@ export class Agent {
         const edge = this.local(seen, a.pod);
         const k = edgeKey(edge);
         const prev = t.edges.get(k);
-        if (prev && sameCounters(prev.edge, edge) && prev.edge.message === edge.message) continue;
+        if (
+          prev &&
+          sameCounters(prev.edge, edge) &&
+          prev.edge.message === edge.message &&
+          prev.edge.pid === edge.pid &&
+          prev.edge.comm === edge.comm
+        )
+          continue;
         const entry = { seq: ++this.seq, edge };
         t.edges.set(k, entry);
         t.publish(entry);

@@ -16,7 +16,7 @@ describe.skipIf(!has('clang'))('bpf/build (skipped: clang is not installed)', ()
     const out = mkdtempSync(join(tmpdir(), 'netgraph-bpf-'));
     try {
       execFileSync(join(BPF, 'build'), [out], { stdio: 'pipe' });
-      for (const o of ['netgraph.bpf.o', 'empty.bpf.o']) {
+      for (const o of ['netgraph.bpf.o', 'netgraph-owner.bpf.o', 'empty.bpf.o']) {
         const fresh = readFileSync(join(out, o));
         const committed = readFileSync(join(BPF, o));
         expect(

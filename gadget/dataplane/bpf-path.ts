@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export function bpfObjectPath(name: 'netgraph' | 'empty'): string {
+export function bpfObjectPath(name: 'netgraph' | 'netgraph-owner' | 'empty'): string {
   for (const rel of ['../../bpf/', '../../../bpf/']) {
     const p = fileURLToPath(new URL(`${rel}${name}.bpf.o`, import.meta.url));
     if (existsSync(p)) return p;

@@ -15,6 +15,23 @@ export interface EdgeIdentity {
   firstSeen: string;
   /** Set on edges seeded from connections open before attach. */
   debug?: string;
+  /**
+   * The processes that opened its connections, as far as known: pid and comm
+   * are left out once two connections disagree on them.
+   */
+  owner?: { pid?: number; comm?: string; connections: number };
+}
+
+/** Adds one connection's owner to an identity. */
+export function addOwner(id: EdgeIdentity, pid: number, comm: string): void {
+  const o = id.owner;
+  if (!o) {
+    id.owner = { pid, comm, connections: 1 };
+    return;
+  }
+  if (o.pid !== pid) o.pid = undefined;
+  if (o.comm !== comm) o.comm = undefined;
+  o.connections++;
 }
 
 const WORD = 4;
@@ -74,13 +91,16 @@ export function toEdge(
   const bytesSent = u64(words, i, BYTES_SENT);
   const bytesReceived = u64(words, i, BYTES_RECEIVED);
   const lastSeenNs = Math.max(u64(words, i, LAST_SENT), u64(words, i, LAST_RECEIVED));
+  const connections = u64(words, i, EDGE.connections);
+  // The process is said only when every connection of the edge is known to be its.
+  const owner = id.owner && id.owner.connections === connections ? id.owner : undefined;
   return {
     type: 'normal',
     pktType: id.pktType,
     proto: id.proto,
     ip: id.ip,
     port: id.port,
-    connections: u64(words, i, EDGE.connections),
+    connections,
     packetsSent: u64(words, i, PACKETS_SENT),
     packetsReceived: u64(words, i, PACKETS_RECEIVED),
     bytesSent,
@@ -90,6 +110,8 @@ export function toEdge(
     debug: id.debug,
     // A seeded edge that saw no packet yet has no last packet time.
     lastSeen: lastSeenNs ? time.format(lastSeenNs) : id.firstSeen,
+    ...(owner?.pid !== undefined && { pid: owner.pid }),
+    ...(owner?.comm !== undefined && { comm: owner.comm }),
   };
 }
 

@@ -12,8 +12,10 @@ import {
   NO_EDGE,
   STATE,
 } from './bpf-abi.js';
+import type { ConnectOwner } from './connect-owners.js';
 import {
   activity,
+  addOwner,
   decodeIdentity,
   type EdgeIdentity,
   isValid,
@@ -191,6 +193,21 @@ export class EdgeMaps {
     }
     this.reported = { edgeDrops: s.edgeDrops, flowDrops: s.flowDrops };
     return out;
+  }
+
+  /**
+   * Records who opened outgoing connections: each owner counts for one
+   * connection of its edge, which drain() then reports again.
+   */
+  addOwners(owners: ConnectOwner[]): void {
+    const v = Buffer.alloc(4);
+    for (const o of owners) {
+      if (!mapLookup(this.edgeIdsFd, encodeEdgeKey(o.edge), v)) continue;
+      const idx = v.readUInt32LE(0);
+      if (idx >= this.inUse() || !isValid(this.words, idx)) continue;
+      addOwner(this.identity(idx), o.pid, o.comm);
+      this.lastSig[idx] = -1;
+    }
   }
 
   /** Every edge as it is now (counters cumulative), leaving drain()'s bookkeeping alone. */

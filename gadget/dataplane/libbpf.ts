@@ -26,6 +26,10 @@ const fn = {
   progFd: lib.func('int bpf_program__fd(void *prog)'),
   setLogBuf: lib.func('int bpf_program__set_log_buf(void *prog, void *buf, size_t size)'),
   lookup: lib.func('int bpf_map_lookup_elem(int fd, const void *key, void *value)'),
+  nextKey: lib.func('int bpf_map_get_next_key(int fd, const void *key, void *next_key)'),
+  delete: lib.func('int bpf_map_delete_elem(int fd, const void *key)'),
+  attach: lib.func('void *bpf_program__attach(void *prog)'),
+  linkDestroy: lib.func('int bpf_link__destroy(void *link)'),
   update: lib.func(
     'int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)',
   ),
@@ -78,6 +82,36 @@ export function mapUpdate(
   if (ret === -EEXIST && flags === BPF_NOEXIST) return false;
   check(ret, 'bpf_map_update_elem');
   return true;
+}
+
+/**
+ * Takes every entry of a hash map (keys of `keySize`, values of `valueSize` bytes):
+ * the keys first, then each value with its delete, so entries added meanwhile wait
+ * for the next call.
+ */
+export function mapTakeAll(
+  fd: number,
+  keySize: number,
+  valueSize: number,
+): { key: Buffer; value: Buffer }[] {
+  const keys: Buffer[] = [];
+  let prev: Buffer | null = null;
+  for (;;) {
+    const next = Buffer.alloc(keySize);
+    const ret = fn.nextKey(fd, prev, next);
+    if (ret === -ENOENT) break;
+    check(ret, 'bpf_map_get_next_key');
+    keys.push(next);
+    prev = next;
+  }
+  const out: { key: Buffer; value: Buffer }[] = [];
+  for (const key of keys) {
+    const value = Buffer.alloc(valueSize);
+    if (!mapLookup(fd, key, value)) continue;
+    fn.delete(fd, key);
+    out.push({ key, value });
+  }
+  return out;
 }
 
 /** Writes `count` keys and values in one syscall. */
@@ -154,6 +188,16 @@ export class BpfObject {
 
   mapFd(name: string): number {
     return check(fn.mapFd(this.map(name)), `fd of BPF map ${name}`);
+  }
+
+  /**
+   * Attaches a program where its section says (a tracepoint, ...). Returns the
+   * detach: destroying the link.
+   */
+  attach(name: string): () => void {
+    const link: Ptr | null = fn.attach(this.program(name));
+    if (!link) throw new SysError(`attach BPF program ${name}`, koffi.errno());
+    return () => fn.linkDestroy(link);
   }
 
   /** Kernel memory charged to the object's maps (the `memlock` of each map's fdinfo), in bytes. */

@@ -22,6 +22,7 @@ import type { AttachMode } from '../../api/trace.js';
 import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
 import { edgeOfFlow } from './bpf-abi.js';
 import { bpfObjectPath } from './bpf-path.js';
+import { type OwnerHandle, watchOwners } from './connect-owners.js';
 import { EdgeMaps, type EdgeStats } from './edge-maps.js';
 import { flowEdgeKey } from './edge-window.js';
 import { BpfObject } from './libbpf.js';
@@ -73,6 +74,7 @@ class NetnsTracer implements Tracer {
   private socketFd = -1;
   private links: number[] = [];
   private readonly maps: EdgeMaps;
+  private owners?: OwnerHandle;
   private closed = false;
 
   constructor(
@@ -106,6 +108,7 @@ class NetnsTracer implements Tracer {
   seed(addrs: string[], flows: SeedFlow[]): void {
     this.netns.addrs = addrs;
     this.maps.seed(flows);
+    this.owners = watchOwners(this.netns.inode);
   }
 
   private live(): void {
@@ -114,6 +117,7 @@ class NetnsTracer implements Tracer {
 
   drain(): Edge[] {
     this.live();
+    if (this.owners) this.maps.addOwners(this.owners.take());
     return this.maps.drain();
   }
 
@@ -138,6 +142,7 @@ class NetnsTracer implements Tracer {
     // Closing the socket or our links detaches our programs (never anyone else's);
     // then nothing references the maps.
     if (this.socketFd >= 0) closeFd(this.socketFd);
+    this.owners?.release();
     for (const l of this.links.splice(0)) closeFd(l);
     this.maps.unmap();
     this.obj.close();

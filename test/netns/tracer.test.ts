@@ -194,6 +194,35 @@ describe.skipIf(!root).each(['socket', 'tcx'] as const)(
       expect(ta.stats().midstream + tb.stats().midstream).toBe(0);
     });
 
+    it('names the process that opened outgoing connections, and none where they differ', async () => {
+      const srv = peer(pair.b, 'tcp-listen', '0.0.0.0', 7100, 0);
+      const clients: number[] = [];
+      try {
+        expect(await srv.line()).toBe('ready');
+        const one = peer(pair.a, 'tcp-connect', pair.v4.b, 7100, 2, 10);
+        expect(await one.closed).toBe(0);
+        clients.push(one.proc.pid ?? 0);
+        const { a, b } = await drain();
+        // `ip netns exec` execs node, so the peer's pid is the connecting process.
+        expect(edge(a, { pktType: 'OUTGOING', port: 7100 })).toMatchObject({
+          connections: 2,
+          pid: clients[0],
+          comm: 'node',
+        });
+        expect(edge(b, { pktType: 'HOST', port: 7100 })).not.toHaveProperty('pid');
+        const other = peer(pair.a, 'tcp-connect', pair.v4.b, 7100, 1, 10);
+        expect(await other.closed).toBe(0);
+        clients.push(other.proc.pid ?? 0);
+      } finally {
+        srv.proc.kill();
+      }
+      const { a } = await drain();
+      const mixed = edge(a, { pktType: 'OUTGOING', port: 7100 });
+      expect(clients[0]).not.toBe(clients[1]);
+      expect(mixed).toMatchObject({ connections: 3, comm: 'node' });
+      expect(mixed).not.toHaveProperty('pid');
+    });
+
     it('reports a connection opened before attach, and counts its later bytes the right way', async () => {
       const srv = peer(pair.b, 'tcp-listen', '::', 7000, 0);
       let cli: Peer | undefined;
