@@ -59,9 +59,8 @@ const COUNTED = [
   'packetsReceived',
 ] as const;
 
-/** What this edge has added so far, and the label sets it adds to. */
-interface EdgeState {
-  last: number[];
+/** What this edge has added so far (fields named as the edge's), and the label sets it adds to. */
+interface EdgeState extends Record<(typeof COUNTED)[number], number> {
   edge: SeriesEntry<Series>;
   ngraph: SeriesEntry<Series>;
 }
@@ -143,10 +142,11 @@ export class GraphMetrics implements EdgeObserver {
     const edge = s.edge.labels.values;
     for (let i = 0; i < COUNTED.length; i++) {
       // Cumulative since the trace started on the node; a smaller value is a restart.
-      const now = e[COUNTED[i] as (typeof COUNTED)[number]] ?? 0;
-      const was = s.last[i] as number;
+      const field = COUNTED[i] as (typeof COUNTED)[number];
+      const now = e[field] ?? 0;
+      const was = s[field];
       const d = now >= was ? now - was : now;
-      s.last[i] = now;
+      s[field] = now;
       edge[i] = (edge[i] as number) + d;
       if (i === 0) s.ngraph.labels.values[0] = (s.ngraph.labels.values[0] as number) + d;
     }
@@ -215,7 +215,11 @@ export class GraphMetrics implements EdgeObserver {
     const edgeInner = labelText(labels, EDGE_LABELS);
     const ngraphInner = labelText(edgeNgraphLabels(e, this.o.peer), NGRAPH_LABELS);
     return {
-      last: [0, 0, 0, 0, 0],
+      connections: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      packetsSent: 0,
+      packetsReceived: 0,
       // An edge label set's key is its text; every other key has a NUL, which no text has.
       edge: this.admit(edgeInner, () => make('edge', edgeInner, 5), 'netgraph'),
       ngraph: this.admit(`${name}\u0000${ngraphInner}`, () => make(name, ngraphInner, 1), 'ngraph'),
