@@ -31,6 +31,7 @@ const fns = {
   munmap: libc.func('int munmap(void *addr, size_t len)'),
   strerror: libc.func('const char *strerror(int errnum)'),
   sysconf: libc.func('long sysconf(int name)'),
+  mallocTrim: libc.func('int malloc_trim(size_t pad)'),
 };
 
 const SC_PAGESIZE = 30;
@@ -59,6 +60,12 @@ function check(ret, what) {
   if (ret < 0) throw new SysError(what, koffi.errno());
   return ret;
 }
+
+/**
+ * Gives freed heap memory back to the system: a worker thread's isolate is freed
+ * when it exits, but glibc keeps the pages (RSS) unless asked.
+ */
+export const mallocTrim = () => fns.mallocTrim(0);
 
 /** @param {number} errno */
 export const strerror = (errno) => fns.strerror(errno);

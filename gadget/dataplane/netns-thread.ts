@@ -2,6 +2,7 @@
 // netns-worker.js): never setns() on the main thread. One worker serves a batch.
 import { Worker } from 'node:worker_threads';
 import type { Result } from '../../lib/result.js';
+import { mallocTrim } from './libc.js';
 
 export interface NetnsJob {
   /** A path setns() accepts: /proc/<pid>/ns/net or /var/run/netns/<name>. */
@@ -45,6 +46,7 @@ export function inNetns(jobs: NetnsJob[]): Promise<NetnsResult[]> {
     });
     w.once('error', reject);
     w.once('exit', (code) => {
+      mallocTrim();
       if (results) resolve(results);
       else reject(new Error(`netns worker exited with code ${code}`));
     });
