@@ -61,5 +61,4 @@ export interface PageHooks {
   painted(): number;
   draws(): number;
   firstDrawMs(): number;
-  pan(dx: number, dy: number): void;
 }
