@@ -8,7 +8,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
 import { FINALIZER, type Trace } from '../../api/trace.js';
-import { jsonLines, kubeconfigPath, kubectl, repoRoot, testbedScript, waitFor } from './testbed.js';
+import {
+  addNode,
+  addPod,
+  delNode,
+  delPod,
+  jsonLines,
+  kubeconfigPath,
+  kubectl,
+  nodeTool,
+  podRun,
+  repoRoot,
+  spawnInPod,
+  testbedScript,
+  waitFor,
+} from './testbed.js';
 import { getTrace, operate } from './traces.js';
 
 // The seed Trace names this node; the chart's namespace is the README's.
@@ -229,6 +243,33 @@ describe('netgraph from its chart on a real node', () => {
       expect(edge).toMatchObject({ remoteKind: 'pod', remotePodName: server.name });
     } finally {
       follow.stop();
+    }
+  });
+
+  it('lets real pods, simulated pods and Services reach each other both ways', async () => {
+    const sim = await addNode('real-node-peer');
+    const peer = await addPod('real-node-peer/peer', { node: sim.name, labels: { app: 'peer' } });
+    const listener = spawnInPod(peer, nodeTool('tcp-server', ['--port', '9000', '--no-echo']));
+    try {
+      await listener.waitForLine(/"listening"/);
+      const client = await podOf('demo', 'app=client');
+      // A real pod to a simulated one: the simulated side sees the real pod's address.
+      await connectFromClient(peer.ip, 9000);
+      const conn = await listener.waitForLine(/"conn"/);
+      expect(JSON.parse(conn)).toMatchObject({ remote: client.ip });
+      // A simulated pod to a real one through the Service's ClusterIP (kube-proxy's rules).
+      const svc = JSON.parse(await kubectl(['get', 'svc', '-n', 'demo', 'server', '-o', 'json']))
+        .spec.clusterIP as string;
+      const out = await podRun(
+        peer,
+        nodeTool('tcp-client', ['--host', svc, '--port', '80', '--no-echo']),
+      );
+      expect(jsonLines(out).at(-1)).toMatchObject({ event: 'summary', ok: 1 });
+    } finally {
+      await listener.kill();
+      await delPod(peer);
+      await delNode(sim.name);
+      await kubectl(['delete', 'namespace', 'real-node-peer', '--wait=false']).catch(() => {});
     }
   });
 
