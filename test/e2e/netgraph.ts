@@ -97,13 +97,25 @@ function start(
   return new Proc(name, child);
 }
 
-/** ENV is added to the process's environment (e.g. NETGRAPH_AGENT_TOKEN_FILE). */
-export function startOperator(kubeconfig: string, env?: Record<string, string>): Proc {
+/** ENV is added to the process's environment (e.g. NETGRAPH_AGENT_TOKEN_FILE); ARGS to its flags. */
+export function startOperator(
+  kubeconfig: string,
+  env?: Record<string, string>,
+  args: string[] = [],
+): Proc {
   return start(
     'operator',
     'netgraph-operator.js',
     // Port 0: several operators may run at once; the bound port is in the "http listening" line.
-    ['--namespace', NETGRAPH_NS, '--service-account', OPERATOR_SA, '--http-listen', '127.0.0.1:0'],
+    [
+      '--namespace',
+      NETGRAPH_NS,
+      '--service-account',
+      OPERATOR_SA,
+      '--http-listen',
+      '127.0.0.1:0',
+      ...args,
+    ],
     kubeconfig,
     env,
   );
