@@ -118,6 +118,9 @@ beforeAll(async () => {
     '--timeout',
     '3m',
   ]);
+  // As a user would: helm's --wait does not wait for a DaemonSet's pods to be Ready.
+  for (const w of ['deploy/netgraph-operator', 'ds/netgraph-gadget'])
+    await kubectl(['rollout', 'status', '-n', NS, w, '--timeout=120s'], { timeoutMs: 130_000 });
   await kubectl(['create', 'namespace', 'demo']);
   await kubectl(['create', 'namespace', 'gadget']);
   await kubectl(['apply', '-f', join(repoRoot, 'hack/demo.d/workloads.yaml')]);
