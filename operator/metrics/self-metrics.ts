@@ -7,8 +7,8 @@ import type { EdgeObserver } from '../edge-observer.js';
 export class SelfMetrics implements EdgeObserver {
   private readonly running = new Set<string>();
   private readonly seen = new WeakSet<Edge>();
-  private readonly updates: Counter<string>;
-  private readonly misses: Counter<string>;
+  /** Counted here and read at scrape time: prom-client's inc() hashes its labels each call. */
+  private readonly counts = { new: 0, update: 0, local: 0, remote: 0 };
 
   constructor(registry: Registry, agents: () => number) {
     const registers = [registry];
@@ -29,20 +29,29 @@ export class SelfMetrics implements EdgeObserver {
         this.set(agents());
       },
     });
-    this.updates = new Counter({
+    const counts = this.counts;
+    new Counter({
       name: 'netgraph_operator_edges_total',
       help: 'Edges received from agents: kind new (first time seen) or update (grown counters)',
       labelNames: ['kind'],
       registers,
+      collect() {
+        this.reset();
+        this.inc({ kind: 'new' }, counts.new);
+        this.inc({ kind: 'update' }, counts.update);
+      },
     });
-    this.misses = new Counter({
+    new Counter({
       name: 'netgraph_operator_enrichment_misses_total',
       help: 'New edges the cluster state could not name: side local (the traced pod unknown) or remote (an address no pod, Service or node holds, and no DNS name)',
       labelNames: ['side'],
       registers,
+      collect() {
+        this.reset();
+        this.inc({ side: 'local' }, counts.local);
+        this.inc({ side: 'remote' }, counts.remote);
+      },
     });
-    for (const kind of ['new', 'update']) this.updates.inc({ kind }, 0);
-    for (const side of ['local', 'remote']) this.misses.inc({ side }, 0);
   }
 
   started(trace: string): void {
@@ -56,12 +65,12 @@ export class SelfMetrics implements EdgeObserver {
   edge(_trace: string, _node: string, e: Edge): void {
     if (e.type !== 'normal') return;
     if (this.seen.has(e)) {
-      this.updates.inc({ kind: 'update' });
+      this.counts.update++;
       return;
     }
     this.seen.add(e);
-    this.updates.inc({ kind: 'new' });
-    if (e.podIP === undefined) this.misses.inc({ side: 'local' });
-    if (e.remoteKind === 'other' && !e.remoteName) this.misses.inc({ side: 'remote' });
+    this.counts.new++;
+    if (e.podIP === undefined) this.counts.local++;
+    if (e.remoteKind === 'other' && !e.remoteName) this.counts.remote++;
   }
 }
