@@ -1,13 +1,15 @@
 // Completeness: 10,000 short-lived TCP connections between two pod namespaces
 // routed through a node namespace (two clients in parallel), both sides traced with
 // default map sizes, in each attach mode (socket filter, TCX); the share of
-// connections each side's edge counted.
+// connections each side's edge counted; and what noting the connecting process
+// costs (the netgraph_owner tracepoint's runs and ns per run, kernel.bpf_stats_enabled).
 // Usage: node --import tsx bench/dataplane-completeness.ts [--connections 10000] [--attach socket|tcx]
 import { parseArgs } from 'node:util';
 import type { Edge } from '../api/edge.js';
 import { ATTACH_MODES, type AttachMode } from '../api/trace.js';
 import { openTracers, type Tracer } from '../gadget/dataplane/tracer.js';
 import { makeRoutedPair, peer, run } from '../test/netns/netns-lib.js';
+import { enableBpfStats, progStats } from './lib/bpf-stats.js';
 import { writeResults } from './lib/results.js';
 
 const { values } = parseArgs({
@@ -50,6 +52,8 @@ async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
       }
     };
     const timer = setInterval(drain, 1000);
+    const restoreStats = enableBpfStats();
+    const o0 = progStats('netgraph_owner');
     const t0 = performance.now();
     const done = await Promise.all(
       Array.from({ length: clients }, () =>
@@ -57,6 +61,12 @@ async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
       ),
     );
     const seconds = (performance.now() - t0) / 1000;
+    const o1 = progStats('netgraph_owner');
+    restoreStats();
+    const owner = {
+      runsPerConnection: (o1.runs - o0.runs) / total,
+      nsPerRun: (o1.ns - o0.ns) / Math.max(1, o1.runs - o0.runs),
+    };
     clearInterval(timer);
     await new Promise((r) => setTimeout(r, 200));
     drain();
@@ -72,12 +82,16 @@ async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
       serverShare: server / total,
       peers: done,
       stats: { client: ta.stats(), server: tb.stats() },
+      owner,
     };
     console.log(
       `${mode}: ${total} connections in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s): ${done.join('; ')}`,
     );
     console.log(`client side counted ${client} (${((100 * client) / total).toFixed(2)}%)`);
     console.log(`server side counted ${server} (${((100 * server) / total).toFixed(2)}%)`);
+    console.log(
+      `process tracepoint: ${owner.runsPerConnection.toFixed(2)} runs a connection, ${owner.nsPerRun.toFixed(0)} ns a run`,
+    );
     console.log(`stats: client ${JSON.stringify(ta.stats())} server ${JSON.stringify(tb.stats())}`);
     return figures;
   } finally {

@@ -91,6 +91,10 @@ int netgraph_owner(unsigned long long *ctx)
   int oldstate = (int)ctx[1];
   int newstate = (int)ctx[2];
   __u64 id = (__u64)sk;
+  /* Most transitions (closing, the server side) matter not: leave before reading the socket. */
+  if (newstate != TCP_SYN_SENT && newstate != TCP_CLOSE &&
+      (newstate != TCP_ESTABLISHED || oldstate != TCP_SYN_SENT))
+    return 0;
   __u16 protocol = 0;
   bpf_probe_read_kernel(&protocol, sizeof(protocol), &sk->sk_protocol);
   if (protocol != IPPROTO_TCP)
@@ -106,8 +110,6 @@ int netgraph_owner(unsigned long long *ctx)
     bpf_map_delete_elem(&connecting, &id);
     return 0;
   }
-  if (newstate != TCP_ESTABLISHED || oldstate != TCP_SYN_SENT)
-    return 0;
   struct owner *o = bpf_map_lookup_elem(&connecting, &id);
   if (!o)
     return 0;
