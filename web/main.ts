@@ -51,7 +51,7 @@ let firstDrawMs = 0;
 const graph = new Graphology({ type: 'directed', multi: false, allowSelfLoops: true });
 const renderer = new Sigma(graph, $('graph'), {
   defaultEdgeType: 'arrow',
-  labelRenderedSizeThreshold: 7,
+  labelRenderedSizeThreshold: 8,
   zIndex: true,
   nodeReducer: (node, data) => {
     const focus = state.entity;
@@ -261,6 +261,8 @@ const shortName = (id: string, kind: string) => {
       : name;
 };
 
+const nodeBase = (n: number) => (n <= 50 ? 9 : n <= 500 ? 5 : 2);
+
 /** Makes the drawn graph what `raw` says; existing entities keep their place unless `relayoutAll`. */
 function sync(relayoutAll: boolean): void {
   shown = collapse(raw, new Set(list(state.collapsed)));
@@ -271,11 +273,18 @@ function sync(relayoutAll: boolean): void {
   const fresh = shown.entities.some((e) => !graph.hasNode(e.id));
   let positions: Map<string, Point> | undefined;
   if (relayoutAll || (fresh && graph.order === 0)) positions = layout();
+  // Few entities are drawn big enough to carry their labels; thousands small.
+  const base = nodeBase(shown.entities.length);
+  // Traffic inside an entity (a namespace talking to itself) cannot be drawn as an edge: it is in the label.
+  const inside = new Map(
+    shown.edges.filter((e) => e.source === e.target).map((e) => [e.source, e.bytesTotal]),
+  );
   for (const e of shown.entities) {
     const bytes = e.bytesSent + e.bytesReceived;
+    const own = inside.get(e.id);
     const attrs = {
-      label: shortName(e.id, e.kind),
-      size: Math.min(10, 2 + Math.log10(1 + bytes) / 2),
+      label: `${shortName(e.id, e.kind)}${own === undefined ? '' : ` ↻ ${formatBytes(own)}`}`,
+      size: Math.min(base + 5, base + Math.log10(1 + bytes) / 2),
       color: KIND_COLORS[e.kind] ?? '#555555',
       kind: e.kind,
       namespace: e.namespace,

@@ -32,8 +32,10 @@ interface Closed {
 export class BinLog {
   private readonly closed: Closed[] = [];
   private openBin = Number.NEGATIVE_INFINITY;
-  /** edge id -> [connections, sent, received] added in the open bin. */
-  private open = new Map<number, [number, number, number]>();
+  /** The open bin: edge ids touched, and [connections, sent, received] at 3*id (reused, no garbage). */
+  private openIds: number[] = [];
+  private cells = new Float64Array(3 * 1024);
+  private touched = new Uint8Array(1024);
 
   /** @param windowBins how many bins to keep, the open one included. */
   constructor(private readonly windowBins: number) {}
@@ -41,21 +43,21 @@ export class BinLog {
   /** Adds an edge's delta at time `ms`; a time before the open bin counts in the open bin. */
   add(ms: number, edge: number, d: Delta): void {
     this.advance(binOf(ms));
-    let cell = this.open.get(edge);
-    if (cell === undefined) {
-      cell = [0, 0, 0];
-      this.open.set(edge, cell);
+    if (edge >= this.touched.length) this.grow(edge);
+    if (this.touched[edge] === 0) {
+      this.touched[edge] = 1;
+      this.openIds.push(edge);
     }
-    cell[0] += d.connections;
-    cell[1] += d.bytesSent;
-    cell[2] += d.bytesReceived;
+    const i = 3 * edge;
+    this.cells[i] = (this.cells[i] ?? 0) + d.connections;
+    this.cells[i + 1] = (this.cells[i + 1] ?? 0) + d.bytesSent;
+    this.cells[i + 2] = (this.cells[i + 2] ?? 0) + d.bytesReceived;
   }
 
   /** Moves time to `bin`: packs the open bin when `bin` is past it, drops bins out of the window. */
   advance(bin: number): void {
     if (bin <= this.openBin) return;
-    if (this.open.size > 0) this.closed.push({ bin: this.openBin, data: pack(this.open) });
-    this.open = new Map();
+    if (this.openIds.length > 0) this.closed.push({ bin: this.openBin, data: this.pack() });
     this.openBin = bin;
     const oldest = bin - this.windowBins + 1;
     let drop = 0;
@@ -75,7 +77,16 @@ export class BinLog {
       }
     }
     if (this.openBin >= from && this.openBin <= to)
-      for (const [edge, [c, s, rcv]] of this.open) visit(this.openBin, edge, c, s, rcv);
+      for (const edge of this.openIds) {
+        const i = 3 * edge;
+        visit(
+          this.openBin,
+          edge,
+          this.cells[i] ?? 0,
+          this.cells[i + 1] ?? 0,
+          this.cells[i + 2] ?? 0,
+        );
+      }
   }
 
   /** Bytes held by packed bins (the benchmark's figure). */
@@ -84,18 +95,34 @@ export class BinLog {
     for (const c of this.closed) n += c.data.byteLength;
     return n;
   }
-}
 
-function pack(open: Map<number, [number, number, number]>): Uint8Array {
-  const w = new VarintWriter();
-  let prev = 0;
-  for (const edge of [...open.keys()].sort((a, b) => a - b)) {
-    const [c, s, r] = open.get(edge) as [number, number, number];
-    w.write(edge - prev);
-    w.write(c);
-    w.write(s);
-    w.write(r);
-    prev = edge;
+  private grow(edge: number): void {
+    let n = this.touched.length;
+    while (n <= edge) n *= 2;
+    const touched = new Uint8Array(n);
+    touched.set(this.touched);
+    this.touched = touched;
+    const cells = new Float64Array(3 * n);
+    cells.set(this.cells);
+    this.cells = cells;
   }
-  return w.bytes();
+
+  /** The open bin, packed; its cells are cleared for the next bin. */
+  private pack(): Uint8Array {
+    const ids = this.openIds.sort((a, b) => a - b);
+    const w = new VarintWriter(ids.length * 8);
+    let prev = 0;
+    for (const edge of ids) {
+      const i = 3 * edge;
+      w.write(edge - prev);
+      w.write(this.cells[i] ?? 0);
+      w.write(this.cells[i + 1] ?? 0);
+      w.write(this.cells[i + 2] ?? 0);
+      this.cells.fill(0, i, i + 3);
+      this.touched[edge] = 0;
+      prev = edge;
+    }
+    this.openIds = [];
+    return w.bytes();
+  }
 }

@@ -4,8 +4,13 @@
 
 /** A growable byte buffer that varints are appended to. */
 export class VarintWriter {
-  private buf = new Uint8Array(256);
+  private buf: Uint8Array;
   private len = 0;
+
+  /** @param size a first guess of the bytes to be written (the buffer doubles past it). */
+  constructor(size = 256) {
+    this.buf = new Uint8Array(Math.max(16, size));
+  }
 
   write(n: number): void {
     if (this.len + 8 > this.buf.length) {
