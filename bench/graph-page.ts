@@ -100,6 +100,12 @@ async function draw(): Promise<Record<string, number>> {
     const firstDrawMs = await page.evaluate(() =>
       (window as unknown as { netgraph: PageHooks }).netgraph.firstDrawMs(),
     );
+    // Where the time went: the API's answer received, the graph built and laid out.
+    const marks: Record<string, number> = await page.evaluate(() =>
+      Object.fromEntries(
+        performance.getEntriesByType('mark').map((m) => [m.name, Math.round(m.startTime)]),
+      ),
+    );
     const shown = await page.evaluate(() =>
       (window as unknown as { netgraph: PageHooks }).netgraph.shown(),
     );
@@ -151,6 +157,8 @@ async function draw(): Promise<Record<string, number>> {
       entities: shown.entities.length,
       edges: shown.edges.length,
       paintedPixels: painted,
+      fetchedMs: marks['netgraph:fetched'] ?? -1,
+      builtMs: marks['netgraph:synced'] ?? -1,
       firstDrawMs: Math.round(firstDrawMs),
       panFps: Math.round(10_000 / mean) / 10,
       panFrameP95Ms: Math.round((gaps[Math.floor(gaps.length * 0.95)] ?? 0) * 10) / 10,

@@ -214,7 +214,9 @@ async function load(): Promise<void> {
   }
   showError('');
   raw = body as Graph;
+  performance.mark('netgraph:fetched');
   sync(true);
+  performance.mark('netgraph:synced');
   void loadSeries();
   if (state.live) follow();
 }
@@ -270,6 +272,10 @@ function sync(relayoutAll: boolean): void {
   const edgeIds = new Set(shown.edges.map((e) => e.id));
   for (const e of graph.edges()) if (!edgeIds.has(e)) graph.dropEdge(e);
   for (const n of graph.nodes()) if (!ids.has(n)) graph.dropNode(n);
+  if (hovered && !graph.hasEdge(hovered)) {
+    hovered = '';
+    $('hovercard').hidden = true;
+  }
   const fresh = shown.entities.some((e) => !graph.hasNode(e.id));
   let positions: Map<string, Point> | undefined;
   if (relayoutAll || (fresh && graph.order === 0)) positions = layout();
