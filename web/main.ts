@@ -237,9 +237,25 @@ function follow(): void {
     for (const e of u.entities) entities.set(e.id, e);
     for (const e of u.edges) edges.set(e.id, e);
     raw = { entities: [...entities.values()], edges: [...edges.values()] };
-    sync(false);
+    scheduleSync();
     scheduleSeries();
   });
+}
+
+let syncTimer: ReturnType<typeof setTimeout> | undefined;
+/**
+ * Live changes drawn at once on small graphs; on big ones at most every 5 s, since a redraw
+ * of thousands of edges takes about a second without a GPU.
+ */
+function scheduleSync(): void {
+  if (syncTimer) return;
+  syncTimer = setTimeout(
+    () => {
+      syncTimer = undefined;
+      sync(false);
+    },
+    graph.size > 2000 ? 5000 : 0,
+  );
 }
 
 let seriesTimer: ReturnType<typeof setTimeout> | undefined;
@@ -741,8 +757,12 @@ Object.assign(window, {
 async function main(): Promise<void> {
   bindControls();
   syncControls();
+  // A trace named in the URL is fetched while the list of traces loads.
+  const named = state.trace;
+  const first = named ? load() : undefined;
   await loadTraces();
-  await load();
+  if (state.trace !== named) await load();
+  else await first;
 }
 
 void main().catch((err: unknown) => showError(String(err)));

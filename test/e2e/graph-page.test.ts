@@ -178,6 +178,22 @@ describe('the graph page', () => {
     expect(color).toBe('#111111');
   });
 
+  it('exports the view as JSON, Graphviz DOT and PNG', async () => {
+    const save = async (button: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+      return readFileSync(await download.path());
+    };
+    const json = JSON.parse((await save('#export-json')).toString());
+    expect(json.state.trace).toBe(TRACE);
+    expect(json.edges.map((e: { id: string }) => e.id).sort()).toEqual(await edgeIds());
+    const dot = (await save('#export-dot')).toString();
+    expect(dot).toMatch(/^digraph netgraph \{/);
+    expect(dot).toContain(`"${pod('client')}" -> "${service}" [label=`);
+    const png = await save('#export-png');
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    expect(png.length).toBeGreaterThan(2000);
+  });
+
   it('shows a new connection without a reload', async () => {
     await page.evaluate(() => Object.assign(window, { sameDocument: true }));
     await tcp(server.ip, 9090, 500);
