@@ -27,6 +27,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/e2e/global-setup.ts'],
+          // After each file: no operator or agent log line carried token material.
+          setupFiles: ['test/e2e/no-token-logged.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           fileParallelism: false,

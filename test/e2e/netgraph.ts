@@ -17,6 +17,9 @@ export function build(): void {
   built = true;
 }
 
+/** Every operator and agent started in this test file (test/e2e/no-token-logged.ts reads them). */
+export const procs: Proc[] = [];
+
 export class Proc {
   readonly lines: Record<string, unknown>[] = [];
   readonly stderr: string[] = [];
@@ -43,6 +46,7 @@ export class Proc {
     });
     child.stderr?.on('data', (d: Buffer) => this.stderr.push(d.toString()));
     this.exited = new Promise((r) => child.on('exit', (code) => r(code)));
+    procs.push(this);
   }
 
   /** Waits for a log line matching `pred`, searching from `from`. */
