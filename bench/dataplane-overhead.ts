@@ -56,7 +56,6 @@ async function attach(mode: Mode, pair: RoutedPair): Promise<() => void> {
 
 const pair = makeRoutedPair('bench', 200);
 const server = iperfServer(pair.b);
-const restoreStats = enableBpfStats();
 try {
   const runs: Record<'socket' | 'tcx', { perPacket: number; ns: number }[]> = {
     socket: [],
@@ -64,22 +63,37 @@ try {
   };
   const tcp = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
   const udp = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
+  const cpu = {
+    tcp: Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>,
+    udp: Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>,
+  };
   for (let r = 0; r < rounds; r++) {
     // Alternate the order so drift in background load spreads over the modes.
     const order = r % 2 ? [...MODES].reverse() : MODES;
     for (const mode of order) {
       const detach = await attach(mode, pair);
       try {
-        tcp[mode].push(iperf(pair.a, pair.v4.b, false, seconds).rate);
-        const s0 = progStats('netgraph');
+        const t = iperf(pair.a, pair.v4.b, false, seconds);
+        tcp[mode].push(t.rate);
+        cpu.tcp[mode].push(t.cpuNs);
         const u = iperf(pair.a, pair.v4.b, true, seconds);
-        const s1 = progStats('netgraph');
         udp[mode].push(u.rate);
-        if (mode === 'socket' || mode === 'tcx')
-          runs[mode].push({
-            perPacket: (s1.runs - s0.runs) / u.sent,
-            ns: (s1.ns - s0.ns) / Math.max(1, s1.runs - s0.runs),
-          });
+        cpu.udp[mode].push(u.cpuNs);
+        if (mode === 'socket' || mode === 'tcx') {
+          // Apart from the timed runs: the statistics cost every program run a little.
+          const restoreStats = enableBpfStats();
+          try {
+            const s0 = progStats('netgraph');
+            const sent = iperf(pair.a, pair.v4.b, true, 1).sent;
+            const s1 = progStats('netgraph');
+            runs[mode].push({
+              perPacket: (s1.runs - s0.runs) / sent,
+              ns: (s1.ns - s0.ns) / Math.max(1, s1.runs - s0.runs),
+            });
+          } finally {
+            restoreStats();
+          }
+        }
       } finally {
         detach();
       }
@@ -89,7 +103,7 @@ try {
       );
     }
   }
-  const figures: Record<string, unknown> = { rounds, seconds, tcp, udp, runs };
+  const figures: Record<string, unknown> = { rounds, seconds, tcp, udp, runs, cpu };
   const none = { tcp: median(tcp.none), udp: median(udp.none) };
   console.log(
     `median none: tcp ${(none.tcp / 1e9).toFixed(2)} Gbit/s, udp64 ${Math.round(none.udp)} pps`,
@@ -103,6 +117,16 @@ try {
       `${mode.padEnd(6)} tcp ${(100 * t).toFixed(1)}% (rounds ${spread(tcp[mode], none.tcp)})  udp64 ${(100 * u).toFixed(1)}% (rounds ${spread(udp[mode], none.udp)}) of none`,
     );
   }
+  // Rate kept if CPU were the only limit: none's CPU per unit over the mode's.
+  for (const mode of ['empty', 'socket', 'tcx'] as const) {
+    const t = median(cpu.tcp.none) / median(cpu.tcp[mode]);
+    const u = median(cpu.udp.none) / median(cpu.udp[mode]);
+    figures[`cpuRatio_tcp_${mode}`] = t;
+    figures[`cpuRatio_udp_${mode}`] = u;
+    console.log(
+      `${mode.padEnd(6)} by CPU time per unit (iperf3's own processes): tcp ${(100 * t).toFixed(1)}%  udp64 ${(100 * u).toFixed(1)}% of none (udp64 ${median(cpu.udp[mode]).toFixed(0)} vs ${median(cpu.udp.none).toFixed(0)} ns a datagram)`,
+    );
+  }
   for (const mode of ['socket', 'tcx'] as const) {
     console.log(
       `${mode.padEnd(6)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
@@ -111,7 +135,6 @@ try {
   console.log('targets: tcx tcp >= 97%, udp64 >= 97%; socket tcp >= 97%, udp64 >= 88%');
   console.log(`wrote ${writeResults('dataplane-overhead', figures)}`);
 } finally {
-  restoreStats();
   server.kill();
   pair.cleanup();
 }
