@@ -14,6 +14,7 @@ import { logger } from '../../lib/log.js';
 import { Reflector } from '../../lib/reflector.js';
 import { terminated } from '../../lib/terminated.js';
 import { parseListen } from '../../operator/http/server.js';
+import { probeOwners } from '../dataplane/connect-owners.js';
 import { netnsFinder } from '../dataplane/netns.js';
 import { openConnections, openTracers } from '../dataplane/tracer.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
@@ -122,6 +123,8 @@ export async function runAgent(argv: string[]): Promise<number> {
   if (!(ATTACH_MODES as readonly string[]).includes(attach))
     throw new Error(`--attach must be one of ${ATTACH_MODES.join(', ')}, not "${attach}"`);
   const agent = new Agent(node, dataPlane, log, intervalMs, attach as AttachMode);
+  const noOwners = probeOwners();
+  if (noOwners) log.warn({ reason: noOwners }, 'edges will carry no pid and comm');
   const metrics = new AgentMetrics(agent, sizes.maxEdges);
   const pods = new Reflector<Pod>(
     kube,

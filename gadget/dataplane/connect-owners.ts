@@ -129,5 +129,11 @@ export function watchOwners(netns: number): OwnerHandle | undefined {
   };
 }
 
-/** Why pid and comm are not known, if the kernel refused the program. */
-export const ownersFailure = (): string | undefined => failure;
+/**
+ * Loads (and unloads) the program once: why edges will carry no pid and comm, if
+ * the kernel refuses it; undefined when it works. For a line at start-up.
+ */
+export function probeOwners(): string | undefined {
+  watchOwners(0)?.release();
+  return failure;
+}

@@ -5,6 +5,7 @@
 // The room: main.ts (the command), args.ts (its flags, pure) and textfile.ts (ngraph.prom).
 import { hostname } from 'node:os';
 import { type Edge, edgeKey, edgeToJSON } from '../../api/edge.js';
+import { probeOwners } from '../dataplane/connect-owners.js';
 import { renderTable } from '../dataplane/edge-table.js';
 import { listNetns, type NetnsRef } from '../dataplane/netns.js';
 import { openTracers, type Tracer } from '../dataplane/tracer.js';
@@ -59,6 +60,8 @@ export async function runLocal(argv: string[], io: Output = stdio): Promise<numb
   for (const f of failed) io.err(`netgraph-gadget: skipped a namespace: ${f.err.message}`);
   if (tracers.length === 0) throw new Error('could not attach to any network namespace');
   for (const t of tracers) if (t.warning) io.err(`netgraph-gadget: ${t.warning}`);
+  const noOwners = probeOwners();
+  if (noOwners) io.err(`netgraph-gadget: edges will carry no pid and comm: ${noOwners}`);
 
   const node = hostname();
   const edges = new Map<string, Edge>();
