@@ -103,6 +103,12 @@ describe('TraceRun', () => {
     expect(t.r.status().operationWarning).toContain('node n1: agent on n1 timed out');
     t.events.get('n1')?.onStatus('n1', { pods: 3 });
     expect(t.r.nodes.get('n1')).toEqual({ state: 'Started', pods: 3 });
+    expect(t.r.status().operationWarning).not.toContain('node n1');
+    // Running, but not as asked: a warning, the node still Started.
+    const fallback = 'TCX not attached for x (no host-side veth): socket filter used instead';
+    t.events.get('n1')?.onStatus('n1', { pods: 3, warning: fallback });
+    expect(t.r.nodes.get('n1')).toEqual({ state: 'Started', pods: 3, reason: fallback });
+    expect(t.r.status().operationWarning).toContain(`node n1: ${fallback}`);
   });
 
   it('follows an agent that moved, and keeps the edges of one that went away', async () => {
