@@ -228,6 +228,6 @@ export class GraphApi {
       )
         send('update', { ...update, state: next.body.state, to: next.body.to });
     }, this.o.streamMs ?? 1000);
-    req.on('close', () => clearInterval(timer));
+    res.on('close', () => clearInterval(timer));
   }
 }

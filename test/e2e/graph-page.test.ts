@@ -178,6 +178,20 @@ describe('the graph page', () => {
     expect(color).toBe('#111111');
   });
 
+  it('lays requesters left of responders in the hierarchical layout', async () => {
+    await control('layout', 'hierarchy');
+    const x = (id: string) =>
+      page.evaluate(
+        (n) =>
+          (window as unknown as { netgraph: PageHooks }).netgraph.nodePosition(n)?.x ?? Number.NaN,
+        id,
+      );
+    await expect.poll(async () => (await x(pod('client'))) < (await x(service))).toBe(true);
+    expect(await x(service)).toBeLessThan(await x(pod('server')));
+    await screenshot('hierarchy');
+    await control('layout', 'islands');
+  });
+
   it('exports the view as JSON, Graphviz DOT and PNG', async () => {
     const save = async (button: string) => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
