@@ -226,6 +226,12 @@ describe('netgraph from its chart on a real node', () => {
       remotePodLabels: { app: 'client' },
       podOwner: 'server',
     });
+    // The chart's RBAC and the projected token sufficed: nothing was refused on either side.
+    const refused = /forbidden|unauthorized/i;
+    const agentLog = await kubectl(['logs', '-n', NS, 'ds/netgraph-gadget']);
+    const operatorText = await kubectl(['logs', ...OPERATOR]);
+    expect(operatorText.split('\n').filter((l) => refused.test(l))).toEqual([]);
+    expect(agentLog.split('\n').filter((l) => refused.test(l))).toEqual([]);
   });
 
   it('shows a new edge in `kubectl logs -f` within seconds of the traffic', async () => {
