@@ -128,7 +128,7 @@ function bindControls(): void {
     download(
       `${fileBase()}.json`,
       'application/json',
-      JSON.stringify({ state, ...shown }, null, 2),
+      JSON.stringify({ view: state, entities: shown.entities, edges: shown.edges }, null, 2),
     ),
   );
   $('export-dot').addEventListener('click', () =>

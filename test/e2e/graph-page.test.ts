@@ -198,7 +198,7 @@ describe('the graph page', () => {
       return readFileSync(await download.path());
     };
     const json = JSON.parse((await save('#export-json')).toString());
-    expect(json.state.trace).toBe(TRACE);
+    expect(json.view.trace).toBe(TRACE);
     expect(json.edges.map((e: { id: string }) => e.id).sort()).toEqual(await edgeIds());
     const dot = (await save('#export-dot')).toString();
     expect(dot).toMatch(/^digraph netgraph \{/);
