@@ -35,6 +35,7 @@ let operator: Proc;
 let agent: Proc;
 let prometheus: Prometheus;
 let metricsUrl: string;
+let agentMetricsUrl: string;
 let client: PodInfo;
 let server: PodInfo;
 let lonely: PodInfo;
@@ -116,7 +117,7 @@ beforeAll(async () => {
   const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
   procs.push(echo);
   await echo.waitForLine(/listening/);
-  agent = startAgent(NODE, kc);
+  agent = startAgent(NODE, kc, {}, ['--metrics-listen', '127.0.0.1:0']);
   operator = startOperator(kc, {}, [
     '--metrics-grace',
     `${GRACE_S}s`,
@@ -127,9 +128,14 @@ beforeAll(async () => {
   ]);
   const listening = await operator.waitLine((l) => l.msg === 'http listening');
   metricsUrl = `http://127.0.0.1:${listening.port}/metrics`;
+  const agentListening = await agent.waitLine((l) => l.msg === 'metrics listening');
+  agentMetricsUrl = `http://127.0.0.1:${agentListening.port}/metrics`;
   await agent.waitLine((l) => l.msg === 'agent ready');
   await operator.waitLine((l) => l.msg === 'operator started');
-  prometheus = await Prometheus.start([`127.0.0.1:${listening.port}`]);
+  prometheus = await Prometheus.start([
+    `127.0.0.1:${listening.port}`,
+    `127.0.0.1:${agentListening.port}`,
+  ]);
 }, 180_000);
 
 afterAll(async () => {
@@ -143,10 +149,13 @@ afterAll(async () => {
 });
 
 describe('metrics in a real Prometheus', () => {
-  it('scrapes the operator: the target is up', async () => {
-    await prometheus.until('up{job="netgraph"}', (s) => s[0]?.value === 1);
-    const [target] = await prometheus.targets();
-    expect(target).toMatchObject({ health: 'up', lastError: '' });
+  it('scrapes the operator and the agent: both targets are up', async () => {
+    await prometheus.until(
+      'up{job="netgraph"}',
+      (s) => s.length === 2 && s.every((x) => x.value === 1),
+    );
+    for (const target of await prometheus.targets())
+      expect(target).toMatchObject({ health: 'up', lastError: '' });
   });
 
   it('returns the bytes the log stream reported, by workload, with no IP label', async () => {
@@ -219,10 +228,30 @@ describe('metrics in a real Prometheus', () => {
     );
   });
 
-  it('passes promtool check metrics', async () => {
+  it("passes promtool check metrics, the operator's and the agent's", async () => {
     const text = await (await fetch(metricsUrl)).text();
     expect(text).toContain('netgraph_edge_bytes_total{');
     expect(await promtoolCheckMetrics(text)).toBe('');
+    const agentText = await (await fetch(agentMetricsUrl)).text();
+    expect(agentText).toContain('netgraph_agent_drain_seconds_count');
+    expect(await promtoolCheckMetrics(agentText)).toBe('');
+  });
+
+  it("shows the operator's and the agent's health", async () => {
+    await startTrace('health');
+    const [agents] = await prometheus.until('netgraph_operator_agents', (s) => s[0]?.value === 1);
+    expect(agents?.value).toBe(1);
+    await prometheus.until('netgraph_operator_traces', (s) => (s[0]?.value ?? 0) >= 1);
+    // client, server, lonely and flood: one attachment each, however many traces.
+    await prometheus.until('netgraph_agent_attached_pods', (s) => s[0]?.value === 4);
+    await prometheus.until('netgraph_agent_traces', (s) => (s[0]?.value ?? 0) >= 1);
+    await prometheus.until('netgraph_agent_map_memory_bytes', (s) => (s[0]?.value ?? 0) > 0);
+    await prometheus.until('netgraph_agent_drain_seconds_count', (s) => (s[0]?.value ?? 0) > 0);
+    await prometheus.until(
+      'rate(netgraph_operator_edges_total{kind="new"}[1m])',
+      (s) => s.length === 1,
+    );
+    await stopTrace('health');
   });
 
   it("removes a deleted workload's series after the grace period, and not before", async () => {

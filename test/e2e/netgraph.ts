@@ -125,7 +125,13 @@ export function startOperator(
   );
 }
 
-export function startAgent(node: string, kubeconfig: string, env?: Record<string, string>): Proc {
+/** ARGS are added to its flags (e.g. --metrics-listen). */
+export function startAgent(
+  node: string,
+  kubeconfig: string,
+  env?: Record<string, string>,
+  args: string[] = [],
+): Proc {
   return start(
     `agent ${node}`,
     'netgraph-gadget.js',
@@ -141,6 +147,7 @@ export function startAgent(node: string, kubeconfig: string, env?: Record<string
       `${NETGRAPH_NS}/${OPERATOR_SA}`,
       '--interval',
       '200ms',
+      ...args,
     ],
     kubeconfig,
     env,
