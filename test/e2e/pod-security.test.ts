@@ -1,0 +1,107 @@
+// The chart's pods against Kubernetes Pod Security admission on the real apiserver:
+// the operator's passes "restricted"; the agent's needs "privileged", and the
+// apiserver's refusal under "restricted" lists exactly the host access the README
+// explains (hostNetwork, hostPID, the netns hostPath, the added capabilities).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { kubectl, repoRoot } from './testbed.js';
+
+interface Doc {
+  kind: string;
+  metadata: { name: string };
+  spec: { template: { metadata: Record<string, unknown>; spec: Record<string, unknown> } };
+}
+
+let rendered: Doc[] = [];
+
+const run = (file: string, args: string[], timeout = 60_000) =>
+  new Promise<string>((resolve, reject) => {
+    execFile(file, args, { maxBuffer: 16 << 20, timeout }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${file} failed: ${stderr}`)) : resolve(stdout),
+    );
+  });
+
+/** A Pod made from a rendered workload's template, as its controller would make it. */
+function podOf(kind: string, namespace: string): string {
+  const doc = rendered.find((d) => d.kind === kind);
+  if (!doc) throw new Error(`no ${kind} in the chart`);
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: `${doc.metadata.name}-psa`, namespace },
+    spec: doc.spec.template.spec,
+  });
+}
+
+async function namespace(name: string, level: string): Promise<void> {
+  await kubectl(['create', 'namespace', name]).catch(() => {});
+  await kubectl([
+    'label',
+    '--overwrite',
+    'namespace',
+    name,
+    `pod-security.kubernetes.io/enforce=${level}`,
+    'pod-security.kubernetes.io/enforce-version=latest',
+  ]);
+  for (const sa of ['netgraph-operator', 'netgraph-gadget']) {
+    await kubectl(['create', 'serviceaccount', '-n', name, sa]).catch(() => {});
+  }
+}
+
+const dryRun = (kind: string, ns: string) =>
+  kubectl(['create', '--dry-run=server', '-f', '-'], { input: podOf(kind, ns) });
+
+beforeAll(async () => {
+  // Built once from the Go module proxy into ~/.cache/netgraph (see test/e2e/rbac.test.ts).
+  const helm = (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000))
+    .trim()
+    .split('\n')
+    .at(-1) as string;
+  const out = await run(helm, ['template', 'netgraph', join(repoRoot, 'charts/netgraph')]);
+  rendered = parseAllDocuments(out)
+    .map((d) => d.toJSON() as Doc | null)
+    .filter((d): d is Doc => d !== null);
+  await namespace('psa-restricted', 'restricted');
+  await namespace('psa-privileged', 'privileged');
+}, 1_200_000);
+
+describe('Pod Security admission', () => {
+  it('the operator pod passes "restricted"', async () => {
+    await expect(dryRun('Deployment', 'psa-restricted')).resolves.toMatch(
+      /created \(server dry run\)/,
+    );
+  });
+
+  it('the agent pod is refused by "restricted" for exactly the host access it needs', async () => {
+    const err = await dryRun('DaemonSet', 'psa-restricted').then(
+      () => '',
+      (e: Error) => e.message,
+    );
+    expect(err).toMatch(/violates PodSecurity "restricted:latest"/);
+    // Each one is explained in the README (Reliability and security): host namespaces
+    // to find pods' network namespaces and be reached at the node's address, the
+    // netns directory, the capabilities, and root (which SYS_ADMIN implies, and with
+    // it allowPrivilegeEscalation, which Kubernetes refuses to set false with SYS_ADMIN).
+    const needs = [
+      /host namespaces \(hostNetwork=true, hostPID=true\)/,
+      /allowPrivilegeEscalation != false/,
+      /unrestricted capabilities \(container \\?"gadget\\?" must not include \\?"BPF\\?", \\?"NET_ADMIN\\?", \\?"NET_RAW\\?", \\?"PERFMON\\?", \\?"SYS_ADMIN\\?", \\?"SYS_PTRACE\\?", \\?"SYS_RESOURCE\\?" in/,
+      /restricted volume types \(volume \\?"netns\\?" uses restricted volume type \\?"hostPath\\?"\)/,
+      /runAsNonRoot != true/,
+      /seccompProfile/,
+    ];
+    for (const need of needs) expect(err).toMatch(need);
+    // Nothing else: it runs without privileged: true.
+    const reasons = err.replace(/.*violates PodSecurity "restricted:latest": /s, '');
+    expect(reasons.split(/\), (?=[a-z])/).length).toBe(needs.length);
+    expect(err).not.toMatch(/privileged \(container/);
+  });
+
+  it('the agent pod is admitted where the namespace allows "privileged"', async () => {
+    await expect(dryRun('DaemonSet', 'psa-privileged')).resolves.toMatch(
+      /created \(server dry run\)/,
+    );
+  });
+});
