@@ -315,4 +315,54 @@ describe('NetworkPolicy advice, enforced by kube-router', () => {
     // The trace's status still says what was generated.
     expect((await getTrace(NS, TRACE)).status?.policies).toBe(2);
   });
+
+  it('a running Status-mode trace gets its policies in a ConfigMap it owns', async () => {
+    const name = 'advice-status';
+    const trace = {
+      apiVersion: 'gadget.kinvolk.io/v1alpha1',
+      kind: 'Trace',
+      metadata: { name, namespace: NS },
+      spec: {
+        node: NODE,
+        gadget: 'network-graph',
+        filter: { namespace: NS },
+        outputMode: 'Status',
+      },
+    };
+    await kubectl(['apply', '-f', '-'], { input: JSON.stringify(trace) });
+    await operate(NS, name, 'start', (t) => t.status?.nodes?.[NODE]?.pods === 3);
+    expect(await connects(client, clusterIP, 80)).toBe(true);
+    await waitTrace(NS, name, (t) => (t.status?.edges ?? 0) >= 2);
+    const cmData = async () =>
+      kubectl([
+        'get',
+        'configmap',
+        '-n',
+        NS,
+        `${name}-networkpolicies`,
+        '-o',
+        'jsonpath={.data.networkpolicies\\.yaml}',
+      ]);
+    // Twice: created, then updated in place.
+    for (let i = 0; i < 2; i++) {
+      const t = await operate(NS, name, 'generate', (x) => x.status?.policies === 2);
+      expect(t.status?.operationWarning).toMatch(
+        new RegExp(`^the NetworkPolicies are in ConfigMap ${NS}/${name}-networkpolicies`),
+      );
+      // status.output stays the trace's edges.
+      expect(JSON.parse(t.status?.output ?? '')).toBeInstanceOf(Array);
+      expect(await cmData()).toContain('name: server-netgraph');
+    }
+    const owner = await kubectl([
+      'get',
+      'configmap',
+      '-n',
+      NS,
+      `${name}-networkpolicies`,
+      '-o',
+      'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}',
+    ]);
+    expect(owner).toBe(`Trace/${name}`);
+    await operate(NS, name, 'stop', (t) => t.status?.state === 'Stopped');
+  });
 });
