@@ -11,6 +11,7 @@
 // Throughout: the operator's and an agent's CPU (share of one core) and RSS.
 //
 //   node --import tsx bench/operator-load.ts [--traces 200] [--pods 1000] [--nodes 50] [--churn 120s]
+// A count of 0 skips its part.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -174,8 +175,8 @@ const figures: Record<string, unknown> = {
   churnMs: CHURN_MS,
 };
 
-// 1. Traces at once across 10 nodes, then a burst of edges.
-{
+// 1. Traces at once across 10 nodes, then a burst of edges (--traces 0 skips it).
+if (TRACES > 0) {
   const nodes = Array.from({ length: 10 }, (_, i) => `load-${i}`);
   for (const n of nodes) await addNode(n);
   const pods = await Promise.all(
@@ -247,8 +248,8 @@ const figures: Record<string, unknown> = {
   for (const n of nodes) await delNode(n);
 }
 
-// 2. Pods on one traced node.
-{
+// 2. Pods on one traced node (--pods 0 skips it).
+if (PODS > 0) {
   const node = 'load-pods';
   await addNode(node);
   const [agent] = (await startAgents([node])) as [Proc];
@@ -280,8 +281,8 @@ const figures: Record<string, unknown> = {
   await delNode(node);
 }
 
-// 3. Many nodes, each with its own agent, one Trace with node "".
-{
+// 3. Many nodes, each with its own agent, one Trace with node "" (--nodes 0 skips it and 4).
+if (NODES > 0) {
   const nodes = Array.from({ length: NODES }, (_, i) => `many-${i}`);
   for (const n of nodes) await addNode(n);
   const pods = await Promise.all(nodes.map((n) => addPod(`${NS}/m-${n}`, { node: n })));
