@@ -4,11 +4,9 @@
 // kube-router's network-policy controller (only its firewall runs; built by
 // hack/build-kube-router). With the policies enforced, the observed traffic still
 // flows and pairs that never talked are refused.
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { buildKubeRouter, type KubeRouter, startKubeRouter } from './kube-router.js';
 import {
   build,
   NETGRAPH_NS,
@@ -26,21 +24,17 @@ import {
   type PodInfo,
   type PodProcess,
   podExec,
-  repoRoot,
   spawnInPod,
   waitFor,
 } from './testbed.js';
 import { getTrace, operate, waitTrace } from './traces.js';
 
-const run = promisify(execFile);
 const NS = 'netpol';
 const NODE = 'netpol-node';
 const TRACE = 'advice';
 let operator: Proc;
 let agent: Proc;
-let kubeRouter: ChildProcess | undefined;
-let kubeRouterBin: string;
-let kubeRouterLog = '';
+let kubeRouter: KubeRouter | undefined;
 const procs: PodProcess[] = [];
 let client: PodInfo;
 let server: PodInfo;
@@ -94,38 +88,9 @@ async function connects(from: PodInfo, host: string, port: number): Promise<bool
   return r.code === 0;
 }
 
-async function iptablesSave(): Promise<string> {
-  return (await run('iptables-save', [], { maxBuffer: 64 << 20 })).stdout;
-}
-
-const KUBE_ROUTER_CHAINS = /KUBE-ROUTER-|KUBE-POD-FW-|KUBE-NWPLCY-/;
-
-/** Deletes kube-router's rules and chains from the filter table, then its ipsets. */
-async function removeKubeRouterState(): Promise<void> {
-  for (const ipt of ['iptables', 'ip6tables']) {
-    const saved = (await run(`${ipt}-save`, ['-t', 'filter'], { maxBuffer: 64 << 20 })).stdout;
-    const lines = saved.split('\n');
-    const chains = lines
-      .map((l) => /^:(\S+)/.exec(l)?.[1])
-      .filter((c): c is string => c !== undefined && KUBE_ROUTER_CHAINS.test(c));
-    // The jumps into them from the built-in chains (their comments quoted in the dump).
-    for (const l of lines) {
-      if (!/^-A (INPUT|FORWARD|OUTPUT) /.test(l) || !KUBE_ROUTER_CHAINS.test(l)) continue;
-      const args = (l.slice(3).match(/"[^"]*"|\S+/g) ?? []).map((t) => t.replace(/^"|"$/g, ''));
-      await run(ipt, ['-w', '-D', ...args]).catch(() => {});
-    }
-    for (const op of ['-F', '-X'])
-      for (const c of chains) await run(ipt, ['-w', op, c]).catch(() => {});
-  }
-  const sets = await run('ipset', ['list', '-n']).catch(() => ({ stdout: '' }));
-  for (const set of sets.stdout.split('\n').filter((n) => /^(inet6:)?KUBE-(SRC|DST)-/.test(n)))
-    await run('ipset', ['destroy', set]).catch(() => {});
-}
-
 beforeAll(async () => {
   build();
-  const built = await run(join(repoRoot, 'hack/build-kube-router'), [], { timeout: 1_200_000 });
-  kubeRouterBin = built.stdout.trim().split('\n').at(-1) ?? '';
+  await buildKubeRouter();
   const kc = kubeconfigPath();
   for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
   await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
@@ -182,18 +147,13 @@ beforeAll(async () => {
 afterAll(async () => {
   // The policies go first, so kube-router removes their chains and ipsets itself.
   await kubectl(['delete', 'networkpolicies', '-n', NS, '--all']).catch(() => {});
-  if (kubeRouter && kubeRouter.exitCode === null) {
+  if (kubeRouter) {
     await new Promise((r) => setTimeout(r, 2000));
-    kubeRouter.kill('SIGTERM');
-    await new Promise((r) => kubeRouter?.once('exit', r));
+    // Also removes the chains and ipsets it leaves behind; throws if any stays.
+    await kubeRouter.stop();
   }
-  // kube-router leaves its chains and ipsets behind (its --cleanup-config panics in the
-  // service proxy's part before finishing): remove what it made.
-  await removeKubeRouterState();
   await Promise.all([operator?.stop(), agent?.stop(), ...procs.map((p) => p.kill())]);
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
-  // Nothing of the enforcer may stay to refuse other tests' pods (their IPs are reused).
-  expect(await iptablesSave()).not.toMatch(KUBE_ROUTER_CHAINS);
 });
 
 describe('NetworkPolicy advice, enforced by kube-router', () => {
@@ -263,45 +223,9 @@ describe('NetworkPolicy advice, enforced by kube-router', () => {
   });
 
   it('enforced by kube-router: observed traffic flows, pairs that never talked are refused', async () => {
-    kubeRouter = spawn(
-      kubeRouterBin,
-      [
-        '--run-firewall=true',
-        '--run-router=false',
-        '--run-service-proxy=false',
-        '--enable-cni=false',
-        '--kubeconfig',
-        kubeconfigPath(),
-        '--hostname-override',
-        NODE,
-        '--health-port=0',
-        '--service-cluster-ip-range=10.96.0.0/16',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    kubeRouter.stdout?.on('data', (d: Buffer) => {
-      kubeRouterLog += d.toString();
-    });
-    kubeRouter.stderr?.on('data', (d: Buffer) => {
-      kubeRouterLog += d.toString();
-    });
+    kubeRouter = startKubeRouter(NODE);
     // Both policies programmed: a policy chain each, and the pods' firewall chains.
-    await waitFor(
-      async () => {
-        if (kubeRouter?.exitCode !== null)
-          throw new Error(`kube-router exited: ${kubeRouterLog.slice(-2000)}`);
-        const rules = await iptablesSave();
-        const chains = new Set(rules.match(/^:KUBE-NWPLCY-[A-Z0-9]+/gm) ?? []);
-        return (
-          chains.size >= 2 &&
-          rules.includes(`-d ${server.ip}/32`) &&
-          rules.includes(`-s ${client.ip}/32`)
-        );
-      },
-      { what: 'kube-router to program the policies', timeoutMs: 60_000 },
-    ).catch((err) => {
-      throw new Error(`${(err as Error).message}\n${kubeRouterLog.slice(-3000)}`);
-    });
+    await kubeRouter.programmed(2, [`-d ${server.ip}/32`, `-s ${client.ip}/32`]);
 
     // What the trace saw still works, through the Service and to the pod directly.
     for (let i = 0; i < 3; i++) expect(await connects(client, clusterIP, 80)).toBe(true);

@@ -6,8 +6,10 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
 import { FINALIZER, type Trace } from '../../api/trace.js';
+import { buildKubeRouter, forwardedTo, type KubeRouter, startKubeRouter } from './kube-router.js';
 import {
   addNode,
   addPod,
@@ -70,13 +72,23 @@ async function podOf(ns: string, app: string): Promise<{ name: string; ip: strin
   return { name: p.metadata.name, ip: p.status.podIP };
 }
 
-/** One TCP connection from the client container (kubectl exec), closed at once. */
-function connectFromClient(host: string, port: number): Promise<string> {
-  const js = `const s=require('node:net').connect(${port},'${host}',()=>{s.end();console.log('connected')});s.on('error',e=>{console.error(e.message);process.exit(1)})`;
-  return kubectl(['exec', '-n', 'demo', 'deploy/client', '--', 'node', '-e', js]);
+/** One TCP connection from a container of namespace demo (kubectl exec), closed at once; fails after 3 s. */
+function connectFrom(from: string, host: string, port: number): Promise<string> {
+  const js = `const s=require('node:net').connect(${port},'${host}',()=>{s.end();console.log('connected')});s.on('error',e=>{console.error(e.message);process.exit(1)});s.setTimeout(3000,()=>{console.error('no answer in 3 s');process.exit(1)})`;
+  return kubectl(['exec', '-n', 'demo', from, '--', 'node', '-e', js]);
 }
+const connectFromClient = (host: string, port: number) => connectFrom('deploy/client', host, port);
+/** Whether `from` gets a connection to host:port. */
+const reaches = (from: string, host: string, port: number) =>
+  connectFrom(from, host, port).then(
+    () => true,
+    () => false,
+  );
+
+let kubeRouter: KubeRouter | undefined;
 
 beforeAll(async () => {
+  await buildKubeRouter();
   helm =
     (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
   const t0 = Date.now();
@@ -131,6 +143,8 @@ beforeAll(async () => {
 }, 1_800_000);
 
 afterAll(async () => {
+  // Its chains and ipsets go even when a test failed; throws if any stays.
+  await kubeRouter?.stop();
   await helmRun(['uninstall', 'netgraph', '-n', NS, '--wait']).catch(() => {});
   // While the kubelet runs: it confirms the pods' deletion, so the namespaces go (other
   // tests use `netgraph`); a pod bound to a node without a kubelet would stay Terminating.
@@ -343,6 +357,79 @@ describe('netgraph from its chart on a real node', () => {
       (x) => x.status?.state === 'Stopped',
     );
     expect(t.status?.edges).toBeGreaterThanOrEqual(3);
+  });
+
+  it('generates NetworkPolicies that kube-router enforces: the demo works, a stranger is refused', async () => {
+    const t = await operate(
+      'gadget',
+      'network-graph',
+      'generate',
+      (x) => x.status?.policies !== undefined || !!x.status?.operationError,
+    );
+    expect(t.status?.operationError).toBeUndefined();
+    const yaml = t.status?.output ?? '';
+    const policies = parseAllDocuments(yaml)
+      .map((d) => d.toJS())
+      .filter(Boolean);
+    expect(policies).toHaveLength(t.status?.policies ?? -1);
+    const byName = new Map(policies.map((p) => [p.metadata.name, p.spec]));
+    // The Deployments' own selectors; the Service's target port 8080, not its port 80.
+    expect(byName.get('server-netgraph')).toMatchObject({
+      podSelector: { matchLabels: { app: 'server' } },
+      ingress: expect.arrayContaining([
+        {
+          from: expect.arrayContaining([{ podSelector: { matchLabels: { app: 'client' } } }]),
+          ports: [{ protocol: 'TCP', port: 8080 }],
+        },
+      ]),
+    });
+    expect(byName.get('client-netgraph')).toMatchObject({
+      podSelector: { matchLabels: { app: 'client' } },
+      egress: expect.arrayContaining([
+        {
+          to: expect.arrayContaining([{ podSelector: { matchLabels: { app: 'server' } } }]),
+          ports: [{ protocol: 'TCP', port: 8080 }],
+        },
+      ]),
+    });
+    await kubectl(['apply', '--dry-run=server', '-f', '-'], { input: yaml });
+    await kubectl(['apply', '-f', '-'], { input: yaml });
+    await kubectl(['apply', '-f', join(repoRoot, 'hack/demo.d/stranger.yaml')]);
+    await kubectl(
+      ['wait', '-n', 'demo', 'pod/stranger', '--for=condition=Ready', '--timeout=120s'],
+      {
+        timeoutMs: 130_000,
+      },
+    );
+    const server = await podOf('demo', 'app=server');
+    const client = await podOf('demo', 'app=client');
+    const svc = (
+      await kubectl(['get', 'svc', '-n', 'demo', 'server', '-o', 'jsonpath={.spec.clusterIP}'])
+    ).trim();
+    // Not enforced yet: the stranger reaches the server.
+    expect(await reaches('pod/stranger', svc, 80)).toBe(true);
+
+    kubeRouter = startKubeRouter(NODE);
+    await kubeRouter.programmed(policies.length, [`-d ${server.ip}/32`, `-s ${client.ip}/32`]);
+    // The demo keeps working: the client through the Service and to the pod itself, and
+    // its own calls every second still answered. kube-router's pod firewall hangs off
+    // the host's FORWARD chain, which ptp-routed real pods' traffic crosses: its jump to
+    // the server's chain counts these packets (so the policies were really consulted).
+    const before = await forwardedTo(server.ip);
+    for (let i = 0; i < 3; i++) expect(await reaches('deploy/client', svc, 80)).toBe(true);
+    expect(await forwardedTo(server.ip)).toBeGreaterThan(before);
+    expect(await reaches('deploy/client', server.ip, 8080)).toBe(true);
+    await sleep(2500);
+    const calls = (await kubectl(['logs', '-n', 'demo', 'deploy/client', '--since=2s'])).trim();
+    expect(calls.split('\n').at(-1)).toMatch(/ 200$/);
+    // The pod that never talked is refused, through the Service and directly.
+    expect(await reaches('pod/stranger', svc, 80)).toBe(false);
+    expect(await reaches('pod/stranger', server.ip, 8080)).toBe(false);
+
+    await kubeRouter.stop();
+    kubeRouter = undefined;
+    await kubectl(['delete', '-f', '-'], { input: yaml });
+    await kubectl(['delete', 'pod', '-n', 'demo', 'stranger', '--wait=false']);
   });
 
   it('leaves no netgraph pod after helm uninstall, and a Trace deleted then still goes', async () => {
