@@ -27,7 +27,8 @@ export interface AgentAddress {
 }
 
 export interface SessionEvents {
-  onEdge(node: string, edge: Edge): void;
+  /** `epoch` is the agent's: a new one means it restarted and counts from zero again. */
+  onEdge(node: string, edge: Edge, epoch: string): void;
   onStatus(node: string, status: AgentTraceStatus): void;
   /** The link failed (agent unreachable, refused); it is retried. */
   onError(node: string, reason: string): void;
@@ -144,7 +145,7 @@ export class AgentSession implements Session {
         };
       } else if ('edge' in frame) {
         this.cursor.after = frame.seq;
-        this.events.onEdge(this.node, frame.edge);
+        this.events.onEdge(this.node, frame.edge, this.cursor.epoch);
       } else if ('status' in frame) {
         this.events.onStatus(this.node, frame.status);
       } else if ('end' in frame) {

@@ -147,9 +147,9 @@ describe('Controller', () => {
   it('logs each new edge once and counts it in status', async () => {
     const { get, live, lines } = await started();
     const s = live('n1')[0] as FakeSession;
-    s.events.onEdge('n1', edge(80));
-    s.events.onEdge('n1', edge(443));
-    s.events.onEdge('n1', { ...edge(80), connections: 5 }); // grown counters, same edge
+    s.events.onEdge('n1', edge(80), 'e1');
+    s.events.onEdge('n1', edge(443), 'e1');
+    s.events.onEdge('n1', { ...edge(80), connections: 5 }, 'e1'); // grown counters, same edge
     await until(() => get()?.status?.edges === 2);
     expect(lines.filter((l) => l.msg === 'edge').map((l) => l.port)).toEqual([80, 443]);
   });

@@ -67,7 +67,7 @@ function run(refuse = new Set<string>()) {
       ],
     },
   );
-  const send = (node: string, e: Edge) => events.get(node)?.onEdge(node, e);
+  const send = (node: string, e: Edge, epoch = 'e1') => events.get(node)?.onEdge(node, e, epoch);
   return { r, lines, written, seen, states, events, send };
 }
 
@@ -87,6 +87,23 @@ describe('TraceRun', () => {
     );
     // The observers see every update, enriched.
     expect(t.seen).toEqual(['started gadget/t', 'n1 80 1', 'n1 443 1', 'n1 80 1', 'n1 80 4']);
+  });
+
+  it('keeps what an agent counted before it restarted: the new epoch counts on top', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT);
+    t.send('n1', { ...edge(80, 5), bytesSent: 500, bytesReceived: 100 });
+    // The agent restarted (a new epoch) and counts from zero again.
+    t.send('n1', { ...edge(80, 2), bytesSent: 40, bytesReceived: 10 }, 'e2');
+    t.send('n1', { ...edge(80, 3), bytesSent: 60, bytesReceived: 20 }, 'e2');
+    const [e] = JSON.parse(t.r.status().output as string);
+    expect(e).toMatchObject({
+      connections: 8,
+      bytesSent: 560,
+      bytesReceived: 120,
+      bytesTotal: 680,
+    });
+    expect(t.lines.filter((l) => l.msg === 'edge')).toHaveLength(1);
   });
 
   it('shows a refusing agent as Failed, and a failing link too until it recovers', async () => {

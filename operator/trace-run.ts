@@ -1,7 +1,15 @@
 // One running trace in the operator: a session per node's agent, the merged set
 // of unique edges, the log stream, and the status it keeps up to date.
 import { type AgentTraceStatus, traceRef } from '../api/agent.js';
-import { copyCounters, type Edge, edgeKey, edgeToJSON } from '../api/edge.js';
+import {
+  addCounters,
+  COUNTER_FIELDS,
+  copyCounters,
+  type Edge,
+  type EdgeCounters,
+  edgeKey,
+  edgeToJSON,
+} from '../api/edge.js';
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
 import type { Logger } from '../lib/log.js';
 import { errorText } from '../lib/result.js';
@@ -9,6 +17,9 @@ import type { AgentAddress, Session, SessionFactory } from './agent-session.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
 import { statusOutput } from './status-output.js';
+
+const counters = (e: Edge): EdgeCounters =>
+  Object.fromEntries(COUNTER_FIELDS.map((f) => [f, e[f] ?? 0])) as EdgeCounters;
 
 export interface TraceRunDeps {
   /** Logs each new edge of the view: the stream `kubectl logs` follows. */
@@ -28,7 +39,8 @@ export interface TraceRunDeps {
 export class TraceRun {
   readonly nodes = new Map<string, NodeStatus>();
   private readonly sessions = new Map<string, Session>();
-  private readonly edges = new Map<string, Edge>();
+  /** Each node's edges, with the agent epoch that last sent them and what earlier epochs counted. */
+  private readonly edges = new Map<string, { edge: Edge; epoch: string; base?: EdgeCounters }>();
   private readonly view: EdgeView;
   private flushTimer?: NodeJS.Timeout;
   private flushing = Promise.resolve();
@@ -64,7 +76,7 @@ export class TraceRun {
         ...(this.parameters.attach && { attach: this.parameters.attach }),
       },
       {
-        onEdge: (n, e) => this.onEdge(n, e),
+        onEdge: (n, e, epoch) => this.onEdge(n, e, epoch),
         onStatus: (n, s) => this.onAgentStatus(n, s),
         onError: (n, reason) => this.setNode(n, { state: 'Failed', reason }),
       },
@@ -134,17 +146,23 @@ export class TraceRun {
     };
   }
 
-  private onEdge(node: string, raw: Edge): void {
+  private onEdge(node: string, raw: Edge, epoch: string): void {
     const k = `${node}/${edgeKey(raw)}`;
-    const known = this.edges.get(k);
-    if (known) {
-      // Agents send cumulative counters: the newest value is the truth.
-      copyCounters(known, raw);
-      this.view.update(known);
-      for (const o of this.deps.observers ?? []) o.edge(this.key, node, known);
+    const kept = this.edges.get(k);
+    if (kept) {
+      // A restarted agent counts from zero: what its earlier life counted stays as a base.
+      if (kept.epoch !== epoch) {
+        kept.base = counters(kept.edge);
+        kept.epoch = epoch;
+      }
+      // Agents send cumulative counters: the newest value (on top of the base) is the truth.
+      copyCounters(kept.edge, raw);
+      if (kept.base) addCounters(kept.edge, kept.base);
+      this.view.update(kept.edge);
+      for (const o of this.deps.observers ?? []) o.edge(this.key, node, kept.edge);
     } else {
       const edge = this.deps.enrich(raw);
-      this.edges.set(k, edge);
+      this.edges.set(k, { edge, epoch });
       const shown = this.view.add(edge);
       for (const o of this.deps.observers ?? []) o.edge(this.key, node, edge);
       if (shown?.type === 'normal')
