@@ -3,18 +3,10 @@
 // walked through ownerReferences, node addresses, and Pixie's groupBy namespace.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Proc } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
-import {
-  addNode,
   addPod,
-  kubeconfigPath,
   kubectl,
   type NodeInfo,
   nodeTool,
@@ -28,8 +20,8 @@ import { operate } from './traces.js';
 const NS = 'enrich';
 const NODE = 'enrich-node';
 let node: NodeInfo;
+let net: Netgraph;
 let operator: Proc;
-let agent: Proc;
 const procs: PodProcess[] = [];
 let onNode: ChildProcess;
 let client: PodInfo;
@@ -52,11 +44,7 @@ async function startTrace(name: string, spec: Record<string, unknown> = {}): Pro
 const stopTrace = (name: string) => operate(NS, name, 'stop', (t) => t.status?.state === 'Stopped');
 
 beforeAll(async () => {
-  build();
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  node = await addNode(NODE);
+  [node] = (await prepareTestbed({ namespaces: [NS], nodes: [NODE] })) as [NodeInfo];
   // A Deployment and its ReplicaSet, as the deployment controller would have made them.
   await kubectl([
     'create',
@@ -117,15 +105,13 @@ beforeAll(async () => {
   onNode = spawn(cmd as string, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve) => onNode.stdout?.once('data', resolve));
   await echo.waitForLine(/listening/);
-  agent = startAgent(NODE, kc);
-  operator = startOperator(kc);
-  await agent.waitLine((l) => l.msg === 'agent ready');
-  await operator.waitLine((l) => l.msg === 'operator started');
+  net = await startNetgraph({ nodes: [NODE] });
+  ({ operator } = net);
 }, 180_000);
 
 afterAll(async () => {
   onNode?.kill();
-  await Promise.all([operator?.stop(), agent?.stop(), ...procs.map((p) => p.kill())]);
+  await Promise.all([net?.stop(), ...procs.map((p) => p.kill())]);
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
 });
 

@@ -4,20 +4,12 @@
 // series gone after the grace period (and not before), the series cap under a flood of
 // distinct peers, promtool's lint, and a bad Trace parameter refused in status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
+import type { Proc } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import { Prometheus, promtoolCheckMetrics } from './prometheus.js';
 import {
-  addNode,
   addPod,
   delPod,
-  kubeconfigPath,
   kubectl,
   nodeTool,
   type PodInfo,
@@ -31,6 +23,7 @@ const NS = 'metrics-e2e';
 const NODE = 'metrics-node';
 const GRACE_S = 5;
 const MAX_SERIES = 300;
+let net: Netgraph;
 let operator: Proc;
 let agent: Proc;
 let prometheus: Prometheus;
@@ -94,11 +87,7 @@ async function deployment(name: string, rs: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  build();
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  await addNode(NODE);
+  await prepareTestbed({ namespaces: [NS], nodes: [NODE] });
   await deployment('client', 'client-6b7c9');
   [client, server, lonely, flood] = await Promise.all([
     addPod(`${NS}/client-6b7c9-q4x2z`, {
@@ -117,21 +106,24 @@ beforeAll(async () => {
   const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
   procs.push(echo);
   await echo.waitForLine(/listening/);
-  agent = startAgent(NODE, kc, {}, ['--metrics-listen', '127.0.0.1:0']);
-  operator = startOperator(kc, {}, [
-    '--metrics-grace',
-    `${GRACE_S}s`,
-    '--metrics-max-series',
-    String(MAX_SERIES),
-    '--metrics-peer-prefix',
-    '32',
-  ]);
+  net = await startNetgraph({
+    nodes: [NODE],
+    agentArgs: ['--metrics-listen', '127.0.0.1:0'],
+    operatorArgs: [
+      '--metrics-grace',
+      `${GRACE_S}s`,
+      '--metrics-max-series',
+      String(MAX_SERIES),
+      '--metrics-peer-prefix',
+      '32',
+    ],
+  });
+  ({ operator } = net);
+  [agent] = net.agents as [Proc];
   const listening = await operator.waitLine((l) => l.msg === 'http listening');
   metricsUrl = `http://127.0.0.1:${listening.port}/metrics`;
   const agentListening = await agent.waitLine((l) => l.msg === 'metrics listening');
   agentMetricsUrl = `http://127.0.0.1:${agentListening.port}/metrics`;
-  await agent.waitLine((l) => l.msg === 'agent ready');
-  await operator.waitLine((l) => l.msg === 'operator started');
   prometheus = await Prometheus.start([
     `127.0.0.1:${listening.port}`,
     `127.0.0.1:${agentListening.port}`,
@@ -139,12 +131,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([
-    prometheus?.stop(),
-    operator?.stop(),
-    agent?.stop(),
-    ...procs.map((p) => p.kill()),
-  ]);
+  await Promise.all([prometheus?.stop(), net?.stop(), ...procs.map((p) => p.kill())]);
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
 });
 

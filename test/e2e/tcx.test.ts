@@ -4,40 +4,21 @@
 // names its process (pid and comm), in the log stream and in status.output.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
-import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
-import {
-  addNode,
-  addPod,
-  kubeconfigPath,
-  kubectl,
-  nodeTool,
-  type PodInfo,
-  type PodProcess,
-  spawnInPod,
-} from './testbed.js';
+import type { Proc } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { addPod, kubectl, nodeTool, type PodInfo, type PodProcess, spawnInPod } from './testbed.js';
 import { operate } from './traces.js';
 
 const NS = 'tcx';
 const NODE = 'tcx-node';
-let operator: Proc;
+let net: Netgraph;
 let agent: Proc;
 let client: PodInfo;
 let server: PodInfo;
 const procs: PodProcess[] = [];
 
 beforeAll(async () => {
-  build();
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  await addNode(NODE);
+  await prepareTestbed({ namespaces: [NS], nodes: [NODE] });
   [client, server] = await Promise.all([
     addPod(`${NS}/client`, { node: NODE, labels: { app: 'client' } }),
     addPod(`${NS}/server`, { node: NODE, labels: { app: 'server' } }),
@@ -45,14 +26,12 @@ beforeAll(async () => {
   const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
   procs.push(echo);
   await echo.waitForLine(/listening/);
-  agent = startAgent(NODE, kc);
-  operator = startOperator(kc);
-  await agent.waitLine((l) => l.msg === 'agent ready');
-  await operator.waitLine((l) => l.msg === 'operator started');
+  net = await startNetgraph({ nodes: [NODE] });
+  [agent] = net.agents as [Proc];
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([operator?.stop(), agent?.stop(), ...procs.map((p) => p.kill())]);
+  await Promise.all([net?.stop(), ...procs.map((p) => p.kill())]);
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
 });
 
@@ -91,7 +70,7 @@ describe('attach: tcx on the test bed', () => {
     );
     procs.push(conn);
     expect(await conn.exited).toBe(0);
-    const logged = await operator.waitLine(
+    const logged = await net.operator.waitLine(
       (l) => l.trace === `${NS}/by-tcx` && l.pod === 'client' && l.pktType === 'OUTGOING',
     );
     expect(logged).toMatchObject({ ip: server.ip, port: 8080, remotePodName: 'server' });

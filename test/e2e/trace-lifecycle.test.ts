@@ -4,14 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
+import { type Proc, startAgent, startOperator } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import {
   addNode,
   addPod,
@@ -35,8 +29,10 @@ const seedYaml = readFileSync(
   'utf8',
 );
 
+let net: Netgraph;
+// Replaced when a test restarts it.
 let operator: Proc;
-const agents: Proc[] = [];
+let agents: Proc[];
 const servers: PodProcess[] = [];
 let client: PodInfo;
 let server: PodInfo;
@@ -51,14 +47,7 @@ const edgesOf = (trace: string) =>
   operator.lines.filter((l) => l.msg === 'edge' && l.trace === trace) as Record<string, unknown>[];
 
 beforeAll(async () => {
-  build();
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, 'gadget', 'demo', 'other']) {
-    await kubectl(['create', 'namespace', ns]).catch(() => {});
-  }
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  await addNode(NODE);
-  await addNode(OTHER_NODE);
+  await prepareTestbed({ namespaces: ['gadget', 'demo', 'other'], nodes: [NODE, OTHER_NODE] });
   [client, server, outsider, far] = await Promise.all([
     addPod('demo/client', { node: NODE, labels: { app: 'client' } }),
     addPod('demo/server', { node: NODE, labels: { app: 'server' } }),
@@ -74,18 +63,12 @@ beforeAll(async () => {
     servers.push(s);
     await s.waitForLine(/listening/);
   }
-  agents.push(startAgent(NODE, kc), startAgent(OTHER_NODE, kc));
-  operator = startOperator(kc);
-  await Promise.all(agents.map((a) => a.waitLine((l) => l.msg === 'agent ready')));
-  await operator.waitLine((l) => l.msg === 'operator started');
+  net = await startNetgraph({ nodes: [NODE, OTHER_NODE] });
+  ({ operator, agents } = net);
 }, 180_000);
 
 afterAll(async () => {
-  await Promise.all([
-    operator?.stop(),
-    ...agents.map((a) => a.stop()),
-    ...servers.map((s) => s.kill()),
-  ]);
+  await Promise.all([net?.stop(), operator?.stop(), ...servers.map((s) => s.kill())]);
   await kubectl(['delete', 'namespace', 'gadget', 'demo', 'other', '--wait=false']).catch(() => {});
 });
 

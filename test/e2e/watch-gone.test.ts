@@ -7,12 +7,14 @@ import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FINALIZER, OPERATION_ANNOTATION, TRACES_PATH } from '../../api/trace.js';
-import { build, NETGRAPH_NS, OPERATOR_SA, type Proc, startOperator } from './netgraph.js';
-import { kubeconfigPath, kubectl, testbedDir, uniqueName, waitFor } from './testbed.js';
+import type { Proc } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { kubectl, testbedDir, uniqueName, waitFor } from './testbed.js';
 import { waitTrace } from './traces.js';
 
 const ETCD = 'http://127.0.0.1:12379'; // hack/testbed's etcd client port
 const NS = uniqueName('gone');
+let net: Netgraph;
 let operator: Proc;
 
 /** etcd's JSON gateway (etcdctl is not built here): keys and values are base64. */
@@ -85,18 +87,16 @@ const applyTrace = (name: string) =>
   });
 
 beforeAll(async () => {
-  build();
-  for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  operator = startOperator(kubeconfigPath());
-  await operator.waitLine((l) => l.msg === 'operator started', 60_000);
+  await prepareTestbed({ namespaces: [NS] });
+  net = await startNetgraph({ readyTimeoutMs: 60_000 });
+  ({ operator } = net);
 });
 
 afterAll(async () => {
   // The operator releases its finalizers before it goes (awake, should the test have failed midway).
   operator?.child.kill('SIGCONT');
   await kubectl(['delete', 'traces', '--all', '-n', NS, '--timeout=30s']).catch(() => {});
-  await operator?.stop();
+  await net?.stop();
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
 });
 
