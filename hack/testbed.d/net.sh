@@ -93,33 +93,43 @@ node_net_del() {
   return 0
 }
 
+# The namespace that plays the host for pod_net_add/pod_net_del: empty for the host
+# itself (hack/testbed); hack/testbed.d/pod-net sets it for a node namespace of its own.
+host_netns=${host_netns:-}
+
+# host_ip ARGS / host_sysctl ARGS: ip and sysctl on the host side of a pod's veth.
+host_ip() { ip ${host_netns:+-n "$host_netns"} "$@"; }
+host_sysctl() {
+  if [ -n "$host_netns" ]; then ip netns exec "$host_netns" sysctl "$@"; else sysctl "$@"; fi
+}
+
 # pod_net_add NETNS VETH IP IP6 NODEIP NODEIP6 (IP6/NODEIP/NODEIP6 may be empty).
 pod_net_add() {
   local netns=$1 veth=$2 ip=$3 ip6=$4 node_ip=$5 node_ip6=$6
   ip netns add "$netns"
-  ip link add "$veth" type veth peer name eth0 netns "$netns"
+  host_ip link add "$veth" type veth peer name eth0 netns "$netns"
   # Proxy ARP answers the pod's ARP for 169.254.1.1 with the host veth's MAC;
   # proxy_delay=0 answers at once instead of after up to 0.8 s.
-  sysctl -qw "net.ipv4.conf.$veth.proxy_arp=1" "net.ipv4.neigh.$veth.proxy_delay=0"
+  host_sysctl -qw "net.ipv4.conf.$veth.proxy_arp=1" "net.ipv4.neigh.$veth.proxy_delay=0"
   if [ -n "$ip6" ]; then
     # No duplicate address detection: the addresses are ours, and DAD would keep
     # them tentative (unusable) for a second or more after `pod add` returns.
-    sysctl -qw "net.ipv6.conf.$veth.accept_dad=0"
+    host_sysctl -qw "net.ipv6.conf.$veth.accept_dad=0"
     ip netns exec "$netns" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 net.ipv6.conf.default.accept_dad=0
   fi
-  ip link set "$veth" up
+  host_ip link set "$veth" up
   ip -n "$netns" link set lo up
   ip -n "$netns" link set eth0 up
   ip -n "$netns" addr add "$ip/32" dev eth0
   ip -n "$netns" route add 169.254.1.1 dev eth0 scope link
   ip -n "$netns" route add default via 169.254.1.1 dev eth0
   # Host -> pod traffic leaves from the node's address, as it would on a real node.
-  ip route add "$ip/32" dev "$veth" scope link ${node_ip:+src "$node_ip"}
+  host_ip route add "$ip/32" dev "$veth" scope link ${node_ip:+src "$node_ip"}
   if [ -n "$ip6" ]; then
-    ip addr add fe80::1/64 dev "$veth" nodad
+    host_ip addr add fe80::1/64 dev "$veth" nodad
     ip -n "$netns" addr add "$ip6/128" dev eth0 nodad
     ip -n "$netns" -6 route add default via fe80::1 dev eth0
-    ip -6 route add "$ip6/128" dev "$veth" ${node_ip6:+src "$node_ip6"}
+    host_ip -6 route add "$ip6/128" dev "$veth" ${node_ip6:+src "$node_ip6"}
   fi
 }
 
@@ -127,6 +137,6 @@ pod_net_add() {
 # host routes through the veth go with it; the explicit deletes cover a half-made pod.
 pod_net_del() {
   local netns=$1 veth=$2
-  ip link del "$veth" 2>/dev/null || true
+  host_ip link del "$veth" 2>/dev/null || true
   ip netns del "$netns" 2>/dev/null || true
 }

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 const PEER = fileURLToPath(new URL('./peer.mjs', import.meta.url));
+const POD_NET = fileURLToPath(new URL('../../hack/testbed.d/pod-net', import.meta.url));
 
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
 
@@ -91,9 +92,10 @@ export interface RoutedPair extends Pair {
 
 /**
  * Two pod namespaces `ng-<tag>-a/b`, each joined by a veth to a node namespace
- * `ng-<tag>-node` that routes between them, as Calico wires pods: /32 and /128
- * addresses, a default route through the host side (169.254.1.1, fe80::1), a
- * host route per pod. Forwarding is turned on inside the node namespace only.
+ * `ng-<tag>-node` that routes between them, wired as hack/testbed wires its pods (the
+ * same script, hack/testbed.d/pod-net): Calico's /32 and /128 addresses, a default
+ * route through the host side (169.254.1.1, fe80::1), a host route per pod. Forwarding
+ * is turned on inside the node namespace only.
  */
 export function makeRoutedPair(tag: string, n: number): RoutedPair {
   const base = makeNamed(tag, n);
@@ -116,43 +118,23 @@ export function makeRoutedPair(tag: string, n: number): RoutedPair {
   const sysctl = (k: string) =>
     execFileSync('ip', ['netns', 'exec', node, 'sysctl', '-qw', `${k}=1`], { stdio: 'ignore' });
   try {
-    for (const ns of [base.a, base.b, node]) ip('netns', 'add', ns);
+    ip('netns', 'add', node);
     ip('-n', node, 'link', 'set', 'lo', 'up');
     sysctl('net.ipv4.ip_forward');
     sysctl('net.ipv6.conf.all.forwarding');
+    // A host answers the pods' ARP for 169.254.1.1 by proxy ARP, as it has a route
+    // there (its default route); this namespace has none, so it holds the address.
+    ip('-n', node, 'addr', 'add', '169.254.1.1/32', 'dev', 'lo');
     for (const side of ['a', 'b'] as const) {
-      const ns = base[side];
-      const dev = `ng${n}${side}`;
-      ip(
-        'link',
-        'add',
-        dev,
-        'netns',
-        ns,
-        'type',
-        'veth',
-        'peer',
-        'name',
-        hostVeth[side],
-        'netns',
-        node,
+      execFileSync(
+        POD_NET,
+        ['add', node, base[side], hostVeth[side], pair.v4[side], pair.v6[side]],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
       );
-      ip('-n', ns, 'link', 'set', 'lo', 'up');
-      ip('-n', ns, 'addr', 'add', `${pair.v4[side]}/32`, 'dev', dev);
-      ip('-n', ns, 'addr', 'add', `${pair.v6[side]}/128`, 'dev', dev, 'nodad');
-      ip('-n', ns, 'link', 'set', dev, 'up');
-      ip('-n', node, 'addr', 'add', 'fe80::1/64', 'dev', hostVeth[side], 'nodad');
-      ip('-n', node, 'link', 'set', hostVeth[side], 'up');
-      ip('-n', node, 'addr', 'add', '169.254.1.1/32', 'dev', hostVeth[side]);
-      ip('-n', ns, 'route', 'add', '169.254.1.1', 'dev', dev);
-      ip('-n', ns, 'route', 'add', 'default', 'via', '169.254.1.1', 'dev', dev);
-      ip('-n', ns, '-6', 'route', 'add', 'default', 'via', 'fe80::1', 'dev', dev);
-      ip('-n', node, 'route', 'add', `${pair.v4[side]}/32`, 'dev', hostVeth[side]);
-      ip('-n', node, '-6', 'route', 'add', `${pair.v6[side]}/128`, 'dev', hostVeth[side]);
     }
     waitUp([
-      [base.a, `ng${n}a`],
-      [base.b, `ng${n}b`],
+      [base.a, 'eth0'],
+      [base.b, 'eth0'],
       [node, hostVeth.a],
       [node, hostVeth.b],
     ]);
