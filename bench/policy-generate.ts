@@ -19,6 +19,7 @@ const facts: ClusterFacts = {
     selector: { app: name },
     ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }],
   }),
+  nodeWithPodRange: () => undefined,
   endpointSlices: () => [
     {
       addressType: 'IPv4',

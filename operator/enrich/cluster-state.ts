@@ -200,6 +200,10 @@ export class ClusterState implements ControllerLookup {
     return this.nodeIPs.get(ip);
   }
 
+  allNodes(): Iterable<NodeRecord> {
+    return this.nodes.values();
+  }
+
   controller(kind: StepKind, namespace: string, name: string): ControllerRecord | undefined {
     return getNamed(this.controllersByName[kind], namespace, name);
   }

@@ -68,6 +68,9 @@ export interface NodeRecord {
   readonly ref: string;
   /** status.addresses that are IP addresses (InternalIP, ExternalIP, ...), not host names. */
   readonly ips: readonly string[];
+  /** spec.podCIDRs: where the CNI gives the node's pods addresses (and, with ptp or
+   * bridge, the node itself one: the gateway its kubelet probes pods from). */
+  readonly podCIDRs: readonly string[];
 }
 
 /** A ReplicaSet or a Job: the objects the owner walk steps through. */
@@ -147,6 +150,7 @@ export function nodeRecord(node: V1Node): NodeRecord {
     name,
     ref: `node/${name}`,
     ips: ipList(addresses.map((a) => a.address).filter((a) => isIP(a) !== 0)),
+    podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
   };
 }
 

@@ -6,6 +6,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
 import type { Trace } from '../../api/trace.js';
 import { KubeError } from '../../lib/kube.js';
+import { ClusterState } from '../enrich/cluster-state.js';
 import { PolicyAdvisor } from './advisor.js';
 import { PolicyFacts } from './cluster-facts.js';
 import { TraceEdges } from './trace-edges.js';
@@ -54,7 +55,11 @@ function fakeKube() {
   };
 }
 
-const noFacts = new PolicyFacts({ pod: () => undefined, ownerOf: () => undefined });
+const noFacts = new PolicyFacts({
+  pod: () => undefined,
+  ownerOf: () => undefined,
+  allNodes: () => [],
+});
 
 function setup(n: number) {
   const edges = new TraceEdges();
@@ -146,8 +151,29 @@ describe('TraceEdges', () => {
 });
 
 describe('PolicyFacts', () => {
+  it("names the node whose spec.podCIDRs holds an address (the enrichment state's Nodes)", () => {
+    const state = new ClusterState();
+    state.reset('Node', [
+      {
+        metadata: { name: 'real' },
+        spec: { podCIDR: '10.244.192.0/24', podCIDRs: ['10.244.192.0/24', 'fd00:10:244:c0::/64'] },
+        status: { addresses: [{ type: 'InternalIP', address: '10.250.0.1' }] },
+      },
+      { metadata: { name: 'old' }, spec: { podCIDR: '10.244.7.0/24' } },
+    ]);
+    const f = new PolicyFacts(state);
+    expect(f.nodeWithPodRange('10.244.192.1')).toBe('real');
+    expect(f.nodeWithPodRange('fd00:10:244:c0::1')).toBe('real');
+    expect(f.nodeWithPodRange('10.244.7.1')).toBe('old');
+    expect(f.nodeWithPodRange('10.250.0.1')).toBeUndefined();
+  });
+
   it('reads selectors, Service ports and ready EndpointSlice endpoints from API objects', () => {
-    const f = new PolicyFacts({ pod: () => undefined, ownerOf: () => undefined });
+    const f = new PolicyFacts({
+      pod: () => undefined,
+      ownerOf: () => undefined,
+      allNodes: () => [],
+    });
     f.reset('Deployment', [
       {
         metadata: { namespace: 'demo', name: 'web' },

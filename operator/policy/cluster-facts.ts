@@ -15,13 +15,14 @@ import type {
 import type { KubeObject } from '../../lib/kube.js';
 import type { ReflectorHandlers } from '../../lib/reflector.js';
 import type { ClusterState } from '../enrich/cluster-state.js';
-import type {
-  ClusterFacts,
-  EndpointSliceFacts,
-  LabelSelector,
-  Owner,
-  Protocol,
-  ServiceFacts,
+import {
+  type ClusterFacts,
+  type EndpointSliceFacts,
+  inCidr,
+  type LabelSelector,
+  type Owner,
+  type Protocol,
+  type ServiceFacts,
 } from './generate.js';
 
 /** The collections watched for policy advice (Services come from enrichment's watch). */
@@ -89,7 +90,12 @@ export class PolicyFacts implements ClusterFacts {
   /** ns/service -> slice name -> facts. */
   private readonly slices = new Map<string, Map<string, EndpointSliceFacts>>();
 
-  constructor(private readonly state: Pick<ClusterState, 'pod' | 'ownerOf'>) {}
+  constructor(private readonly state: Pick<ClusterState, 'pod' | 'ownerOf' | 'allNodes'>) {}
+
+  nodeWithPodRange(ip: string): string | undefined {
+    for (const n of this.state.allNodes()) if (n.podCIDRs.some((c) => inCidr(ip, c))) return n.name;
+    return undefined;
+  }
 
   podOwner(namespace: string, name: string): Owner | undefined {
     const pod = this.state.pod(namespace, name);

@@ -12,6 +12,7 @@ import {
   type ClusterFacts,
   type EndpointSliceFacts,
   generatePolicies,
+  inCidr,
   type LabelSelector,
   type Owner,
   prefixOf,
@@ -26,6 +27,7 @@ interface Cluster {
   selectors?: Record<string, LabelSelector>; // Kind/ns/name
   services?: Record<string, ServiceFacts>; // ns/name
   slices?: Record<string, EndpointSliceFacts[]>; // ns/name
+  podRanges?: Record<string, string>; // node -> spec.podCIDR
 }
 
 function facts(c: Cluster): ClusterFacts {
@@ -34,6 +36,8 @@ function facts(c: Cluster): ClusterFacts {
     selectorOf: (kind, ns, name) => c.selectors?.[`${kind}/${ns}/${name}`],
     service: (ns, name) => c.services?.[`${ns}/${name}`],
     endpointSlices: (ns, name) => c.slices?.[`${ns}/${name}`] ?? [],
+    nodeWithPodRange: (ip) =>
+      Object.entries(c.podRanges ?? {}).find(([, cidr]) => inCidr(ip, cidr))?.[0],
   };
 }
 
@@ -98,7 +102,13 @@ const system: Cluster = {
 };
 
 function merge(...cs: Cluster[]): Cluster {
-  const out: Required<Cluster> = { owners: {}, selectors: {}, services: {}, slices: {} };
+  const out: Required<Cluster> = {
+    owners: {},
+    selectors: {},
+    services: {},
+    slices: {},
+    podRanges: {},
+  };
   for (const c of cs)
     for (const k of Object.keys(out) as (keyof Cluster)[]) Object.assign(out[k], c[k]);
   return out;
@@ -444,6 +454,44 @@ const cases: Case[] = [
     },
   },
   {
+    // The demo's server on the test bed's real node (ptp + host-local CNI): the client
+    // through the Service, and the kubelet's readiness probes, which come from the
+    // node's own address in its pod range (the ptp gateway, 10.244.192.1): no pod had
+    // it, so enrichment left it `other`. Node traffic, flagged; never an ipBlock /32.
+    name: 'real-node-probe',
+    edges: [
+      edge({
+        namespace: 'demo',
+        pod: 'server-8498d68f5-4sm4h',
+        pktType: 'HOST',
+        ip: '10.244.192.4',
+        port: 8080,
+        ...owned('Deployment', 'server', { app: 'server', 'pod-template-hash': '8498d68f5' }),
+        ...toPod('demo', 'client-6bcc5bd745-2fbg5', {
+          app: 'client',
+          'pod-template-hash': '6bcc5bd745',
+        }),
+      }),
+      edge({
+        namespace: 'demo',
+        pod: 'server-8498d68f5-4sm4h',
+        pktType: 'HOST',
+        ip: '10.244.192.1',
+        port: 8080,
+        ...owned('Deployment', 'server', { app: 'server', 'pod-template-hash': '8498d68f5' }),
+        remoteKind: 'other',
+      }),
+    ],
+    cluster: {
+      owners: { 'demo/client-6bcc5bd745-2fbg5': { kind: 'Deployment', name: 'client' } },
+      selectors: {
+        'Deployment/demo/server': { matchLabels: { app: 'server' } },
+        'Deployment/demo/client': { matchLabels: { app: 'client' } },
+      },
+      podRanges: { 'albantyphoon-worker000003': '10.244.192.0/24', other: '10.244.193.0/24' },
+    },
+  },
+  {
     // Inspektor Gadget panicked on these (its issues 1978 and 5300).
     name: 'unknown-kind',
     edges: [
@@ -543,5 +591,16 @@ describe('prefixOf', () => {
     expect(prefixOf('255.255.255.255', 32, 64)).toBe('255.255.255.255/32');
     expect(prefixOf('2001:db8:1:2:3::9', 24, 48)).toBe('2001:db8:1::/48');
     expect(prefixOf('2001:db8:ffff::1', 24, 36)).toBe('2001:db8:f000::/36');
+  });
+});
+
+describe('inCidr', () => {
+  it('says whether an address is in a range of its own family', () => {
+    expect(inCidr('10.244.192.1', '10.244.192.0/24')).toBe(true);
+    expect(inCidr('10.244.193.1', '10.244.192.0/24')).toBe(false);
+    expect(inCidr('fd00:10:244::5', 'fd00:10:244::/64')).toBe(true);
+    expect(inCidr('fd00:10:245::5', 'fd00:10:244::/64')).toBe(false);
+    expect(inCidr('10.244.192.1', 'fd00:10:244::/64')).toBe(false);
+    expect(inCidr('10.244.192.1', 'garbage')).toBe(false);
   });
 });

@@ -63,6 +63,8 @@ export interface ClusterFacts {
   selectorOf(kind: string, namespace: string, name: string): LabelSelector | undefined;
   service(namespace: string, name: string): ServiceFacts | undefined;
   endpointSlices(namespace: string, service: string): readonly EndpointSliceFacts[];
+  /** The node whose pod range (spec.podCIDRs) holds ip. */
+  nodeWithPodRange(ip: string): string | undefined;
 }
 
 export interface NetworkPolicyPeer {
@@ -255,6 +257,15 @@ export function prefixOf(ip: string, bits4: number, bits6: number): string {
   return `${octets.join('.')}/${bits4}`;
 }
 
+/** Whether ip is inside cidr (same family). */
+export function inCidr(ip: string, cidr: string): boolean {
+  const [net = '', bits = ''] = cidr.split('/');
+  const family = isIP(ip);
+  if (family === 0 || family !== isIP(net) || !/^\d+$/.test(bits)) return false;
+  const b = Number(bits);
+  return prefixOf(ip, b, b) === prefixOf(net, b, b);
+}
+
 const protocolOf = (e: Edge): Protocol | undefined =>
   e.proto === 'tcp' ? 'TCP' : e.proto === 'udp' ? 'UDP' : undefined;
 
@@ -356,6 +367,11 @@ export function generatePolicies(
       for (const w of target.warnings) warnings.add(w);
     } else if (e.remoteName?.startsWith('node/')) {
       nodeTraffic.push(`${what} (${e.remoteName})`);
+    } else if (facts.nodeWithPodRange(e.ip)) {
+      // No pod had it, yet it is in a node's pod range: the node's own address there
+      // (ptp's and bridge's gateway, where the kubelet's probes come from), not a /32
+      // to allow as if it were outside the cluster.
+      nodeTraffic.push(`${what} (node/${facts.nodeWithPodRange(e.ip)}, in its pod range)`);
     } else {
       let ports = s.external[direction].get(e.ip);
       if (!ports) {
