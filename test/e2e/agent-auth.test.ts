@@ -13,14 +13,16 @@ import {
   agentTracePath,
   type TraceRef,
 } from '../../api/agent.js';
-import { build, NETGRAPH_NS, OPERATOR_SA, type Proc, startAgent } from './netgraph.js';
-import { addNode, kubeconfigPath, kubectl, waitFor } from './testbed.js';
+import { NETGRAPH_NS, OPERATOR_SA, type Proc } from './netgraph.js';
+import { type Agents, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { kubectl, waitFor } from './testbed.js';
 
 /** The edge stream's path without its query: what the agent logs. */
 const edgesPath = (ref: TraceRef) =>
   new URL(agentEdgesPath(ref, { epoch: '', after: 0 }), 'https://agent').pathname;
 
 const NODE = 'auth-node';
+let net: Agents;
 let agent: Proc;
 let endpoint: string;
 let cert: string;
@@ -50,14 +52,10 @@ function call(
 }
 
 beforeAll(async () => {
-  build();
-  await kubectl(['create', 'namespace', NETGRAPH_NS]).catch(() => {});
-  for (const sa of [OPERATOR_SA, 'intruder']) {
-    await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, sa]).catch(() => {});
-  }
-  await addNode(NODE);
-  agent = startAgent(NODE, kubeconfigPath());
-  await agent.waitLine((l) => l.msg === 'agent ready');
+  await prepareTestbed({ nodes: [NODE] });
+  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, 'intruder']).catch(() => {});
+  net = await startNetgraph({ nodes: [NODE], operator: false });
+  [agent] = net.agents as [Proc];
   const annotations = await waitFor(async () => {
     const lease = JSON.parse(
       await kubectl(['get', 'lease', '-n', NETGRAPH_NS, agentLeaseName(NODE), '-o', 'json']),
@@ -69,7 +67,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await agent?.stop();
+  await net?.stop();
 });
 
 describe('agent authentication', () => {

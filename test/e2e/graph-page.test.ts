@@ -11,19 +11,11 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type PageHooks } from '../browser.js';
+import type { Proc } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
-import {
-  addNode,
   addPod,
   delNode,
-  kubeconfigPath,
   kubectl,
   nodeTool,
   type PodInfo,
@@ -45,7 +37,7 @@ const seed = readFileSync(join(repoRoot, 'test/fixtures/traces/seed-network-grap
   .replace('namespace: demo', `namespace: ${APP}`);
 
 let operator: Proc;
-let agent: Proc;
+let net: Netgraph;
 const servers: PodProcess[] = [];
 let client: PodInfo;
 let server: PodInfo;
@@ -102,14 +94,9 @@ async function control(id: string, value: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  build();
+  await prepareTestbed({ namespaces: [NS, APP], nodes: [NODE] });
   execFileSync('node', [join(repoRoot, 'web/build.mjs')]);
   mkdirSync(shots, { recursive: true });
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, NS, APP])
-    await kubectl(['create', 'namespace', ns]).catch(() => {});
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  await addNode(NODE);
   [client, server] = await Promise.all([
     addPod(`${APP}/client`, { node: NODE, labels: { app: 'client' } }),
     addPod(`${APP}/server`, { node: NODE, labels: { app: 'server' } }),
@@ -123,12 +110,10 @@ beforeAll(async () => {
     servers.push(s);
     await s.waitForLine(/listening/);
   }
-  agent = startAgent(NODE, kc);
-  operator = startOperator(kc);
+  net = await startNetgraph({ nodes: [NODE] });
+  ({ operator } = net);
   const listening = await operator.waitLine((l) => l.msg === 'http listening');
   base = `http://127.0.0.1:${listening.port}`;
-  await agent.waitLine((l) => l.msg === 'agent ready');
-  await operator.waitLine((l) => l.msg === 'operator started');
 
   await kubectl(['apply', '-f', '-'], { input: seed });
   await operate(NS, 'network-graph', 'start', (t) => t.status?.nodes?.[NODE]?.pods === 2);
@@ -144,7 +129,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await kubectl(['delete', 'trace', '-n', NS, 'network-graph', '--timeout=20s']).catch(() => {});
-  await Promise.all([operator?.stop(), agent?.stop(), ...servers.map((s) => s.kill())]);
+  await Promise.all([net?.stop(), ...servers.map((s) => s.kill())]);
   await kubectl(['delete', 'namespace', NS, APP, '--wait=false']).catch(() => {});
   await delNode(NODE).catch(() => {});
 });

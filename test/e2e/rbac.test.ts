@@ -10,16 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { AGENT_AUDIENCE } from '../../api/agent.js';
+import { NETGRAPH_NS, OPERATOR_SA, type Proc, procs } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
-import {
-  addNode,
   addPod,
   type ExecResult,
   kubeConfig,
@@ -57,6 +50,7 @@ let tmp: string;
 let rendered: KubeDoc[];
 let applied: KubeDoc[];
 const kubeconfigs: Record<string, string> = {};
+let net: Netgraph | undefined;
 let operator: Proc | undefined;
 let agent: Proc | undefined;
 let serverProc: PodProcess | undefined;
@@ -197,7 +191,6 @@ beforeAll(async () => {
     (d) => RBAC_KINDS.includes(d.kind) && !d.metadata.annotations?.['helm.sh/hook'],
   );
 
-  build();
   tmp = mkdtempSync(join(tmpdir(), 'netgraph-rbac-'));
   for (const ns of [NETGRAPH_NS, TRACES_NS, APP_NS])
     await kubectl(['create', 'namespace', ns]).catch(() => {});
@@ -225,7 +218,8 @@ beforeAll(async () => {
     { mode: 0o600 },
   );
 
-  await addNode(NODE);
+  // The chart's ServiceAccounts exist by now: creating the operator's finds it there.
+  await prepareTestbed({ nodes: [NODE] });
   [client, server] = await Promise.all([
     addPod(`${APP_NS}/client`, { node: NODE, labels: { app: 'client' } }),
     addPod(`${APP_NS}/server`, { node: NODE, labels: { app: 'server' } }),
@@ -237,18 +231,20 @@ beforeAll(async () => {
   serverProc = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
   await serverProc.waitForLine(/listening/);
 
-  agent = startAgent(NODE, kubeconfigs[GADGET_SA] as string);
-  operator = startOperator(kubeconfigs[OPERATOR_SA] as string, {
-    NETGRAPH_AGENT_TOKEN_FILE: agentToken,
-  });
   try {
-    await agent.waitLine((l) => l.msg === 'agent ready');
-    // Logged only once every watch (Nodes, Leases, Pods, Services, ReplicaSets, Jobs,
-    // Traces) has listed: each of them is allowed.
-    await operator.waitLine((l) => l.msg === 'operator started');
+    // 'operator started' is logged only once every watch (Nodes, Leases, Pods, Services,
+    // ReplicaSets, Jobs, Traces) has listed: each of them is allowed.
+    net = await startNetgraph({
+      nodes: [NODE],
+      agentKubeconfig: kubeconfigs[GADGET_SA] as string,
+      operatorKubeconfig: kubeconfigs[OPERATOR_SA] as string,
+      operatorEnv: { NETGRAPH_AGENT_TOKEN_FILE: agentToken },
+    });
+    ({ operator } = net);
+    [agent] = net.agents as [Proc];
   } catch (err) {
-    // A missing permission shows as a watch that keeps failing: say which.
-    const why = [...refusals(agent), ...refusals(operator)].slice(0, 5).join('\n');
+    // A missing permission shows as a watch that keeps failing: say which (the agent first).
+    const why = procs.flatMap(refusals).slice(0, 5).join('\n');
     throw new Error(`${(err as Error).message}${why ? `\nrefused:\n${why}` : ''}`);
   }
 }, 1_500_000);
@@ -264,7 +260,7 @@ afterAll(async () => {
     '--ignore-not-found',
     '--timeout=20s',
   ]).catch(() => {});
-  await Promise.all([operator?.stop(), agent?.stop(), serverProc?.kill()]);
+  await Promise.all([net?.stop(), serverProc?.kill()]);
   await kubectl(['delete', 'namespace', TRACES_NS, APP_NS, '--wait=false']).catch(() => {});
   // The ServiceAccounts stay: other e2e tests use netgraph-operator.
   const rbac = applied?.filter((d) => d.kind !== 'ServiceAccount') ?? [];
