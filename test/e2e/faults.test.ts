@@ -15,14 +15,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_ENDPOINT_ANNOTATION, agentLeaseName } from '../../api/agent.js';
-import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
+import { NETGRAPH_NS, type Proc, startAgent, startOperator } from './netgraph.js';
+import { prepareTestbed } from './on-testbed.js';
 import {
   addNode,
   addPod,
@@ -119,14 +113,7 @@ async function agentPort(node: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  build();
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, NS, TRACES]) {
-    await kubectl(['create', 'namespace', ns]).catch(() => {});
-  }
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  await addNode(A);
-  await addNode(B);
+  await prepareTestbed({ namespaces: [NS, TRACES], nodes: [A, B] });
   [clientA, serverA, clientB, serverB] = await Promise.all([
     addPod(`${NS}/client-a`, { node: A, labels: { app: 'client' } }),
     addPod(`${NS}/server-a`, { node: A, labels: { app: 'server' } }),
@@ -139,9 +126,7 @@ beforeAll(async () => {
     await s.waitForLine(/listening/);
   }
   await Promise.all([startAgentOn(A), startAgentOn(B)]);
-  operator = startOperator(kc);
-  operators.push(operator);
-  await running();
+  await restartOperator();
 }, 180_000);
 
 afterAll(async () => {

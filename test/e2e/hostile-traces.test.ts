@@ -9,21 +9,16 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP_BY, OPERATION_ANNOTATION, type Trace } from '../../api/trace.js';
 import { Kube, KubeError, loadKubeConfig } from '../../lib/kube.js';
-import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
-import { addNode, kubeconfigPath, kubectl, waitFor } from './testbed.js';
+import type { Proc } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { kubeconfigPath, kubectl, waitFor } from './testbed.js';
 
 const NODE = 'hostile-node';
 const NS = 'hostile-traces';
 const COUNT = 1000;
 const traces = `/apis/gadget.kinvolk.io/v1alpha1/namespaces/${NS}/traces`;
 
+let net: Netgraph;
 let operator: Proc;
 let agent: Proc;
 let kube: Kube;
@@ -171,23 +166,21 @@ function outcome(t: Trace, c: Case): string | undefined {
 }
 
 beforeAll(async () => {
-  build();
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, NS, 'demo']) {
-    await kubectl(['create', 'namespace', ns]).catch(() => {});
-  }
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  await addNode(NODE);
-  agent = startAgent(NODE, kc, { NETGRAPH_LOG_LEVEL: 'info' });
-  operator = startOperator(kc, { NETGRAPH_LOG_LEVEL: 'info' });
-  await agent.waitLine((l) => l.msg === 'agent ready', 30_000);
-  await operator.waitLine((l) => l.msg === 'operator started', 30_000);
-  kube = new Kube(loadKubeConfig(kc));
+  await prepareTestbed({ namespaces: [NS, 'demo'], nodes: [NODE] });
+  net = await startNetgraph({
+    nodes: [NODE],
+    agentEnv: { NETGRAPH_LOG_LEVEL: 'info' },
+    operatorEnv: { NETGRAPH_LOG_LEVEL: 'info' },
+    readyTimeoutMs: 30_000,
+  });
+  ({ operator } = net);
+  [agent] = net.agents as [Proc];
+  kube = new Kube(loadKubeConfig(kubeconfigPath()));
 }, 120_000);
 
 afterAll(async () => {
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
-  await Promise.all([operator?.stop(), agent?.stop()]);
+  await net?.stop();
 });
 
 describe('1,000 generated Traces', () => {
