@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proc } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { addDeployment } from './owners.js';
 import {
   addPod,
   kubectl,
@@ -45,46 +46,7 @@ const stopTrace = (name: string) => operate(NS, name, 'stop', (t) => t.status?.s
 
 beforeAll(async () => {
   [node] = (await prepareTestbed({ namespaces: [NS], nodes: [NODE] })) as [NodeInfo];
-  // A Deployment and its ReplicaSet, as the deployment controller would have made them.
-  await kubectl([
-    'create',
-    'deployment',
-    'web',
-    '-n',
-    NS,
-    '--image=netgraph.dev/simulated',
-    '--replicas=0',
-  ]);
-  const deployUid = (
-    await kubectl(['get', 'deploy', '-n', NS, 'web', '-o', 'jsonpath={.metadata.uid}'])
-  ).trim();
-  const rs = {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: {
-      name: 'web-5d8f7c',
-      namespace: NS,
-      labels: { app: 'web' },
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          name: 'web',
-          uid: deployUid,
-          controller: true,
-        },
-      ],
-    },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: { app: 'web' } },
-      template: {
-        metadata: { labels: { app: 'web' } },
-        spec: { containers: [{ name: 'main', image: 'netgraph.dev/simulated' }] },
-      },
-    },
-  };
-  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(rs) });
+  await addDeployment(NS, 'web', 'web-5d8f7c');
   [client, server, web] = await Promise.all([
     addPod(`${NS}/client`, { node: NODE, labels: { app: 'client', tier: 'front' } }),
     addPod(`${NS}/server`, { node: NODE, labels: { app: 'server' } }),

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proc } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { addDeployment } from './owners.js';
 import { Prometheus, promtoolCheckMetrics } from './prometheus.js';
 import {
   addPod,
@@ -50,45 +51,9 @@ async function startTrace(name: string, parameters?: Record<string, string>): Pr
 
 const stopTrace = (name: string) => operate(NS, name, 'stop', (t) => t.status?.state === 'Stopped');
 
-/** A Deployment and its ReplicaSet, as the deployment controller would have made them. */
-async function deployment(name: string, rs: string): Promise<void> {
-  await kubectl([
-    'create',
-    'deployment',
-    name,
-    '-n',
-    NS,
-    '--image=netgraph.dev/simulated',
-    '--replicas=0',
-  ]);
-  const uid = (
-    await kubectl(['get', 'deploy', '-n', NS, name, '-o', 'jsonpath={.metadata.uid}'])
-  ).trim();
-  const labels = { app: name };
-  await kubectl(['apply', '-f', '-'], {
-    input: JSON.stringify({
-      apiVersion: 'apps/v1',
-      kind: 'ReplicaSet',
-      metadata: {
-        name: rs,
-        namespace: NS,
-        labels,
-        ownerReferences: [
-          { apiVersion: 'apps/v1', kind: 'Deployment', name, uid, controller: true },
-        ],
-      },
-      spec: {
-        replicas: 0,
-        selector: { matchLabels: labels },
-        template: { metadata: { labels }, spec: { containers: [{ name: 'main', image: 'x' }] } },
-      },
-    }),
-  });
-}
-
 beforeAll(async () => {
   await prepareTestbed({ namespaces: [NS], nodes: [NODE] });
-  await deployment('client', 'client-6b7c9');
+  await addDeployment(NS, 'client', 'client-6b7c9');
   [client, server, lonely, flood] = await Promise.all([
     addPod(`${NS}/client-6b7c9-q4x2z`, {
       node: NODE,
