@@ -134,6 +134,10 @@ real_node_start() {
     --kubeconfig="$kd/kubelet.kubeconfig" --root-dir="$kd/kubelet" --cert-dir="$kd/kubelet/pki" \
     --node-ip="$ip" --hostname-override="$name" --v=1
   wait_for 60 "the kubelet of $name to register its Node" kc get node "$name"
+  # Its pod range in spec.podCIDR(s), as kube-controller-manager's --allocate-node-cidrs
+  # sets it in a cluster (not run here: the CNI's range is fixed above). Tools read it:
+  # netgraph's NetworkPolicy advice tells the node's own address there from a pod's.
+  kc patch node "$name" --type=merge -p "{\"spec\":{\"podCIDR\":\"$cidr\",\"podCIDRs\":[\"$cidr\"]}}" >/dev/null
   kc wait --for=condition=Ready "node/$name" --timeout=90s >/dev/null ||
     die "node $name did not become Ready (logs: $dir/logs/kubelet-$name.log)"
   # The kubelet registers its node tainted not-ready; the node lifecycle controller,

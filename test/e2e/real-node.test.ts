@@ -375,7 +375,7 @@ describe('netgraph from its chart on a real node', () => {
     // The kubelet's probes come from the node's own address in its pod range (the ptp
     // gateway): flagged as node traffic, not allowed as an ipBlock.
     const podCIDR = (await kubectl(['get', 'node', NODE, '-o', 'jsonpath={.spec.podCIDR}'])).trim();
-    expect(t.status?.operationWarning).toContain(`node/${NODE}, in its pod range`);
+    expect(t.status?.operationWarning ?? '', yaml).toContain(`node/${NODE}, in its pod range`);
     expect(yaml).not.toContain(`cidr: ${podCIDR.split('.').slice(0, 3).join('.')}.`);
     const byName = new Map(policies.map((p) => [p.metadata.name, p.spec]));
     // The Deployments' own selectors; the Service's target port 8080, not its port 80.
