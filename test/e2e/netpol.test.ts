@@ -7,18 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { buildKubeRouter, type KubeRouter, startKubeRouter } from './kube-router.js';
+import type { Proc } from './netgraph.js';
+import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { addDeployment } from './owners.js';
 import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  startAgent,
-  startOperator,
-} from './netgraph.js';
-import {
-  addNode,
   addPod,
-  kubeconfigPath,
   kubectl,
   nodeTool,
   type PodInfo,
@@ -32,8 +25,8 @@ import { getTrace, operate, waitTrace } from './traces.js';
 const NS = 'netpol';
 const NODE = 'netpol-node';
 const TRACE = 'advice';
+let net: Netgraph;
 let operator: Proc;
-let agent: Proc;
 let kubeRouter: KubeRouter | undefined;
 const procs: PodProcess[] = [];
 let client: PodInfo;
@@ -41,43 +34,6 @@ let server: PodInfo;
 let stranger: PodInfo;
 let clusterIP: string;
 let yaml: string;
-
-/** A Deployment and its ReplicaSet as the deployment controller would have made them (none runs here). */
-async function deployment(name: string, hash: string): Promise<string> {
-  await kubectl([
-    'create',
-    'deployment',
-    name,
-    '-n',
-    NS,
-    '--image=netgraph.dev/simulated',
-    '--replicas=0',
-  ]);
-  const uid = (
-    await kubectl(['get', 'deploy', '-n', NS, name, '-o', 'jsonpath={.metadata.uid}'])
-  ).trim();
-  const labels = { app: name, 'pod-template-hash': hash };
-  const rs = {
-    apiVersion: 'apps/v1',
-    kind: 'ReplicaSet',
-    metadata: {
-      name: `${name}-${hash}`,
-      namespace: NS,
-      labels,
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid, controller: true }],
-    },
-    spec: {
-      replicas: 0,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { containers: [{ name: 'main', image: 'netgraph.dev/simulated' }] },
-      },
-    },
-  };
-  await kubectl(['apply', '-f', '-'], { input: JSON.stringify(rs) });
-  return `${name}-${hash}`;
-}
 
 /** One TCP connection with a short timeout: true when the echo came back. */
 async function connects(from: PodInfo, host: string, port: number): Promise<boolean> {
@@ -89,15 +45,11 @@ async function connects(from: PodInfo, host: string, port: number): Promise<bool
 }
 
 beforeAll(async () => {
-  build();
   await buildKubeRouter();
-  const kc = kubeconfigPath();
-  for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
-  await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-  await addNode(NODE);
+  await prepareTestbed({ namespaces: [NS], nodes: [NODE] });
   const [clientRs, serverRs] = await Promise.all([
-    deployment('client', '7c9d5'),
-    deployment('server', '5f6b8'),
+    addDeployment(NS, 'client', 'client-7c9d5', { app: 'client', 'pod-template-hash': '7c9d5' }),
+    addDeployment(NS, 'server', 'server-5f6b8', { app: 'server', 'pod-template-hash': '5f6b8' }),
   ]);
   [client, server, stranger] = await Promise.all([
     addPod(`${NS}/${clientRs}-abcde`, {
@@ -138,10 +90,8 @@ beforeAll(async () => {
       ).includes(server.ip),
     { what: 'the EndpointSlice of Service server' },
   );
-  agent = startAgent(NODE, kc);
-  operator = startOperator(kc);
-  await agent.waitLine((l) => l.msg === 'agent ready');
-  await operator.waitLine((l) => l.msg === 'operator started');
+  net = await startNetgraph({ nodes: [NODE] });
+  ({ operator } = net);
 }, 1_500_000);
 
 afterAll(async () => {
@@ -152,7 +102,7 @@ afterAll(async () => {
     // Also removes the chains and ipsets it leaves behind; throws if any stays.
     await kubeRouter.stop();
   }
-  await Promise.all([operator?.stop(), agent?.stop(), ...procs.map((p) => p.kill())]);
+  await Promise.all([net?.stop(), ...procs.map((p) => p.kill())]);
   await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
 });
 
