@@ -19,15 +19,8 @@ import { parseArgs } from 'node:util';
 import { OPERATION_ANNOTATION, type Trace } from '../api/trace.js';
 import { parseDuration } from '../lib/duration.js';
 import { Kube, loadKubeConfig } from '../lib/kube.js';
-import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  type Proc,
-  procs,
-  startAgent,
-  startOperator,
-} from '../test/e2e/netgraph.js';
+import { type Proc, procs } from '../test/e2e/netgraph.js';
+import { prepareTestbed, startNetgraph } from '../test/e2e/on-testbed.js';
 import {
   addNode,
   addPod,
@@ -141,8 +134,12 @@ async function until(names: string[], ok: (t: Trace) => boolean, timeoutMs = 600
 }
 
 async function startAgents(nodes: string[]): Promise<Proc[]> {
-  const agents = nodes.map((n) => startAgent(n, kc, { NETGRAPH_LOG_LEVEL: 'info' }));
-  await Promise.all(agents.map((a) => a.waitLine((l) => l.msg === 'agent ready', 300_000)));
+  const { agents } = await startNetgraph({
+    nodes,
+    operator: false,
+    agentEnv: { NETGRAPH_LOG_LEVEL: 'info' },
+    readyTimeoutMs: 300_000,
+  });
   return agents;
 }
 
@@ -162,12 +159,12 @@ process.on('exit', () => {
 });
 
 execFileSync(testbedScript, ['up'], { stdio: ['ignore', 'ignore', 'inherit'] });
-build();
 kube = new Kube(loadKubeConfig(kc));
-for (const ns of [NETGRAPH_NS, NS]) await kubectl(['create', 'namespace', ns]).catch(() => {});
-await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-const operator = startOperator(kc, { NETGRAPH_LOG_LEVEL: 'info' });
-await operator.waitLine((l) => l.msg === 'operator started', 60_000);
+await prepareTestbed({ namespaces: [NS] });
+const { operator } = await startNetgraph({
+  operatorEnv: { NETGRAPH_LOG_LEVEL: 'info' },
+  readyTimeoutMs: 60_000,
+});
 const figures: Record<string, unknown> = {
   traces: TRACES,
   pods: PODS,

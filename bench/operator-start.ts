@@ -9,15 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OPERATION_ANNOTATION, type Trace } from '../api/trace.js';
 import { Kube, loadKubeConfig } from '../lib/kube.js';
+import { prepareTestbed, startNetgraph } from '../test/e2e/on-testbed.js';
 import {
-  build,
-  NETGRAPH_NS,
-  OPERATOR_SA,
-  startAgent,
-  startOperator,
-} from '../test/e2e/netgraph.js';
-import {
-  addNode,
   addPod,
   delNode,
   kubeconfigPath,
@@ -37,12 +30,8 @@ const quantile = (xs: number[], q: number) => {
 };
 
 execFileSync(testbedScript, ['up'], { stdio: ['ignore', 'ignore', 'inherit'] });
-build();
-const kc = kubeconfigPath();
-const kube = new Kube(loadKubeConfig(kc));
-for (const ns of [NETGRAPH_NS, 'bench']) await kubectl(['create', 'namespace', ns]).catch(() => {});
-await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, OPERATOR_SA]).catch(() => {});
-await addNode(NODE);
+const kube = new Kube(loadKubeConfig(kubeconfigPath()));
+await prepareTestbed({ namespaces: ['bench'], nodes: [NODE] });
 const [client, server] = await Promise.all([
   addPod('bench/client', { node: NODE, labels: { app: 'client' } }),
   addPod('bench/server', { node: NODE, labels: { app: 'server' } }),
@@ -62,10 +51,8 @@ const sender = spawnInPod(
     '10',
   ]),
 );
-const agent = startAgent(NODE, kc);
-const operator = startOperator(kc);
-await agent.waitLine((l) => l.msg === 'agent ready');
-await operator.waitLine((l) => l.msg === 'operator started');
+const net = await startNetgraph({ nodes: [NODE] });
+const { operator } = net;
 
 const toStarted: number[] = [];
 const toFirstEdge: number[] = [];
@@ -135,7 +122,7 @@ writeFileSync(
   `${JSON.stringify(result, null, 2)}\n`,
 );
 
-await Promise.all([operator.stop(), agent.stop(), sender.kill(), receiver.kill()]);
+await Promise.all([net.stop(), sender.kill(), receiver.kill()]);
 await kubectl(['delete', 'namespace', 'bench', '--wait=false']);
 await delNode(NODE).catch(() => {});
 process.exit(result.startedMs.median <= 300 ? 0 : 1);
