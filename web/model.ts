@@ -2,29 +2,9 @@
 // the two layouts (namespace islands and hierarchical, requester left of responder),
 // edge width and colour by bytes, the Graphviz DOT export, and the URL's state.
 
-export interface Entity {
-  id: string;
-  kind: string;
-  namespace: string;
-  bytesSent: number;
-  bytesReceived: number;
-}
+import type { Entity, Graph, GraphEdge } from '../api/graph.js';
 
-export interface GraphEdge {
-  id: string;
-  source: string;
-  target: string;
-  connections: number;
-  bytesSent: number;
-  bytesReceived: number;
-  bytesTotal: number;
-  ports: string[];
-}
-
-export interface Graph {
-  entities: Entity[];
-  edges: GraphEdge[];
-}
+export type { Entity, Graph, GraphEdge };
 
 /** What the page shows, all kept in the URL so a view can be shared. */
 export interface ViewState {

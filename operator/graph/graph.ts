@@ -10,12 +10,12 @@
 // whose selector picks the server pod, and drawn Service -> server (`services:
 // show`) or folded into client -> server (`services: fold`).
 import type { Edge } from '../../api/edge.js';
+import type { Entity, Graph, GraphEdge } from '../../api/graph.js';
 import type { GroupBy } from '../../api/trace.js';
 import { selects } from '../enrich/cluster-state.js';
 import type { EdgeRecord } from '../history/history.js';
 
 export type ServiceMode = 'show' | 'fold';
-export type EntityKind = 'pod' | 'service' | 'namespace' | 'node' | 'owner' | 'external';
 
 export interface GraphQuery {
   groupBy: GroupBy;
@@ -26,38 +26,6 @@ export interface GraphQuery {
   namespaces: readonly string[];
   /** Only edges with at least this many bytes in the window. */
   minBytes: number;
-}
-
-export interface Entity {
-  id: string;
-  kind: EntityKind;
-  /** The namespace it belongs to (its island on the page); '' for nodes and outside addresses. */
-  namespace: string;
-  /** Bytes it sent and received over the graph's edges. */
-  bytesSent: number;
-  bytesReceived: number;
-}
-
-export interface GraphEdge {
-  /** `source->target`, unique in a graph. */
-  id: string;
-  /** The requester. */
-  source: string;
-  /** The responder. */
-  target: string;
-  connections: number;
-  /** Requester -> responder. */
-  bytesSent: number;
-  /** Responder -> requester. */
-  bytesReceived: number;
-  bytesTotal: number;
-  /** `tcp/80`, `udp/53`, ... */
-  ports: string[];
-}
-
-export interface Graph {
-  entities: Entity[];
-  edges: GraphEdge[];
 }
 
 /** How a record counts in a graph edge: its counters, turned to the requester's side if `swap`. */
