@@ -6,8 +6,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
-import { Kube, loadKubeConfig } from '../../lib/kube.js';
-import { type NodeObject, nodeAddresses, type PodObject, podAddresses } from './testbed-objects.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const testbedScript = join(repoRoot, 'hack/testbed');
@@ -47,13 +45,6 @@ export function testbedDir(): string {
     'netgraphTestbedDir',
     process.env.NETGRAPH_TESTBED_DIR ?? '/tmp/netgraph-testbed',
   );
-}
-
-let kube: Kube | undefined;
-/** A lib/kube.ts client for the test bed (admin). */
-function testbedKube(): Kube {
-  kube ??= new Kube(loadKubeConfig(kubeconfigPath()));
-  return kube;
 }
 
 /** The admin kubeconfig (system:masters) of the test bed. */
@@ -122,6 +113,15 @@ export async function kubectl(
   return r.stdout;
 }
 
+function keyValues(out: string): Record<string, string> {
+  const kv: Record<string, string> = {};
+  for (const line of out.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) kv[line.slice(0, i)] = line.slice(i + 1).trim();
+  }
+  return kv;
+}
+
 /** A Ready Node; its InternalIP (10.250.0.N unless given) exists on the host. */
 export async function addNode(
   name: string,
@@ -130,9 +130,9 @@ export async function addNode(
   const args = ['node', 'add', name];
   if (opts.ip) args.push('--ip', opts.ip);
   if (opts.ip6) args.push('--ip6', opts.ip6);
-  await testbed(args);
-  const node = await testbedKube().request<NodeObject>('GET', `/api/v1/nodes/${name}`);
-  return { name, ...nodeAddresses(node) };
+  const kv = keyValues(await testbed(args));
+  if (!kv.ip) throw new Error(`node add ${name}: no ip in output`);
+  return kv.ip6 ? { name, ip: kv.ip, ip6: kv.ip6 } : { name, ip: kv.ip };
 }
 
 export async function delNode(name: string): Promise<void> {
@@ -148,13 +148,11 @@ export async function addPod(ref: string, opts: AddPodOptions): Promise<PodInfo>
   const args = ['pod', 'add', ref, '--node', opts.node];
   for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
   if (opts.owner) args.push('--owner', opts.owner);
-  await testbed(args);
-  const [ns, name] = ref.split('/');
-  const pod = await testbedKube().request<PodObject>(
-    'GET',
-    `/api/v1/namespaces/${ns}/pods/${name}`,
-  );
-  return { ref, ...podAddresses(pod) };
+  const kv = keyValues(await testbed(args));
+  if (!kv.ip || !kv.netns) throw new Error(`pod add ${ref}: unexpected output`);
+  const pod: PodInfo = { ref, ip: kv.ip, netns: kv.netns };
+  if (kv.ip6) pod.ip6 = kv.ip6;
+  return pod;
 }
 
 /** Deletes the Pod object and its network namespace. */
