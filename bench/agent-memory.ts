@@ -8,8 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Agent, type Pod } from '../gadget/agent/agent.js';
-import { netnsFinder } from '../gadget/dataplane/netns.js';
-import { openConnections, openTracers } from '../gadget/dataplane/tracer.js';
+import { hostDataPlane } from '../gadget/agent/data-plane.js';
 import { logger } from '../lib/log.js';
 import { writeResults } from './lib/results.js';
 
@@ -39,16 +38,7 @@ function cleanup() {
 }
 
 cleanup();
-const agent = new Agent(
-  'bench',
-  {
-    findNetns: netnsFinder(),
-    openTracers: (p, attach) => openTracers(p, { attach }),
-    openConnections,
-  },
-  logger('bench', 'silent'),
-  1000,
-);
+const agent = new Agent('bench', hostDataPlane(), logger('bench', 'silent'), 1000);
 try {
   const pods: Pod[] = names.map((ns, i) => {
     ip('netns', 'add', ns);

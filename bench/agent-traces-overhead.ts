@@ -7,8 +7,7 @@
 // Usage: node --import tsx bench/agent-traces-overhead.ts [--rounds 5] [--seconds 3]
 import { parseArgs } from 'node:util';
 import { Agent, type Pod } from '../gadget/agent/agent.js';
-import { netnsFinder } from '../gadget/dataplane/netns.js';
-import { openConnections, openTracers } from '../gadget/dataplane/tracer.js';
+import { hostDataPlane } from '../gadget/agent/data-plane.js';
 import { logger } from '../lib/log.js';
 import { makePair } from '../test/netns/netns-lib.js';
 import { enableBpfStats, progStats } from './lib/bpf-stats.js';
@@ -24,16 +23,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const pair = makePair('trov', 209);
 const server = iperfServer(pair.b);
-const agent = new Agent(
-  'bench',
-  {
-    findNetns: netnsFinder(),
-    openTracers: (p, attach) => openTracers(p, { attach }),
-    openConnections,
-  },
-  logger('bench', 'silent'),
-  1000,
-);
+const agent = new Agent('bench', hostDataPlane(), logger('bench', 'silent'), 1000);
 const pod: Pod = {
   metadata: { namespace: 'bench', name: 'client' },
   spec: { containers: [{ name: 'main' }] },

@@ -15,10 +15,9 @@ import { Reflector } from '../../lib/reflector.js';
 import { terminated } from '../../lib/terminated.js';
 import { parseListen } from '../../operator/http/server.js';
 import { probeOwners } from '../dataplane/connect-owners.js';
-import { netnsFinder } from '../dataplane/netns.js';
-import { openConnections, openTracers } from '../dataplane/tracer.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
-import { Agent, type DataPlane, type Pod } from './agent.js';
+import { Agent, type Pod } from './agent.js';
+import { hostDataPlane } from './data-plane.js';
 import { AgentLease } from './lease.js';
 import { AgentMetrics } from './metrics.js';
 import { agentServer, listen } from './server.js';
@@ -110,15 +109,8 @@ export async function runAgent(argv: string[]): Promise<number> {
     if (!Number.isInteger(v) || v < 1 || v > 1 << 24)
       throw new Error(`${flag} must be an integer 1..16777216`);
   }
-  const dataPlane: DataPlane = {
-    findNetns: netnsFinder(),
-    // Called once traces start, after `metrics` below exists.
-    openTracers: (paths, attach) =>
-      openTracers(paths, { ...sizes, attach }).then((ts) =>
-        ts.map((t) => (t instanceof Error ? t : metrics.measure(t))),
-      ),
-    openConnections,
-  };
+  // Tracers are opened once traces start, after `metrics` below exists.
+  const dataPlane = hostDataPlane({ ...sizes, measure: (t) => metrics.measure(t) });
   const attach = values.attach ?? 'socket';
   if (!(ATTACH_MODES as readonly string[]).includes(attach))
     throw new Error(`--attach must be one of ${ATTACH_MODES.join(', ')}, not "${attach}"`);

@@ -1,0 +1,24 @@
+// The agent's data plane on this host: network namespaces found by address, one
+// tracer per namespace (gadget/dataplane), and the connections open now. The agent
+// runs it, and the benchmarks use the same one, so they measure what the agent runs.
+import { netnsFinder } from '../dataplane/netns.js';
+import { openConnections, openTracers, type Tracer } from '../dataplane/tracer.js';
+import type { DataPlane, PodTracer } from './agent.js';
+
+export interface HostDataPlaneOptions {
+  maxEdges?: number;
+  maxFlows?: number;
+  /** Wraps each tracer opened (the agent's self-metrics). */
+  measure?: (t: Tracer) => PodTracer;
+}
+
+export function hostDataPlane({ measure, ...sizes }: HostDataPlaneOptions = {}): DataPlane {
+  return {
+    findNetns: netnsFinder(),
+    openTracers: async (paths, attach) => {
+      const tracers = await openTracers(paths, { ...sizes, attach });
+      return measure ? tracers.map((t) => (t instanceof Error ? t : measure(t))) : tracers;
+    },
+    openConnections,
+  };
+}
