@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
+import type { Entity, GraphEdge } from '../api/graph.js';
 
 export const CHROMIUM = process.env.NETGRAPH_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -47,16 +48,8 @@ export interface PageHooks {
   nodePosition(id: string): { x: number; y: number } | undefined;
   edgeColor(id: string): string | undefined;
   shown(): {
-    entities: { id: string; kind: string; namespace: string }[];
-    edges: {
-      id: string;
-      source: string;
-      target: string;
-      connections: number;
-      bytesSent: number;
-      bytesReceived: number;
-      bytesTotal: number;
-    }[];
+    entities: Pick<Entity, 'id' | 'kind' | 'namespace'>[];
+    edges: Omit<GraphEdge, 'ports'>[];
   };
   painted(): number;
   draws(): number;

@@ -296,8 +296,9 @@ describe('netgraph from its chart on a real node', () => {
     }
   });
 
-  it('carries on when the agent pod is deleted: the DaemonSet replaces it', async () => {
-    const old = (
+  /** The gadget DaemonSet's pod on the node, as `pod/<name>`. */
+  const gadgetPod = async () =>
+    (
       await kubectl([
         'get',
         'pods',
@@ -309,6 +310,9 @@ describe('netgraph from its chart on a real node', () => {
         'name',
       ])
     ).trim();
+
+  it('carries on when the agent pod is deleted: the DaemonSet replaces it', async () => {
+    const old = await gadgetPod();
     await kubectl(['delete', '-n', NS, old, '--wait=false']);
     // What a user sees meanwhile: the node's state in the Trace's status.
     const seen: string[] = [];
@@ -318,18 +322,7 @@ describe('netgraph from its chart on a real node', () => {
         const s = t.status?.nodes?.[NODE];
         const label = `${s?.state}${t.status?.operationWarning ? ` (warning: ${t.status.operationWarning})` : ''}`;
         if (seen.at(-1) !== label) seen.push(label);
-        const now = (
-          await kubectl([
-            'get',
-            'pods',
-            '-n',
-            NS,
-            '-l',
-            'app.kubernetes.io/component=gadget',
-            '-o',
-            'name',
-          ])
-        ).trim();
+        const now = await gadgetPod();
         return (
           now !== '' && now !== old && seen.length > 1 && s?.state === 'Started' && s.pods === 2
         );
