@@ -11,8 +11,9 @@ import { hostDataPlane } from '../gadget/agent/data-plane.js';
 import { logger } from '../lib/log.js';
 import { makePair } from '../test/netns/netns-lib.js';
 import { enableBpfStats, progStats } from './lib/bpf-stats.js';
-import { iperf, iperfServer, median, spread } from './lib/iperf.js';
+import { iperf, iperfServer } from './lib/iperf.js';
 import { writeResults } from './lib/results.js';
+import { median, spread } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '3' } },

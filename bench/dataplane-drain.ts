@@ -9,6 +9,7 @@ import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
 import { EdgeMaps } from '../gadget/dataplane/edge-maps.js';
 import { BpfObject, mapUpdate, mapUpdateBatch } from '../gadget/dataplane/libbpf.js';
 import { writeResults } from './lib/results.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: { edges: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } },
@@ -81,7 +82,6 @@ for (let r = 0; r <= runs; r++) {
     obj.close();
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
 const fmt = (x: number) => `${(x / 1e6).toFixed(2)}M`;
 console.log(`drain of ${n} edges, ${runs} runs`);
 console.log(

@@ -5,11 +5,15 @@
 // - empty: an empty socket filter on a packet socket in each pod (the cost of a
 //   packet socket at all: on transmit the kernel clones each packet for it);
 // - socket: netgraph's socket filter in each pod;
+// - tcx-empty: an empty tc program as TCX links on each pod's host-side veth
+//   (the cost of TCX at all);
 // - tcx: netgraph's TCX programs on each pod's host-side veth.
-// Alternating rounds, medians and the spread across rounds, ratios to none; and
-// the kernel's own figure, steadier on a shared machine: netgraph's program runs
-// per UDP datagram sent and nanoseconds per run (kernel.bpf_stats_enabled).
-// Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 5] [--seconds 3]
+// Each round runs every mode once, in alternating order; a mode's figure is the
+// median over rounds of its rate divided by none's in the same round (paired, so
+// drift in the machine's load between rounds cancels), with the middle half of
+// those ratios as the spread. And the kernel's own figure: netgraph's program
+// runs per UDP datagram sent and nanoseconds per run (kernel.bpf_stats_enabled).
+// Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 10] [--seconds 2]
 import { parseArgs } from 'node:util';
 import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
 import { BpfObject } from '../gadget/dataplane/libbpf.js';
@@ -18,15 +22,16 @@ import { inNetns } from '../gadget/dataplane/netns-thread.js';
 import { openTracers, type Tracer } from '../gadget/dataplane/tracer.js';
 import { makeRoutedPair, type RoutedPair } from '../test/netns/netns-lib.js';
 import { enableBpfStats, progStats } from './lib/bpf-stats.js';
-import { iperf, iperfServer, median, spread } from './lib/iperf.js';
+import { iperf, iperfServer } from './lib/iperf.js';
 import { writeResults } from './lib/results.js';
+import { median, pairedRatio } from './lib/stats.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '5' }, seconds: { type: 'string', default: '3' } },
+  options: { rounds: { type: 'string', default: '10' }, seconds: { type: 'string', default: '2' } },
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
-const MODES = ['none', 'empty', 'socket', 'tcx'] as const;
+const MODES = ['none', 'empty', 'socket', 'tcx-empty', 'tcx'] as const;
 type Mode = (typeof MODES)[number];
 
 /** Attaches `mode` to both pods; returns the detach. */
@@ -44,12 +49,19 @@ async function attach(mode: Mode, pair: RoutedPair): Promise<() => void> {
     };
   }
   const obj = BpfObject.load(bpfObjectPath('empty'));
-  const progFd = obj.programFd('empty');
   const res = await inNetns(
-    [pair.a, pair.b].map((ns) => ({ path: `/var/run/netns/${ns}`, progFd })),
+    [pair.a, pair.b].map((ns) => {
+      const path = `/var/run/netns/${ns}`;
+      if (mode === 'empty') return { path, progFd: obj.programFd('empty') };
+      const fd = obj.programFd('empty_tcx');
+      return { path, tcx: { inFd: fd, outFd: fd, hostPath: `/var/run/netns/${pair.node}` } };
+    }),
   );
+  const fds = res.flatMap((r) => (r.ok ? [...(r.links ?? []), r.socketFd ?? -1] : []));
+  if (fds.filter((fd) => fd >= 0).length !== (mode === 'empty' ? 2 : 4))
+    throw new Error(`${mode}: not attached as asked`);
   return () => {
-    for (const r of res) if (r.ok && r.socketFd !== undefined) close(r.socketFd);
+    for (const fd of fds) if (fd >= 0) close(fd);
     obj.close();
   };
 }
@@ -99,37 +111,37 @@ try {
       }
       const [t, u] = [tcp[mode].at(-1) ?? 0, udp[mode].at(-1) ?? 0];
       console.log(
-        `round ${r + 1} ${mode.padEnd(6)} tcp ${(t / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(u)} pps`,
+        `round ${r + 1} ${mode.padEnd(9)} tcp ${(t / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(u)} pps`,
       );
     }
   }
   const figures: Record<string, unknown> = { rounds, seconds, tcp, udp, runs, cpu };
-  const none = { tcp: median(tcp.none), udp: median(udp.none) };
   console.log(
-    `median none: tcp ${(none.tcp / 1e9).toFixed(2)} Gbit/s, udp64 ${Math.round(none.udp)} pps`,
+    `median none: tcp ${(median(tcp.none) / 1e9).toFixed(2)} Gbit/s, udp64 ${Math.round(median(udp.none))} pps`,
   );
-  for (const mode of ['empty', 'socket', 'tcx'] as const) {
-    const t = median(tcp[mode]) / none.tcp;
-    const u = median(udp[mode]) / none.udp;
-    figures[`tcpRatio_${mode}`] = t;
-    figures[`udpRatio_${mode}`] = u;
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const show = (r: ReturnType<typeof pairedRatio>) =>
+    `${pct(r.median)} (middle half ${pct(r.q1)}..${pct(r.q3)})`;
+  for (const mode of MODES.slice(1)) {
+    const t = pairedRatio(tcp[mode], tcp.none);
+    const u = pairedRatio(udp[mode], udp.none);
+    // Rate kept if CPU were the only limit: none's CPU per unit over the mode's.
+    const ct = pairedRatio(cpu.tcp.none, cpu.tcp[mode]);
+    const cu = pairedRatio(cpu.udp.none, cpu.udp[mode]);
+    Object.assign(figures, {
+      [`tcpRatio_${mode}`]: t.median,
+      [`udpRatio_${mode}`]: u.median,
+      [`cpuRatio_tcp_${mode}`]: ct.median,
+      [`cpuRatio_udp_${mode}`]: cu.median,
+    });
+    console.log(`${mode.padEnd(9)} of none: tcp ${show(t)}  udp64 ${show(u)}`);
     console.log(
-      `${mode.padEnd(6)} tcp ${(100 * t).toFixed(1)}% (rounds ${spread(tcp[mode], none.tcp)})  udp64 ${(100 * u).toFixed(1)}% (rounds ${spread(udp[mode], none.udp)}) of none`,
-    );
-  }
-  // Rate kept if CPU were the only limit: none's CPU per unit over the mode's.
-  for (const mode of ['empty', 'socket', 'tcx'] as const) {
-    const t = median(cpu.tcp.none) / median(cpu.tcp[mode]);
-    const u = median(cpu.udp.none) / median(cpu.udp[mode]);
-    figures[`cpuRatio_tcp_${mode}`] = t;
-    figures[`cpuRatio_udp_${mode}`] = u;
-    console.log(
-      `${mode.padEnd(6)} by CPU time per unit (iperf3's own processes): tcp ${(100 * t).toFixed(1)}%  udp64 ${(100 * u).toFixed(1)}% of none (udp64 ${median(cpu.udp[mode]).toFixed(0)} vs ${median(cpu.udp.none).toFixed(0)} ns a datagram)`,
+      `${''.padEnd(9)} by CPU time a unit (iperf3's processes): tcp ${pct(ct.median)}  udp64 ${pct(cu.median)} (udp64 ${median(cpu.udp[mode]).toFixed(0)} vs ${median(cpu.udp.none).toFixed(0)} ns a datagram)`,
     );
   }
   for (const mode of ['socket', 'tcx'] as const) {
     console.log(
-      `${mode.padEnd(6)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
+      `${mode.padEnd(9)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
     );
   }
   console.log('targets: tcx tcp >= 97%, udp64 >= 97%; socket tcp >= 97%, udp64 >= 88%');

@@ -10,8 +10,10 @@
 //   the packet as if netgraph were not there; no packet is cloned.
 // The loader enables only the programs of the mode it attaches.
 //
-// Per packet: two bounded loads, a per-CPU one-entry flow cache (bulk traffic
-// hits it, skipping the flow hash lookup), two atomic adds. The edge counters
+// Per packet: the headers read in place (tc) or two bounded copies (socket
+// filter), a per-CPU one-entry flow cache (bulk traffic hits it, skipping the
+// flow hash lookup) that also holds the clock of the current tick, two atomic
+// adds. The edge counters
 // live in an mmapable array indexed by an edge id stored in the flow, so user
 // space drains them by reading memory (no syscall per edge); each direction has
 // its own cache line, so data and ACKs handled on different CPUs do not fight
@@ -79,10 +81,13 @@ struct edge {
   struct dir_counters received;
 };
 
-/* The last flow this CPU counted: consecutive packets of a flow skip the hash lookup. */
+/* Per CPU: the last flow counted (consecutive packets of a flow skip the hash
+ * lookup), and the clock as of the current tick. */
 struct flow_cache {
   struct flow_key key;
   struct flow_val val;
+  __u64 jiffies;
+  __u64 now;
 };
 
 /* Global state, in .bss (mmaped by libbpf and by user space). */
@@ -155,121 +160,217 @@ full:
   return NO_EDGE;
 }
 
-/* Counts one packet the pod sent (PACKET_OUTGOING) or received (PACKET_HOST). */
-static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type)
+/* A packet's flow, seen from the pod, and what counting needs of its headers. */
+struct pkt {
+  struct flow_key fk;
+  __u32 l3len; /* IP total length, header included (0 for BIG TCP jumbograms) */
+  __u32 l4off; /* IP header length */
+  __u32 l4hdr; /* TCP or UDP header length */
+  __u32 seq;   /* TCP */
+  __u8 flags;  /* TCP */
+};
+
+struct ipv4_hdr {
+  __u8 ver_ihl, tos;
+  __u16 tot_len, id, frag_off;
+  __u8 ttl, protocol;
+  __u16 check;
+  __u8 saddr[4], daddr[4];
+};
+
+struct ipv6_hdr {
+  __u32 ver_flow;
+  __u16 payload_len;
+  __u8 nexthdr, hop_limit;
+  __u8 saddr[16], daddr[16];
+};
+
+/* The start of a TCP header (a UDP header's ports are its first 4 bytes). */
+struct l4_hdr {
+  __u16 sport, dport;
+  __u32 seq, ack;
+  __u8 doff, flags;
+};
+
+/* Fills p from the IP header; 0 when it is a first (or only) fragment of TCP or UDP. */
+static __always_inline int from_ipv4(struct ipv4_hdr *ip, __u32 pkt_type, struct pkt *p)
 {
-  struct flow_key fk = {};
-  __u32 l3len, l4off;
+  /* Only the first fragment carries the ports. */
+  if (ip->frag_off & __builtin_bswap16(0x1fff))
+    return -1;
+  if (ip->protocol != PROTO_TCP && ip->protocol != PROTO_UDP)
+    return -1;
+  p->fk.family = 4;
+  p->fk.proto = ip->protocol;
+  p->l4off = (ip->ver_ihl & 0x0f) * 4;
+  p->l3len = __builtin_bswap16(ip->tot_len);
+  if (pkt_type == PACKET_OUTGOING) {
+    __builtin_memcpy(p->fk.lip, ip->saddr, 4);
+    __builtin_memcpy(p->fk.rip, ip->daddr, 4);
+  } else {
+    __builtin_memcpy(p->fk.lip, ip->daddr, 4);
+    __builtin_memcpy(p->fk.rip, ip->saddr, 4);
+  }
+  return 0;
+}
+
+static __always_inline int from_ipv6(struct ipv6_hdr *ip6, __u32 pkt_type, struct pkt *p)
+{
+  /* No extension-header chasing: TCP and UDP follow the fixed header in practice. */
+  if (ip6->nexthdr != PROTO_TCP && ip6->nexthdr != PROTO_UDP)
+    return -1;
+  p->fk.family = 6;
+  p->fk.proto = ip6->nexthdr;
+  p->l4off = sizeof(*ip6);
+  p->l3len = __builtin_bswap16(ip6->payload_len) + sizeof(*ip6);
+  if (pkt_type == PACKET_OUTGOING) {
+    __builtin_memcpy(p->fk.lip, ip6->saddr, 16);
+    __builtin_memcpy(p->fk.rip, ip6->daddr, 16);
+  } else {
+    __builtin_memcpy(p->fk.lip, ip6->daddr, 16);
+    __builtin_memcpy(p->fk.rip, ip6->saddr, 16);
+  }
+  return 0;
+}
+
+static __always_inline void from_l4(struct l4_hdr *l4, __u32 pkt_type, struct pkt *p)
+{
+  if (pkt_type == PACKET_OUTGOING) {
+    p->fk.lport = l4->sport;
+    p->fk.rport = l4->dport;
+  } else {
+    p->fk.lport = l4->dport;
+    p->fk.rport = l4->sport;
+  }
+  if (p->fk.proto == PROTO_TCP) {
+    p->l4hdr = (l4->doff >> 4) * 4;
+    p->seq = l4->seq;
+    p->flags = l4->flags;
+  } else {
+    p->l4hdr = 8;
+  }
+}
+
+#define PARSE_OK 0
+#define PARSE_SKIP -1  /* not TCP or UDP over IP: not counted */
+#define PARSE_COPY -2  /* headers not in the linear part: parse_copy reads them */
+
+/*
+ * Parses by copying the headers out of the packet, wherever they are: the only
+ * way a socket filter may read it.
+ */
+static __always_inline int parse_copy(struct __sk_buff *skb, __u32 pkt_type, struct pkt *p)
+{
   __u32 proto = skb->protocol;
   if (proto == ETH_P_IP_BE) {
-    struct {
-      __u8 ver_ihl, tos;
-      __u16 tot_len, id, frag_off;
-      __u8 ttl, protocol;
-      __u16 check;
-      __u8 saddr[4], daddr[4];
-    } ip;
-    if (bpf_skb_load_bytes_relative(skb, 0, &ip, sizeof(ip), BPF_HDR_START_NET))
-      return;
-    /* Only the first fragment carries the ports. */
-    if (ip.frag_off & __builtin_bswap16(0x1fff))
-      return;
-    fk.family = 4;
-    fk.proto = ip.protocol;
-    l4off = (ip.ver_ihl & 0x0f) * 4;
-    l3len = __builtin_bswap16(ip.tot_len);
-    if (pkt_type == PACKET_OUTGOING) {
-      __builtin_memcpy(fk.lip, ip.saddr, 4);
-      __builtin_memcpy(fk.rip, ip.daddr, 4);
-    } else {
-      __builtin_memcpy(fk.lip, ip.daddr, 4);
-      __builtin_memcpy(fk.rip, ip.saddr, 4);
-    }
+    struct ipv4_hdr ip;
+    if (bpf_skb_load_bytes_relative(skb, 0, &ip, sizeof(ip), BPF_HDR_START_NET) ||
+        from_ipv4(&ip, pkt_type, p))
+      return PARSE_SKIP;
   } else if (proto == ETH_P_IPV6_BE) {
-    struct {
-      __u32 ver_flow;
-      __u16 payload_len;
-      __u8 nexthdr, hop_limit;
-      __u8 saddr[16], daddr[16];
-    } ip6;
-    if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET))
-      return;
-    /* No extension-header chasing: TCP and UDP follow the fixed header in practice. */
-    fk.family = 6;
-    fk.proto = ip6.nexthdr;
-    l4off = sizeof(ip6);
-    l3len = __builtin_bswap16(ip6.payload_len) + sizeof(ip6);
-    if (pkt_type == PACKET_OUTGOING) {
-      __builtin_memcpy(fk.lip, ip6.saddr, 16);
-      __builtin_memcpy(fk.rip, ip6.daddr, 16);
-    } else {
-      __builtin_memcpy(fk.lip, ip6.daddr, 16);
-      __builtin_memcpy(fk.rip, ip6.saddr, 16);
-    }
+    struct ipv6_hdr ip6;
+    if (bpf_skb_load_bytes_relative(skb, 0, &ip6, sizeof(ip6), BPF_HDR_START_NET) ||
+        from_ipv6(&ip6, pkt_type, p))
+      return PARSE_SKIP;
   } else {
-    return;
+    return PARSE_SKIP;
   }
+  struct l4_hdr l4 = {};
+  __u32 len = p->fk.proto == PROTO_TCP ? sizeof(l4) : 4;
+  if (bpf_skb_load_bytes_relative(skb, p->l4off, &l4, len, BPF_HDR_START_NET))
+    return PARSE_SKIP;
+  from_l4(&l4, pkt_type, p);
+  return PARSE_OK;
+}
 
-  struct {
-    __u16 sport, dport;
-    __u32 seq, ack;
-    __u8 doff, flags;
-  } l4 = {};
-  __u32 l4hdr;
-  if (fk.proto == PROTO_TCP) {
-    if (bpf_skb_load_bytes_relative(skb, l4off, &l4, sizeof(l4), BPF_HDR_START_NET))
-      return;
-    l4hdr = (l4.doff >> 4) * 4;
-  } else if (fk.proto == PROTO_UDP) {
-    if (bpf_skb_load_bytes_relative(skb, l4off, &l4, 4, BPF_HDR_START_NET))
-      return;
-    l4hdr = 8;
+/*
+ * Parses in place (tc programs only): the headers are read where they lie in
+ * the packet's linear part, with no helper call and no copy. Packets whose
+ * headers are not all there (rare: the kernel keeps headers linear) go to
+ * parse_copy.
+ */
+static __always_inline int parse_direct(struct __sk_buff *skb, __u32 pkt_type, struct pkt *p)
+{
+  void *data = (void *)(long)skb->data;
+  void *end = (void *)(long)skb->data_end;
+  __u32 proto = skb->protocol;
+  /* An Ethernet header whose type is the packet's protocol, then IP: else (a VLAN
+   * tag in the frame, a device without Ethernet) parse_copy knows where IP starts. */
+  __u16 *ethertype = data + 12;
+  void *l3 = data + 14;
+  if ((void *)(ethertype + 1) > end || *ethertype != proto)
+    return PARSE_COPY;
+  if (proto == ETH_P_IP_BE) {
+    struct ipv4_hdr *ip = l3;
+    if ((void *)(ip + 1) > end)
+      return PARSE_COPY;
+    if (from_ipv4(ip, pkt_type, p))
+      return PARSE_SKIP;
+  } else if (proto == ETH_P_IPV6_BE) {
+    struct ipv6_hdr *ip6 = l3;
+    if ((void *)(ip6 + 1) > end)
+      return PARSE_COPY;
+    if (from_ipv6(ip6, pkt_type, p))
+      return PARSE_SKIP;
   } else {
-    return;
+    return PARSE_SKIP;
   }
-  if (pkt_type == PACKET_OUTGOING) {
-    fk.lport = l4.sport;
-    fk.rport = l4.dport;
-  } else {
-    fk.lport = l4.dport;
-    fk.rport = l4.sport;
-  }
+  __u32 off = p->l4off;
+  if (off > 60)
+    return PARSE_SKIP;
+  struct l4_hdr *l4 = l3 + off;
+  if ((void *)l4 + (p->fk.proto == PROTO_TCP ? sizeof(*l4) : 4) > end)
+    return PARSE_COPY;
+  from_l4(l4, pkt_type, p);
+  return PARSE_OK;
+}
 
-  /* Coarse (tick) time: first/last seen are reported to the millisecond at best. */
-  __u64 now = bpf_ktime_get_coarse_ns();
+/* Counts one parsed packet the pod sent (PACKET_OUTGOING) or received (PACKET_HOST). */
+static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, struct pkt *p)
+{
+  struct flow_key *fk = &p->fk;
   __u32 idx, zero = 0;
-  int syn = fk.proto == PROTO_TCP && (l4.flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
+  int syn = fk->proto == PROTO_TCP && (p->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
   struct flow_cache *fc = bpf_map_lookup_elem(&last_flow, &zero);
   if (!fc)
     return;
-  __u64 *a = (__u64 *)&fc->key, *b = (__u64 *)&fk;
+  /* Coarse (tick) time, read once a tick: the clock read costs more than the
+   * rest of a run, the tick count (inlined) almost nothing. Both move at the
+   * tick, so first/last seen are right to a tick, as the coarse clock itself. */
+  __u64 jiffies = bpf_jiffies64();
+  if (fc->jiffies != jiffies) {
+    fc->jiffies = jiffies;
+    fc->now = bpf_ktime_get_coarse_ns();
+  }
+  __u64 now = fc->now;
+  __u64 *a = (__u64 *)&fc->key, *b = (__u64 *)fk;
   struct flow_val *fv;
   if (!syn && a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4]) {
     idx = fc->val.edge;
-  } else if ((fv = bpf_map_lookup_elem(&flows, &fk)) && !(syn && fv->syn_seq != l4.seq)) {
+  } else if ((fv = bpf_map_lookup_elem(&flows, fk)) && !(syn && fv->syn_seq != p->seq)) {
     idx = fv->edge;
-    fc->key = fk;
+    fc->key = *fk;
     fc->val = *fv;
   } else {
     /* A new flow: TCP only from its SYN, UDP from any first datagram. */
-    if (fk.proto == PROTO_TCP && !syn) {
+    if (fk->proto == PROTO_TCP && !syn) {
       __sync_fetch_and_add(&state.midstream, 1);
       return;
     }
     struct edge_key ek = {
         .pkt_type = pkt_type,
-        .proto = fk.proto,
-        .family = fk.family,
-        .port = pkt_type == PACKET_OUTGOING ? fk.rport : fk.lport,
+        .proto = fk->proto,
+        .family = fk->family,
+        .port = pkt_type == PACKET_OUTGOING ? fk->rport : fk->lport,
     };
-    __builtin_memcpy(ek.ip, fk.rip, 16);
+    __builtin_memcpy(ek.ip, fk->rip, 16);
     idx = edge_for(&ek, now);
-    struct flow_val nv = {.edge = idx, .syn_seq = syn ? l4.seq : 0};
-    if (bpf_map_update_elem(&flows, &fk, &nv, BPF_ANY)) {
+    struct flow_val nv = {.edge = idx, .syn_seq = syn ? p->seq : 0};
+    if (bpf_map_update_elem(&flows, fk, &nv, BPF_ANY)) {
       __sync_fetch_and_add(&state.flow_drops, 1);
       return;
     }
-    fc->key = fk;
+    fc->key = *fk;
     fc->val = nv;
     if (idx != NO_EDGE) {
       struct edge *ne = bpf_map_lookup_elem(&edges, &idx);
@@ -286,7 +387,7 @@ static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type)
   if (segs == 0)
     segs = 1;
   /* Jumbo (BIG TCP) packets carry no length: fall back to the frame length. */
-  __u64 bytes = l3len > l4off ? l3len + (segs - 1) * (l4off + l4hdr) : skb->len;
+  __u64 bytes = p->l3len > p->l4off ? p->l3len + (segs - 1) * (p->l4off + p->l4hdr) : skb->len;
   struct dir_counters *d = pkt_type == PACKET_OUTGOING ? &e->sent : &e->received;
   __sync_fetch_and_add(&d->packets, segs);
   __sync_fetch_and_add(&d->bytes, bytes);
@@ -303,15 +404,28 @@ int netgraph(struct __sk_buff *skb)
   /* Traffic inside the pod (loopback) is not an edge, and would be seen twice. */
   if (skb->ifindex == LOOPBACK_IFINDEX)
     return 0;
-  count(skb, pkt_type);
+  struct pkt p = {};
+  if (parse_copy(skb, pkt_type, &p) == PARSE_OK)
+    count(skb, pkt_type, &p);
   return 0;
+}
+
+/* The tc programs: in place where the headers allow, else by copy. */
+static __always_inline void count_tc(struct __sk_buff *skb, __u32 pkt_type)
+{
+  struct pkt p = {};
+  int r = parse_direct(skb, pkt_type, &p);
+  if (r == PARSE_COPY)
+    r = parse_copy(skb, pkt_type, &p);
+  if (r == PARSE_OK)
+    count(skb, pkt_type, &p);
 }
 
 /* Host-side veth ingress: what the pod sent. */
 SEC("tc")
 int netgraph_tcx_in(struct __sk_buff *skb)
 {
-  count(skb, PACKET_OUTGOING);
+  count_tc(skb, PACKET_OUTGOING);
   return TCX_NEXT;
 }
 
@@ -319,7 +433,7 @@ int netgraph_tcx_in(struct __sk_buff *skb)
 SEC("tc")
 int netgraph_tcx_out(struct __sk_buff *skb)
 {
-  count(skb, PACKET_HOST);
+  count_tc(skb, PACKET_HOST);
   return TCX_NEXT;
 }
 

@@ -66,10 +66,3 @@ export function iperf(ns: string, host: string, udp: boolean, seconds: number): 
     };
   throw new Error(`iperf3 gave no result${out.error ? `: ${out.error}` : ''}`);
 }
-
-export const median = (xs: number[]): number =>
-  [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? Number.NaN;
-
-/** min..max as a percentage of `of`: the spread across rounds. */
-export const spread = (xs: number[], of: number): string =>
-  `${((100 * Math.min(...xs)) / of).toFixed(1)}..${((100 * Math.max(...xs)) / of).toFixed(1)}%`;

@@ -10,6 +10,24 @@ const lib = koffi.load('libbpf.so.1');
 
 type Ptr = bigint;
 
+koffi.struct('bpf_test_run_opts', {
+  sz: 'size_t',
+  data_in: 'const uint8_t *',
+  data_out: 'void *',
+  data_size_in: 'uint32_t',
+  data_size_out: 'uint32_t',
+  ctx_in: 'const void *',
+  ctx_out: 'void *',
+  ctx_size_in: 'uint32_t',
+  ctx_size_out: 'uint32_t',
+  retval: 'uint32_t',
+  repeat: 'int',
+  duration: 'uint32_t',
+  flags: 'uint32_t',
+  cpu: 'uint32_t',
+  batch_size: 'uint32_t',
+});
+
 const fn = {
   setPrint: lib.func('void *libbpf_set_print(void *fn)'),
   open: lib.func('void *bpf_object__open_file(const char *path, void *opts)'),
@@ -36,6 +54,7 @@ const fn = {
   updateBatch: lib.func(
     'int bpf_map_update_batch(int fd, const void *keys, const void *values, _Inout_ uint32_t *count, void *opts)',
   ),
+  testRun: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)'),
 };
 
 fn.setPrint(null);
@@ -123,6 +142,28 @@ export function mapUpdateBatch(
 ): void {
   const n = [count];
   check(fn.updateBatch(fd, keys, values, n, null), 'bpf_map_update_batch');
+}
+
+/**
+ * Runs program `progFd` on `packet` `repeat` times in the kernel
+ * (BPF_PROG_TEST_RUN; for tc and socket programs, an Ethernet frame): its
+ * return value and the kernel's mean time a run, in ns.
+ */
+export function testRun(
+  progFd: number,
+  packet: Uint8Array,
+  repeat = 1,
+): { retval: number; ns: number } {
+  const opts = {
+    sz: koffi.sizeof('bpf_test_run_opts'),
+    data_in: packet,
+    data_size_in: packet.length,
+    repeat,
+    retval: 0,
+    duration: 0,
+  };
+  check(fn.testRun(progFd, opts), 'BPF_PROG_TEST_RUN');
+  return { retval: opts.retval | 0, ns: opts.duration };
 }
 
 /** A loaded BPF object file. */

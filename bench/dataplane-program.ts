@@ -1,0 +1,113 @@
+// What one run of netgraph's TCX programs costs, from the kernel's own test run
+// (BPF_PROG_TEST_RUN, `repeat` runs in a loop, no packet path around them): a
+// 64-byte UDP datagram and a full-size TCP segment of a known flow, the common
+// case, in each direction, beside an empty tc program (bpf/empty.bpf.c: the
+// floor, what the test run itself costs). Steadier than throughput on a shared machine, so a
+// change to bpf/netgraph.bpf.c can be judged in seconds; `--object` compares
+// other builds of it side by side (for example the previous commit's, from
+// `git show HEAD~1:bpf/netgraph.bpf.o > /tmp/old.bpf.o`), rounds alternating.
+// Usage: node --import tsx bench/dataplane-program.ts [--object a.bpf.o ...] [--rounds 5] [--repeat 1000000]
+import { parseArgs } from 'node:util';
+import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
+import { EdgeMaps } from '../gadget/dataplane/edge-maps.js';
+import { BpfObject, testRun } from '../gadget/dataplane/libbpf.js';
+import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../gadget/dataplane/tracer-defaults.js';
+import { writeResults } from './lib/results.js';
+import { median } from './lib/stats.js';
+
+const { values } = parseArgs({
+  options: {
+    object: { type: 'string', multiple: true },
+    rounds: { type: 'string', default: '5' },
+    repeat: { type: 'string', default: '1000000' },
+  },
+});
+const objects = values.object ?? [bpfObjectPath('netgraph')];
+const rounds = Number(values.rounds);
+const repeat = Number(values.repeat);
+
+/** An Ethernet frame carrying IPv4 from 10.0.0.1:40000 to 10.0.0.2:(80 or 53). */
+function frame(proto: 'udp' | 'tcp', payload: number): Buffer {
+  const l4 = proto === 'udp' ? 8 : 20;
+  const f = Buffer.alloc(14 + 20 + l4 + payload);
+  f.writeUInt16BE(0x0800, 12);
+  f.writeUInt8(0x45, 14);
+  f.writeUInt16BE(20 + l4 + payload, 16);
+  f.writeUInt8(64, 22);
+  f.writeUInt8(proto === 'udp' ? 17 : 6, 23);
+  Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(f, 26);
+  f.writeUInt16BE(40000, 34);
+  f.writeUInt16BE(proto === 'udp' ? 53 : 80, 36);
+  if (proto === 'udp') f.writeUInt16BE(8 + payload, 38);
+  else {
+    f.writeUInt8(5 << 4, 46);
+    f.writeUInt8(0x18, 47); // PSH|ACK: data of an open connection
+  }
+  return f;
+}
+
+/** A TCP SYN of the same flow: TCP flows start counting from their SYN. */
+function syn(): Buffer {
+  const f = frame('tcp', 0);
+  f.writeUInt8(0x02, 47);
+  return f;
+}
+
+const cases = {
+  'udp64 in': { prog: 'netgraph_tcx_in', packet: frame('udp', 64) },
+  'udp64 out': { prog: 'netgraph_tcx_out', packet: frame('udp', 64) },
+  'tcp1448 in': { prog: 'netgraph_tcx_in', packet: frame('tcp', 1448) },
+  'tcp1448 out': { prog: 'netgraph_tcx_out', packet: frame('tcp', 1448) },
+};
+type Case = keyof typeof cases;
+
+const loaded = objects.map((path) => {
+  const obj = BpfObject.load(path, {
+    flows: DEFAULT_MAX_FLOWS,
+    edge_ids: DEFAULT_MAX_EDGES,
+    edges: DEFAULT_MAX_EDGES,
+  });
+  const maps = new EdgeMaps(obj, DEFAULT_MAX_EDGES, 'bench');
+  for (const prog of ['netgraph_tcx_in', 'netgraph_tcx_out']) testRun(obj.programFd(prog), syn());
+  return { path, obj, maps };
+});
+
+const empty = BpfObject.load(bpfObjectPath('empty'), {}, ['empty_tcx']);
+const floor: number[] = [];
+const ns: Record<string, Record<Case, number[]>> = {};
+try {
+  for (let r = 0; r < rounds; r++) {
+    floor.push(testRun(empty.programFd('empty_tcx'), cases['udp64 in'].packet, repeat).ns);
+    const order = r % 2 ? [...loaded].reverse() : loaded;
+    for (const { path, obj } of order) {
+      ns[path] ??= Object.fromEntries(Object.keys(cases).map((c) => [c, []])) as unknown as Record<
+        Case,
+        number[]
+      >;
+      for (const [name, c] of Object.entries(cases) as [Case, (typeof cases)[Case]][]) {
+        const run = testRun(obj.programFd(c.prog), c.packet, repeat);
+        if (run.retval !== -1) throw new Error(`${c.prog} returned ${run.retval}, not TCX_NEXT`);
+        ns[path]?.[name].push(run.ns);
+      }
+    }
+  }
+  console.log(
+    `empty tc program: ${median(floor)} ns a run (rounds ${Math.min(...floor)}..${Math.max(...floor)})`,
+  );
+  for (const { path, maps } of loaded) {
+    const edges = maps.drain();
+    console.log(`${path}: ${edges.length} edges counted`);
+    for (const [name, xs] of Object.entries(ns[path] ?? {})) {
+      console.log(
+        `  ${name.padEnd(12)} ${median(xs)} ns a run (rounds ${Math.min(...xs)}..${Math.max(...xs)})`,
+      );
+    }
+  }
+  console.log(`wrote ${writeResults('dataplane-program', { rounds, repeat, floor, ns })}`);
+} finally {
+  empty.close();
+  for (const { obj, maps } of loaded) {
+    maps.unmap();
+    obj.close();
+  }
+}
