@@ -15,6 +15,7 @@ import { isIP } from 'node:net';
 import type { Edge, Labels } from '../../api/edge.js';
 import type { PolicyParameters, PolicyType } from '../../api/policy-parameters.js';
 import { formatIPv6, parseV6 } from '../../lib/ip.js';
+import { runToEnd, type Steps } from '../../lib/time-slices.js';
 
 export interface LabelSelectorRequirement {
   key: string;
@@ -285,12 +286,27 @@ export function generatePolicies(
   params: PolicyParameters,
   trace: string,
 ): Generated {
+  return runToEnd(generateSteps(edges, facts, params, trace));
+}
+
+/**
+ * generatePolicies as work that pauses before each edge and each policy (lib/time-slices):
+ * the operator runs it in slices, since 20,000 edges take hundreds of milliseconds. Facts
+ * are read as the cluster is when each edge is reached.
+ */
+export function* generateSteps(
+  edges: Iterable<Edge>,
+  facts: ClusterFacts,
+  params: PolicyParameters,
+  trace: string,
+): Steps<Generated> {
   const subjects = new Map<string, Subject>();
   const warnings = new Set<string>();
   const incomplete: string[] = [];
   const nodeTraffic: string[] = [];
 
   for (const e of edges) {
+    yield;
     if (e.type !== 'normal') continue;
     const proto = protocolOf(e);
     const direction: PolicyType | undefined =
@@ -391,7 +407,7 @@ export function generatePolicies(
       `traffic with node addresses (the kubelet, host-network pods) is not allowed by these policies; add it by hand if it is wanted: ${listed(nodeTraffic.sort(byText))}`,
     );
 
-  const policies = toPolicies([...subjects.values()], params, trace);
+  const policies = yield* toPolicies([...subjects.values()], params, trace);
   return { policies, warnings: [...warnings].sort(byText) };
 }
 
@@ -550,13 +566,18 @@ function externalPeers(
   }
 }
 
-function toPolicies(subjects: Subject[], params: PolicyParameters, trace: string): NetworkPolicy[] {
+function* toPolicies(
+  subjects: Subject[],
+  params: PolicyParameters,
+  trace: string,
+): Steps<NetworkPolicy[]> {
   subjects.sort((a, b) =>
     byText(`${a.namespace}/${a.name}/${a.kind}`, `${b.namespace}/${b.name}/${b.kind}`),
   );
   const taken = new Set<string>();
   const policies: NetworkPolicy[] = [];
   for (const s of subjects) {
+    yield;
     // The first subject of a name gets <name>-netgraph; another kind of the same name its kind too.
     let name = `${s.name}-netgraph`;
     if (taken.has(`${s.namespace}/${name}`)) name = `${s.name}-${s.kind.toLowerCase()}-netgraph`;

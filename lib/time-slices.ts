@@ -1,0 +1,36 @@
+// Long synchronous work on the operator's event loop, cut into time slices: the work
+// is written once as a generator that `yield`s at points where it may pause, and is
+// either run to its end at once (tests, benchmarks) or in slices of a few
+// milliseconds with the event loop let through between them (setImmediate), so the
+// HTTP server's /healthz, /metrics and graph API keep answering meanwhile.
+import { performance } from 'node:perf_hooks';
+
+/** Work that yields (nothing) where it may pause and returns T at the end. */
+export type Steps<T> = Generator<void, T, void>;
+
+/** Runs the work to its end without pausing. */
+export function runToEnd<T>(steps: Steps<T>): T {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Default slice: short against a scrape's or a probe's timeout, long against setImmediate's cost. */
+export const SLICE_MS = 10;
+
+/**
+ * Runs the work in slices of about sliceMs (a slice ends at the first pause point after
+ * that), letting the event loop run between slices. The result is the same as runToEnd's.
+ */
+export async function runInSlices<T>(steps: Steps<T>, sliceMs = SLICE_MS): Promise<T> {
+  for (;;) {
+    const end = performance.now() + sliceMs;
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+      if (performance.now() >= end) break;
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
