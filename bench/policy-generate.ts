@@ -5,8 +5,8 @@
 //   node --import tsx bench/policy-generate.ts
 import type { Edge } from '../api/edge.js';
 import { DEFAULT_POLICY_PARAMETERS } from '../api/policy-parameters.js';
+import { MAX_POLICY_EDGES } from '../operator/policy/advisor.js';
 import { type ClusterFacts, generatePolicies } from '../operator/policy/generate.js';
-import { DEFAULT_MAX_EDGES } from '../operator/policy/trace-edges.js';
 import { policiesYaml } from '../operator/policy/yaml.js';
 import { writeResults } from './lib/results.js';
 
@@ -30,7 +30,7 @@ const facts: ClusterFacts = {
 };
 
 const edges: Edge[] = [];
-for (let i = 0; edges.length < DEFAULT_MAX_EDGES; i++) {
+for (let i = 0; edges.length < MAX_POLICY_EDGES; i++) {
   const w = `w${i % WORKLOADS}`;
   const base: Edge = {
     type: 'normal',

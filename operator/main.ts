@@ -26,7 +26,6 @@ import {
 import { PolicyAdvisor } from './policy/advisor.js';
 import { type FactKind, POLICY_WATCHES, PolicyFacts } from './policy/cluster-facts.js';
 import { registerPolicyApi } from './policy/http.js';
-import { TraceEdges } from './policy/trace-edges.js';
 
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
 
@@ -126,15 +125,15 @@ export async function main(argv: string[]): Promise<number> {
         log.child({ watch: path }),
       ),
     );
-  const traceEdges = new TraceEdges();
-  const advisor = new PolicyAdvisor(kube, traceEdges, policyFacts);
   const enricher = new Enricher(state, args.values['reverse-dns'] ? new ReverseDns() : undefined);
 
-  // The graph page's history: 10-second bins of every trace's edges over --history-window.
+  // The one store of a trace's edges: 10-second bins over --history-window for the graph
+  // page, and the unique edges policy advice reads.
   const history = new HistoryStore({
     windowMs: historyMs,
     groupNames: (e, by) => groupNames(e, by, state),
   });
+  const advisor = new PolicyAdvisor(kube, history, policyFacts);
   // Prometheus: the graph's series and the operator's own, on /metrics.
   const metrics = new MetricsEndpoint({
     ...metricsFlags,
@@ -155,7 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     token,
     enrich: (e) => enricher.enrich(e),
     view: (p) => new GroupView(p, state),
-    observers: [history, ...metrics.observers, traceEdges],
+    observers: [history, ...metrics.observers],
     generate: (trace, running) => advisor.generate(trace, running),
     caches,
     nodeHandlers: feed('Node'),
@@ -163,7 +162,7 @@ export async function main(argv: string[]): Promise<number> {
   const http = new HttpServer(log.child({ part: 'http' }));
   new GraphApi({ store: history, log: log.child({ part: 'graph' }) }).register(http);
   http.route('/metrics', metrics.handler);
-  registerPolicyApi(http, traceEdges);
+  registerPolicyApi(http, advisor);
   await http.listen(listen);
   await controller.start();
   metrics.start();

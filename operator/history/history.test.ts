@@ -72,7 +72,7 @@ describe('HistoryStore', () => {
     expect(deltas(s, h, T0 + BIN_MS)).toEqual([[1, 1, 250, 0]]);
     // The store keeps a copy, not the object it was given.
     e.bytesSent = 9;
-    expect(s.edgesOf('gadget/t')?.[0]?.bytesSent).toBe(400);
+    expect(h.records[0]?.edge.bytesSent).toBe(400);
   });
 
   it('drops bins older than the window', () => {
@@ -104,19 +104,19 @@ describe('HistoryStore', () => {
     expect(s.list().map((h) => h.key)).toEqual(['gadget/b', 'gadget/c']);
     // Edges after the stop are not counted; the last state stays readable.
     s.edge('gadget/c', 'n1', edge(99));
-    expect(s.edgesOf('gadget/c')?.map((e) => e.bytesSent)).toEqual([10]);
+    expect(s.get('gadget/c')?.records.map((r) => r.edge.bytesSent)).toEqual([10]);
     const c = s.get('gadget/c') as TraceHistory;
     expect(s.endOf(c)).toBe(c.stoppedAt);
     s.ended('gadget/b', 'deleted');
     expect(s.get('gadget/b')).toBeUndefined();
     s.started('gadget/c', {}, params);
-    expect(s.edgesOf('gadget/c')).toEqual([]);
+    expect(s.get('gadget/c')?.records).toEqual([]);
   });
 
   it('ignores agent messages', () => {
     const { s } = store();
     s.started('gadget/t', {}, params);
     s.edge('gadget/t', 'n1', { type: 'warn', message: 'edge map full' });
-    expect(s.edgesOf('gadget/t')).toEqual([]);
+    expect(s.get('gadget/t')?.records).toEqual([]);
   });
 });

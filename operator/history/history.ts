@@ -1,8 +1,12 @@
-// The graph page's memory of traffic: an EdgeObserver that turns each edge's cumulative
-// counters into per-bin deltas (bin-log.ts) over a bounded window (default one hour),
-// so the graph for any `start` inside the window can be answered. A stopped trace keeps
-// its last state (a bounded number of them) until its Trace is deleted, so the page can
-// still show it and policy advice can read its unique edges (edgesOf).
+// The operator's one store of a trace's edges, for the graph page and policy advice: an
+// EdgeObserver that keeps each node's edge of a trace (enriched, as first seen, with its
+// latest cumulative counters) and turns the counters into per-bin deltas (bin-log.ts)
+// over a bounded window (default one hour), so the graph for any `start` inside the
+// window can be answered and `generate` reads the trace's unique edges.
+// Retention: a trace is held from its start until its Trace is deleted or it is started
+// afresh; once stopped, its last state stays, but only the `keepStopped` most recently
+// stopped traces are held (default 10): the graph page and policy advice lose the
+// oldest together.
 import { copyCounters, type Edge } from '../../api/edge.js';
 import type { GroupBy, TraceParameters, TraceSpec } from '../../api/trace.js';
 import type { EdgeObserver } from '../edge-observer.js';
@@ -35,7 +39,7 @@ export interface TraceHistory {
 export interface HistoryOptions {
   /** How far back bins are kept (ms, default one hour). */
   windowMs?: number;
-  /** Stopped traces kept for the page (default 10); the oldest stopped goes first. */
+  /** Stopped traces kept (default 10) for the page and policy advice; the oldest stopped goes first. */
   keepStopped?: number;
   /** The group names of an edge in a view (enrich/group.ts's groupNames over the cluster). */
   groupNames(edge: Edge, by: GroupedBy): GroupNames;
@@ -51,7 +55,7 @@ interface Live {
 
 export class HistoryStore implements EdgeObserver {
   readonly windowMs: number;
-  private readonly keepStopped: number;
+  readonly keepStopped: number;
   private readonly now: () => number;
   private readonly traces = new Map<string, Live>();
 
@@ -124,15 +128,6 @@ export class HistoryStore implements EdgeObserver {
 
   get(trace: string): TraceHistory | undefined {
     return this.traces.get(trace)?.history;
-  }
-
-  /**
-   * A trace's unique edges (one per node and Inspektor Gadget key) with their latest
-   * cumulative counters, running or stopped; undefined for a trace not held. For policy
-   * advice: the edges are the store's own, do not change them.
-   */
-  edgesOf(trace: string): readonly Edge[] | undefined {
-    return this.traces.get(trace)?.history.records.map((r) => r.edge);
   }
 
   /** The time a query's window ends: now, or when the trace stopped. */

@@ -1,15 +1,16 @@
 // The generate operation's I/O-free parts with a fake API: where the YAML goes
-// (status.output or a ConfigMap), the errors a user reads, the edges kept per trace,
-// and the cluster facts read from real object shapes.
+// (status.output or a ConfigMap), the errors a user reads, the edges read from the
+// history (the one store of a trace's edges) and how long they stay, and the cluster
+// facts read from real object shapes.
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
 import type { Trace } from '../../api/trace.js';
 import { KubeError } from '../../lib/kube.js';
 import { ClusterState } from '../enrich/cluster-state.js';
+import { HistoryStore } from '../history/history.js';
 import { PolicyAdvisor } from './advisor.js';
 import { PolicyFacts } from './cluster-facts.js';
-import { TraceEdges } from './trace-edges.js';
 
 const trace = (spec: Trace['spec'] = { gadget: 'network-graph' }): Trace => ({
   apiVersion: 'gadget.kinvolk.io/v1alpha1',
@@ -61,24 +62,28 @@ const noFacts = new PolicyFacts({
   allNodes: () => [],
 });
 
-function setup(n: number) {
-  const edges = new TraceEdges();
-  edges.started('gadget/np');
+const params = { groupBy: 'pod' as const, ips: [] };
+const history = (keepStopped = 10) =>
+  new HistoryStore({ keepStopped, groupNames: () => ({ group: '', remoteGroup: '' }) });
+
+function setup(n: number, maxEdges?: number) {
+  const edges = history();
+  edges.started('gadget/np', {}, params);
   for (let i = 0; i < n; i++) edges.edge('gadget/np', 'node1', edge(i));
   const f = fakeKube();
-  return { edges, f, advisor: new PolicyAdvisor(f.kube, edges, noFacts) };
+  return { edges, f, advisor: new PolicyAdvisor(f.kube, edges, noFacts, maxEdges) };
 }
 
 describe('PolicyAdvisor', () => {
   it('puts small YAML in status.output, ready for kubectl apply', async () => {
-    const { advisor, f, edges } = setup(2);
+    const { advisor, f } = setup(2);
     const s = await advisor.generate(trace(), false);
     expect(s.operationError).toBeNull();
     expect(s.policies).toBe(2);
     const docs = parseAllDocuments(s.output as string).filter((d) => d.contents !== null);
     expect(docs.map((d) => d.toJS().kind)).toEqual(['NetworkPolicy', 'NetworkPolicy']);
     expect(f.calls).toEqual([]);
-    expect(edges.advice('gadget/np')).toBe(s.output);
+    expect(advisor.advice('gadget/np')).toBe(s.output);
   });
 
   it('puts YAML over 256 KiB in a ConfigMap owned by the Trace, named in status.output', async () => {
@@ -109,10 +114,12 @@ describe('PolicyAdvisor', () => {
   });
 
   it('explains when there is nothing to generate from, or a parameter is bad', async () => {
-    const edges = new TraceEdges();
+    const edges = history();
     const advisor = new PolicyAdvisor(fakeKube().kube, edges, noFacts);
-    expect((await advisor.generate(trace(), false)).operationError).toMatch(/start the trace/);
-    edges.started('gadget/np');
+    expect((await advisor.generate(trace(), false)).operationError).toMatch(
+      /start the trace \(.* for the 10 most recently stopped traces\)/,
+    );
+    edges.started('gadget/np', {}, params);
     expect((await advisor.generate(trace(), false)).operationError).toMatch(/seen no traffic/);
     edges.edge('gadget/np', 'n', edge(1));
     const bad = trace({ gadget: 'network-graph', parameters: { policyTypes: 'All' } });
@@ -120,33 +127,68 @@ describe('PolicyAdvisor', () => {
       /^Invalid parameter policyTypes "All"/,
     );
   });
+
+  it('reads each unique edge once, the first ones up to its bound, and says how many were left out', async () => {
+    const { advisor, edges } = setup(5, 3);
+    // The same pod's edge from a second node, and an agent's warning: neither is a new edge.
+    edges.edge('gadget/np', 'node2', edge(0));
+    edges.edge('gadget/np', 'node1', { type: 'warn', message: 'edge map full' });
+    const s = await advisor.generate(trace(), false);
+    expect(s.policies).toBe(3);
+    expect(s.output).toMatch(/3 policies from 3 unique edges/);
+    expect(s.operationWarning).toBe('2 unique edges beyond the 3 kept were not used');
+  });
 });
 
-describe('TraceEdges', () => {
-  it('keeps unique edges up to its bound, past the trace stopping, until deletion or a fresh start', () => {
-    const t = new TraceEdges(3);
-    t.started('a/t');
-    for (let i = 0; i < 5; i++) t.edge('a/t', 'n', edge(i));
-    t.edge('a/t', 'n', edge(0));
-    t.edge('a/t', 'n', { type: 'warn', message: 'map full' });
-    expect(t.get('a/t')?.edges.length).toBe(3);
-    expect(t.get('a/t')?.dropped).toBe(2);
-    t.ended('a/t', 'stopped');
-    expect(t.get('a/t')?.edges.length).toBe(3);
-    t.started('a/t');
-    expect(t.get('a/t')?.edges.length).toBe(0);
-    t.ended('a/t', 'deleted');
-    expect(t.get('a/t')).toBeUndefined();
+describe('the history as the store policy advice reads', () => {
+  it('advises on a stopped trace until its Trace is deleted; a fresh start forgets the old edges and YAML', async () => {
+    const { advisor, edges } = setup(2);
+    edges.ended('gadget/np', 'stopped');
+    const s = await advisor.generate(trace(), false);
+    expect(s.policies).toBe(2);
+    expect(advisor.advice('gadget/np')).toBe(s.output);
+    // The graph page reads the same trace from the same store.
+    expect(edges.get('gadget/np')?.records).toHaveLength(2);
+
+    edges.started('gadget/np', {}, params);
+    expect(advisor.advice('gadget/np')).toBeUndefined();
+    expect((await advisor.generate(trace(), false)).operationError).toMatch(/seen no traffic/);
+    edges.edge('gadget/np', 'node1', edge(7));
+    expect((await advisor.generate(trace(), false)).policies).toBe(1);
+
+    edges.ended('gadget/np', 'deleted');
+    expect(advisor.advice('gadget/np')).toBeUndefined();
+    expect((await advisor.generate(trace(), false)).operationError).toMatch(/start the trace/);
   });
 
-  it('copies the fields it needs, not the object the run keeps updating', () => {
-    const t = new TraceEdges();
-    const e = { ...edge(1), bytesSent: 10, firstSeen: '2026-01-01T00:00:00Z' };
-    t.edge('a/t', 'n', e);
-    e.ip = '10.0.0.1';
-    const kept = t.get('a/t')?.edges[0];
-    expect(kept?.ip).toBe('203.0.0.1');
-    expect(kept).not.toHaveProperty('bytesSent');
+  it('keeps the most recently stopped traces for advice and the graph alike, the oldest dropped first', async () => {
+    const edges = history(2);
+    const advisor = new PolicyAdvisor(fakeKube().kube, edges, noFacts);
+    const named = (name: string): Trace => ({
+      ...trace(),
+      metadata: { ...trace().metadata, name },
+    });
+    for (const name of ['a', 'b', 'c']) {
+      edges.started(`gadget/${name}`, {}, params);
+      edges.edge(`gadget/${name}`, 'node1', edge(1));
+      edges.ended(`gadget/${name}`, 'stopped');
+      expect((await advisor.generate(named(name), false)).policies).toBe(1);
+      expect(advisor.advice(`gadget/${name}`)).toBeDefined();
+    }
+    // A running trace is never dropped for stopped ones.
+    edges.started('gadget/running', {}, params);
+    edges.edge('gadget/running', 'node1', edge(2));
+    edges.started('gadget/d', {}, params);
+    edges.ended('gadget/d', 'stopped');
+    expect(edges.list().map((h) => h.key)).toEqual(['gadget/c', 'gadget/running', 'gadget/d']);
+    for (const gone of ['a', 'b']) {
+      expect(advisor.advice(`gadget/${gone}`)).toBeUndefined();
+      expect((await advisor.generate(named(gone), false)).operationError).toMatch(
+        /start the trace \(.* for the 2 most recently stopped traces\)/,
+      );
+    }
+    expect((await advisor.generate(named('running'), true)).policies).toBe(1);
+    expect((await advisor.generate(named('c'), false)).policies).toBe(1);
   });
 });
 

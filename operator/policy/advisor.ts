@@ -1,14 +1,16 @@
-// The `generate` operation carried out: the trace's kept edges and the cluster's
-// facts through the generator, and the YAML delivered where the user reads it:
+// The `generate` operation carried out: the trace's unique edges, read from the one
+// store of a trace's edges (the history, operator/history/), and the cluster's facts
+// through the generator, and the YAML delivered where the user reads it:
 // status.output when it fits (256 KiB) and the trace is not writing its edges
 // there, otherwise a ConfigMap `<trace>-networkpolicies` in the Trace's namespace,
 // owned by the Trace, named in status.output. netgraph never applies a policy.
+import { unique } from '../../api/edge.js';
 import { parsePolicyParameters } from '../../api/policy-parameters.js';
 import type { Trace, TraceStatus } from '../../api/trace.js';
 import { isNotFound, type KubeClient } from '../../lib/kube.js';
+import type { HistoryStore, TraceHistory } from '../history/history.js';
 import { STATUS_OUTPUT_MAX_BYTES } from '../status-output.js';
 import { type ClusterFacts, generatePolicies } from './generate.js';
-import type { TraceEdges } from './trace-edges.js';
 import { policiesYaml } from './yaml.js';
 
 export const CONFIGMAP_KEY = 'networkpolicies.yaml';
@@ -16,6 +18,12 @@ export const CONFIGMAP_KEY = 'networkpolicies.yaml';
 const CONFIGMAP_MAX_BYTES = 1000 * 1024;
 /** Warnings shown in status.operationWarning; the rest are counted. */
 const MAX_WARNINGS = 10;
+
+/** The unique edges of a trace `generate` reads at most (the first seen), so advice on a busy trace stays bounded. */
+export const MAX_POLICY_EDGES = 20_000;
+
+/** What the advisor reads of the history: a trace held, and how many stopped ones it keeps. */
+export type TraceSource = Pick<HistoryStore, 'get' | 'keepStopped'>;
 
 export const configMapName = (trace: string) => `${trace}-networkpolicies`;
 
@@ -36,11 +44,25 @@ function summary(policies: number, warnings: readonly string[]): Status {
 }
 
 export class PolicyAdvisor {
+  /**
+   * The YAML each trace's last `generate` wrote, for the HTTP API. Keyed by the trace's
+   * history, so it goes when the history does (Trace deleted, started afresh, or dropped
+   * as the oldest stopped trace).
+   */
+  private readonly yaml = new WeakMap<TraceHistory, string>();
+
   constructor(
     private readonly kube: Pick<KubeClient, 'request' | 'mergePatch'>,
-    private readonly edges: TraceEdges,
+    private readonly traces: TraceSource,
     private readonly facts: ClusterFacts,
+    private readonly maxEdges = MAX_POLICY_EDGES,
   ) {}
+
+  /** The YAML the trace's last `generate` wrote, while the trace is held. */
+  advice(trace: string): string | undefined {
+    const h = this.traces.get(trace);
+    return h && this.yaml.get(h);
+  }
 
   /**
    * Generates the trace's policies and delivers them; returns the status fields to set.
@@ -49,13 +71,19 @@ export class PolicyAdvisor {
   async generate(trace: Trace, running: boolean): Promise<Status> {
     const { namespace, name } = trace.metadata;
     const key = `${namespace}/${name}`;
-    const kept = this.edges.get(key);
-    if (!kept || kept.edges.length === 0)
+    const h = this.traces.get(key);
+    // One node's edge each in the history: the same pod's edge seen on two nodes counts once.
+    const all = h ? unique(h.records.map((r) => r.edge)) : [];
+    if (!h || all.length === 0)
       return {
-        operationError: kept
+        operationError: h
           ? 'No edges to generate NetworkPolicies from: the trace has seen no traffic yet'
-          : 'No edges to generate NetworkPolicies from: start the trace (the operator keeps edges from when it started them)',
+          : `No edges to generate NetworkPolicies from: start the trace (the operator keeps a trace's edges from when it started it until the Trace is deleted, for the ${this.traces.keepStopped} most recently stopped traces)`,
       };
+    const kept = {
+      edges: all.slice(0, this.maxEdges),
+      dropped: Math.max(0, all.length - this.maxEdges),
+    };
     let params: ReturnType<typeof parsePolicyParameters>;
     try {
       params = parsePolicyParameters(trace.spec?.parameters);
@@ -74,7 +102,7 @@ export class PolicyAdvisor {
       ...warnings.map((w) => `# warning: ${w}`),
     ].join('\n');
     const yaml = `${header}\n${g.policies.length > 0 ? '---\n' : ''}${policiesYaml(g.policies)}`;
-    this.edges.setAdvice(key, yaml);
+    this.yaml.set(h, yaml);
 
     const bytes = Buffer.byteLength(yaml);
     // A running trace in Status mode rewrites status.output with its edges.
