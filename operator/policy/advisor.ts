@@ -8,10 +8,11 @@ import { unique } from '../../api/edge.js';
 import { parsePolicyParameters } from '../../api/policy-parameters.js';
 import type { Trace, TraceStatus } from '../../api/trace.js';
 import { isNotFound, type KubeClient } from '../../lib/kube.js';
+import { runInSlices } from '../../lib/time-slices.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
 import { STATUS_OUTPUT_MAX_BYTES } from '../status-output.js';
-import { type ClusterFacts, generatePolicies } from './generate.js';
-import { policiesYaml } from './yaml.js';
+import { type ClusterFacts, generateSteps } from './generate.js';
+import { policiesYamlSteps } from './yaml.js';
 
 export const CONFIGMAP_KEY = 'networkpolicies.yaml';
 /** A ConfigMap holds at most 1 MiB; some room is left for its metadata. */
@@ -90,7 +91,8 @@ export class PolicyAdvisor {
     } catch (err) {
       return { operationError: (err as Error).message };
     }
-    const g = generatePolicies(kept.edges, this.facts, params, key);
+    // In slices: the operator's HTTP server shares this event loop (/healthz, /metrics).
+    const g = await runInSlices(generateSteps(kept.edges, this.facts, params, key));
     const warnings = [...g.warnings];
     if (kept.dropped > 0)
       warnings.unshift(
@@ -101,7 +103,8 @@ export class PolicyAdvisor {
       '# Review before `kubectl apply -f`; netgraph never applies them.',
       ...warnings.map((w) => `# warning: ${w}`),
     ].join('\n');
-    const yaml = `${header}\n${g.policies.length > 0 ? '---\n' : ''}${policiesYaml(g.policies)}`;
+    const body = await runInSlices(policiesYamlSteps(g.policies));
+    const yaml = `${header}\n${g.policies.length > 0 ? '---\n' : ''}${body}`;
     this.yaml.set(h, yaml);
 
     const bytes = Buffer.byteLength(yaml);
