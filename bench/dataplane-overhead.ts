@@ -12,7 +12,8 @@
 // median over rounds of its rate divided by none's in the same round (paired, so
 // drift in the machine's load between rounds cancels), with the middle half of
 // those ratios as the spread. And the kernel's own figure: netgraph's program
-// runs per UDP datagram sent and nanoseconds per run (kernel.bpf_stats_enabled).
+// runs per UDP datagram sent and nanoseconds per run (kernel.bpf_stats_enabled),
+// beside an empty TCX program's: the statistics' own cost is in both.
 // Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 10] [--seconds 2]
 import { parseArgs } from 'node:util';
 import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
@@ -69,8 +70,11 @@ async function attach(mode: Mode, pair: RoutedPair): Promise<() => void> {
 const pair = makeRoutedPair('bench', 200);
 const server = iperfServer(pair.b);
 try {
-  const runs: Record<'socket' | 'tcx', { perPacket: number; ns: number }[]> = {
+  // The programs each mode runs, by name prefix (the kernel keeps 15 characters).
+  const progs = { socket: 'netgraph', 'tcx-empty': 'empty_tcx', tcx: 'netgraph_tcx' } as const;
+  const runs: Record<keyof typeof progs, { perPacket: number; ns: number }[]> = {
     socket: [],
+    'tcx-empty': [],
     tcx: [],
   };
   const tcp = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
@@ -91,13 +95,13 @@ try {
         const u = iperf(pair.a, pair.v4.b, true, seconds);
         udp[mode].push(u.rate);
         cpu.udp[mode].push(u.cpuNs);
-        if (mode === 'socket' || mode === 'tcx') {
+        if (mode !== 'none' && mode !== 'empty') {
           // Apart from the timed runs: the statistics cost every program run a little.
           const restoreStats = enableBpfStats();
           try {
-            const s0 = progStats('netgraph');
+            const s0 = progStats(progs[mode]);
             const sent = iperf(pair.a, pair.v4.b, true, 1).sent;
-            const s1 = progStats('netgraph');
+            const s1 = progStats(progs[mode]);
             runs[mode].push({
               perPacket: (s1.runs - s0.runs) / sent,
               ns: (s1.ns - s0.ns) / Math.max(1, s1.runs - s0.runs),
@@ -139,7 +143,7 @@ try {
       `${''.padEnd(9)} by CPU time a unit (iperf3's processes): tcp ${pct(ct.median)}  udp64 ${pct(cu.median)} (udp64 ${median(cpu.udp[mode]).toFixed(0)} vs ${median(cpu.udp.none).toFixed(0)} ns a datagram)`,
     );
   }
-  for (const mode of ['socket', 'tcx'] as const) {
+  for (const mode of ['socket', 'tcx-empty', 'tcx'] as const) {
     console.log(
       `${mode.padEnd(9)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
     );
