@@ -1,11 +1,26 @@
 // Typed access to the test bed (hack/testbed) for e2e tests: simulated nodes and
 // pods, commands inside a pod's network namespace, kubectl and a KubeConfig.
 // test/e2e/global-setup.ts brings the test bed up before any test runs.
+// A simulated node or pod is wired by hack/testbed (`node net`, `pod net`: addresses,
+// network namespace, veth, routes) and its object written from here, through
+// lib/kube.ts (test/e2e/testbed-objects.ts), with no process started for it.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
+import { isNotFound, Kube, loadKubeConfig } from '../../lib/kube.js';
+import {
+  createNode,
+  createPod,
+  deleteNode,
+  deletePod,
+  ensureNamespace,
+  getNode,
+  kubeVersion,
+  nodeAddresses,
+  ownerReference,
+} from './testbed-objects.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const testbedScript = join(repoRoot, 'hack/testbed');
@@ -50,6 +65,13 @@ export function testbedDir(): string {
 /** The admin kubeconfig (system:masters) of the test bed. */
 export function kubeconfigPath(): string {
   return providedOr('netgraphKubeconfig', join(testbedDir(), 'kubeconfig'));
+}
+
+let kube: Kube | undefined;
+/** A lib/kube.ts client for the test bed (admin), one a process. */
+function testbedKube(): Kube {
+  kube ??= new Kube(loadKubeConfig(kubeconfigPath()));
+  return kube;
 }
 
 /** A KubeConfig for the test bed, loaded from kubeconfigPath(). */
@@ -113,13 +135,30 @@ export async function kubectl(
   return r.stdout;
 }
 
-function keyValues(out: string): Record<string, string> {
-  const kv: Record<string, string> = {};
-  for (const line of out.split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) kv[line.slice(0, i)] = line.slice(i + 1).trim();
+/** The one JSON line `hack/testbed node|pod net add` prints; "" for no IPv6. */
+interface NetAdded {
+  ip: string;
+  ip6: string;
+  netns?: string;
+}
+
+async function netAdd(args: string[]): Promise<NetAdded> {
+  const out = await testbed(args);
+  try {
+    return JSON.parse(out) as NetAdded;
+  } catch {
+    throw new Error(`hack/testbed ${args.join(' ')}: expected one JSON line, got: ${out}`);
   }
-  return kv;
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+function splitRef(ref: string): { ns: string; name: string } {
+  const [ns = '', name = '', ...rest] = ref.split('/');
+  if (rest.length || !NAME.test(ns) || !NAME.test(name)) {
+    throw new Error(`expected NAMESPACE/NAME (Kubernetes names), got '${ref}'`);
+  }
+  return { ns, name };
 }
 
 /** A Ready Node; its InternalIP (10.250.0.N unless given) exists on the host. */
@@ -127,16 +166,25 @@ export async function addNode(
   name: string,
   opts: { ip?: string; ip6?: string } = {},
 ): Promise<NodeInfo> {
-  const args = ['node', 'add', name];
+  const kube = testbedKube();
+  const args = ['node', 'net', 'add', name];
   if (opts.ip) args.push('--ip', opts.ip);
   if (opts.ip6) args.push('--ip6', opts.ip6);
-  const kv = keyValues(await testbed(args));
-  if (!kv.ip) throw new Error(`node add ${name}: no ip in output`);
-  return kv.ip6 ? { name, ip: kv.ip, ip6: kv.ip6 } : { name, ip: kv.ip };
+  const [net, version] = await Promise.all([netAdd(args), kubeVersion(kube)]);
+  const node: NodeInfo = net.ip6 ? { name, ip: net.ip, ip6: net.ip6 } : { name, ip: net.ip };
+  try {
+    await createNode(kube, { ...node, kubeVersion: version });
+  } catch (err) {
+    await testbed(['node', 'net', 'del', name]).catch(() => {});
+    throw err;
+  }
+  return node;
 }
 
+/** Deletes a simulated node: its Node object and its addresses on the host. */
 export async function delNode(name: string): Promise<void> {
-  await testbed(['node', 'del', name]);
+  await deleteNode(testbedKube(), name);
+  await testbed(['node', 'net', 'del', name]);
 }
 
 /**
@@ -145,19 +193,49 @@ export async function delNode(name: string): Promise<void> {
  * The namespace is created if missing.
  */
 export async function addPod(ref: string, opts: AddPodOptions): Promise<PodInfo> {
-  const args = ['pod', 'add', ref, '--node', opts.node];
-  for (const [k, v] of Object.entries(opts.labels ?? {})) args.push('--label', `${k}=${v}`);
-  if (opts.owner) args.push('--owner', opts.owner);
-  const kv = keyValues(await testbed(args));
-  if (!kv.ip || !kv.netns) throw new Error(`pod add ${ref}: unexpected output`);
-  const pod: PodInfo = { ref, ip: kv.ip, netns: kv.netns };
-  if (kv.ip6) pod.ip6 = kv.ip6;
+  const { ns, name } = splitRef(ref);
+  const kube = testbedKube();
+  const [node, owner] = await Promise.all([
+    getNode(kube, opts.node),
+    opts.owner ? ownerReference(kube, ns, opts.owner) : undefined,
+    ensureNamespace(kube, ns),
+    // `pod net add` replaces what a pod whose object is gone left: never a live pod's.
+    kube.request('GET', `/api/v1/namespaces/${ns}/pods/${name}`).then(
+      () => Promise.reject(new Error(`pod ${ref} already exists`)),
+      (err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)),
+    ),
+  ]);
+  const host = nodeAddresses(node);
+  const net = await netAdd(['pod', 'net', 'add', ref, '--node', opts.node]);
+  if (!net.netns) throw new Error(`hack/testbed pod net add ${ref}: no netns in its output`);
+  try {
+    await createPod(kube, {
+      namespace: ns,
+      name,
+      node: opts.node,
+      netns: net.netns,
+      ip: net.ip,
+      ip6: net.ip6 || undefined,
+      nodeIp: host.ip,
+      nodeIp6: host.ip6,
+      labels: opts.labels ?? {},
+      owner,
+    });
+  } catch (err) {
+    await testbed(['pod', 'net', 'del', ref]).catch(() => {});
+    throw err;
+  }
+  const pod: PodInfo = { ref, ip: net.ip, netns: net.netns };
+  if (net.ip6) pod.ip6 = net.ip6;
   return pod;
 }
 
 /** Deletes the Pod object and its network namespace. */
 export async function delPod(ref: string | PodInfo): Promise<void> {
-  await testbed(['pod', 'del', typeof ref === 'string' ? ref : ref.ref]);
+  const r = typeof ref === 'string' ? ref : ref.ref;
+  const { ns, name } = splitRef(r);
+  await deletePod(testbedKube(), ns, name);
+  await testbed(['pod', 'net', 'del', r]);
 }
 
 /** Removes the network namespaces of pods whose object is gone (e.g. after a namespace deletion). */
