@@ -1,6 +1,7 @@
 // Workload objects that own test-bed pods, made the way their controllers would have
 // made them (no deployment controller runs for simulated nodes), typed, through
-// lib/kube.ts. hack/testbed's `pod add --owner ReplicaSet/NAME` then points a pod at them.
+// lib/kube.ts. addPod(..., { owner: 'ReplicaSet/NAME' }) (test/e2e/testbed.ts) then points a
+// pod at them.
 import { Kube, type KubeObject, loadKubeConfig } from '../../lib/kube.js';
 import { kubeconfigPath } from './testbed.js';
 
