@@ -164,11 +164,14 @@ afterAll(async () => {
 }, 300_000);
 
 describe('netgraph from its chart on a real node', () => {
-  it('runs every netgraph pod Ready: the operator as the chart says, one agent', async () => {
+  it('runs every netgraph pod Ready: the operator as the chart says, one agent, both under seccomp', async () => {
     const pods = JSON.parse(await kubectl(['get', 'pods', '-n', NS, '-o', 'json'])) as {
       items: {
-        metadata: { labels: Record<string, string> };
-        spec: { nodeName: string; securityContext?: { runAsUser?: number } };
+        metadata: { name: string; labels: Record<string, string> };
+        spec: {
+          nodeName: string;
+          securityContext?: { runAsUser?: number; seccompProfile?: { type: string } };
+        };
         status: { conditions?: { type: string; status: string }[] };
       }[];
     };
@@ -183,6 +186,24 @@ describe('netgraph from its chart on a real node', () => {
       expect(p.spec.nodeName).toBe(NODE);
     }
     expect(byComponent('operator')[0]?.spec.securityContext?.runAsUser).toBe(65532);
+    // Both run under the runtime's default seccomp profile: asked for in the pod, and a
+    // filter in force in the container (a process there reports seccomp mode 2, filtering).
+    for (const c of ['operator', 'gadget']) {
+      expect(byComponent(c)[0]?.spec.securityContext?.seccompProfile).toEqual({
+        type: 'RuntimeDefault',
+      });
+      const status = await kubectl([
+        'exec',
+        '-n',
+        NS,
+        byComponent(c)[0]?.metadata.name ?? '',
+        '--',
+        'node',
+        '-p',
+        "require('node:fs').readFileSync('/proc/self/status', 'utf8')",
+      ]);
+      expect(status, c).toMatch(/^Seccomp:\s+2$/m);
+    }
     // No 401/403 and no error in the operator's log: the projected token and the RBAC suffice.
     const bad = (await operatorLog()).filter((l) => (l.level ?? 0) >= 50);
     expect(bad).toEqual([]);
@@ -246,6 +267,9 @@ describe('netgraph from its chart on a real node', () => {
     const operatorText = await kubectl(['logs', ...OPERATOR]);
     expect(operatorText.split('\n').filter((l) => refused.test(l))).toEqual([]);
     expect(agentLog.split('\n').filter((l) => refused.test(l))).toEqual([]);
+    // Under the runtime's seccomp profile every part of the agent worked: nothing logged
+    // at warn or above (no attachment fallback, no "edges will carry no pid and comm").
+    expect(jsonLines<LogLine>(agentLog).filter((l) => (l.level ?? 0) >= 40)).toEqual([]);
   });
 
   it('shows a new edge in `kubectl logs -f` within seconds of the traffic', async () => {
