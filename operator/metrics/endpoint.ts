@@ -2,12 +2,14 @@
 // The graph as series (graph-metrics.ts: netgraph_edge_* and ngraph's
 // network_connections_*; labels in edge-labels.ts, bounds in series-book.ts and
 // peer-bucket.ts), the operator's own health (self-metrics.ts) and Node's process
-// metrics. The metric names and labels, a contract with dashboards, are in api/metrics.ts.
+// metrics, streamed in chunks (exposition-writer.ts). The metric names and labels, a
+// contract with dashboards, are in api/metrics.ts.
 import type { ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import type { EdgeObserver } from '../edge-observer.js';
 import type { Handler } from '../http/server.js';
 import type { Workload } from './edge-labels.js';
+import { ChunkPool, type ExpositionSink, ExpositionWriter } from './exposition-writer.js';
 import type { MetricsFlags } from './flags.js';
 import { GraphMetrics } from './graph-metrics.js';
 import { SelfMetrics } from './self-metrics.js';
@@ -24,6 +26,8 @@ export class MetricsEndpoint {
   readonly registry = new Registry();
   readonly graph: GraphMetrics;
   readonly observers: readonly EdgeObserver[];
+  /** The chunks scrapes are written in, kept between them. */
+  private readonly chunks = new ChunkPool();
 
   constructor(private readonly o: MetricsEndpointOptions) {
     collectDefaultMetrics({ register: this.registry });
@@ -47,9 +51,35 @@ export class MetricsEndpoint {
     this.graph.stop();
   }
 
+  /** The graph's series streamed in chunks as they are written, then prom-client's. */
   readonly handler: Handler = async (_req, res: ServerResponse) => {
-    const text = this.graph.render() + (await this.registry.metrics());
+    const rest = await this.registry.metrics();
     res.writeHead(200, { 'content-type': this.registry.contentType });
-    res.end(text);
+    const w = new ExpositionWriter(responseSink(res), this.chunks);
+    if (!(await this.graph.render(w))) return;
+    w.text(rest);
+    w.flush();
+    w.close();
+    res.end();
+  };
+}
+
+/** The response as a writer's sink: written to until Node's buffer is full, then a drain. */
+function responseSink(res: ServerResponse): ExpositionSink {
+  return {
+    write: (chunk, sent) => res.write(chunk, sent),
+    drained: () =>
+      new Promise((resolve) => {
+        if (res.destroyed) return resolve(false);
+        const settle = (caughtUp: boolean) => () => {
+          res.off('drain', onDrain);
+          res.off('close', onClose);
+          resolve(caughtUp);
+        };
+        const onDrain = settle(true);
+        const onClose = settle(false);
+        res.once('drain', onDrain);
+        res.once('close', onClose);
+      }),
   };
 }

@@ -1,7 +1,20 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
+import { ChunkPool, ExpositionWriter } from './exposition-writer.js';
 import { GraphMetrics } from './graph-metrics.js';
+
+/** The graph's exposition, written in small chunks, and prom-client's. */
+async function exposition(m: GraphMetrics, registry: Registry): Promise<string> {
+  const chunks: Buffer[] = [];
+  const w = new ExpositionWriter(
+    { write: (c) => chunks.push(c) > 0, drained: async () => true },
+    new ChunkPool(256),
+  );
+  expect(await m.render(w)).toBe(true);
+  w.flush();
+  return Buffer.concat(chunks).toString() + (await registry.metrics());
+}
 
 function setup(o: { maxSeries?: number; graceMs?: number; optIn?: ('pod' | 'ip')[] } = {}) {
   const registry = new Registry();
@@ -18,7 +31,7 @@ function setup(o: { maxSeries?: number; graceMs?: number; optIn?: ('pod' | 'ip')
   m.started('gadget/g', {}, { groupBy: 'pod', ips: [] });
   /** Every sample of a metric in the exposition: its labels and value. */
   const samples = async (name: string) => {
-    const text = m.render() + (await registry.metrics());
+    const text = await exposition(m, registry);
     return text
       .split('\n')
       .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
@@ -102,7 +115,7 @@ describe('GraphMetrics', () => {
     expect(total).toBe(500);
     const overflow = await samples('netgraph_metrics_overflow_edges_total');
     expect(overflow.find((s) => s.labels.metric === 'netgraph')?.value).toBeGreaterThan(400);
-    const text = m.render() + (await registry.metrics());
+    const text = await exposition(m, registry);
     expect(text).toMatch(/netgraph_edge_connections_total\{remote_kind="overflow"\} \d+/);
     expect(text).toMatch(/netgraph_metrics_series_limit 60/);
   });

@@ -7,6 +7,7 @@
 // holds its label sets, so an update is a few additions, and a label set's text is
 // escaped once; prom-client hashes the labels on every inc() and formats every series on
 // every scrape, which at 50,000 series took over 300 ms a scrape and 30,000 updates/s.
+// A scrape writes them as bytes into chunks streamed to the client (exposition-writer.ts).
 // The series' own health (count, cap, overflow, deletions) is in prom-client.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Edge } from '../../api/edge.js';
@@ -25,7 +26,8 @@ import {
 import type { TraceParameters } from '../../api/trace.js';
 import type { EdgeObserver } from '../edge-observer.js';
 import { edgeLabels, edgeNgraphLabels, seriesWorkloads, type Workload } from './edge-labels.js';
-import { counterHeader, labelText, sample } from './exposition.js';
+import { counterHeader, labelText } from './exposition.js';
+import { type ExpositionWriter, type SampleShape, sampleShape } from './exposition-writer.js';
 import type { PeerPrefixes } from './peer-bucket.js';
 import { SeriesBook, type SeriesEntry } from './series-book.js';
 
@@ -73,6 +75,33 @@ const EDGE_HELP = {
 };
 const SENT = 'direction="sent"';
 const RECEIVED = 'direction="received"';
+/** netgraph's families: the lines each writes per label set, and the value each takes. */
+const EDGE_FAMILIES: readonly {
+  name: keyof typeof EDGE_HELP;
+  lines: readonly (readonly [SampleShape, number])[];
+}[] = [
+  { name: EDGE_CONNECTIONS, lines: [[sampleShape(EDGE_CONNECTIONS), 0]] },
+  {
+    name: EDGE_BYTES,
+    lines: [
+      [sampleShape(EDGE_BYTES, SENT), 1],
+      [sampleShape(EDGE_BYTES, RECEIVED), 2],
+    ],
+  },
+  {
+    name: EDGE_PACKETS,
+    lines: [
+      [sampleShape(EDGE_PACKETS, SENT), 3],
+      [sampleShape(EDGE_PACKETS, RECEIVED), 4],
+    ],
+  },
+];
+const NGRAPH_SHAPES = {
+  [NGRAPH_INPUT]: sampleShape(NGRAPH_INPUT),
+  [NGRAPH_OUTPUT]: sampleShape(NGRAPH_OUTPUT),
+};
+/** A label set's text past the cap. */
+const OVERFLOW_INNER = { netgraph: 'remote_kind="overflow"', ngraph: 'peer_hostname="overflow"' };
 
 export class GraphMetrics implements EdgeObserver {
   private readonly overflowEdges: Counter<string>;
@@ -152,32 +181,33 @@ export class GraphMetrics implements EdgeObserver {
     }
   }
 
-  /** The exposition text of the graph's series. */
-  render(): string {
+  /**
+   * Writes the exposition of the graph's series, waiting whenever the writer's reader is
+   * behind; false if the reader went away. The label sets are those held when it starts
+   * (a family never lists one twice); their values are read as each line is written.
+   */
+  async render(w: ExpositionWriter): Promise<boolean> {
     const edges: Series[] = [];
     const ngraph: Record<string, Series[]> = { [NGRAPH_INPUT]: [], [NGRAPH_OUTPUT]: [] };
     for (const { labels: l } of this.book.held()) {
       if (l.family === 'edge') edges.push(l);
       else ngraph[l.family]?.push(l);
     }
-    const out: string[] = [counterHeader(EDGE_CONNECTIONS, EDGE_HELP[EDGE_CONNECTIONS])];
-    for (const l of edges) out.push(sample(EDGE_CONNECTIONS, l.inner, '', l.values[0] as number));
-    for (const [name, at] of [
-      [EDGE_BYTES, 1],
-      [EDGE_PACKETS, 3],
-    ] as const) {
-      out.push(counterHeader(name, EDGE_HELP[name]));
+    for (const { name, lines } of EDGE_FAMILIES) {
+      w.text(counterHeader(name, EDGE_HELP[name]));
       for (const l of edges) {
-        out.push(sample(name, l.inner, SENT, l.values[at] as number));
-        out.push(sample(name, l.inner, RECEIVED, l.values[at + 1] as number));
+        for (const [shape, at] of lines) w.sample(shape, l.inner, l.values[at] as number);
+        if (w.behind && !(await w.drained())) return false;
       }
     }
     for (const name of [NGRAPH_INPUT, NGRAPH_OUTPUT] as const) {
-      out.push(counterHeader(name, NGRAPH_HELP[name]));
-      for (const l of ngraph[name] ?? [])
-        out.push(sample(name, l.inner, '', l.values[0] as number));
+      w.text(counterHeader(name, NGRAPH_HELP[name]));
+      for (const l of ngraph[name] ?? []) {
+        w.sample(NGRAPH_SHAPES[name], l.inner, l.values[0] as number);
+        if (w.behind && !(await w.drained())) return false;
+      }
     }
-    return out.join('');
+    return true;
   }
 
   /** Removes the series of what has been gone for the grace period. */
@@ -204,14 +234,13 @@ export class GraphMetrics implements EdgeObserver {
         : undefined;
     const optIn = this.optIn.get(trace) ?? this.o.optIn;
     const labels = edgeLabels(trace, e, remoteOwner, { peer: this.o.peer, optIn });
-    const workloads = seriesWorkloads(e, remoteOwner);
+    // Worked out only for a label set made: most edges add to one that is held (or overflow).
+    let workloads: string[] | undefined;
+    const named = () => {
+      workloads ??= seriesWorkloads(e, remoteOwner);
+      return workloads;
+    };
     const name = ngraphName(e) as Family;
-    const make = (family: Family, inner: string, cost: number) => ({
-      labels: { family, inner, values: new Array<number>(cost).fill(0) },
-      cost,
-      trace,
-      workloads,
-    });
     const edgeInner = labelText(labels, EDGE_LABELS);
     const ngraphInner = labelText(edgeNgraphLabels(e, this.o.peer), NGRAPH_LABELS);
     return {
@@ -221,37 +250,53 @@ export class GraphMetrics implements EdgeObserver {
       packetsSent: 0,
       packetsReceived: 0,
       // An edge label set's key is its text; every other key has a NUL, which no text has.
-      edge: this.admit(edgeInner, () => make('edge', edgeInner, 5), 'netgraph'),
-      ngraph: this.admit(`${name}\u0000${ngraphInner}`, () => make(name, ngraphInner, 1), 'ngraph'),
+      // Joined, not a template, so that the kept key is one flat string (see labelText).
+      edge: this.admit(edgeInner, 'edge', edgeInner, 5, trace, named, 'netgraph'),
+      ngraph: this.admit(
+        [name, ngraphInner].join('\u0000'),
+        name,
+        ngraphInner,
+        1,
+        trace,
+        named,
+        'ngraph',
+      ),
     };
   }
 
   /** The label set if held or if it fits under the cap, else the overflow one (counted). */
   private admit(
     key: string,
-    make: () => Omit<SeriesEntry<Series>, 'key'>,
+    family: Family,
+    inner: string,
+    cost: number,
+    trace: string,
+    workloads: () => readonly string[],
     metric: 'netgraph' | 'ngraph',
   ): SeriesEntry<Series> {
-    const held = this.book.admit(key, make);
+    const make = () => ({
+      labels: { family, inner, values: new Array<number>(cost).fill(0) },
+      trace,
+      workloads: workloads(),
+    });
+    const held = this.book.admit(key, cost, make);
     if (held) return held;
     this.overflowEdges.inc({ metric });
-    const fresh = make();
-    const family = fresh.labels.family;
-    const inner = family === 'edge' ? 'remote_kind="overflow"' : 'peer_hostname="overflow"';
     return this.book.admit(
       `overflow\u0000${family}`,
-      () => ({ ...fresh, labels: { ...fresh.labels, inner }, trace: '', workloads: [] }),
+      cost,
+      () => ({
+        labels: { family, inner: OVERFLOW_INNER[metric], values: new Array<number>(cost).fill(0) },
+        trace: '',
+        workloads: [],
+      }),
       true,
     ) as SeriesEntry<Series>;
   }
 
   /** A label set swept while its edge lives on: it starts again from zero. */
   private readmit(old: SeriesEntry<Series>, metric: 'netgraph' | 'ngraph'): SeriesEntry<Series> {
-    const { key: _key, removed: _removed, goneSince: _gone, ...rest } = old;
-    return this.admit(
-      old.key,
-      () => ({ ...rest, labels: { ...old.labels, values: old.labels.values.map(() => 0) } }),
-      metric,
-    );
+    const { family, inner } = old.labels;
+    return this.admit(old.key, family, inner, old.cost, old.trace, () => old.workloads, metric);
   }
 }

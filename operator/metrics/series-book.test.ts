@@ -5,7 +5,7 @@ function book(maxSeries = 10, graceMs = 60_000) {
   const clock = { t: 0 };
   const b = new SeriesBook<{ w: string }>({ maxSeries, graceMs, now: () => clock.t });
   const add = (key: string, trace = 't', workloads = [`ns/Deployment/${key}`], cost = 5) =>
-    b.admit(key, () => ({ labels: { w: key }, cost, trace, workloads }));
+    b.admit(key, cost, () => ({ labels: { w: key }, trace, workloads }));
   return { b, clock, add };
 }
 
@@ -19,11 +19,24 @@ describe('SeriesBook', () => {
     expect(b.size).toBe(10);
   });
 
+  it('makes an entry only for a label set it admits', () => {
+    const { b } = book(5);
+    let made = 0;
+    const make = () => {
+      made++;
+      return { labels: { w: '' }, trace: 't', workloads: [] };
+    };
+    b.admit('a', 5, make);
+    b.admit('a', 5, make);
+    expect(b.admit('b', 5, make)).toBeUndefined();
+    expect(made).toBe(1);
+  });
+
   it('admits the overflow label set past the cap', () => {
     const { b, add } = book(5);
     add('a');
     expect(
-      b.admit('overflow', () => ({ labels: { w: '' }, cost: 5, trace: '', workloads: [] }), true),
+      b.admit('overflow', 5, () => ({ labels: { w: '' }, trace: '', workloads: [] }), true),
     ).toBeDefined();
     expect(b.size).toBe(10);
   });

@@ -48,20 +48,22 @@ export class SeriesBook<L> {
   }
 
   /**
-   * The entry for key: the one held, a new one if it fits under the cap, else undefined (the
-   * caller counts it under its overflow label set, which is admitted past the cap).
+   * The entry for key: the one held, a new one (made by make) if its cost fits under the
+   * cap, else undefined (the caller counts it under its overflow label set, which is
+   * admitted past the cap). Nothing is made for a key held or refused.
    */
   admit(
     key: string,
-    make: () => Omit<SeriesEntry<L>, 'key'>,
+    cost: number,
+    make: () => Omit<SeriesEntry<L>, 'key' | 'cost'>,
     always = false,
   ): SeriesEntry<L> | undefined {
     const held = this.entries.get(key);
     if (held) return held;
-    const e = { key, ...make() };
-    if (!always && this.series + e.cost > this.o.maxSeries) return undefined;
+    if (!always && this.series + cost > this.o.maxSeries) return undefined;
+    const e: SeriesEntry<L> = { key, cost, ...make() };
     this.entries.set(key, e);
-    this.series += e.cost;
+    this.series += cost;
     return e;
   }
 
