@@ -1,5 +1,6 @@
 // The edge event: one JSON object per edge, field names exactly as Inspektor
 // Gadget's network-graph `types.Event` (the README's edge fields).
+import { runToEnd, type Steps } from '../lib/time-slices.js';
 
 export type EdgeEventType = 'normal' | 'err' | 'warn' | 'debug';
 /** HOST: the pod received the first packet (it is the server); OUTGOING: it sent it. */
@@ -136,8 +137,14 @@ export function edgeKey(e: Edge): string {
 
 /** Inspektor Gadget's Unique(): keeps the first event per key, in order. */
 export function unique(edges: Iterable<Edge>): Edge[] {
+  return runToEnd(uniqueSteps(edges));
+}
+
+/** unique() as work that pauses before each edge (lib/time-slices), for a long history. */
+export function* uniqueSteps(edges: Iterable<Edge>): Steps<Edge[]> {
   const seen = new Map<string, Edge>();
   for (const e of edges) {
+    yield;
     const k = edgeKey(e);
     if (!seen.has(k)) seen.set(k, e);
   }

@@ -3,7 +3,6 @@
 // either run to its end at once (tests, benchmarks) or in slices of a few
 // milliseconds with the event loop let through between them (setImmediate), so the
 // HTTP server's /healthz, /metrics and graph API keep answering meanwhile.
-import { performance } from 'node:perf_hooks';
 
 /** Work that yields (nothing) where it may pause and returns T at the end. */
 export type Steps<T> = Generator<void, T, void>;

@@ -4,7 +4,7 @@
 // status.output when it fits (256 KiB) and the trace is not writing its edges
 // there, otherwise a ConfigMap `<trace>-networkpolicies` in the Trace's namespace,
 // owned by the Trace, named in status.output. netgraph never applies a policy.
-import { unique } from '../../api/edge.js';
+import { uniqueSteps } from '../../api/edge.js';
 import { parsePolicyParameters } from '../../api/policy-parameters.js';
 import type { Trace, TraceStatus } from '../../api/trace.js';
 import { isNotFound, type KubeClient } from '../../lib/kube.js';
@@ -74,7 +74,7 @@ export class PolicyAdvisor {
     const key = `${namespace}/${name}`;
     const h = this.traces.get(key);
     // One node's edge each in the history: the same pod's edge seen on two nodes counts once.
-    const all = h ? unique(h.records.map((r) => r.edge)) : [];
+    const all = h ? await runInSlices(uniqueSteps(h.records.map((r) => r.edge))) : [];
     if (!h || all.length === 0)
       return {
         operationError: h
