@@ -22,9 +22,12 @@ export interface LabelOptions {
   optIn: ReadonlySet<MetricsLabelOption>;
 }
 
-/** A workload's identity, as the grace-period sweep checks it: namespace/Kind/name. */
+/**
+ * A workload's identity, as the grace-period sweep checks it: namespace/Kind/name. Joined,
+ * not a template, so that a series keeps one flat string (see labelText in exposition.ts).
+ */
 export const workloadId = (namespace: string, w: Workload): string =>
-  `${namespace}/${w.kind}/${w.name}`;
+  [namespace, w.kind, w.name].join('/');
 
 export const localWorkload = (e: Edge): Workload =>
   e.podOwner

@@ -61,7 +61,17 @@ export class SeriesBook<L> {
     const held = this.entries.get(key);
     if (held) return held;
     if (!always && this.series + cost > this.o.maxSeries) return undefined;
-    const e: SeriesEntry<L> = { key, cost, ...make() };
+    const { labels, trace, workloads } = make();
+    // Every field written here, so that every entry keeps one shape with its fields inline.
+    const e: SeriesEntry<L> = {
+      key,
+      labels,
+      cost,
+      trace,
+      workloads,
+      goneSince: undefined,
+      removed: false,
+    };
     this.entries.set(key, e);
     this.series += cost;
     return e;
