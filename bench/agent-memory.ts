@@ -3,18 +3,22 @@
 // through a real Agent and the real data plane. Process RSS (after a forced GC)
 // before attaching, with 1 trace and with 10, and the kernel memory of the maps
 // (their memlock). The agent process itself adds its HTTPS server, Lease and pod
-// watch on top (a few MB).
+// watch on top (a few MB). It runs in a memory cgroup of its own (bench/lib/
+// memory-cgroup.ts), so it also prints what a container's memory limit counts: RSS and
+// the kernel memory charged with it (the maps, on kernels >= 5.11), and that per pod.
 // Usage: node --expose-gc --import tsx bench/agent-memory.ts [--pods 100] [--traces 10]
 import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Agent, type Pod } from '../gadget/agent/agent.js';
 import { hostDataPlane } from '../gadget/agent/data-plane.js';
 import { logger } from '../lib/log.js';
+import { inMemoryCgroup } from './lib/memory-cgroup.js';
 import { writeResults } from './lib/results.js';
 
 const { values } = parseArgs({
   options: { pods: { type: 'string', default: '100' }, traces: { type: 'string', default: '10' } },
 });
+const cgroup = inMemoryCgroup('netgraph-bench-agent-memory');
 const nPods = Number(values.pods);
 const nTraces = Number(values.traces);
 const mb = (b: number) => Math.round(b / 2 ** 20);
@@ -22,10 +26,12 @@ const rss = () => {
   global.gc?.();
   return mb(process.memoryUsage().rss);
 };
+const charged = () => ({ MB: mb(cgroup.chargedBytes()), kernelMB: mb(cgroup.kernelBytes()) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
 const names = Array.from({ length: nPods }, (_, i) => `ng-amem-${i}`);
-const addr = (i: number) => `10.124.${i >> 8}.${(i & 255) + 1}`;
+// Distinct for up to 65,535 pods (an address of its own each, /32).
+const addr = (i: number) => `10.124.${(i + 1) >> 8}.${(i + 1) & 255}`;
 
 function cleanup() {
   for (const ns of names) {
@@ -55,6 +61,7 @@ try {
   });
   agent.onPodsReset(pods);
   const before = rss();
+  const chargedBefore = charged();
   const attachedAll = async (traces: number) => {
     for (let i = 0; i < 1200; i++) {
       const info = agent.attachmentInfo();
@@ -68,18 +75,22 @@ try {
   await attachedAll(1);
   const attachMs = performance.now() - t0;
   const one = rss();
+  const chargedOne = charged();
   const t1 = performance.now();
   for (let t = 1; t < nTraces; t++) agent.startTrace(`bench/t${t}`, { namespace: 'bench' });
   const info = await attachedAll(nTraces);
   const joinMs = performance.now() - t1;
   await sleep(2500); // a few drains
   const all = rss();
+  const chargedAll = charged();
   const mapBytes = info.reduce((s, a) => s + a.mapBytes, 0);
   const figures = {
     pods: nPods,
     traces: nTraces,
     attachments: info.length,
     rssMB: { before, oneTrace: one, allTraces: all },
+    cgroupMB: { before: chargedBefore, oneTrace: chargedOne, allTraces: chargedAll },
+    cgroupMBPerPod: (chargedAll.MB - chargedBefore.MB) / nPods,
     kernelMapMB: mapBytes / 2 ** 20,
     attachMs,
     joinMs,
@@ -90,6 +101,9 @@ try {
   );
   console.log(
     `kernel map memory: ${(mapBytes / 2 ** 20).toFixed(1)} MB (${(mapBytes / nPods / 2 ** 20).toFixed(2)} MB a pod)`,
+  );
+  console.log(
+    `charged to its memory cgroup (what a container's limit counts): ${chargedBefore.MB} MB before (kernel ${chargedBefore.kernelMB}), ${chargedOne.MB} MB with 1 trace (kernel ${chargedOne.kernelMB}), ${chargedAll.MB} MB with ${nTraces} (kernel ${chargedAll.kernelMB}): ${figures.cgroupMBPerPod.toFixed(2)} MB a traced pod`,
   );
   console.log('target: RSS < 200 MB');
   console.log(`wrote ${writeResults('agent-memory', figures)}`);
