@@ -1,14 +1,17 @@
 // The generate operation's I/O-free parts with a fake API: where the YAML goes
 // (status.output or a ConfigMap), the errors a user reads, the edges read from the
 // history (the one store of a trace's edges) and how long they stay, and the cluster
-// facts read from real object shapes.
+// facts read from real object shapes; and the operator's HTTP port answering while
+// a generate runs (it runs in time slices).
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
 import type { Trace } from '../../api/trace.js';
 import { KubeError } from '../../lib/kube.js';
+import { logger } from '../../lib/log.js';
 import { ClusterState } from '../enrich/cluster-state.js';
 import { HistoryStore } from '../history/history.js';
+import { HttpServer } from '../http/server.js';
 import { PolicyAdvisor } from './advisor.js';
 import { PolicyFacts } from './cluster-facts.js';
 
@@ -137,6 +140,24 @@ describe('PolicyAdvisor', () => {
     expect(s.policies).toBe(3);
     expect(s.output).toMatch(/3 policies from 3 unique edges/);
     expect(s.operationWarning).toBe('2 unique edges beyond the 3 kept were not used');
+  });
+
+  it("answers the operator's /healthz while it generates from 5,000 edges", async () => {
+    const { advisor } = setup(5_000);
+    const http = new HttpServer(logger('test', 'silent'));
+    const { port } = await http.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const order: string[] = [];
+      const generating = advisor.generate(trace(), false).then(() => order.push('generated'));
+      const probe = fetch(`http://127.0.0.1:${port}/healthz`).then((r) => {
+        order.push(`healthz ${r.status}`);
+      });
+      await Promise.all([generating, probe]);
+      // Generated at once, the probe could only be answered after it.
+      expect(order).toEqual(['healthz 200', 'generated']);
+    } finally {
+      await http.close();
+    }
   });
 });
 
