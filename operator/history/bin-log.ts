@@ -1,8 +1,8 @@
 // One trace's traffic in 10-second bins: for each bin, the connections and bytes each
 // way that every edge added in it. The bin being filled is kept as plain numbers;
-// once time moves past it, it is packed (edge ids ascending, varint deltas) and bins
+// once time moves past it, it is packed (edge ids ascending, bit-pack.ts) and bins
 // older than the window are dropped, so memory follows the busy edge-bins in the window.
-import { VarintReader, VarintWriter } from './varint.js';
+import { packDeltas, unpackDeltas } from './bit-pack.js';
 
 export const BIN_MS = 10_000;
 
@@ -32,8 +32,13 @@ interface Closed {
 export class BinLog {
   private readonly closed: Closed[] = [];
   private openBin = Number.NEGATIVE_INFINITY;
-  /** The open bin: edge ids touched, and [connections, sent, received] at 3*id (reused, no garbage). */
-  private openIds: number[] = [];
+  /**
+   * The open bin: the first openCount of openIds are the edge ids touched, and
+   * [connections, sent, received] are at 3*id; typed arrays reused from bin to bin, so
+   * filling a bin leaves no garbage to fragment the heap.
+   */
+  private openIds = new Uint32Array(1024);
+  private openCount = 0;
   private cells = new Float64Array(3 * 1024);
   private touched = new Uint8Array(1024);
 
@@ -46,7 +51,7 @@ export class BinLog {
     if (edge >= this.touched.length) this.grow(edge);
     if (this.touched[edge] === 0) {
       this.touched[edge] = 1;
-      this.openIds.push(edge);
+      this.openIds[this.openCount++] = edge;
     }
     const i = 3 * edge;
     this.cells[i] = (this.cells[i] ?? 0) + d.connections;
@@ -57,7 +62,7 @@ export class BinLog {
   /** Moves time to `bin`: packs the open bin when `bin` is past it, drops bins out of the window. */
   advance(bin: number): void {
     if (bin <= this.openBin) return;
-    if (this.openIds.length > 0) this.closed.push({ bin: this.openBin, data: this.pack() });
+    if (this.openCount > 0) this.closed.push({ bin: this.openBin, data: this.pack() });
     this.openBin = bin;
     const oldest = bin - this.windowBins + 1;
     let drop = 0;
@@ -69,15 +74,10 @@ export class BinLog {
   each(from: number, to: number, visit: BinVisitor): void {
     for (const c of this.closed) {
       if (c.bin < from || c.bin > to) continue;
-      const r = new VarintReader(c.data);
-      let edge = 0;
-      while (!r.done) {
-        edge += r.read();
-        visit(c.bin, edge, r.read(), r.read(), r.read());
-      }
+      unpackDeltas(c.data, c.bin, visit);
     }
     if (this.openBin >= from && this.openBin <= to)
-      for (const edge of this.openIds) {
+      for (const edge of this.openIds.subarray(0, this.openCount)) {
         const i = 3 * edge;
         visit(
           this.openBin,
@@ -102,6 +102,9 @@ export class BinLog {
     const touched = new Uint8Array(n);
     touched.set(this.touched);
     this.touched = touched;
+    const ids = new Uint32Array(n);
+    ids.set(this.openIds);
+    this.openIds = ids;
     const cells = new Float64Array(3 * n);
     cells.set(this.cells);
     this.cells = cells;
@@ -109,20 +112,13 @@ export class BinLog {
 
   /** The open bin, packed; its cells are cleared for the next bin. */
   private pack(): Uint8Array {
-    const ids = this.openIds.sort((a, b) => a - b);
-    const w = new VarintWriter(ids.length * 8);
-    let prev = 0;
+    const ids = this.openIds.subarray(0, this.openCount).sort();
+    const data = packDeltas(ids, this.cells);
     for (const edge of ids) {
-      const i = 3 * edge;
-      w.write(edge - prev);
-      w.write(this.cells[i] ?? 0);
-      w.write(this.cells[i + 1] ?? 0);
-      w.write(this.cells[i + 2] ?? 0);
-      this.cells.fill(0, i, i + 3);
+      this.cells.fill(0, 3 * edge, 3 * edge + 3);
       this.touched[edge] = 0;
-      prev = edge;
     }
-    this.openIds = [];
-    return w.bytes();
+    this.openCount = 0;
+    return data;
   }
 }

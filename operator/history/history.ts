@@ -7,7 +7,7 @@
 // afresh; once stopped, its last state stays, but only the `keepStopped` most recently
 // stopped traces are held (default 10): the graph page and policy advice lose the
 // oldest together.
-import { copyCounters, type Edge } from '../../api/edge.js';
+import type { Edge } from '../../api/edge.js';
 import type { GroupBy, TraceParameters, TraceSpec } from '../../api/trace.js';
 import type { EdgeObserver } from '../edge-observer.js';
 import type { GroupNames } from '../enrich/group.js';
@@ -16,7 +16,10 @@ import { BIN_MS, BinLog, type BinVisitor, binOf } from './bin-log.js';
 export type GroupedBy = Exclude<GroupBy, 'pod'>;
 export const GROUPED_BY: readonly GroupedBy[] = ['service', 'namespace', 'owner', 'node'];
 
-/** One node's edge of a trace, as first seen (enriched) with its latest cumulative counters. */
+/**
+ * One node's edge of a trace, as first seen (enriched). Its counters stay those of that
+ * moment: what it added since is in the bins.
+ */
 export interface EdgeRecord {
   /** Index in TraceHistory.records: the id bins are keyed by. */
   readonly id: number;
@@ -49,8 +52,11 @@ export interface HistoryOptions {
 interface Live {
   history: TraceHistory;
   byKey: Map<string, EdgeRecord>;
-  /** Strings repeat across edges (group names): one copy each. */
+  /** The cumulative counters each record was last told of: [connections, sent, received] at 3*id. */
+  last: Float64Array;
+  /** Group names and their pairs repeat across edges (a namespace to another): one copy each. */
   names: Map<string, string>;
+  pairs: Map<string, GroupNames>;
 }
 
 export class HistoryStore implements EdgeObserver {
@@ -77,7 +83,9 @@ export class HistoryStore implements EdgeObserver {
         version: 0,
       },
       byKey: new Map(),
+      last: new Float64Array(3 * 1024),
       names: new Map(),
+      pairs: new Map(),
     });
   }
 
@@ -87,17 +95,27 @@ export class HistoryStore implements EdgeObserver {
     const h = t.history;
     const k = `${node}/${edge.namespace}/${edge.pod}/${edge.pktType}/${edge.proto}/${edge.ip}/${edge.port}`;
     let rec = t.byKey.get(k);
-    const before = rec?.edge;
-    const d = {
-      connections: delta(edge.connections, before?.connections),
-      bytesSent: delta(edge.bytesSent, before?.bytesSent),
-      bytesReceived: delta(edge.bytesReceived, before?.bytesReceived),
-    };
     if (rec === undefined) {
+      // A copy, never changed after: adding properties later (counters it lacked) would
+      // make V8 give each copy a slow, several times larger layout.
       rec = { id: h.records.length, edge: { ...edge, node }, groups: this.groupsOf(t, edge) };
       h.records.push(rec);
       t.byKey.set(k, rec);
-    } else copyCounters(rec.edge, edge);
+      if (3 * rec.id >= t.last.length) {
+        const last = new Float64Array(2 * t.last.length);
+        last.set(t.last);
+        t.last = last;
+      }
+    }
+    const i = 3 * rec.id;
+    const d = {
+      connections: delta(edge.connections, t.last[i]),
+      bytesSent: delta(edge.bytesSent, t.last[i + 1]),
+      bytesReceived: delta(edge.bytesReceived, t.last[i + 2]),
+    };
+    t.last[i] = edge.connections ?? 0;
+    t.last[i + 1] = edge.bytesSent ?? 0;
+    t.last[i + 2] = edge.bytesReceived ?? 0;
     if (d.connections > 0 || d.bytesSent > 0 || d.bytesReceived > 0)
       h.bins.add(this.now(), rec.id, d);
     h.version++;
@@ -113,7 +131,9 @@ export class HistoryStore implements EdgeObserver {
     t.history.stoppedAt = this.now();
     t.history.version++;
     t.byKey.clear();
+    t.last = new Float64Array(0);
     t.names.clear();
+    t.pairs.clear();
     const stopped = [...this.traces.values()]
       .filter((x) => x.history.stoppedAt !== undefined)
       .sort((a, b) => (a.history.stoppedAt ?? 0) - (b.history.stoppedAt ?? 0));
@@ -156,7 +176,13 @@ export class HistoryStore implements EdgeObserver {
     const out = {} as Record<GroupedBy, GroupNames>;
     for (const by of GROUPED_BY) {
       const n = this.o.groupNames(e, by);
-      out[by] = { group: intern(n.group), remoteGroup: intern(n.remoteGroup) };
+      const k = `${n.group}\n${n.remoteGroup}`;
+      let pair = t.pairs.get(k);
+      if (pair === undefined) {
+        pair = { group: intern(n.group), remoteGroup: intern(n.remoteGroup) };
+        t.pairs.set(k, pair);
+      }
+      out[by] = pair;
     }
     return out;
   }
