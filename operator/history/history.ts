@@ -1,7 +1,6 @@
 // The operator's one store of a trace's edges, for the graph page and policy advice: an
-// EdgeObserver that keeps each node's edge of a trace (enriched, as first seen, with its
-// latest cumulative counters) and turns the counters into per-bin deltas (bin-log.ts)
-// over a bounded window (default one hour), so the graph for any `start` inside the
+// EdgeObserver that keeps each node's edge of a trace (enriched, as first seen) and turns
+// its cumulative counters into per-bin deltas (bin-log.ts) over a bounded window (default one hour), so the graph for any `start` inside the
 // window can be answered and `generate` reads the trace's unique edges.
 // Retention: a trace is held from its start until its Trace is deleted or it is started
 // afresh; once stopped, its last state stays, but only the `keepStopped` most recently
