@@ -70,6 +70,14 @@ export class BinLog {
     if (drop > 0) this.closed.splice(0, drop);
   }
 
+  /** No more deltas (the trace stopped): packs the open bin and lets its working arrays go. */
+  close(): void {
+    if (this.openCount > 0) this.closed.push({ bin: this.openBin, data: this.pack() });
+    this.openIds = new Uint32Array(0);
+    this.cells = new Float64Array(0);
+    this.touched = new Uint8Array(0);
+  }
+
   /** Calls `visit` for every edge delta in bins from..to (inclusive), oldest bin first. */
   each(from: number, to: number, visit: BinVisitor): void {
     for (const c of this.closed) {
@@ -97,7 +105,7 @@ export class BinLog {
   }
 
   private grow(edge: number): void {
-    let n = this.touched.length;
+    let n = Math.max(1024, this.touched.length);
     while (n <= edge) n *= 2;
     const touched = new Uint8Array(n);
     touched.set(this.touched);

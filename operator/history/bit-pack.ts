@@ -9,7 +9,7 @@ import type { BinVisitor } from './bin-log.js';
 
 export const BLOCK = 64;
 /** The fields of a delta, in the order they are written. */
-export const FIELDS = 4;
+const FIELDS = 4;
 /** The width byte of a field written as varints. */
 const VARINT = 0xff;
 /** Above this many bits a field is written as varints (bit operations stop at 32). */

@@ -128,6 +128,7 @@ export class HistoryStore implements EdgeObserver {
     const t = this.traces.get(trace);
     if (t === undefined) return;
     t.history.stoppedAt = this.now();
+    t.history.bins.close();
     t.history.version++;
     t.byKey.clear();
     t.last = new Float64Array(0);
