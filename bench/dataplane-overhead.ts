@@ -15,6 +15,7 @@
 // runs per UDP datagram sent and nanoseconds per run (kernel.bpf_stats_enabled),
 // beside an empty TCX program's: the statistics' own cost is in both.
 // Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 10] [--seconds 2]
+//        [--modes none,empty,socket,tcx-empty,tcx] (none always runs: the base)
 import { parseArgs } from 'node:util';
 import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
 import { BpfObject } from '../gadget/dataplane/libbpf.js';
@@ -28,12 +29,20 @@ import { writeResults } from './lib/results.js';
 import { median, pairedRatio } from './lib/stats.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '10' }, seconds: { type: 'string', default: '2' } },
+  options: {
+    rounds: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '2' },
+    modes: { type: 'string', default: 'none,empty,socket,tcx-empty,tcx' },
+  },
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
-const MODES = ['none', 'empty', 'socket', 'tcx-empty', 'tcx'] as const;
-type Mode = (typeof MODES)[number];
+const ALL_MODES = ['none', 'empty', 'socket', 'tcx-empty', 'tcx'] as const;
+type Mode = (typeof ALL_MODES)[number];
+const MODES = ALL_MODES.filter((m) => m === 'none' || values.modes.split(',').includes(m));
+const unknown = values.modes.split(',').filter((m) => !ALL_MODES.includes(m as Mode));
+if (unknown.length)
+  throw new Error(`--modes: unknown ${unknown.join(', ')} (${ALL_MODES.join(', ')})`);
 
 /** Attaches `mode` to both pods; returns the detach. */
 async function attach(mode: Mode, pair: RoutedPair): Promise<() => void> {
@@ -143,7 +152,7 @@ try {
       `${''.padEnd(9)} by CPU time a unit (iperf3's processes): tcp ${pct(ct.median)}  udp64 ${pct(cu.median)} (udp64 ${median(cpu.udp[mode]).toFixed(0)} vs ${median(cpu.udp.none).toFixed(0)} ns a datagram)`,
     );
   }
-  for (const mode of ['socket', 'tcx-empty', 'tcx'] as const) {
+  for (const mode of (['socket', 'tcx-empty', 'tcx'] as const).filter((m) => MODES.includes(m))) {
     console.log(
       `${mode.padEnd(9)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
     );
