@@ -12,6 +12,7 @@ import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
 import { EdgeMaps } from '../gadget/dataplane/edge-maps.js';
 import { BpfObject, testRun } from '../gadget/dataplane/libbpf.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../gadget/dataplane/tracer-defaults.js';
+import { frame, TCP_SYN } from '../test/netns/frames.js';
 import { writeResults } from './lib/results.js';
 import { median } from './lib/stats.js';
 
@@ -26,38 +27,17 @@ const objects = values.object ?? [bpfObjectPath('netgraph')];
 const rounds = Number(values.rounds);
 const repeat = Number(values.repeat);
 
-/** An Ethernet frame carrying IPv4 from 10.0.0.1:40000 to 10.0.0.2:(80 or 53). */
-function frame(proto: 'udp' | 'tcp', payload: number): Buffer {
-  const l4 = proto === 'udp' ? 8 : 20;
-  const f = Buffer.alloc(14 + 20 + l4 + payload);
-  f.writeUInt16BE(0x0800, 12);
-  f.writeUInt8(0x45, 14);
-  f.writeUInt16BE(20 + l4 + payload, 16);
-  f.writeUInt8(64, 22);
-  f.writeUInt8(proto === 'udp' ? 17 : 6, 23);
-  Buffer.from([10, 0, 0, 1, 10, 0, 0, 2]).copy(f, 26);
-  f.writeUInt16BE(40000, 34);
-  f.writeUInt16BE(proto === 'udp' ? 53 : 80, 36);
-  if (proto === 'udp') f.writeUInt16BE(8 + payload, 38);
-  else {
-    f.writeUInt8(5 << 4, 46);
-    f.writeUInt8(0x18, 47); // PSH|ACK: data of an open connection
-  }
-  return f;
-}
-
-/** A TCP SYN of the same flow: TCP flows start counting from their SYN. */
-function syn(): Buffer {
-  const f = frame('tcp', 0);
-  f.writeUInt8(0x02, 47);
-  return f;
-}
+const flow = { src: '10.0.0.1', dst: '10.0.0.2', sport: 40000 };
+const udp64 = frame({ ...flow, proto: 'udp', dport: 53, payload: 64 });
+const tcp1448 = frame({ ...flow, proto: 'tcp', dport: 80, payload: 1448 });
+/** TCP flows start counting from their SYN. */
+const syn = frame({ ...flow, proto: 'tcp', dport: 80, flags: TCP_SYN });
 
 const cases = {
-  'udp64 in': { prog: 'netgraph_tcx_in', packet: frame('udp', 64) },
-  'udp64 out': { prog: 'netgraph_tcx_out', packet: frame('udp', 64) },
-  'tcp1448 in': { prog: 'netgraph_tcx_in', packet: frame('tcp', 1448) },
-  'tcp1448 out': { prog: 'netgraph_tcx_out', packet: frame('tcp', 1448) },
+  'udp64 in': { prog: 'netgraph_tcx_in', packet: udp64 },
+  'udp64 out': { prog: 'netgraph_tcx_out', packet: udp64 },
+  'tcp1448 in': { prog: 'netgraph_tcx_in', packet: tcp1448 },
+  'tcp1448 out': { prog: 'netgraph_tcx_out', packet: tcp1448 },
 };
 type Case = keyof typeof cases;
 
@@ -68,7 +48,7 @@ const loaded = objects.map((path) => {
     edges: DEFAULT_MAX_EDGES,
   });
   const maps = new EdgeMaps(obj, DEFAULT_MAX_EDGES, 'bench');
-  for (const prog of ['netgraph_tcx_in', 'netgraph_tcx_out']) testRun(obj.programFd(prog), syn());
+  for (const prog of ['netgraph_tcx_in', 'netgraph_tcx_out']) testRun(obj.programFd(prog), syn);
   return { path, obj, maps };
 });
 
@@ -77,7 +57,7 @@ const floor: number[] = [];
 const ns: Record<string, Record<Case, number[]>> = {};
 try {
   for (let r = 0; r < rounds; r++) {
-    floor.push(testRun(empty.programFd('empty_tcx'), cases['udp64 in'].packet, repeat).ns);
+    floor.push(testRun(empty.programFd('empty_tcx'), cases['udp64 in'].packet, { repeat }).ns);
     const order = r % 2 ? [...loaded].reverse() : loaded;
     for (const { path, obj } of order) {
       ns[path] ??= Object.fromEntries(Object.keys(cases).map((c) => [c, []])) as unknown as Record<
@@ -85,7 +65,7 @@ try {
         number[]
       >;
       for (const [name, c] of Object.entries(cases) as [Case, (typeof cases)[Case]][]) {
-        const run = testRun(obj.programFd(c.prog), c.packet, repeat);
+        const run = testRun(obj.programFd(c.prog), c.packet, { repeat });
         if (run.retval !== -1) throw new Error(`${c.prog} returned ${run.retval}, not TCX_NEXT`);
         ns[path]?.[name].push(run.ns);
       }

@@ -144,20 +144,32 @@ export function mapUpdateBatch(
   check(fn.updateBatch(fd, keys, values, n, null), 'bpf_map_update_batch');
 }
 
+/** struct __sk_buff: its size, and where gso_segs is (a field a test run may set). */
+const SK_BUFF_SIZE = 192;
+const SK_BUFF_GSO_SEGS = 164;
+
 /**
  * Runs program `progFd` on `packet` `repeat` times in the kernel
- * (BPF_PROG_TEST_RUN; for tc and socket programs, an Ethernet frame): its
- * return value and the kernel's mean time a run, in ns.
+ * (BPF_PROG_TEST_RUN; for tc and socket programs, an Ethernet frame), as a
+ * GSO packet of `gsoSegs` segments if given: its return value and the kernel's
+ * mean time a run, in ns.
  */
 export function testRun(
   progFd: number,
   packet: Uint8Array,
-  repeat = 1,
+  { repeat = 1, gsoSegs }: { repeat?: number; gsoSegs?: number } = {},
 ): { retval: number; ns: number } {
+  let ctx: Buffer | null = null;
+  if (gsoSegs !== undefined) {
+    ctx = Buffer.alloc(SK_BUFF_SIZE);
+    ctx.writeUInt32LE(gsoSegs, SK_BUFF_GSO_SEGS);
+  }
   const opts = {
     sz: koffi.sizeof('bpf_test_run_opts'),
     data_in: packet,
     data_size_in: packet.length,
+    ctx_in: ctx,
+    ctx_size_in: ctx?.length ?? 0,
     repeat,
     retval: 0,
     duration: 0,
