@@ -2,15 +2,16 @@
 // per kind, cluster-wide) so that Kubernetes API load does not grow with nodes
 // times pods. Every object is reduced to a compact record (records.ts) and
 // indexed the ways enrichment asks: IP -> service, IP -> pod (with history, for
-// reused IPs), IP -> node, namespace/name -> pod, and the ReplicaSets and Jobs
-// the owner walk steps through. Owner and selecting-service answers are
-// memoized on the pod record and invalidated by generation counters, so the
-// per-edge cost is a few map lookups.
+// reused IPs), IP -> node (its addresses, and its pod range), namespace/name ->
+// pod, and the ReplicaSets and Jobs the owner walk steps through. Owner and
+// selecting-service answers are memoized on the pod record and invalidated by
+// generation counters, so the per-edge cost is a few map lookups.
 import type { V1Job, V1Node, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { Labels } from '../../api/edge.js';
 import type { WatchEventType } from '../../lib/kube.js';
 import { IpHistory } from './ip-history.js';
 import { type ControllerLookup, podOwner, type StepKind } from './owner.js';
+import { PodRanges } from './pod-ranges.js';
 import {
   type ControllerRecord,
   controllerRecord,
@@ -111,6 +112,7 @@ export class ClusterState implements ControllerLookup {
 
   private readonly nodes = new Map<string, NodeRecord>();
   private readonly nodeIPs = new Map<string, NodeRecord>();
+  private readonly podRanges = new PodRanges<NodeRecord>();
 
   private readonly controllers: Record<StepKind, Map<string, ControllerRecord>> = {
     ReplicaSet: new Map(),
@@ -200,8 +202,9 @@ export class ClusterState implements ControllerLookup {
     return this.nodeIPs.get(ip);
   }
 
-  allNodes(): Iterable<NodeRecord> {
-    return this.nodes.values();
+  /** The node whose pod range holds ip: for an address no pod holds, the node itself (pod-ranges.ts). */
+  nodeWithPodRange(ip: string): NodeRecord | undefined {
+    return this.podRanges.nodeAt(ip);
   }
 
   controller(kind: StepKind, namespace: string, name: string): ControllerRecord | undefined {
@@ -334,11 +337,13 @@ export class ClusterState implements ControllerLookup {
     if (deleted) return;
     this.nodes.set(next.name, next);
     for (const ip of next.ips) this.nodeIPs.set(ip, next);
+    this.podRanges.add(next);
   }
 
   private removeNode(n: NodeRecord): void {
     this.nodes.delete(n.name);
     for (const ip of n.ips) if (this.nodeIPs.get(ip) === n) this.nodeIPs.delete(ip);
+    this.podRanges.remove(n);
   }
 
   private applyController(kind: StepKind, obj: V1ReplicaSet | V1Job, deleted: boolean): void {

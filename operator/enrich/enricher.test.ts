@@ -110,6 +110,40 @@ describe('Enricher, remote side', () => {
     }
   });
 
+  it("names an address no pod holds in a node's pod range (the kubelet's probes) node/<name>", () => {
+    const { state, enrich } = setup();
+    // As kube-controller-manager sets it; with ptp or bridge the CNI gives the node x.x.x.1.
+    state.apply('Node', 'MODIFIED', {
+      metadata: { name: 'node-b', uid: '0a000000-0000-4000-8000-000000000002' },
+      spec: { podCIDR: '10.244.2.0/24', podCIDRs: ['10.244.2.0/24', 'fd00:10:244:2::/64'] },
+      status: { addresses: [{ type: 'InternalIP', address: '10.250.0.4' }] },
+    });
+    for (const ip of ['10.244.2.1', 'fd00:10:244:2::1']) {
+      // Inspektor Gadget's fields stay as they are: the name is netgraph's.
+      expect(
+        edgeToJSON(enrich({ pod: 'server-0', pktType: 'HOST', ip, port: 8080 })),
+      ).toMatchObject({
+        remoteKind: 'other',
+        remoteOther: ip,
+        remoteName: 'node/node-b',
+      });
+    }
+    // A pod in the range is that pod (asked first); outside every range there is no name.
+    expect(enrich({ ip: '10.244.2.9', port: 8080 })).toMatchObject({
+      remoteKind: 'pod',
+      remotePodName: 'server-0',
+      remoteName: undefined,
+    });
+    expect(enrich({ ip: '10.244.3.1', port: 8080 }).remoteName).toBeUndefined();
+    // The node's addresses still name it, and a deleted node names nothing.
+    expect(enrich({ ip: '10.250.0.4', port: 10250 }).remoteName).toBe('node/node-b');
+    state.apply('Node', 'DELETED', {
+      metadata: { name: 'node-b' },
+      spec: { podCIDR: '10.244.2.0/24' },
+    });
+    expect(enrich({ ip: '10.244.2.1', port: 8080 }).remoteName).toBeUndefined();
+  });
+
   it('makes a finished pod IP other, and names other addresses from the reverse-DNS cache', () => {
     expect(enrich({ ip: '10.244.1.20', port: 5432 })).toMatchObject({
       remoteKind: 'other',

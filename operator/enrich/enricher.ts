@@ -2,10 +2,12 @@
 // "Where enrichment runs"): the local pod's IP, host IP, labels and owner, and what is on the other
 // end. The remote IP is tried as a service's virtual IP first (what a client
 // pod's socket sees before kube-proxy translates it), then as a pod IP held at
-// the edge's firstSeen, then as a node address, and is otherwise `other`, named
-// by reverse DNS when a name is already cached. Edges arrive by the hundred
-// thousand per second, so this is a few map lookups, no I/O, and no allocation
-// beyond the fields it sets.
+// the edge's firstSeen, and is otherwise `other`: named node/<name> when it is a
+// node address or, no pod holding it, inside a node's pod range (the CNI's gateway,
+// where the kubelet probes from: pod-ranges.ts), else by reverse DNS when a name is
+// already cached. Edges arrive by the hundred thousand per second, so this is a few
+// map lookups, no I/O, and no allocation beyond the fields it sets (and the
+// pod-range key of an `other` address).
 import type { Edge, RemoteKind } from '../../api/edge.js';
 import { canonicalIP, isV6 } from '../../lib/ip.js';
 import type { ClusterState } from './cluster-state.js';
@@ -69,7 +71,9 @@ export class Enricher {
         if (remotePod !== undefined) kind = 'pod';
         else {
           kind = 'other';
-          name = this.state.nodeAt(ip)?.ref ?? this.reverseDns?.lookup(ip);
+          name =
+            (this.state.nodeAt(ip) ?? this.state.nodeWithPodRange(ip))?.ref ??
+            this.reverseDns?.lookup(ip);
         }
       }
     }

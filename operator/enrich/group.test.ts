@@ -150,6 +150,36 @@ describe('groupEdges', () => {
     });
   });
 
+  it("sums the kubelet's probes from a node's pod-range gateway with that node's other traffic", () => {
+    const ranged = fixtureState();
+    ranged.apply('Node', 'MODIFIED', {
+      metadata: { name: 'node-b' },
+      spec: { podCIDR: '10.244.2.0/24' },
+      status: { addresses: [{ type: 'InternalIP', address: '10.250.0.4' }] },
+    });
+    const probe = new Enricher(ranged).enrich({
+      type: 'normal',
+      node: 'node-b',
+      namespace: 'demo',
+      pod: 'server-0',
+      pktType: 'HOST',
+      proto: 'tcp',
+      ip: '10.244.2.1',
+      port: 8080,
+      connections: 2,
+    });
+    for (const [by, group] of [
+      ['node', 'node/node-b'],
+      ['owner', 'demo/statefulset/server'],
+    ] as const) {
+      expect(groupEdges([probe], { groupBy: by, ips: [] }, ranged)[0]).toMatchObject({
+        group,
+        remoteGroup: 'node/node-b',
+        connections: 2,
+      });
+    }
+  });
+
   it('keeps the widest time span and the shared side fields, and leaves the input alone', () => {
     const before = structuredClone(edges);
     const [g] = groupEdges(edges, { groupBy: 'owner', ips: [] }, state);

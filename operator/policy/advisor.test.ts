@@ -62,7 +62,7 @@ function fakeKube() {
 const noFacts = new PolicyFacts({
   pod: () => undefined,
   ownerOf: () => undefined,
-  allNodes: () => [],
+  nodeWithPodRange: () => undefined,
 });
 
 const params = { groupBy: 'pod' as const, ips: [] };
@@ -235,7 +235,7 @@ describe('PolicyFacts', () => {
     const f = new PolicyFacts({
       pod: () => undefined,
       ownerOf: () => undefined,
-      allNodes: () => [],
+      nodeWithPodRange: () => undefined,
     });
     f.reset('Deployment', [
       {

@@ -15,14 +15,13 @@ import type {
 import type { KubeObject } from '../../lib/kube.js';
 import type { ReflectorHandlers } from '../../lib/reflector.js';
 import type { ClusterState } from '../enrich/cluster-state.js';
-import {
-  type ClusterFacts,
-  type EndpointSliceFacts,
-  inCidr,
-  type LabelSelector,
-  type Owner,
-  type Protocol,
-  type ServiceFacts,
+import type {
+  ClusterFacts,
+  EndpointSliceFacts,
+  LabelSelector,
+  Owner,
+  Protocol,
+  ServiceFacts,
 } from './generate.js';
 
 /** The collections watched for policy advice (Services come from enrichment's watch). */
@@ -90,11 +89,11 @@ export class PolicyFacts implements ClusterFacts {
   /** ns/service -> slice name -> facts. */
   private readonly slices = new Map<string, Map<string, EndpointSliceFacts>>();
 
-  constructor(private readonly state: Pick<ClusterState, 'pod' | 'ownerOf' | 'allNodes'>) {}
+  constructor(private readonly state: Pick<ClusterState, 'pod' | 'ownerOf' | 'nodeWithPodRange'>) {}
 
+  /** The rule enrichment names such an edge's node by (operator/enrich/pod-ranges.ts). */
   nodeWithPodRange(ip: string): string | undefined {
-    for (const n of this.state.allNodes()) if (n.podCIDRs.some((c) => inCidr(ip, c))) return n.name;
-    return undefined;
+    return this.state.nodeWithPodRange(ip)?.name;
   }
 
   podOwner(namespace: string, name: string): Owner | undefined {

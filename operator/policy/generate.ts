@@ -14,7 +14,7 @@
 import { isIP } from 'node:net';
 import type { Edge, Labels } from '../../api/edge.js';
 import type { PolicyParameters, PolicyType } from '../../api/policy-parameters.js';
-import { formatIPv6, parseV6 } from '../../lib/ip.js';
+import { prefixOf } from '../../lib/cidr.js';
 import { runToEnd, type Steps } from '../../lib/time-slices.js';
 
 export interface LabelSelectorRequirement {
@@ -238,33 +238,6 @@ const portKey = (p: NetworkPolicyPort) =>
 
 function hostCidr(ip: string): string {
   return `${ip}/${isIP(ip) === 6 ? 128 : 32}`;
-}
-
-/** The network of ip with a prefix of bits (IPv4 or IPv6), as CIDR text. */
-export function prefixOf(ip: string, bits4: number, bits6: number): string {
-  if (isIP(ip) === 6) {
-    const b = new Uint8Array(16);
-    parseV6(ip, b);
-    for (let i = 0; i < 16; i++) {
-      const keep = Math.max(0, Math.min(8, bits6 - 8 * i));
-      b[i] = (b[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
-    }
-    return `${formatIPv6(b)}/${bits6}`;
-  }
-  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-  const size = 2 ** (32 - bits4);
-  const net = Math.floor(n / size) * size;
-  const octets = [24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256);
-  return `${octets.join('.')}/${bits4}`;
-}
-
-/** Whether ip is inside cidr (same family). */
-export function inCidr(ip: string, cidr: string): boolean {
-  const [net = '', bits = ''] = cidr.split('/');
-  const family = isIP(ip);
-  if (family === 0 || family !== isIP(net) || !/^\d+$/.test(bits)) return false;
-  const b = Number(bits);
-  return prefixOf(ip, b, b) === prefixOf(net, b, b);
 }
 
 const protocolOf = (e: Edge): Protocol | undefined =>
