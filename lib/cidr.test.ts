@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCidr, prefixOf } from './cidr.js';
+import { parseCidr, prefixOf, v4Number } from './cidr.js';
 
 describe('prefixOf', () => {
   it('masks IPv4 and IPv6 addresses', () => {
@@ -36,5 +36,13 @@ describe('parseCidr', () => {
       '/24',
     ])
       expect(parseCidr(c), c).toBeUndefined();
+  });
+});
+
+describe('v4Number', () => {
+  it('reads a dotted quad as its 32-bit value', () => {
+    expect(v4Number('0.0.0.0')).toBe(0);
+    expect(v4Number('10.244.192.1')).toBe(((10 * 256 + 244) * 256 + 192) * 256 + 1);
+    expect(v4Number('255.255.255.255')).toBe(2 ** 32 - 1);
   });
 });

@@ -4,6 +4,20 @@
 import { isIP } from 'node:net';
 import { formatIPv6, parseV6 } from './ip.js';
 
+/** A dotted-quad IPv4 address (already known to be one) as a number, read without allocating. */
+export function v4Number(ip: string): number {
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + c - 48;
+  }
+  return n * 256 + octet;
+}
+
 /** The network of ip with a prefix of bits (IPv4 or IPv6), as CIDR text. */
 export function prefixOf(ip: string, bits4: number, bits6: number): string {
   if (isIP(ip) === 6) {
@@ -15,7 +29,7 @@ export function prefixOf(ip: string, bits4: number, bits6: number): string {
     }
     return `${formatIPv6(b)}/${bits6}`;
   }
-  const n = ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+  const n = v4Number(ip);
   const size = 2 ** (32 - bits4);
   const net = Math.floor(n / size) * size;
   const octets = [24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256);

@@ -16,6 +16,12 @@ describe('PodRanges', () => {
     expect(r.nodeAt('10.128.200.1')).toBe(big);
     for (const ip of ['10.244.193.1', '10.250.0.1', 'fd00:10:244:c1::1', '192.0.2.1'])
       expect(r.nodeAt(ip), ip).toBeUndefined();
+    // The ends of the prefix lengths: one address, and everything.
+    r.add({ name: 'one', podCIDRs: ['192.0.2.7/32'] });
+    expect(r.nodeAt('192.0.2.7')?.name).toBe('one');
+    expect(r.nodeAt('192.0.2.8')).toBeUndefined();
+    r.add({ name: 'all', podCIDRs: ['0.0.0.0/0'] });
+    expect(r.nodeAt('198.51.100.1')?.name).toBe('all');
   });
 
   it('forgets a removed node, keeps a range another node took, and skips what is not a range', () => {

@@ -3,9 +3,9 @@
 // 10.244.192.0/24), and the kubelet probes its pods from it, so an address no pod holds
 // inside a node's pod range is that node. Enrichment names such an edge's remote
 // node/<name> and policy advice counts it as node traffic: both ask this one index.
-// Per edge it is one map lookup per prefix length in use (a cluster has one or two).
-
-import { parseCidr, prefixOf } from '../../lib/cidr.js';
+// Every `other` edge asks, so a lookup is one map get per prefix length in use (a
+// cluster has one per family), IPv4 keys are numbers (no string built per edge).
+import { parseCidr, prefixOf, v4Number } from '../../lib/cidr.js';
 import { isV6 } from '../../lib/ip.js';
 
 /** The fields of a node this index reads (NodeRecord has them). */
@@ -14,19 +14,27 @@ export interface RangedNode {
   readonly podCIDRs: readonly string[];
 }
 
+/** The networks of one prefix length: IPv4 as the number of their leading bits, IPv6 as text. */
+interface Length<K, N> {
+  readonly bits: number;
+  readonly networks: Map<K, N>;
+}
+
+const v4Key = (n: number, bits: number) => (bits === 0 ? 0 : Math.floor(n / 2 ** (32 - bits)));
+/** The key of an IPv4 network in parseCidr's text (a.b.c.d/bits). */
+const v4NetworkKey = (network: string, bits: number) =>
+  v4Key(v4Number(network.slice(0, network.indexOf('/'))), bits);
+
 export class PodRanges<N extends RangedNode = RangedNode> {
-  /** Network text (prefixOf's) -> the node whose pod range it is. */
-  private readonly byNetwork = new Map<string, N>();
-  /** Prefix lengths in use per family, with how many ranges have each. */
-  private readonly lengths: [Map<number, number>, Map<number, number>] = [new Map(), new Map()];
+  private readonly v4: Length<number, N>[] = [];
+  private readonly v6: Length<string, N>[] = [];
 
   add(node: N): void {
     for (const c of node.podCIDRs) {
       const r = parseCidr(c);
       if (r === undefined) continue;
-      this.byNetwork.set(r.network, node);
-      const l = this.lengths[r.v6 ? 1 : 0];
-      l.set(r.bits, (l.get(r.bits) ?? 0) + 1);
+      if (r.v6) networksOf(this.v6, r.bits).set(r.network, node);
+      else networksOf(this.v4, r.bits).set(v4NetworkKey(r.network, r.bits), node);
     }
   }
 
@@ -35,21 +43,42 @@ export class PodRanges<N extends RangedNode = RangedNode> {
     for (const c of node.podCIDRs) {
       const r = parseCidr(c);
       if (r === undefined) continue;
-      if (this.byNetwork.get(r.network) === node) this.byNetwork.delete(r.network);
-      const l = this.lengths[r.v6 ? 1 : 0];
-      const n = (l.get(r.bits) ?? 0) - 1;
-      if (n > 0) l.set(r.bits, n);
-      else l.delete(r.bits);
+      if (r.v6) forget(this.v6, r.bits, r.network, node);
+      else forget(this.v4, r.bits, v4NetworkKey(r.network, r.bits), node);
     }
   }
 
   /** The node whose pod range holds ip (a canonical address), if any. */
   nodeAt(ip: string): N | undefined {
-    const l = this.lengths[isV6(ip) ? 1 : 0];
-    for (const bits of l.keys()) {
-      const n = this.byNetwork.get(prefixOf(ip, bits, bits));
+    if (isV6(ip)) {
+      for (const l of this.v6) {
+        const n = l.networks.get(prefixOf(ip, l.bits, l.bits));
+        if (n !== undefined) return n;
+      }
+      return undefined;
+    }
+    const a = v4Number(ip);
+    for (const l of this.v4) {
+      const n = l.networks.get(v4Key(a, l.bits));
       if (n !== undefined) return n;
     }
     return undefined;
   }
+}
+
+function networksOf<K, N>(lengths: Length<K, N>[], bits: number): Map<K, N> {
+  let l = lengths.find((x) => x.bits === bits);
+  if (l === undefined) {
+    l = { bits, networks: new Map() };
+    lengths.push(l);
+  }
+  return l.networks;
+}
+
+function forget<K, N>(lengths: Length<K, N>[], bits: number, key: K, node: N): void {
+  const i = lengths.findIndex((x) => x.bits === bits);
+  const l = lengths[i];
+  if (l === undefined || l.networks.get(key) !== node) return;
+  l.networks.delete(key);
+  if (l.networks.size === 0) lengths.splice(i, 1);
 }
