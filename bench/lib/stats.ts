@@ -19,3 +19,18 @@ export function pairedRatio(
   const at = (q: number) => ratios[Math.round(q * (ratios.length - 1))] ?? Number.NaN;
   return { median: median(ratios), q1: at(0.25), q3: at(0.75), ratios };
 }
+
+/** Least-squares slope of y over x (units of y per unit of x); NaN with fewer than 2 points. */
+export function slope(xs: number[], ys: number[]): number {
+  const n = Math.min(xs.length, ys.length);
+  if (n < 2) return Number.NaN;
+  const mx = xs.slice(0, n).reduce((a, b) => a + b, 0) / n;
+  const my = ys.slice(0, n).reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += ((xs[i] as number) - mx) * ((ys[i] as number) - my);
+    den += ((xs[i] as number) - mx) ** 2;
+  }
+  return num / den;
+}
