@@ -531,7 +531,8 @@ console.log(
 );
 writeResults('operator-load', figures);
 await operator.stop();
-await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
+// Waited for: a run right after would find the namespace terminating and fail to make pods.
+await kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=120s']).catch(() => {});
 await gcPods();
 if (!wasUp) execFileSync(testbedScript, ['down'], { stdio: ['ignore', 'ignore', 'inherit'] });
 process.exit(0);
