@@ -85,6 +85,15 @@ const reaches = (from: string, host: string, port: number) =>
     () => false,
   );
 
+/** The first address of the node's pod range (spec.podCIDR, a /24 on the test bed): ptp's gateway. */
+async function podRangeGateway(): Promise<string> {
+  const podCIDR = (await kubectl(['get', 'node', NODE, '-o', 'jsonpath={.spec.podCIDR}'])).trim();
+  const octets = (podCIDR.split('/')[0] ?? '').split('.').map(Number);
+  if (octets.length !== 4) throw new Error(`node ${NODE} has no IPv4 spec.podCIDR: '${podCIDR}'`);
+  octets[3] = (octets[3] ?? 0) + 1;
+  return octets.join('.');
+}
+
 let kubeRouter: KubeRouter | undefined;
 
 beforeAll(async () => {
@@ -261,6 +270,27 @@ describe('netgraph from its chart on a real node', () => {
       remotePodLabels: { app: 'client' },
       podOwner: 'server',
     });
+    // The server's readiness probe: the kubelet connects from the address ptp gives the node
+    // in its pod range (the first one, the pods' gateway), which no pod holds. The edge keeps
+    // Inspektor Gadget's remoteKind and remoteOther, and remoteName names the node.
+    const gateway = await podRangeGateway();
+    const probe = await waitFor(
+      async () =>
+        edges(await operatorLog()).find(
+          (x) =>
+            x.pod === server.name &&
+            x.pktType === 'HOST' &&
+            x.proto === 'tcp' &&
+            x.port === 8080 &&
+            x.ip === gateway,
+        ),
+      { timeoutMs: 30_000, what: `the readiness probe's edge from ${gateway}` },
+    );
+    expect(probe).toMatchObject({
+      remoteKind: 'other',
+      remoteOther: gateway,
+      remoteName: `node/${NODE}`,
+    });
     // The chart's RBAC and the projected token sufficed: nothing was refused on either side.
     const refused = /forbidden|unauthorized/i;
     const agentLog = await kubectl(['logs', '-n', NS, 'ds/netgraph-gadget']);
@@ -390,10 +420,12 @@ describe('netgraph from its chart on a real node', () => {
       .filter(Boolean);
     expect(policies).toHaveLength(t.status?.policies ?? -1);
     // The kubelet's probes come from the node's own address in its pod range (the ptp
-    // gateway): flagged as node traffic, not allowed as an ipBlock.
-    const podCIDR = (await kubectl(['get', 'node', NODE, '-o', 'jsonpath={.spec.podCIDR}'])).trim();
-    expect(t.status?.operationWarning ?? '', yaml).toContain(`node/${NODE}, in its pod range`);
-    expect(yaml).not.toContain(`cidr: ${podCIDR.split('.').slice(0, 3).join('.')}.`);
+    // gateway), which enrichment named: flagged as node traffic, not allowed as an ipBlock.
+    const gateway = await podRangeGateway();
+    expect(t.status?.operationWarning ?? '', yaml).toContain(
+      `from ${gateway}:8080/TCP (node/${NODE})`,
+    );
+    expect(yaml).not.toContain(`cidr: ${gateway.split('.').slice(0, 3).join('.')}.`);
     const byName = new Map(policies.map((p) => [p.metadata.name, p.spec]));
     // The Deployments' own selectors; the Service's target port 8080, not its port 80.
     expect(byName.get('server-netgraph')).toMatchObject({
