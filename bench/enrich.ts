@@ -1,6 +1,7 @@
 // Enrichment throughput and memory at the design's scale: caches of 10,000 pods
-// (3 per ReplicaSet/Deployment, dual-stack), 2,000 services and 100 nodes, with
-// a few reused pod IPs, then 1,000,000 fresh raw edges through Enricher.enrich.
+// (3 per ReplicaSet/Deployment, dual-stack), 2,000 services and 100 nodes (with
+// pod ranges, which every `other` address is looked up in), with a few reused pod
+// IPs, then 1,000,000 fresh raw edges through Enricher.enrich.
 // Prints edges/s and heap/RSS after GC, and writes bench/results/enrich.json.
 //
 //   node --expose-gc --import tsx bench/enrich.ts
@@ -56,6 +57,8 @@ const buildStart = performance.now();
 for (let n = 0; n < NODES; n++) {
   const node: V1Node = {
     metadata: { name: `node-${n}`, uid: `node-uid-${n}` },
+    // Pod ranges as kube-controller-manager allocates them: an `other` address is looked up there too.
+    spec: { podCIDRs: [`10.244.${n}.0/24`, `fd00:10:244:${n.toString(16)}::/64`] },
     status: {
       addresses: [
         { type: 'InternalIP', address: v4(250, 0, n) },

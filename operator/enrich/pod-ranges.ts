@@ -4,7 +4,8 @@
 // inside a node's pod range is that node. Enrichment names such an edge's remote
 // node/<name> and policy advice counts it as node traffic: both ask this one index.
 // Every `other` edge asks, so a lookup is one map get per prefix length in use (a
-// cluster has one per family), IPv4 keys are numbers (no string built per edge).
+// cluster has one per family): IPv4 keys are numbers (no string built per edge), and
+// an IPv6 address's network text is memoized (edges repeat a few thousand addresses).
 import { parseCidr, prefixOf, v4Number } from '../../lib/cidr.js';
 import { isV6 } from '../../lib/ip.js';
 
@@ -20,7 +21,28 @@ interface Length<K, N> {
   readonly networks: Map<K, N>;
 }
 
-const v4Key = (n: number, bits: number) => (bits === 0 ? 0 : Math.floor(n / 2 ** (32 - bits)));
+/** IPv6 address -> its network text at the length: prefixOf parses and formats (microseconds). */
+const NETWORK_MEMO_MAX = 16_384;
+const networkMemos = new Map<number, Map<string, string>>();
+
+function v6Network(ip: string, bits: number): string {
+  let memo = networkMemos.get(bits);
+  if (memo === undefined) {
+    memo = new Map();
+    networkMemos.set(bits, memo);
+  }
+  let net = memo.get(ip);
+  if (net === undefined) {
+    net = prefixOf(ip, bits, bits);
+    // Bounded the cheap way, as canonicalIP's memo: more distinct addresses just compute again.
+    if (memo.size >= NETWORK_MEMO_MAX) memo.clear();
+    memo.set(ip, net);
+  }
+  return net;
+}
+
+// >>> reads n as 32 bits, unsigned; a shift of 32 would be one of 0, hence /0 apart.
+const v4Key = (n: number, bits: number) => (bits === 0 ? 0 : n >>> (32 - bits));
 /** The key of an IPv4 network in parseCidr's text (a.b.c.d/bits). */
 const v4NetworkKey = (network: string, bits: number) =>
   v4Key(v4Number(network.slice(0, network.indexOf('/'))), bits);
@@ -52,7 +74,7 @@ export class PodRanges<N extends RangedNode = RangedNode> {
   nodeAt(ip: string): N | undefined {
     if (isV6(ip)) {
       for (const l of this.v6) {
-        const n = l.networks.get(prefixOf(ip, l.bits, l.bits));
+        const n = l.networks.get(v6Network(ip, l.bits));
         if (n !== undefined) return n;
       }
       return undefined;
