@@ -6,7 +6,7 @@
 //   namespace  <namespace>
 //   service    <namespace>/service/<name>[,<name>...]  (every service selecting the pod)
 //   owner      <namespace>/<kind>/<name>                (deployment, statefulset, cronjob, ...)
-//   node       node/<name>                              (as remoteName names a node address)
+//   node       node/<name>                              (as remoteName names a node's address or pod-range gateway)
 // A pod that has no group of the view's kind (no service selects it, it has no
 // owner, its node is unknown) is its own group, <namespace>/pod/<name>. A remote
 // service stays a service in every view but namespace, and an `other` remote is

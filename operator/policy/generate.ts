@@ -359,7 +359,8 @@ export function* generateSteps(
     } else if (facts.nodeWithPodRange(e.ip)) {
       // No pod had it, yet it is in a node's pod range: the node's own address there
       // (ptp's and bridge's gateway, where the kubelet's probes come from), not a /32
-      // to allow as if it were outside the cluster.
+      // to allow as if it were outside the cluster. Enrichment names such an edge
+      // node/<name> (above) unless the Node was not known yet when it was seen.
       nodeTraffic.push(`${what} (node/${facts.nodeWithPodRange(e.ip)}, in its pod range)`);
     } else {
       let ports = s.external[direction].get(e.ip);
