@@ -1,5 +1,9 @@
-// Runs jobs inside network namespaces on a short-lived worker thread (see
-// netns-worker.js): never setns() on the main thread. One worker serves a batch.
+// Runs jobs inside network namespaces on a worker thread (see netns-worker.js): never
+// setns() on the main thread. One worker serves every batch, one batch at a time, and
+// returns to the node's namespace after each. Not a worker per batch: each thread that
+// loads koffi leaves its 3 MiB of call memory mapped when it exits (3 mappings a thread;
+// at vm.max_map_count, 65,530, the process can map no more), and pod churn made several a
+// minute.
 import { Worker } from 'node:worker_threads';
 import type { Result } from '../../lib/result.js';
 import { mallocTrim } from './libc.js';
@@ -36,19 +40,46 @@ export type NetnsResult = Result<{
   tables?: SocketTables;
 }>;
 
+interface Batch {
+  jobs: NetnsJob[];
+  resolve: (r: NetnsResult[]) => void;
+  reject: (err: Error) => void;
+}
+
+let worker: Worker | undefined;
+const queue: Batch[] = [];
+
+/** The worker, started if there is none; it does not keep the process alive while idle. */
+function netnsWorker(): Worker {
+  if (worker) return worker;
+  const w = new Worker(new URL('./netns-worker.js', import.meta.url));
+  w.unref();
+  const fail = (err: Error) => {
+    if (worker === w) worker = undefined;
+    for (const b of queue.splice(0)) b.reject(err);
+  };
+  w.on('message', (m: NetnsResult[]) => {
+    const b = queue.shift();
+    b?.resolve(m);
+    if (queue.length > 0) w.postMessage((queue[0] as Batch).jobs);
+    else w.unref();
+  });
+  w.once('error', fail);
+  w.once('exit', (code) => {
+    mallocTrim();
+    fail(new Error(`netns worker exited with code ${code}`));
+  });
+  worker = w;
+  return w;
+}
+
 export function inNetns(jobs: NetnsJob[]): Promise<NetnsResult[]> {
   if (jobs.length === 0) return Promise.resolve([]);
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL('./netns-worker.js', import.meta.url), { workerData: { jobs } });
-    let results: NetnsResult[] | undefined;
-    w.once('message', (m: NetnsResult[]) => {
-      results = m;
-    });
-    w.once('error', reject);
-    w.once('exit', (code) => {
-      mallocTrim();
-      if (results) resolve(results);
-      else reject(new Error(`netns worker exited with code ${code}`));
-    });
+    queue.push({ jobs, resolve, reject });
+    if (queue.length > 1) return; // sent when the batches before it are answered
+    const w = netnsWorker();
+    w.ref();
+    w.postMessage(jobs);
   });
 }

@@ -1,12 +1,13 @@
-// A short-lived worker thread that enters network namespaces. setns() moves only
-// the calling thread, so it must never run on Node's main thread; this thread
-// exits when done and takes its namespace with it. File descriptors are
+// The worker thread that enters network namespaces. setns() moves only the calling
+// thread, so it must never run on Node's main thread; this thread serves batch after
+// batch and goes back to the node's namespace after each (if it cannot, it exits and
+// takes the namespace with it; netns-thread.ts starts another). File descriptors are
 // process-wide: the packet sockets it opens are used and closed by the main thread.
 // Everything here is synchronous, so it all runs on this thread (libuv's pool
 // threads stay in the host namespace).
 import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { close, packetSocket, setnsNet } from './libc.js';
 import { hostVeths, tcxAttach } from './tcx.js';
 
@@ -87,5 +88,14 @@ function run(job) {
   }
 }
 
-const jobs = /** @type {NetnsJob[]} */ (workerData.jobs);
-parentPort?.postMessage(jobs.map(run));
+parentPort?.on('message', (/** @type {NetnsJob[]} */ jobs) => {
+  const results = jobs.map(run);
+  try {
+    // /proc/self is the process's main thread: the node's namespace.
+    setnsNet('/proc/self/ns/net');
+  } catch {
+    parentPort?.postMessage(results);
+    process.exit(1);
+  }
+  parentPort?.postMessage(results);
+});
