@@ -90,12 +90,13 @@ function run(job) {
 
 parentPort?.on('message', (/** @type {NetnsJob[]} */ jobs) => {
   const results = jobs.map(run);
+  let home = true;
   try {
     // /proc/self is the process's main thread: the node's namespace.
     setnsNet('/proc/self/ns/net');
   } catch {
-    parentPort?.postMessage(results);
-    process.exit(1);
+    home = false;
   }
   parentPort?.postMessage(results);
+  if (!home) process.exit(1);
 });
