@@ -3,6 +3,7 @@
 // /var/run/netns, deduplicated by (dev, inode), so pods sharing a namespace are
 // attached once. Addresses are read inside each namespace by the netns worker.
 import { readdir, stat } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { canonicalIP } from '../../lib/ip.js';
 import { inNetns } from './netns-thread.js';
 
@@ -101,10 +102,17 @@ export function netnsFinder(): (ip: string) => Promise<NetnsInfo | undefined> {
     return byIP;
   };
   return async (ip) => {
+    const asked = Date.now();
     const want = canonicalIP(ip);
-    let ns = (await (scan?.byIP ?? rescan())).get(want);
-    if (!ns && scan && Date.now() - scan.at > 200) ns = (await rescan()).get(want);
-    return ns;
+    const ns = (await (scan?.byIP ?? rescan())).get(want);
+    if (ns || !scan) return ns;
+    // A scan begun before this was asked may have walked /proc before the namespace
+    // was there: look again in one begun after (200 ms after the last, not sooner).
+    if (scan.at <= asked) {
+      await sleep(scan.at + 200 - Date.now());
+      if (scan.at <= asked) rescan();
+    }
+    return (await scan.byIP).get(want);
   };
 }
 
