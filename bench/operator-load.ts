@@ -416,11 +416,12 @@ if (CHURN_MS > 0) {
     const node = nodes[cycles % nodes.length] as string;
     const name = `churn-${cycles}`;
     let phase = 'Started';
+    let churned: PodInfo[] = [];
     try {
       await kube.request('POST', base, traceObj(name, node, {}));
       const s0 = Date.now();
       await operateAll([name], 'start');
-      const churned = await Promise.all(
+      churned = await Promise.all(
         Array.from({ length: 5 }, (_, i) => addPod(`${NS}/x-${cycles}-${i}`, { node })),
       );
       // Started, and the standing pod and the 5 new ones attached on the node.
@@ -430,7 +431,7 @@ if (CHURN_MS > 0) {
         STUCK_MS,
       );
       startedMs.push(Date.now() - s0);
-      await Promise.all(churned.map((p) => delPod(p)));
+      await Promise.all(churned.splice(0).map((p) => delPod(p)));
       phase = 'Stopped';
       const p0 = Date.now();
       await operateAll([name], 'stop');
@@ -443,6 +444,8 @@ if (CHURN_MS > 0) {
       else errors.push(`cycle ${cycles}: ${msg.slice(0, 500)}`);
       console.log(`  cycle ${cycles}: ${msg.slice(0, 300)}`);
     }
+    // A cycle cut short leaves no pod behind for the next ones to count.
+    await Promise.all(churned.map((p) => delPod(p))).catch((err) => errors.push(String(err)));
     await kube.request('DELETE', `${base}/${name}`).catch((err) => errors.push(String(err)));
     cycles++;
   }
