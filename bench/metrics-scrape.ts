@@ -15,13 +15,13 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
-import type { Edge } from '../api/edge.js';
 import { logger } from '../lib/log.js';
 import { HttpServer } from '../operator/http/server.js';
 import { MetricsEndpoint } from '../operator/metrics/endpoint.js';
 import { ExpositionWriter } from '../operator/metrics/exposition-writer.js';
 import { parseMetricsFlags } from '../operator/metrics/flags.js';
 import { writeResults } from './lib/results.js';
+import { syntheticEdges } from './lib/synthetic-edges.js';
 
 const { values } = parseArgs({
   options: {
@@ -34,75 +34,11 @@ const { values } = parseArgs({
 });
 const EDGES = Number(values.edges);
 const execFileAsync = promisify(execFile);
-const NAMESPACES = 50;
-const WORKLOADS = 2_000;
-const PODS_PER_WORKLOAD = 5;
-const SERVICES = 2_000;
 const UPDATES = 5;
 const SCRAPES = 20;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc --import tsx bench/metrics-scrape.ts');
-
-let seed = 7;
-const rand = () => {
-  seed = (seed * 48_271) % 2_147_483_647;
-  return seed / 2_147_483_647;
-};
-const pick = (n: number) => Math.floor(rand() * n);
-const ip = (w: number, p: number) => `10.244.${w >> 4}.${((w & 15) << 4) | p}`;
-
-function makeEdges(count: number): Edge[] {
-  const edges: Edge[] = [];
-  for (let i = 0; i < count; i++) {
-    const w = pick(WORKLOADS);
-    const p = pick(PODS_PER_WORKLOAD);
-    const ns = `ns-${w % NAMESPACES}`;
-    const e: Edge = {
-      type: 'normal',
-      node: `node-${w % 100}`,
-      namespace: ns,
-      pod: `wl-${w}-${p}`,
-      podOwner: `wl-${w}`,
-      podOwnerKind: 'Deployment',
-      podIP: ip(w, p),
-      pktType: rand() < 0.5 ? 'OUTGOING' : 'HOST',
-      proto: rand() < 0.8 ? 'tcp' : 'udp',
-      port: [80, 443, 8080, 5432, 53][pick(5)],
-      // The counters exist on TraceRun's edges before the metrics see them.
-      connections: 0,
-      packetsSent: 0,
-      packetsReceived: 0,
-      bytesSent: 0,
-      bytesReceived: 0,
-      bytesTotal: 0,
-    };
-    const kind = rand();
-    if (kind < 0.3) {
-      const s = pick(SERVICES);
-      Object.assign(e, {
-        ip: `10.96.${s >> 8}.${s & 255}`,
-        remoteKind: 'svc',
-        remoteServiceNamespace: `ns-${s % NAMESPACES}`,
-        remoteServiceName: `svc-${s}`,
-      });
-    } else if (kind < 0.85) {
-      const rw = pick(WORKLOADS);
-      const rp = pick(PODS_PER_WORKLOAD);
-      Object.assign(e, {
-        ip: ip(rw, rp),
-        remoteKind: 'pod',
-        remotePodNamespace: `ns-${rw % NAMESPACES}`,
-        remotePodName: `wl-${rw}-${rp}`,
-      });
-    } else {
-      const a = `${1 + pick(200)}.${pick(256)}.${pick(256)}.${pick(256)}`;
-      Object.assign(e, { ip: a, remoteKind: 'other', remoteOther: a });
-    }
-    edges.push(e);
-  }
-  return edges;
-}
 
 const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
 function memory() {
@@ -117,7 +53,7 @@ const quantile = (xs: number[], q: number) => {
 };
 
 async function run(labels: string, count = EDGES) {
-  const edges = makeEdges(count);
+  const { edges } = syntheticEdges(count);
   const before = memory();
   const flags = parseMetricsFlags({ 'metrics-labels': labels });
   const metrics = new MetricsEndpoint({

@@ -9,86 +9,21 @@
 //
 //   node --expose-gc --import tsx bench/operator-edge-memory.ts [--edges 50000]
 import { parseArgs } from 'node:util';
-import type { Edge } from '../api/edge.js';
 import type { EdgeObserver } from '../operator/edge-observer.js';
 import { BIN_MS } from '../operator/history/bin-log.js';
 import { HistoryStore } from '../operator/history/history.js';
 import { MetricsEndpoint } from '../operator/metrics/endpoint.js';
 import { parseMetricsFlags } from '../operator/metrics/flags.js';
 import { writeResults } from './lib/results.js';
+import { syntheticEdges } from './lib/synthetic-edges.js';
 
 const { values } = parseArgs({ options: { edges: { type: 'string', default: '50000' } } });
 const EDGES = Number(values.edges);
 const BINS = 6;
-const NAMESPACES = 50;
-const WORKLOADS = 2_000;
-const PODS = 5;
 const TRACE = 'gadget/bench';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc --import tsx bench/operator-edge-memory.ts');
-
-let seed = 11;
-const rand = () => {
-  seed = (seed * 48_271) % 2_147_483_647;
-  return seed / 2_147_483_647;
-};
-const pick = (n: number) => Math.floor(rand() * n);
-const podIP = (w: number, p: number) => `10.244.${w >> 4}.${((w & 15) << 4) | p}`;
-// Enrichment hands out the pod cache's label objects: one per workload, shared.
-const labels = Array.from({ length: WORKLOADS }, (_, w) => ({
-  app: `wl-${w}`,
-  'pod-template-hash': `h${w}`,
-}));
-
-function makeEdges(): Edge[] {
-  const out: Edge[] = [];
-  for (let i = 0; i < EDGES; i++) {
-    const w = pick(WORKLOADS);
-    const p = pick(PODS);
-    const e: Edge = {
-      type: 'normal',
-      node: `node-${w % 100}`,
-      namespace: `ns-${w % NAMESPACES}`,
-      pod: `wl-${w}-${p}`,
-      podIP: podIP(w, p),
-      podOwner: `wl-${w}`,
-      podOwnerKind: 'Deployment',
-      podLabels: labels[w],
-      pktType: rand() < 0.5 ? 'OUTGOING' : 'HOST',
-      proto: rand() < 0.8 ? 'tcp' : 'udp',
-      port: 1024 + i, // every edge its own key
-      connections: 0,
-      packetsSent: 0,
-      packetsReceived: 0,
-      bytesSent: 0,
-      bytesReceived: 0,
-      bytesTotal: 0,
-    };
-    const kind = rand();
-    if (kind < 0.3) {
-      const s = pick(WORKLOADS);
-      Object.assign(e, {
-        ip: `10.96.${s >> 8}.${s & 255}`,
-        remoteKind: 'svc',
-        remoteServiceNamespace: `ns-${s % NAMESPACES}`,
-        remoteServiceName: `svc-${s}`,
-      });
-    } else if (kind < 0.85) {
-      const rw = pick(WORKLOADS);
-      const rp = pick(PODS);
-      Object.assign(e, {
-        ip: podIP(rw, rp),
-        remoteKind: 'pod',
-        remotePodNamespace: `ns-${rw % NAMESPACES}`,
-        remotePodName: `wl-${rw}-${rp}`,
-        remotePodLabels: labels[rw],
-      });
-    } else Object.assign(e, { ip: `203.0.${pick(256)}.${pick(256)}`, remoteKind: 'other' });
-    out.push(e);
-  }
-  return out;
-}
 
 function memory() {
   gc?.();
@@ -98,7 +33,7 @@ function memory() {
 const mb = (n: number) => Math.round((n / 2 ** 20) * 10) / 10;
 const perEdge = (n: number) => Math.round(n / EDGES);
 
-const edges = makeEdges();
+const { edges, pick } = syntheticEdges(EDGES, { seed: 11, uniquePorts: true });
 const clock = { now: 1_700_000_000_000 };
 const before = memory();
 // As operator/main.ts wires them.
