@@ -268,7 +268,7 @@ export class Agent {
         if (!a.views.has(t)) toJoin.push(a);
       }
     }
-    // One batch each, so one short-lived thread enters every namespace.
+    // One batch each, so the worker thread enters every namespace in one go.
     const pending = [...toAttach];
     const opened =
       pending.length > 0

@@ -5,8 +5,8 @@
 // libc.js (bindings through koffi), bpf-abi.ts (the C structs), bpf-path.ts (where
 // the compiled objects are), edge-maps.ts and edge-decode.ts (draining and decoding
 // the maps), socket-table.ts (seeding connections open before attach), netns.ts
-// (finding namespaces), netns-thread.ts and netns-worker.js (entering one on a
-// short-lived thread, never on Node's main thread), edge-table.ts (the table view).
+// (finding namespaces), netns-thread.ts and netns-worker.js (entering one on the
+// worker thread, never on Node's main thread), edge-table.ts (the table view).
 //
 // One tracer per network namespace: its own BPF object (so edges stay apart per
 // pod), attached one of two ways, and connections open at attach seeded from the
