@@ -316,7 +316,7 @@ static __always_inline int parse_direct(struct __sk_buff *skb, __u32 pkt_type, s
     return PARSE_SKIP;
   }
   __u32 off = p->l4off;
-  if (off > 60)
+  if (off > 60) /* never (4 bits of ihl); bounds the offset for the verifier */
     return PARSE_SKIP;
   struct l4_hdr *l4 = l3 + off;
   if ((void *)l4 + (p->fk.proto == PROTO_TCP ? sizeof(*l4) : 4) > end)

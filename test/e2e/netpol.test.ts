@@ -207,7 +207,7 @@ describe('NetworkPolicy advice, enforced by kube-router', () => {
     await operate(NS, name, 'start', (t) => t.status?.nodes?.[NODE]?.pods === 3);
     expect(await connects(client, clusterIP, 80)).toBe(true);
     await waitTrace(NS, name, (t) => (t.status?.edges ?? 0) >= 2);
-    const cmData = async () =>
+    const configMap = (jsonpath: string) =>
       kubectl([
         'get',
         'configmap',
@@ -215,7 +215,7 @@ describe('NetworkPolicy advice, enforced by kube-router', () => {
         NS,
         `${name}-networkpolicies`,
         '-o',
-        'jsonpath={.data.networkpolicies\\.yaml}',
+        `jsonpath=${jsonpath}`,
       ]);
     // Twice: created, then updated in place.
     for (let i = 0; i < 2; i++) {
@@ -225,17 +225,11 @@ describe('NetworkPolicy advice, enforced by kube-router', () => {
       );
       // status.output stays the trace's edges.
       expect(JSON.parse(t.status?.output ?? '')).toBeInstanceOf(Array);
-      expect(await cmData()).toContain('name: server-netgraph');
+      expect(await configMap('{.data.networkpolicies\\.yaml}')).toContain('name: server-netgraph');
     }
-    const owner = await kubectl([
-      'get',
-      'configmap',
-      '-n',
-      NS,
-      `${name}-networkpolicies`,
-      '-o',
-      'jsonpath={.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}',
-    ]);
+    const owner = await configMap(
+      '{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}',
+    );
     expect(owner).toBe(`Trace/${name}`);
     await operate(NS, name, 'stop', (t) => t.status?.state === 'Stopped');
   });
