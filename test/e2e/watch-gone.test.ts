@@ -63,6 +63,17 @@ async function restartApiserver(meanwhile: () => Promise<void>): Promise<void> {
     timeoutMs: 90_000,
     intervalMs: 500,
   });
+  // Ready is not enough: until its Trace watch cache is filled, the apiserver refuses
+  // watches with 429, and the operator, refused, would list afresh without ever
+  // meeting the 410 this test is about.
+  await waitFor(
+    () =>
+      kubectl(['get', '--raw', `${TRACES_PATH}?watch=1&timeoutSeconds=1`]).then(
+        () => true,
+        () => false,
+      ),
+    { what: 'the Trace watch served again', timeoutMs: 60_000, intervalMs: 500 },
+  );
 }
 
 function startApiserver(argv: string[], env: Record<string, string>, pidFile: string): void {
