@@ -15,11 +15,11 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Edge } from '../api/edge.js';
+import { HttpServer } from '../lib/http-server.js';
 import { logger } from '../lib/log.js';
 import { GraphApi } from '../operator/graph/api.js';
 import { BIN_MS } from '../operator/history/bin-log.js';
 import { HistoryStore } from '../operator/history/history.js';
-import { HttpServer } from '../operator/http/server.js';
 import { launchChromium, type PageHooks } from '../test/browser.js';
 import { writeResults } from './lib/results.js';
 

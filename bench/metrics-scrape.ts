@@ -15,8 +15,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
+import { HttpServer } from '../lib/http-server.js';
 import { logger } from '../lib/log.js';
-import { HttpServer } from '../operator/http/server.js';
 import { MetricsEndpoint } from '../operator/metrics/endpoint.js';
 import { ExpositionWriter } from '../operator/metrics/exposition-writer.js';
 import { parseMetricsFlags } from '../operator/metrics/flags.js';

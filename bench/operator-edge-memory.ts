@@ -9,11 +9,11 @@
 //
 //   node --expose-gc --import tsx bench/operator-edge-memory.ts [--edges 50000]
 import { parseArgs } from 'node:util';
-import type { EdgeObserver } from '../operator/edge-observer.js';
 import { BIN_MS } from '../operator/history/bin-log.js';
 import { HistoryStore } from '../operator/history/history.js';
 import { MetricsEndpoint } from '../operator/metrics/endpoint.js';
 import { parseMetricsFlags } from '../operator/metrics/flags.js';
+import type { EdgeObserver } from '../operator/trace/edge-observer.js';
 import { writeResults } from './lib/results.js';
 import { syntheticEdges } from './lib/synthetic-edges.js';
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The chart's post-delete hook: see operator/release-finalizers.ts.
-import { main } from '../dist/operator/release-finalizers.js';
+// The chart's post-delete hook: see operator/uninstall/release-finalizers.ts.
+import { main } from '../dist/operator/uninstall/release-finalizers.js';
 
 main().then(
   (code) => process.exit(code),

@@ -2,19 +2,17 @@
 import { parseArgs } from 'node:util';
 import { agentFromLease, isAlive } from '../api/agent.js';
 import { parseDuration } from '../lib/duration.js';
+import { HttpServer, parseListen } from '../lib/http-server.js';
 import { Kube, type KubeObject, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { Reflector, type ReflectorHandlers } from '../lib/reflector.js';
 import { terminated } from '../lib/terminated.js';
-import { tokenFromFile, tokenFromRequest } from './agent-token.js';
-import { Controller } from './controller.js';
 import { ClusterState, type Kind } from './enrich/cluster-state.js';
 import { Enricher } from './enrich/enricher.js';
 import { GroupView, groupNames } from './enrich/group.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
 import { GraphApi } from './graph/api.js';
 import { HistoryStore } from './history/history.js';
-import { HttpServer, parseListen } from './http/server.js';
 import { liveWorkloads, podWorkload } from './metrics/cluster-workloads.js';
 import { MetricsEndpoint } from './metrics/endpoint.js';
 import {
@@ -26,6 +24,8 @@ import {
 import { PolicyAdvisor } from './policy/advisor.js';
 import { type FactKind, POLICY_WATCHES, PolicyFacts } from './policy/cluster-facts.js';
 import { registerPolicyApi } from './policy/http.js';
+import { tokenFromFile, tokenFromRequest } from './trace/agent-token.js';
+import { Controller } from './trace/controller.js';
 
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
 

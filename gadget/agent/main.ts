@@ -9,11 +9,11 @@
 import { parseArgs } from 'node:util';
 import { ATTACH_MODES, type AttachMode } from '../../api/trace.js';
 import { parseDuration } from '../../lib/duration.js';
+import { parseListen } from '../../lib/http-server.js';
 import { Kube, loadKubeConfig, netgraphNamespace } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { Reflector } from '../../lib/reflector.js';
 import { terminated } from '../../lib/terminated.js';
-import { parseListen } from '../../operator/http/server.js';
 import { probeOwners } from '../dataplane/connect-owners.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
 import { Agent, type Pod } from './agent.js';

@@ -14,7 +14,7 @@
 import { addCounters, type Edge } from '../../api/edge.js';
 import type { GroupBy, TraceParameters } from '../../api/trace.js';
 import { canonicalIP } from '../../lib/ip.js';
-import type { EdgeView } from '../edge-view.js';
+import type { EdgeView } from '../trace/edge-view.js';
 import type { ClusterState } from './cluster-state.js';
 
 export interface GroupNames {

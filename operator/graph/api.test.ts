@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
+import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { HistoryStore } from '../history/history.js';
-import { HttpServer } from '../http/server.js';
 import { GraphApi } from './api.js';
 
 const T0 = 1_700_000_000_000;

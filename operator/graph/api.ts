@@ -6,10 +6,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { BIN_MS, binOf } from '../history/bin-log.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
-import { badParameter, type HttpServer, sendJSON } from '../http/server.js';
 import { buildGraph, diff, entityParts, type Totals } from './graph.js';
 import { type GraphParams, graphParams, ParameterError } from './params.js';
 

@@ -8,8 +8,8 @@
 // oldest together.
 import type { Edge } from '../../api/edge.js';
 import type { GroupBy, TraceParameters, TraceSpec } from '../../api/trace.js';
-import type { EdgeObserver } from '../edge-observer.js';
 import type { GroupNames } from '../enrich/group.js';
+import type { EdgeObserver } from '../trace/edge-observer.js';
 import { BIN_MS, BinLog, type BinVisitor, binOf } from './bin-log.js';
 
 export type GroupedBy = Exclude<GroupBy, 'pod'>;

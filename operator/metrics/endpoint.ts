@@ -6,8 +6,8 @@
 // contract with dashboards, are in api/metrics.ts.
 import type { ServerResponse } from 'node:http';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
-import type { EdgeObserver } from '../edge-observer.js';
-import type { Handler } from '../http/server.js';
+import type { Handler } from '../../lib/http-server.js';
+import type { EdgeObserver } from '../trace/edge-observer.js';
 import type { Workload } from './edge-labels.js';
 import { ChunkPool, type ExpositionSink, ExpositionWriter } from './exposition-writer.js';
 import type { MetricsFlags } from './flags.js';

@@ -24,7 +24,7 @@ import {
   ngraphName,
 } from '../../api/metrics.js';
 import type { TraceParameters } from '../../api/trace.js';
-import type { EdgeObserver } from '../edge-observer.js';
+import type { EdgeObserver } from '../trace/edge-observer.js';
 import { edgeLabels, edgeNgraphLabels, seriesWorkloads, type Workload } from './edge-labels.js';
 import { counterHeader, labelText } from './exposition.js';
 import { type ExpositionWriter, type SampleShape, sampleShape } from './exposition-writer.js';

@@ -2,7 +2,7 @@
 // arriving (rate() of it is edges per second) and edges the cluster could not name.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Edge } from '../../api/edge.js';
-import type { EdgeObserver } from '../edge-observer.js';
+import type { EdgeObserver } from '../trace/edge-observer.js';
 
 export class SelfMetrics implements EdgeObserver {
   private readonly running = new Set<string>();

@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
 import type { Trace } from '../../api/trace.js';
+import { HttpServer } from '../../lib/http-server.js';
 import { KubeError } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { ClusterState } from '../enrich/cluster-state.js';
 import { HistoryStore } from '../history/history.js';
-import { HttpServer } from '../http/server.js';
 import { PolicyAdvisor } from './advisor.js';
 import { PolicyFacts } from './cluster-facts.js';
 

@@ -10,7 +10,7 @@ import type { Trace, TraceStatus } from '../../api/trace.js';
 import { isNotFound, type KubeClient } from '../../lib/kube.js';
 import { runInSlices } from '../../lib/time-slices.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
-import { STATUS_OUTPUT_MAX_BYTES } from '../status-output.js';
+import { STATUS_OUTPUT_MAX_BYTES } from '../trace/status-output.js';
 import { type ClusterFacts, generateSteps } from './generate.js';
 import { policiesYamlSteps } from './yaml.js';
 

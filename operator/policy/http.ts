@@ -1,8 +1,8 @@
 // The last generated NetworkPolicies of a trace on the operator's HTTP port:
 // GET /api/v1/networkpolicies/<namespace>/<trace> -> the same YAML as the Trace's
 // status.output or ConfigMap, for `curl ... | kubectl apply -f -` after review.
-import type { HttpServer } from '../http/server.js';
-import { sendJSON } from '../http/server.js';
+import type { HttpServer } from '../../lib/http-server.js';
+import { sendJSON } from '../../lib/http-server.js';
 import type { PolicyAdvisor } from './advisor.js';
 
 export const POLICY_API_PREFIX = '/api/v1/networkpolicies/';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Edge } from '../api/edge.js';
-import { logger } from '../lib/log.js';
+import type { Edge } from '../../api/edge.js';
+import { logger } from '../../lib/log.js';
+import { ClusterState } from '../enrich/cluster-state.js';
+import { GroupView } from '../enrich/group.js';
 import type { AgentAddress, Session, SessionEvents, SessionFactory } from './agent-session.js';
-import { ClusterState } from './enrich/cluster-state.js';
-import { GroupView } from './enrich/group.js';
 import { TraceRun } from './trace-run.js';
 
 // One running trace with scripted sessions: what it logs, counts and writes when

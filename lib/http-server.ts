@@ -3,13 +3,8 @@
 // /healthz here, /metrics (operator/metrics), / and /api/v1/ (the graph page and
 // its API). Nothing here changes cluster state, so GET and HEAD are all it takes.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import {
-  BOUNDED_SERVER_OPTIONS,
-  boundConnections,
-  refuse,
-  requestURL,
-} from '../../lib/http-bounds.js';
-import type { Logger } from '../../lib/log.js';
+import { BOUNDED_SERVER_OPTIONS, boundConnections, refuse, requestURL } from './http-bounds.js';
+import type { Logger } from './log.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 

@@ -15,10 +15,10 @@ import {
   type StartCommand,
   type StreamCursor,
   type TraceRef,
-} from '../api/agent.js';
-import type { Edge } from '../api/edge.js';
-import { Backoff } from '../lib/backoff.js';
-import { errorText } from '../lib/result.js';
+} from '../../api/agent.js';
+import type { Edge } from '../../api/edge.js';
+import { Backoff } from '../../lib/backoff.js';
+import { errorText } from '../../lib/result.js';
 
 /** Where an agent listens, and the certificate it serves there. */
 export interface AgentAddress {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentLease, agentLeasesPath } from '../api/agent.js';
-import type { Edge } from '../api/edge.js';
+import { agentLease, agentLeasesPath } from '../../api/agent.js';
+import type { Edge } from '../../api/edge.js';
 import {
   FINALIZER,
   OPERATION_ANNOTATION,
@@ -8,14 +8,14 @@ import {
   type Trace,
   type TraceSpec,
   traceObjectPath,
-} from '../api/trace.js';
-import { KubeError } from '../lib/kube.js';
-import { logger } from '../lib/log.js';
-import { FakeKube } from '../test/fake-kube.js';
+} from '../../api/trace.js';
+import { KubeError } from '../../lib/kube.js';
+import { logger } from '../../lib/log.js';
+import { FakeKube } from '../../test/fake-kube.js';
+import { ClusterState } from '../enrich/cluster-state.js';
+import { GroupView } from '../enrich/group.js';
 import type { AgentAddress, Session, SessionEvents, SessionFactory } from './agent-session.js';
 import { Controller } from './controller.js';
-import { ClusterState } from './enrich/cluster-state.js';
-import { GroupView } from './enrich/group.js';
 
 // The controller's reconcile paths against an apiserver in memory (FakeKube) and
 // scripted agent sessions: what a user sees in the Trace's status and the log.

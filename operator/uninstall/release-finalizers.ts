@@ -5,7 +5,7 @@
 // with their pods, so nothing is attached any more: this waits until no operator pod of
 // the release runs (a terminating one would add the finalizer back) and then removes
 // the finalizer from every Trace. Traces stay (the CRD is not removed by helm).
-import { FINALIZER, TRACES_PATH, type Trace, traceObjectPath } from '../api/trace.js';
+import { FINALIZER, TRACES_PATH, type Trace, traceObjectPath } from '../../api/trace.js';
 import {
   isConflict,
   isInvalid,
@@ -14,8 +14,8 @@ import {
   type KubeClient,
   loadKubeConfig,
   netgraphNamespace,
-} from '../lib/kube.js';
-import { type Logger, logger } from '../lib/log.js';
+} from '../../lib/kube.js';
+import { type Logger, logger } from '../../lib/log.js';
 
 /** The operator's pods, as the chart labels them. */
 export const OPERATOR_SELECTOR =

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FINALIZER, TRACES_PATH } from '../api/trace.js';
-import { logger } from '../lib/log.js';
-import { FakeKube } from '../test/fake-kube.js';
+import { FINALIZER, TRACES_PATH } from '../../api/trace.js';
+import { logger } from '../../lib/log.js';
+import { FakeKube } from '../../test/fake-kube.js';
 import { releaseFinalizers } from './release-finalizers.js';
 
 const silent = logger('test', 'silent');

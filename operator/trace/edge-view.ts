@@ -1,5 +1,5 @@
 // What a trace shows of its edges: Pixie's `ips` filter and `groupBy`.
-import type { Edge } from '../api/edge.js';
+import type { Edge } from '../../api/edge.js';
 
 export interface EdgeView {
   /** A new unique edge; returns the edge to log if the view shows something new. */

@@ -5,7 +5,7 @@ import {
   type Trace,
   type TraceSpec,
   type TraceStatus,
-} from '../api/trace.js';
+} from '../../api/trace.js';
 import { decide } from './decide.js';
 
 const seedSpec: TraceSpec = {

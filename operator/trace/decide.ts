@@ -7,8 +7,8 @@ import {
   OPERATION_ANNOTATION,
   type Trace,
   type TraceParameters,
-} from '../api/trace.js';
-import { type Validation, validateSpec } from '../api/validate.js';
+} from '../../api/trace.js';
+import { type Validation, validateSpec } from '../../api/validate.js';
 
 type ValidSpec = Extract<Validation, { ok: true }>;
 

@@ -8,8 +8,8 @@ import {
   agentLeasesPath,
   isAlive,
   type Lease,
-} from '../api/agent.js';
-import type { Edge } from '../api/edge.js';
+} from '../../api/agent.js';
+import type { Edge } from '../../api/edge.js';
 import {
   FINALIZER,
   OPERATION_ANNOTATION,
@@ -19,7 +19,7 @@ import {
   type TraceSpec,
   type TraceStatus,
   traceObjectPath,
-} from '../api/trace.js';
+} from '../../api/trace.js';
 import {
   isInvalid,
   type JsonPatchOp,
@@ -27,10 +27,10 @@ import {
   type KubeObject,
   namespacedName,
   pointer,
-} from '../lib/kube.js';
-import type { Logger } from '../lib/log.js';
-import { Reflector, type ReflectorHandlers, Store } from '../lib/reflector.js';
-import { DoNotRetry, WorkQueue } from '../lib/work-queue.js';
+} from '../../lib/kube.js';
+import type { Logger } from '../../lib/log.js';
+import { Reflector, type ReflectorHandlers, Store } from '../../lib/reflector.js';
+import { DoNotRetry, WorkQueue } from '../../lib/work-queue.js';
 import { agentSessions, type SessionFactory } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
 import { decide } from './decide.js';

@@ -1,8 +1,8 @@
 // What the operator's other parts (Prometheus metrics, the graph's history, policy
 // advice) see of the traces: told of each enriched edge as it arrives, and of a
 // trace's start and end, so none of them reaches into TraceRun or the controller.
-import type { Edge } from '../api/edge.js';
-import type { TraceParameters, TraceSpec } from '../api/trace.js';
+import type { Edge } from '../../api/edge.js';
+import type { TraceParameters, TraceSpec } from '../../api/trace.js';
 
 export interface EdgeObserver {
   /** A trace started (or started afresh): counters of its edges begin at zero. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type Edge, eventsString } from '../api/edge.js';
+import { type Edge, eventsString } from '../../api/edge.js';
 import { statusOutput } from './status-output.js';
 
 const edges: Edge[] = Array.from({ length: 50 }, (_, i) => ({

@@ -2,8 +2,8 @@
 // audience. In a cluster it is a projected token file the kubelet keeps fresh;
 // elsewhere (the test bed, a laptop) it is asked for with the TokenRequest API.
 import { readFile } from 'node:fs/promises';
-import { AGENT_AUDIENCE } from '../api/agent.js';
-import type { Kube } from '../lib/kube.js';
+import { AGENT_AUDIENCE } from '../../api/agent.js';
+import type { Kube } from '../../lib/kube.js';
 
 export type TokenSource = () => Promise<string>;
 

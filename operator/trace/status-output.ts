@@ -1,6 +1,6 @@
 // status.output for outputMode Status: the unique edges as Inspektor Gadget's
 // EventsString() JSON array, cut to a size etcd and kubectl stay happy with.
-import { type Edge, edgeToJSON } from '../api/edge.js';
+import { type Edge, edgeToJSON } from '../../api/edge.js';
 
 /** Default bound on status.output; etcd refuses objects over 1.5 MiB. */
 export const STATUS_OUTPUT_MAX_BYTES = 256 * 1024;

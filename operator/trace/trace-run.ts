@@ -1,6 +1,6 @@
 // One running trace in the operator: a session per node's agent, the merged set
 // of unique edges, the log stream, and the status it keeps up to date.
-import { type AgentTraceStatus, traceRef } from '../api/agent.js';
+import { type AgentTraceStatus, traceRef } from '../../api/agent.js';
 import {
   addCounters,
   COUNTER_FIELDS,
@@ -9,10 +9,10 @@ import {
   type EdgeCounters,
   edgeKey,
   edgeToJSON,
-} from '../api/edge.js';
-import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../api/trace.js';
-import type { Logger } from '../lib/log.js';
-import { errorText } from '../lib/result.js';
+} from '../../api/edge.js';
+import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../../api/trace.js';
+import type { Logger } from '../../lib/log.js';
+import { errorText } from '../../lib/result.js';
 import type { AgentAddress, Session, SessionFactory } from './agent-session.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';

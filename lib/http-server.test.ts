@@ -2,10 +2,10 @@
 // a 4xx or cut off within a stated time, and the port (and the process) goes on.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOUNDED_SERVER_OPTIONS, IDLE_TIMEOUT_MS } from '../../lib/http-bounds.js';
-import { logger } from '../../lib/log.js';
-import { hugeBody, idleConnections, slowHeaders } from '../../test/hostile-clients.js';
-import { HttpServer } from './server.js';
+import { hugeBody, idleConnections, slowHeaders } from '../test/hostile-clients.js';
+import { BOUNDED_SERVER_OPTIONS, IDLE_TIMEOUT_MS } from './http-bounds.js';
+import { HttpServer } from './http-server.js';
+import { logger } from './log.js';
 
 const http = new HttpServer(logger('test', 'silent'));
 let base = '';
