@@ -1,20 +1,75 @@
-// operator/http: the operator's read-only HTTP port (default 0.0.0.0:9090, flag
-// --http-listen). Each part registers what it serves under a path prefix:
-// /healthz here, /metrics (operator/metrics), / and /api/v1/ (the graph page and
-// its API). Nothing here changes cluster state, so GET and HEAD are all it takes.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { BOUNDED_SERVER_OPTIONS, boundConnections, refuse, requestURL } from './http-bounds.js';
+// lib/http-server: every netgraph listener (the operator's port, the agent's HTTPS API,
+// the agent's metrics port) is made here, with the bounds of lib/http-bounds.ts, and
+// parses its HOST:PORT flag here. HttpServer adds a read-only router for the ports that
+// only serve GET: each part registers what it serves under a path prefix (/healthz here,
+// /metrics, the graph page and its API, ...).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import {
+  BOUNDED_SERVER_OPTIONS,
+  boundConnections,
+  refuse,
+  requestURL,
+  TLS_HANDSHAKE_TIMEOUT_MS,
+} from './http-bounds.js';
 import type { Logger } from './log.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
+export type Server = http.Server | https.Server;
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
 
 /** "HOST:PORT", ":PORT" or "[v6]:PORT"; throws a message naming the flag. */
-export function parseListen(text: string, flag = '--http-listen'): { host: string; port: number } {
+export function parseListen(text: string, flag = '--http-listen'): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : Number.NaN;
   if (!m || port > 65535)
     throw new Error(`${flag} must be HOST:PORT, like 0.0.0.0:9090, not "${text}"`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
+}
+
+export interface BoundedServerOptions {
+  /** Past this many open connections new sockets are closed at once. */
+  maxConnections: number;
+  /** Serve HTTPS with these (PEM certificate and key, and any other TLS server option). */
+  tls?: https.ServerOptions;
+}
+
+/** An HTTP(S) server that a slow, idle, malformed or greedy client cannot hold. */
+export function boundedServer(
+  o: BoundedServerOptions,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Server {
+  const server = o.tls
+    ? https.createServer(
+        { ...o.tls, ...BOUNDED_SERVER_OPTIONS, handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+        handler,
+      )
+    : http.createServer(BOUNDED_SERVER_OPTIONS, handler);
+  boundConnections(server as http.Server, o.maxConnections);
+  return server;
+}
+
+/** Port 0 picks a free one; resolves with the address bound. */
+export async function listen(
+  server: Server,
+  { host, port }: ListenAddress,
+): Promise<ListenAddress> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const bound = server.address();
+  return { host, port: typeof bound === 'object' && bound ? bound.port : port };
+}
+
+/** Closes the listener and every connection, streams included. */
+export function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
 }
 
 export function sendJSON(res: ServerResponse, status: number, body: unknown): void {
@@ -28,11 +83,21 @@ export function badParameter(res: ServerResponse, parameter: string, why: string
   sendJSON(res, 400, { error: `${parameter}: ${why}`, parameter });
 }
 
+export interface HttpServerOptions {
+  /** Default 512. */
+  maxConnections?: number;
+  tls?: https.ServerOptions;
+}
+
+/** A read-only port (GET and HEAD, no request bodies) with a router by path prefix. */
 export class HttpServer {
   private readonly routes: { prefix: string; handler: Handler }[] = [];
   private server?: Server;
 
-  constructor(private readonly log: Logger) {
+  constructor(
+    private readonly log: Logger,
+    private readonly opts: HttpServerOptions = {},
+  ) {
     this.route('/healthz', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('ok\n');
@@ -45,33 +110,20 @@ export class HttpServer {
     this.routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
-  /** Port 0 picks a free one; the port bound is logged ("http listening") and returned. */
-  async listen({
-    host,
-    port,
-  }: {
-    host: string;
-    port: number;
-  }): Promise<{ host: string; port: number }> {
-    // A slow or idle client cannot hold the port: bounded headers, requests and keep-alive.
-    const server = createServer(BOUNDED_SERVER_OPTIONS, (req, res) => this.dispatch(req, res));
-    boundConnections(server, 512);
+  /** The port bound is logged ("http listening") and returned. */
+  async listen(address: ListenAddress): Promise<ListenAddress> {
+    const server = boundedServer(
+      { maxConnections: this.opts.maxConnections ?? 512, tls: this.opts.tls },
+      (req, res) => this.dispatch(req, res),
+    );
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const bound = server.address();
-    const actual = typeof bound === 'object' && bound ? bound.port : port;
-    this.log.info({ host, port: actual }, 'http listening');
-    return { host, port: actual };
+    const bound = await listen(server, address);
+    this.log.info(bound, 'http listening');
+    return bound;
   }
 
   close(): Promise<void> {
-    const server = this.server;
-    if (!server) return Promise.resolve();
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(() => resolve()));
+    return this.server ? closeServer(this.server) : Promise.resolve();
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {

@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { ATTACH_MODES, type AttachMode } from '../../api/trace.js';
 import { parseDuration } from '../../lib/duration.js';
-import { parseListen } from '../../lib/http-server.js';
+import { closeServer, HttpServer, listen, parseListen } from '../../lib/http-server.js';
 import { Kube, loadKubeConfig, netgraphNamespace } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { Reflector } from '../../lib/reflector.js';
@@ -20,7 +20,7 @@ import { Agent, type Pod } from './agent.js';
 import { hostDataPlane } from './data-plane.js';
 import { AgentLease } from './lease.js';
 import { AgentMetrics } from './metrics.js';
-import { agentServer, listen } from './server.js';
+import { agentServer } from './server.js';
 import { selfSignedIdentity } from './tls.js';
 import { Authenticator } from './token-review.js';
 
@@ -84,12 +84,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   const [opNs, opName] = operator.split('/');
   if (!opNs || !opName)
     throw new Error(`--operator-service-account must be NAMESPACE/NAME, not "${operator}"`);
-  const listenOn = values.listen ?? '0.0.0.0:9478';
-  const sep = listenOn.lastIndexOf(':');
-  const host = listenOn.slice(0, sep);
-  const port = Number(listenOn.slice(sep + 1));
-  if (sep < 0 || !Number.isInteger(port))
-    throw new Error(`--listen must be HOST:PORT, not "${listenOn}"`);
+  const { host, port } = parseListen(values.listen ?? '0.0.0.0:9478', '--listen');
   const intervalMs = parseDuration(values.interval ?? '1s', '--interval');
   const metricsListen =
     values['metrics-listen'] === undefined
@@ -139,22 +134,24 @@ export async function runAgent(argv: string[]): Promise<number> {
   const tls = selfSignedIdentity([advertise]);
   const auth = new Authenticator(kube, `system:serviceaccount:${opNs}:${opName}`);
   const server = agentServer({ agent, authenticate: (h) => auth.check(h), log, tls });
-  const addr = await listen(server, host, port);
+  const addr = await listen(server, { host, port });
   const endpoint = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
   const lease = new AgentLease(kube, namespace, { node, endpoint, cert: tls.cert }, log);
   await lease.start();
-  const metricsServer =
-    metricsListen && (await metrics.serve(metricsListen.host, metricsListen.port));
-  if (metricsServer) log.info({ ...metricsListen, port: metricsServer.port }, 'metrics listening');
+  const metricsServer = metricsListen && new HttpServer(log.child({ part: 'metrics' }));
+  if (metricsServer) {
+    metricsServer.route('/metrics', metrics.handler);
+    const bound = await metricsServer.listen(metricsListen);
+    log.info(bound, 'metrics listening');
+  }
   log.info({ endpoint, namespace, operator }, 'agent ready');
 
   await terminated();
   await lease.stop();
   pods.stop();
   agent.close();
-  server.close();
-  server.closeAllConnections();
-  metricsServer?.server.close();
+  await closeServer(server);
+  await metricsServer?.close();
   log.info('agent stopped');
   return 0;
 }

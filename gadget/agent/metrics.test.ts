@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { HttpServer } from '../../lib/http-server.js';
+import { logger } from '../../lib/log.js';
 import type { EdgeStats } from '../dataplane/edge-maps.js';
 import { AgentMetrics, type MeasuredTracer } from './metrics.js';
 
@@ -47,14 +49,16 @@ describe('AgentMetrics', () => {
 
   it('serves /metrics and nothing else', async () => {
     const m = new AgentMetrics(agent, 100);
-    const { server, port } = await m.serve('127.0.0.1', 0);
+    const server = new HttpServer(logger('test', 'silent'));
+    server.route('/metrics', m.handler);
+    const { port } = await server.listen({ host: '127.0.0.1', port: 0 });
     try {
       const ok = await fetch(`http://127.0.0.1:${port}/metrics`);
       expect(ok.status).toBe(200);
       expect(await ok.text()).toContain('# TYPE netgraph_agent_traces gauge');
       expect((await fetch(`http://127.0.0.1:${port}/v1/traces`)).status).toBe(404);
     } finally {
-      server.close();
+      await server.close();
     }
   });
 });

@@ -4,8 +4,9 @@
 // only the operator's token, and its certificate is self-signed per agent, so a
 // Prometheus would need a token and to skip TLS verification to scrape it. These metrics
 // name no pod and no address, so a separate read-only port gives nothing away.
-import { createServer, type Server } from 'node:http';
+
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Handler } from '../../lib/http-server.js';
 import type { EdgeStats } from '../dataplane/edge-maps.js';
 import type { Agent, PodTracer } from './agent.js';
 
@@ -118,28 +119,10 @@ export class AgentMetrics {
     };
   }
 
-  /** GET /metrics on host:port; anything else is 404. Resolves with the port bound. */
-  async serve(host: string, port: number): Promise<{ server: Server; port: number }> {
-    const server = createServer((req, res) => {
-      if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://agent').pathname !== '/metrics') {
-        res.writeHead(404).end();
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': this.registry.contentType });
-          res.end(text);
-        },
-        () => res.writeHead(500).end(),
-      );
-    });
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const bound = server.address();
-    return { server, port: typeof bound === 'object' && bound ? bound.port : port };
-  }
+  /** GET /metrics, for the agent's metrics port (lib/http-server.ts). */
+  readonly handler: Handler = async (_req, res) => {
+    const text = await this.registry.metrics();
+    res.writeHead(200, { 'content-type': this.registry.contentType });
+    res.end(text);
+  };
 }

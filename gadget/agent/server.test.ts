@@ -10,10 +10,11 @@ import {
   IDLE_TIMEOUT_MS,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from '../../lib/http-bounds.js';
+import { listen } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { hugeBody, idleConnections, slowHeaders } from '../../test/hostile-clients.js';
 import { Agent, type DataPlane } from './agent.js';
-import { agentServer, listen } from './server.js';
+import { agentServer } from './server.js';
 import { selfSignedIdentity } from './tls.js';
 
 const identity = selfSignedIdentity(['127.0.0.1']);
@@ -69,7 +70,7 @@ const operatorServed = async () => {
 };
 
 beforeAll(async () => {
-  port = (await listen(server, '127.0.0.1', 0)).port;
+  port = (await listen(server, { host: '127.0.0.1', port: 0 })).port;
 });
 afterAll(() => {
   server.closeAllConnections();

@@ -5,8 +5,6 @@
 //   GET    agentEdgesPath       its frames, newline-delimited JSON, ending with END_FRAME
 //   GET    AGENT_HEALTH_PATH    liveness, no token needed
 import type http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import {
   AGENT_HEALTH_PATH,
   AGENT_PING_MS,
@@ -17,15 +15,8 @@ import {
 } from '../../api/agent.js';
 import { GADGET } from '../../api/trace.js';
 import { validateSpec } from '../../api/validate.js';
-import {
-  BOUNDED_SERVER_OPTIONS,
-  boundConnections,
-  HttpError,
-  readBody,
-  refuse,
-  requestURL,
-  TLS_HANDSHAKE_TIMEOUT_MS,
-} from '../../lib/http-bounds.js';
+import { HttpError, readBody, refuse, requestURL } from '../../lib/http-bounds.js';
+import { boundedServer, type Server } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
@@ -45,30 +36,13 @@ export interface AgentServerOptions {
   pingMs?: number;
 }
 
-export function agentServer(o: AgentServerOptions): https.Server {
-  const server = https.createServer(
-    {
-      cert: o.tls.cert,
-      key: o.tls.key,
-      ...BOUNDED_SERVER_OPTIONS,
-      handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
-    },
-    (req, res) => {
-      handle(o, req, res).catch((err) => {
-        o.log.error({ err, url: req.url }, 'request failed');
-        if (!res.headersSent) reply(res, 500, { error: 'internal error' });
-        else res.end();
-      });
-    },
-  );
-  boundConnections(server, MAX_CONNECTIONS);
-  return server;
-}
-
-export function listen(server: https.Server, host: string, port: number): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+export function agentServer(o: AgentServerOptions): Server {
+  return boundedServer({ maxConnections: MAX_CONNECTIONS, tls: o.tls }, (req, res) => {
+    handle(o, req, res).catch((err) => {
+      o.log.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) reply(res, 500, { error: 'internal error' });
+      else res.end();
+    });
   });
 }
 

@@ -6,10 +6,11 @@ import {
   agentEdgesPath,
   agentTracePath,
 } from '../../api/agent.js';
+import { listen } from '../../lib/http-server.js';
 import type { KubeClient } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { Agent, type DataPlane } from './agent.js';
-import { agentServer, listen } from './server.js';
+import { agentServer } from './server.js';
 import { selfSignedIdentity } from './tls.js';
 import { Authenticator } from './token-review.js';
 
@@ -77,7 +78,7 @@ describe('the agent API without the operator token', () => {
   });
   let port = 0;
   beforeAll(async () => {
-    port = (await listen(server, '127.0.0.1', 0)).port;
+    port = (await listen(server, { host: '127.0.0.1', port: 0 })).port;
   });
   afterAll(() => {
     server.closeAllConnections();

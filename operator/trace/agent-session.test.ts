@@ -3,8 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentTraceStatus } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { Agent, type DataPlane, type Pod } from '../../gadget/agent/agent.js';
-import { agentServer, listen } from '../../gadget/agent/server.js';
+import { agentServer } from '../../gadget/agent/server.js';
 import { selfSignedIdentity } from '../../gadget/agent/tls.js';
+import { listen, type Server } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { type AgentAddress, AgentSession } from './agent-session.js';
 
@@ -34,7 +35,7 @@ const pod: Pod = {
 /** One agent process: its Agent, its server, and the edges its pod's next drain returns. */
 async function startAgent(): Promise<{
   agent: Agent;
-  server: https.Server;
+  server: Server;
   address: AgentAddress;
   push(...edges: Edge[]): void;
   stop(): void;
@@ -60,7 +61,7 @@ async function startAgent(): Promise<{
       h === `Bearer ${TOKEN}` ? { ok: true, user: 'operator' } : { ok: false, error: 'bad token' },
     log: silent,
   });
-  const addr = await listen(server, '127.0.0.1', 0);
+  const addr = await listen(server, { host: '127.0.0.1', port: 0 });
   return {
     agent,
     server,
