@@ -1,0 +1,42 @@
+// The operator's edge stream, for `kubectl netgraph observe` and anyone with curl:
+//   GET /api/v1/traces/{namespace}/{name}/edges?since=DURATION
+// answers newline-delimited JSON, one line per edge of the trace as the operator first
+// sees it (enriched, as its log's "edge" lines), until the trace stops or is deleted.
+// First come the edges it already holds (whose first packet is within `since`, or all),
+// then new ones as they arrive. Counter growth is not streamed: the graph API has it.
+// A blank line now and then keeps proxies from closing a quiet stream; skip it.
+import type { Edge } from './edge.js';
+
+export const EDGES_STREAM_PREFIX = '/api/v1/traces/';
+export const EDGES_STREAM_SUFFIX = 'edges';
+/** How far back the replay reaches: a duration like 30s, 5m, 1h (lib/duration.ts). */
+export const SINCE_PARAM = 'since';
+export const EDGES_STREAM_TYPE = 'application/x-ndjson';
+
+export const edgesStreamPath = (namespace: string, name: string): string =>
+  `${EDGES_STREAM_PREFIX}${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${EDGES_STREAM_SUFFIX}`;
+
+/** The trace a path names, or undefined when it is not an edge stream's path. */
+export function parseEdgesStreamPath(
+  pathname: string,
+): { namespace: string; name: string } | undefined {
+  if (!pathname.startsWith(EDGES_STREAM_PREFIX)) return undefined;
+  const parts = pathname.slice(EDGES_STREAM_PREFIX.length).split('/');
+  if (parts.length !== 3 || parts[2] !== EDGES_STREAM_SUFFIX || !parts[0] || !parts[1])
+    return undefined;
+  try {
+    return { namespace: decodeURIComponent(parts[0]), name: decodeURIComponent(parts[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why a stream ended: the trace stopped, its Trace was deleted, or the operator is going. */
+export type EdgesStreamEnd = 'stopped' | 'deleted' | 'shutdown' | 'too slow';
+
+/** One line of the stream. */
+export type EdgesStreamLine =
+  /** An edge, edgeToJSON's fields with `node` set; `firstSeen` says when its first packet was. */
+  | { edge: Edge }
+  /** The last line. */
+  | { end: EdgesStreamEnd };

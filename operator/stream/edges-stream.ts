@@ -1,0 +1,185 @@
+// operator/stream: the edge stream of api/edges-stream.ts (`kubectl netgraph observe`).
+// An EdgeObserver, so a new edge goes out the moment the operator has enriched it; the
+// edges a trace already had are replayed from the history store first. Only traces
+// someone watches cost anything: a set of the edge keys already sent, dropped with the
+// last watcher.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Edge, edgeKey, edgeToJSON } from '../../api/edge.js';
+import {
+  EDGES_STREAM_TYPE,
+  type EdgesStreamEnd,
+  type EdgesStreamLine,
+  parseEdgesStreamPath,
+  SINCE_PARAM,
+} from '../../api/edges-stream.js';
+import { parseDuration } from '../../lib/duration.js';
+import { badParameter, sendJSON } from '../../lib/http-server.js';
+import type { HistoryStore } from '../history/history.js';
+import type { EdgeObserver } from '../trace/edge-observer.js';
+
+export interface EdgesStreamOptions {
+  store: Pick<HistoryStore, 'get'>;
+  /** A blank line this often on a quiet stream (ms, default 15 s). */
+  keepAliveMs?: number;
+  /** A watcher with more unsent than this is closed, its last line saying 'too slow' (default 1 MiB). */
+  maxUnsentBytes?: number;
+  now?: () => number;
+}
+
+interface Watcher {
+  res: ServerResponse;
+  /** Live lines that came while the replay was still being written. */
+  queued?: string[];
+  queuedBytes: number;
+}
+
+interface Watched {
+  /** `node/edgeKey` of every edge already sent: an update of one is not new. */
+  sent: Set<string>;
+  watchers: Set<Watcher>;
+}
+
+const line = (l: EdgesStreamLine) => `${JSON.stringify(l)}\n`;
+// An EdgesStreamLine's edge, its fields as the log writes them.
+const edgeLine = (edge: Edge) => `{"edge":${JSON.stringify(edgeToJSON(edge))}}\n`;
+
+export class EdgesStream implements EdgeObserver {
+  private readonly traces = new Map<string, Watched>();
+  private readonly maxUnsent: number;
+  private readonly now: () => number;
+
+  constructor(private readonly o: EdgesStreamOptions) {
+    this.maxUnsent = o.maxUnsentBytes ?? 1 << 20;
+    this.now = o.now ?? Date.now;
+  }
+
+  started(trace: string): void {
+    // Started afresh: every edge is new again.
+    this.traces.get(trace)?.sent.clear();
+  }
+
+  edge(trace: string, node: string, edge: Edge): void {
+    const w = this.traces.get(trace);
+    if (w === undefined || edge.type !== 'normal') return;
+    const k = `${node}/${edgeKey(edge)}`;
+    if (w.sent.has(k)) return;
+    w.sent.add(k);
+    const text = edgeLine({ ...edge, node });
+    for (const watcher of w.watchers) this.send(watcher, text);
+  }
+
+  ended(trace: string, how: 'stopped' | 'deleted'): void {
+    const w = this.traces.get(trace);
+    if (w === undefined) return;
+    this.traces.delete(trace);
+    for (const watcher of w.watchers) finish(watcher.res, how);
+  }
+
+  /** Ends every stream (the operator is stopping). */
+  close(): void {
+    for (const w of this.traces.values())
+      for (const watcher of w.watchers) finish(watcher.res, 'shutdown');
+    this.traces.clear();
+  }
+
+  /** GET /api/v1/traces/{ns}/{name}/edges?since=DURATION */
+  readonly handler = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
+    const at = parseEdgesStreamPath(url.pathname);
+    if (at === undefined) {
+      sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
+      return;
+    }
+    for (const k of url.searchParams.keys())
+      if (k !== SINCE_PARAM) {
+        badParameter(res, k, `unknown parameter (the edge stream takes only ${SINCE_PARAM})`);
+        return;
+      }
+    const since = url.searchParams.get(SINCE_PARAM);
+    let sinceMs: number | undefined;
+    if (since !== null) {
+      try {
+        sinceMs = parseDuration(since, SINCE_PARAM);
+      } catch {
+        badParameter(res, SINCE_PARAM, `must be a duration like 30s, 5m or 1h, not "${since}"`);
+        return;
+      }
+    }
+    const trace = `${at.namespace}/${at.name}`;
+    const h = this.o.store.get(trace);
+    if (h === undefined) {
+      sendJSON(res, 404, { error: `trace ${trace} is not held (never started, or deleted)` });
+      return;
+    }
+    res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE, 'cache-control': 'no-cache' });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    // Headers now, so a client knows the trace is there before its first edge.
+    res.flushHeaders();
+    // The replay: the records held now, in the order first seen.
+    const cutoff = sinceMs === undefined ? undefined : this.now() - sinceMs;
+    const replay = h.records
+      .map((r) => r.edge)
+      .filter((e) => cutoff === undefined || !e.firstSeen || Date.parse(e.firstSeen) >= cutoff);
+    if (h.stoppedAt !== undefined) {
+      void this.write(res, replay).then(() => finish(res, 'stopped'));
+      return;
+    }
+    let w = this.traces.get(trace);
+    if (w === undefined) {
+      w = { sent: new Set(), watchers: new Set() };
+      this.traces.set(trace, w);
+    }
+    for (const r of h.records) w.sent.add(`${r.edge.node}/${edgeKey(r.edge)}`);
+    const watcher: Watcher = { res, queued: [], queuedBytes: 0 };
+    w.watchers.add(watcher);
+    // Writing keeps the connection from the port's idle timeout; a quiet trace writes blank lines.
+    req.socket.setTimeout(0);
+    const keepAlive = setInterval(() => res.write('\n'), this.o.keepAliveMs ?? 15_000);
+    const watched = w;
+    res.on('close', () => {
+      clearInterval(keepAlive);
+      watched.watchers.delete(watcher);
+      if (watched.watchers.size === 0 && this.traces.get(trace) === watched)
+        this.traces.delete(trace);
+    });
+    void this.write(res, replay).then(() => {
+      const queued = watcher.queued ?? [];
+      watcher.queued = undefined;
+      for (const text of queued) this.send(watcher, text);
+    });
+  };
+
+  /** Writes the replay as the client reads it, so a long one never piles up in memory. */
+  private async write(res: ServerResponse, edges: Edge[]): Promise<void> {
+    for (const e of edges) {
+      if (res.writableEnded || res.destroyed) return;
+      if (!res.write(edgeLine(e)))
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve);
+          res.once('close', resolve);
+        });
+    }
+  }
+
+  private send(watcher: Watcher, text: string): void {
+    if (watcher.res.writableEnded) return;
+    if (watcher.queued !== undefined) {
+      watcher.queued.push(text);
+      watcher.queuedBytes += text.length;
+      if (watcher.queuedBytes > this.maxUnsent) finish(watcher.res, 'too slow');
+      return;
+    }
+    if (watcher.res.writableLength > this.maxUnsent) finish(watcher.res, 'too slow');
+    else watcher.res.write(text);
+  }
+}
+
+/** The last line, then the end of the response. */
+function finish(res: ServerResponse, end: EdgesStreamEnd): void {
+  if (res.writableEnded) return;
+  res.end(line({ end }));
+  // A client that reads nothing would hold what is queued for it: let it go.
+  if (end === 'too slow') res.destroy();
+}
