@@ -8,6 +8,11 @@ export type PktType = 'HOST' | 'OUTGOING';
 export type Proto = 'tcp' | 'udp';
 export type RemoteKind = 'pod' | 'svc' | 'other';
 export type Labels = Record<string, string>;
+/**
+ * Where remoteName comes from: a DNS answer the pod received (its agent), a reverse
+ * (PTR) lookup by the operator, or the cluster's Nodes (node/<name>).
+ */
+export type RemoteNameSource = 'dns' | 'ptr' | 'node';
 
 /** Inspektor Gadget's eventtypes.Event. */
 export interface BaseEvent {
@@ -52,8 +57,14 @@ export interface Edge extends BaseEvent, EdgeCounters {
   // netgraph's additions; the names above keep their meaning.
   /** Kind of the top owner named in podOwner (Deployment, StatefulSet, ...). */
   podOwnerKind?: string;
-  /** A readable name for remoteOther: node/<name> or a reverse-DNS name. */
+  /**
+   * A readable name for the remote: the name the pod asked DNS for (any remote kind),
+   * for an `other` address else node/<name> or a reverse-DNS name; remoteNameSource says which.
+   */
   remoteName?: string;
+  remoteNameSource?: RemoteNameSource;
+  /** With remoteNameSource dns: the end of the CNAME chain, when it is not remoteName. */
+  remoteCanonicalName?: string;
   /** RFC 3339 times of the first and latest packet seen on the edge. */
   firstSeen?: string;
   lastSeen?: string;
@@ -104,6 +115,8 @@ export const EDGE_FIELDS = [
   'debug',
   'podOwnerKind',
   'remoteName',
+  'remoteNameSource',
+  'remoteCanonicalName',
   'group',
   'remoteGroup',
   'pid',

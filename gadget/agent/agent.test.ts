@@ -1,3 +1,4 @@
+import * as dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
 import type { AgentFrame } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
@@ -169,6 +170,45 @@ describe('Agent', () => {
     expect(status).toContainEqual({
       status: { pods: 1, warning: 'no host-side veth for /var/run/netns/10.0.0.1' },
     });
+    agent.close();
+  });
+
+  it("names a pod's edges by the DNS answers that pod received, and only that pod's", async () => {
+    const drains = new Map([
+      ['/var/run/netns/10.0.0.1', [edge('203.0.113.7', 1), edge('198.51.100.1', 1)]],
+      ['/var/run/netns/10.0.0.2', [edge('203.0.113.7', 1)]],
+    ]);
+    const { dp } = fakeDataPlane(drains);
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 10);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1'), pod('demo', 'b', '10.0.0.2')]);
+    const answer = dnsPacket.encode({
+      type: 'response',
+      questions: [{ type: 'A', name: 'api.example.com' }],
+      answers: [
+        { type: 'CNAME', name: 'api.example.com', ttl: 60, data: 'lb.example.net' },
+        { type: 'A', name: 'lb.example.net', ttl: 60, data: '203.0.113.7' },
+      ],
+    });
+    agent.learnDns('10.0.0.1', { transport: 'udp', bytes: answer, wireLength: answer.length });
+    // Over TCP, after the 2-byte length; and one malformed answer, counted.
+    const tcp = Uint8Array.from([answer.length >> 8, answer.length & 255, ...answer]);
+    agent.learnDns('10.0.0.1', { transport: 'tcp', bytes: tcp, wireLength: tcp.length });
+    agent.learnDns('10.0.0.1', { transport: 'udp', bytes: answer.subarray(0, 20), wireLength: 20 });
+    agent.startTrace('gadget/t', {});
+    await settle();
+    const frames: AgentFrame[] = [];
+    agent.subscribe('gadget/t', { epoch: '', after: 0 }, (f) => frames.push(f))?.();
+    const edges = frames.flatMap((f) => ('edge' in f ? [f.edge] : []));
+    const of = (p: string, ip: string) => edges.find((e) => e.pod === p && e.ip === ip);
+    expect(of('a', '203.0.113.7')).toMatchObject({
+      remoteName: 'api.example.com',
+      remoteNameSource: 'dns',
+      remoteCanonicalName: 'lb.example.net',
+    });
+    expect(of('a', '198.51.100.1')?.remoteName).toBeUndefined();
+    expect(of('b', '203.0.113.7')?.remoteName).toBeUndefined();
+    expect(agent.dnsAnswers.learned).toBe(2);
+    expect(Object.fromEntries(agent.dnsAnswers.dropped)).toEqual({ truncated: 1 });
     agent.close();
   });
 });

@@ -20,6 +20,8 @@ import type { AttachMode, TraceFilter } from '../../api/trace.js';
 import type { KubeObject } from '../../lib/kube.js';
 import type { Logger } from '../../lib/log.js';
 import { baselineOf, EdgeWindow } from '../dataplane/edge-window.js';
+import { type CapturedDns, type DnsDropReason, parseCapturedDns } from './dns-answer.js';
+import { DnsNames, type DnsNamesOptions } from './dns-names.js';
 
 export interface Pod extends KubeObject {
   metadata: {
@@ -123,6 +125,10 @@ export class Agent {
   private timer?: NodeJS.Timeout;
   /** Serializes attach/detach work so a pod is never attached twice by racing events. */
   private work = Promise.resolve();
+  /** What each pod of this node learned from the DNS answers it received. */
+  private readonly names: DnsNames;
+  /** DNS answers learned from, and those dropped as malformed by reason: for the agent's metrics. */
+  readonly dnsAnswers = { learned: 0, dropped: new Map<DnsDropReason, number>() };
 
   constructor(
     readonly node: string,
@@ -131,7 +137,9 @@ export class Agent {
     intervalMs = 1000,
     /** The attach mode of a trace that names none. */
     private readonly defaultAttach: AttachMode = 'socket',
+    dns: DnsNamesOptions = {},
   ) {
+    this.names = new DnsNames(dns);
     this.timer = setInterval(() => this.drainAll(), intervalMs);
     this.timer.unref();
   }
@@ -150,6 +158,7 @@ export class Agent {
 
   onPodDeleted(podKey: string): void {
     this.pods.delete(podKey);
+    this.names.forget(podKey);
     for (const t of this.traces.values()) this.enqueue(() => this.reconcile(t));
   }
 
@@ -203,6 +212,26 @@ export class Agent {
     for (const e of backlog) send({ seq: e.seq, edge: e.edge });
     t.subscribers.add(send);
     return () => t.subscribers.delete(send);
+  }
+
+  /**
+   * A DNS answer the data plane saw arrive for the pod at podIP (from whichever
+   * server): the addresses it names are learned for that pod's edges only.
+   */
+  learnDns(podIP: string, captured: CapturedDns): void {
+    let pod: Pod | undefined;
+    for (const p of this.pods.values()) if (podIPs(p).includes(podIP)) pod = p;
+    if (!pod) return;
+    const parsed = parseCapturedDns(captured);
+    if (!parsed.ok) {
+      this.dnsAnswers.dropped.set(
+        parsed.error,
+        (this.dnsAnswers.dropped.get(parsed.error) ?? 0) + 1,
+      );
+      return;
+    }
+    this.names.learn(`${pod.metadata.namespace}/${pod.metadata.name}`, parsed.answer);
+    this.dnsAnswers.learned++;
   }
 
   traceKeys(): string[] {
@@ -380,10 +409,13 @@ export class Agent {
     }
   }
 
-  /** The local side of an edge: which pod of this node saw it. */
+  /** The local side of an edge: which pod of this node saw it, and the remote's name if the pod looked it up. */
   private local(e: Edge, pod: Pod): Edge {
     const v6 = e.ip?.includes(':') ?? false;
     const ips = podIPs(pod);
+    const named = e.ip
+      ? this.names.nameOf(`${pod.metadata.namespace}/${pod.metadata.name}`, e.ip)
+      : undefined;
     return {
       ...e,
       node: this.node,
@@ -392,6 +424,11 @@ export class Agent {
       podIP: ips.find((ip) => ip.includes(':') === v6) ?? ips[0],
       podHostIP: pod.status?.hostIP,
       podLabels: pod.metadata.labels,
+      ...(named && {
+        remoteName: named.name,
+        remoteNameSource: 'dns' as const,
+        remoteCanonicalName: named.canonicalName,
+      }),
     };
   }
 }

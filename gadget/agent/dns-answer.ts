@@ -161,3 +161,23 @@ function readRecords(bytes: Uint8Array, start: number, count: number, records: D
     }
   }
 }
+
+/** A DNS answer as the data plane hands it over: the payload's first bytes and its length. */
+export interface CapturedDns {
+  transport: 'udp' | 'tcp';
+  /** The first bytes of the UDP datagram's or TCP segment's payload. */
+  bytes: Uint8Array;
+  /** The whole payload's length. */
+  wireLength: number;
+}
+
+/**
+ * The answer in a captured payload. Over TCP a message follows its 2-byte length
+ * (RFC 1035 4.2.2): an answer longer than the segment, or than the capture, keeps
+ * the whole records the program saw.
+ */
+export function parseCapturedDns(c: CapturedDns): DnsParse {
+  if (c.transport === 'udp') return parseDnsAnswer(c.bytes, c.wireLength);
+  if (c.bytes.length < 2) return { ok: false, error: 'not-answer' };
+  return parseDnsAnswer(c.bytes.subarray(2, 2 + u16(c.bytes, 0)), u16(c.bytes, 0));
+}

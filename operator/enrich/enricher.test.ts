@@ -150,7 +150,45 @@ describe('Enricher, remote side', () => {
       remoteOther: '10.244.1.20',
       remoteName: undefined,
     });
-    expect(enrich({ ip: '192.0.2.99', port: 443 }).remoteName).toBe('api.example.net');
+    expect(enrich({ ip: '192.0.2.99', port: 443 })).toMatchObject({
+      remoteName: 'api.example.net',
+      remoteNameSource: 'ptr',
+    });
+  });
+
+  it("keeps the name the pod asked DNS for over reverse DNS; a node's address stays the node", () => {
+    const asked = { remoteName: 'api.example.com', remoteNameSource: 'dns' as const };
+    expect(
+      edgeToJSON(
+        enrich({ ip: '192.0.2.99', port: 443, ...asked, remoteCanonicalName: 'lb.example' }),
+      ),
+    ).toMatchObject({
+      remoteKind: 'other',
+      remoteOther: '192.0.2.99',
+      remoteName: 'api.example.com',
+      remoteNameSource: 'dns',
+      remoteCanonicalName: 'lb.example',
+    });
+    // A Service's virtual IP keeps the cluster name the pod looked up beside the Service.
+    expect(
+      enrich({ ip: '10.96.12.34', port: 80, remoteName: 'web.demo.svc', remoteNameSource: 'dns' }),
+    ).toMatchObject({
+      remoteKind: 'svc',
+      remoteName: 'web.demo.svc',
+      remoteNameSource: 'dns',
+    });
+    expect(
+      enrich({ ip: '10.250.0.3', port: 10250, ...asked, remoteCanonicalName: 'lb.example' }),
+    ).toMatchObject({
+      remoteName: 'node/node-a',
+      remoteNameSource: 'node',
+      remoteCanonicalName: undefined,
+    });
+    // A name without the agent's source is not the agent's: decided here (none for this address).
+    expect(enrich({ ip: '198.51.100.1', port: 443, remoteName: 'forged' })).toMatchObject({
+      remoteName: undefined,
+      remoteNameSource: undefined,
+    });
   });
 
   it('charges a reused IP to the pod that held it at firstSeen', () => {

@@ -4,11 +4,12 @@
 // pod's socket sees before kube-proxy translates it), then as a pod IP held at
 // the edge's firstSeen, and is otherwise `other`: named node/<name> when it is a
 // node address or, no pod holding it, inside a node's pod range (the CNI's gateway,
-// where the kubelet probes from: pod-ranges.ts), else by reverse DNS when a name is
-// already cached. Edges arrive by the hundred thousand per second, so this is a few
+// where the kubelet probes from: pod-ranges.ts), else by the name the pod asked DNS
+// for (its agent learned it from the answer), else by reverse DNS when a name is
+// already cached. remoteNameSource says which. Edges arrive by the hundred thousand per second, so this is a few
 // map lookups, no I/O, and no allocation beyond the fields it sets (and the
 // pod-range key of an `other` address).
-import type { Edge, RemoteKind } from '../../api/edge.js';
+import type { Edge, RemoteKind, RemoteNameSource } from '../../api/edge.js';
 import { canonicalIP, isV6 } from '../../lib/ip.js';
 import type { ClusterState } from './cluster-state.js';
 import type { PodRecord, ServiceRecord } from './records.js';
@@ -60,7 +61,10 @@ export class Enricher {
     let kind: RemoteKind | undefined;
     let svc: ServiceRecord | undefined;
     let remotePod: PodRecord | undefined;
-    let name: string | undefined;
+    // The agent's name from the pod's own DNS answer; everything else is decided here.
+    const asked = raw.remoteNameSource === 'dns' ? raw.remoteName : undefined;
+    let name = asked;
+    let source: RemoteNameSource | undefined = asked === undefined ? undefined : 'dns';
     if (ip !== undefined) {
       const services = this.state.servicesAt(ip);
       if (services !== undefined) {
@@ -71,9 +75,15 @@ export class Enricher {
         if (remotePod !== undefined) kind = 'pod';
         else {
           kind = 'other';
-          name =
-            (this.state.nodeAt(ip) ?? this.state.nodeWithPodRange(ip))?.ref ??
-            this.reverseDns?.lookup(ip);
+          const node = (this.state.nodeAt(ip) ?? this.state.nodeWithPodRange(ip))?.ref;
+          if (node !== undefined) {
+            name = node;
+            source = 'node';
+          } else if (asked === undefined) {
+            // Reverse DNS only where the pod's own lookup left no name.
+            name = this.reverseDns?.lookup(ip);
+            source = name === undefined ? undefined : 'ptr';
+          }
         }
       }
     }
@@ -86,6 +96,8 @@ export class Enricher {
     raw.remotePodLabels = remotePod?.labels;
     raw.remoteOther = kind === 'other' ? ip : undefined;
     raw.remoteName = name;
+    raw.remoteNameSource = source;
+    if (source !== 'dns') raw.remoteCanonicalName = undefined;
     return raw;
   }
 }
