@@ -6,9 +6,9 @@
 // node address or, no pod holding it, inside a node's pod range (the CNI's gateway,
 // where the kubelet probes from: pod-ranges.ts), else by the name the pod asked DNS
 // for (its agent learned it from the answer), else by reverse DNS when a name is
-// already cached. remoteNameSource says which. Edges arrive by the hundred thousand per second, so this is a few
-// map lookups, no I/O, and no allocation beyond the fields it sets (and the
-// pod-range key of an `other` address).
+// already cached; remoteNameSource says which. Edges arrive by the hundred thousand
+// per second, so this is a few map lookups, no I/O, and no allocation beyond the
+// fields it sets (and the pod-range key of an `other` address).
 import type { Edge, RemoteKind, RemoteNameSource } from '../../api/edge.js';
 import { canonicalIP, isV6 } from '../../lib/ip.js';
 import type { ClusterState } from './cluster-state.js';
