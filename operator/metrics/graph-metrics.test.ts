@@ -120,6 +120,38 @@ describe('GraphMetrics', () => {
     expect(text).toMatch(/netgraph_metrics_series_limit 60/);
   });
 
+  it('names outside peers by the DNS name the pod asked for, PTR second, and holds the cap', async () => {
+    const { m, samples } = setup({ maxSeries: 60 });
+    const dns = { remoteName: 'api.example.com', remoteNameSource: 'dns' as const };
+    const ptr = { remoteName: 'host-7.provider.example', remoteNameSource: 'ptr' as const };
+    m.edge('gadget/g', 'w1', edge('client-a', '198.51.100.7', { connections: 1, ...dns }));
+    m.edge('gadget/g', 'w1', edge('client-a', '203.0.113.9', { connections: 1, ...ptr }));
+    const named = (await samples('netgraph_edge_connections_total')).map(
+      (s) => s.labels.remote_workload,
+    );
+    expect(named.sort()).toEqual(['api.example.com', 'host-7.provider.example']);
+    const ngraph = await samples('network_connections_output_total');
+    expect(ngraph.map((s) => [s.labels.peer_hostname, s.labels.dest_ip]).sort()).toEqual([
+      ['api.example.com', '198.51.100.0/24'],
+      ['host-7.provider.example', '203.0.113.0/24'],
+    ]);
+    // A pod that looks up hundreds of names in one network: the cap holds, the rest overflow.
+    for (let i = 0; i < 500; i++)
+      m.edge(
+        'gadget/g',
+        'w1',
+        edge('client-a', `198.51.100.${i & 255}`, {
+          connections: 1,
+          remoteName: `n${i}.example.com`,
+          remoteNameSource: 'dns',
+        }),
+      );
+    const series = (await samples('netgraph_edge_connections_total')).length;
+    expect(
+      series * 5 + (await samples('network_connections_output_total')).length,
+    ).toBeLessThanOrEqual(60 + 5 + 1);
+  });
+
   it("removes a gone workload's series after the grace period, and only then", async () => {
     const { m, clock, samples } = setup({ graceMs: 60_000 });
     m.edge('gadget/g', 'w1', edge('client-a', '198.51.100.1', { connections: 1 }));
