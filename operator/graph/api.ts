@@ -6,6 +6,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  type GraphAnswer,
+  type GraphParamName,
+  type GraphUpdate,
+  type SeriesAnswer,
+  STREAM_EVENTS,
+  type TraceList,
+  type TraceSummary,
+} from '../../api/graph.js';
 import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { BIN_MS, binOf } from '../history/bin-log.js';
@@ -71,7 +80,8 @@ export class GraphApi {
   private api(req: IncomingMessage, res: ServerResponse, url: URL): void {
     const parts = url.pathname.split('/').filter(Boolean).slice(2);
     if (parts.length === 1 && parts[0] === 'traces') {
-      sendJSON(res, 200, { traces: this.o.store.list().map((h) => this.summary(h)) });
+      const list: TraceList = { traces: this.o.store.list().map((h) => this.summary(h)) };
+      sendJSON(res, 200, list);
       return;
     }
     if (parts.length !== 4 || parts[0] !== 'traces') {
@@ -94,14 +104,15 @@ export class GraphApi {
       }
       throw err;
     }
-    const entity = url.searchParams.get('entity');
+    const entityParam: GraphParamName = 'entity';
+    const entity = url.searchParams.get(entityParam);
     switch (parts[3]) {
       case 'graph':
         sendJSON(res, 200, this.graph(h, params).body);
         return;
       case 'series':
         if (!entity) {
-          badParameter(res, 'entity', 'is required: the id of an entity of the graph');
+          badParameter(res, entityParam, 'is required: the id of an entity of the graph');
           return;
         }
         sendJSON(res, 200, this.series(h, params, entity));
@@ -114,8 +125,8 @@ export class GraphApi {
     }
   }
 
-  private summary(h: TraceHistory) {
-    const [namespace, name] = h.key.split('/');
+  private summary(h: TraceHistory): TraceSummary {
+    const [namespace = '', name = ''] = h.key.split('/');
     return {
       trace: h.key,
       namespace,
@@ -135,7 +146,10 @@ export class GraphApi {
     return { from: to - p.startMs, to };
   }
 
-  private graph(h: TraceHistory, p: GraphParams) {
+  private graph(
+    h: TraceHistory,
+    p: GraphParams,
+  ): ReturnType<typeof buildGraph> & { body: GraphAnswer } {
     const w = this.window(h, p);
     const totals: Totals = new Float64Array(3 * h.records.length);
     this.o.store.each(h, w.from, w.to, (_bin, edge, c, s, r) => {
@@ -160,7 +174,7 @@ export class GraphApi {
   }
 
   /** Bytes the entity sent and received in each 10-second bin of the window. */
-  private series(h: TraceHistory, p: GraphParams, entity: string) {
+  private series(h: TraceHistory, p: GraphParams, entity: string): SeriesAnswer {
     const { graph, contributions } = this.graph(h, p);
     const w = this.window(h, p);
     const first = binOf(w.from);
@@ -198,10 +212,10 @@ export class GraphApi {
       connection: 'keep-alive',
     });
     req.socket.setTimeout(0);
-    const send = (event: string, data: unknown) =>
+    const send = (event: keyof typeof STREAM_EVENTS, data: GraphAnswer | GraphUpdate) =>
       res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     let last = this.graph(h, p);
-    send('graph', last.body);
+    send(STREAM_EVENTS.graph, last.body);
     let version = h.version;
     let bin = binOf(Date.now());
     let quiet = 0;
@@ -226,7 +240,7 @@ export class GraphApi {
           update.removedEntities.length >
         0
       )
-        send('update', { ...update, state: next.body.state, to: next.body.to });
+        send(STREAM_EVENTS.update, { ...update, state: next.body.state, to: next.body.to });
     }, this.o.streamMs ?? 1000);
     res.on('close', () => clearInterval(timer));
   }

@@ -10,12 +10,10 @@
 // whose selector picks the server pod, and drawn Service -> server (`services:
 // show`) or folded into client -> server (`services: fold`).
 import type { Edge } from '../../api/edge.js';
-import type { Entity, Graph, GraphEdge } from '../../api/graph.js';
+import type { Entity, Graph, GraphDiff, GraphEdge, ServiceMode } from '../../api/graph.js';
 import type { GroupBy } from '../../api/trace.js';
 import { selects } from '../enrich/cluster-state.js';
 import type { EdgeRecord } from '../history/history.js';
-
-export type ServiceMode = 'show' | 'fold';
 
 export interface GraphQuery {
   groupBy: GroupBy;
@@ -241,7 +239,7 @@ export function entityParts(
 }
 
 /** What changed from one graph to the next: new or changed entities and edges, and ids gone. */
-export function diff(before: Graph, after: Graph) {
+export function diff(before: Graph, after: Graph): GraphDiff {
   const oldEdges = new Map(before.edges.map((e) => [e.id, e]));
   const oldEntities = new Map(before.entities.map((e) => [e.id, e]));
   const edgeIds = new Set(after.edges.map((e) => e.id));

@@ -1,13 +1,19 @@
 // The graph API's query parameters, checked: each bad one is named in the error,
 // which the API returns as a 400 (see the README's API table).
 import { isIP } from 'node:net';
+import {
+  GRAPH_PARAMS,
+  type GraphParamName,
+  SERVICE_MODES,
+  type ServiceMode,
+} from '../../api/graph.js';
 import { GROUP_BY, type GroupBy } from '../../api/trace.js';
 import { canonicalIP } from '../../lib/ip.js';
-import type { GraphQuery, ServiceMode } from './graph.js';
+import type { GraphQuery } from './graph.js';
 
 export class ParameterError extends Error {
   constructor(
-    readonly parameter: string,
+    readonly parameter: GraphParamName | string,
     why: string,
   ) {
     super(why);
@@ -48,33 +54,26 @@ const list = (v: string | null) =>
 
 /** The graph's parameters from a query string; defaults: -5m, pod, every address, show services. */
 export function graphParams(q: URLSearchParams, windowMs: number): GraphParams {
-  const known = new Set([
-    'start',
-    'groupBy',
-    'ips',
-    'services',
-    'namespaces',
-    'minBytes',
-    'entity',
-  ]);
+  const known = Object.keys(GRAPH_PARAMS);
   for (const k of q.keys())
-    if (!known.has(k))
-      throw new ParameterError(k, `unknown parameter (known: ${[...known].join(', ')})`);
-  const startMs = parseStart(q.get('start') ?? '-5m', windowMs);
-  const groupBy = (q.get('groupBy') ?? 'pod') as GroupBy;
+    if (!known.includes(k))
+      throw new ParameterError(k, `unknown parameter (known: ${known.join(', ')})`);
+  const get = (name: GraphParamName) => q.get(name);
+  const startMs = parseStart(get('start') ?? '-5m', windowMs);
+  const groupBy = (get('groupBy') ?? 'pod') as GroupBy;
   if (!GROUP_BY.includes(groupBy))
     throw new ParameterError('groupBy', `must be one of ${GROUP_BY.join(', ')}, not "${groupBy}"`);
-  const ips = list(q.get('ips'));
+  const ips = list(get('ips'));
   for (const ip of ips)
     if (isIP(ip) === 0) throw new ParameterError('ips', `"${ip}" is not an IP address`);
-  const services = (q.get('services') ?? 'show') as ServiceMode;
-  if (services !== 'show' && services !== 'fold')
+  const services = (get('services') ?? 'show') as ServiceMode;
+  if (!SERVICE_MODES.includes(services))
     throw new ParameterError('services', `must be show or fold, not "${services}"`);
-  const namespaces = list(q.get('namespaces'));
+  const namespaces = list(get('namespaces'));
   for (const ns of namespaces)
     if (!NAMESPACE.test(ns))
       throw new ParameterError('namespaces', `"${ns}" is not a namespace name`);
-  const mb = q.get('minBytes') ?? '0';
+  const mb = get('minBytes') ?? '0';
   if (!/^\d+$/.test(mb))
     throw new ParameterError('minBytes', `must be a whole number of bytes, not "${mb}"`);
   return {

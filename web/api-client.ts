@@ -1,0 +1,55 @@
+// The page's reads of the operator's API (api/graph.ts): the trace list, a graph, an
+// entity's series, and the live stream.
+import {
+  API_ROOT,
+  type ApiError,
+  type GraphAnswer,
+  type GraphQueryText,
+  type GraphUpdate,
+  type SeriesAnswer,
+  STREAM_EVENTS,
+  type TraceList,
+  traceApiPath,
+} from '../api/graph.js';
+
+/** A 4xx/5xx answer, its text as the API gave it. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiError,
+  ) {
+    super(`${status}: ${body.error}`);
+  }
+}
+
+async function get<T>(path: string): Promise<T> {
+  const res = await fetch(path);
+  const body = await res.json();
+  if (!res.ok) throw new ApiFailure(res.status, body as ApiError);
+  return body as T;
+}
+
+export const fetchTraces = () => get<TraceList>(`${API_ROOT}/traces`);
+
+export const fetchGraph = (trace: string, q: GraphQueryText) =>
+  get<GraphAnswer>(traceApiPath(trace, 'graph', q));
+
+export const fetchSeries = (trace: string, q: GraphQueryText, entity: string) =>
+  get<SeriesAnswer>(traceApiPath(trace, 'series', { ...q, entity }));
+
+export interface StreamHandlers {
+  graph(g: GraphAnswer): void;
+  update(u: GraphUpdate): void;
+}
+
+/** Follows a trace's live stream; the returned function closes it. */
+export function follow(trace: string, q: GraphQueryText, on: StreamHandlers): () => void {
+  const es = new EventSource(traceApiPath(trace, 'stream', q));
+  es.addEventListener(STREAM_EVENTS.graph, (ev) =>
+    on.graph(JSON.parse((ev as MessageEvent).data) as GraphAnswer),
+  );
+  es.addEventListener(STREAM_EVENTS.update, (ev) =>
+    on.update(JSON.parse((ev as MessageEvent).data) as GraphUpdate),
+  );
+  return () => es.close();
+}

@@ -1,0 +1,437 @@
+// The graph drawn with WebGL (sigma): entities placed by one of the two layouts, the
+// namespaces' islands outlined under them, an edge's numbers on hover, the open
+// entity's neighbourhood only, nodes dragged, the picture panned.
+import Graphology from 'graphology';
+import FA2Layout from 'graphology-layout-forceatlas2/worker';
+import Sigma from 'sigma';
+import type { Graph } from '../api/graph.js';
+import { formatBytes } from './format.js';
+import { hierarchyLayout, type Island, islandLayout, type Point } from './layout.js';
+import { edgeColor, edgeWidth, KIND_COLORS } from './scale.js';
+
+export interface GraphViewOptions {
+  /** The sigma container, the layer panned by CSS, the islands' layer, the hover card. */
+  container: HTMLElement;
+  pan: HTMLElement;
+  islands: HTMLElement;
+  hovercard: HTMLElement;
+  /** An entity clicked (its id), or the empty stage (''). */
+  onEntity(id: string): void;
+  /** An island's name clicked. */
+  onNamespace(namespace: string): void;
+}
+
+/** What the view shows besides the graph: the open entity, the selected edge, the layout. */
+export interface ViewFocus {
+  entity: string;
+  edge: string;
+  layout: 'islands' | 'hierarchy';
+  collapsed: ReadonlySet<string>;
+}
+
+const shortName = (id: string, kind: string) => {
+  const parts = id.split('/');
+  const name = parts[parts.length - 1] ?? id;
+  return kind === 'service'
+    ? `svc/${name}`
+    : kind === 'namespace' || kind === 'external' || kind === 'node'
+      ? id
+      : name;
+};
+
+const nodeBase = (n: number) => (n <= 50 ? 9 : n <= 500 ? 5 : 2);
+
+export class GraphView {
+  readonly graph = new Graphology({ type: 'directed', multi: false, allowSelfLoops: true });
+  readonly renderer: Sigma;
+  private shown: Graph = { entities: [], edges: [] };
+  private islands: Island[] = [];
+  /** Changes when the islands are laid out anew, so their elements are made again. */
+  private islandKey = '';
+  private hovered = '';
+  private hoveredNode = '';
+  private dragged = '';
+  private dragMoved = false;
+  private panning: { x: number; y: number; dx: number; dy: number } | undefined;
+  private panMoved = false;
+  private fa2: FA2Layout | undefined;
+  draws = 0;
+  firstDrawMs = 0;
+
+  constructor(
+    private readonly o: GraphViewOptions,
+    readonly focus: ViewFocus,
+  ) {
+    const graph = this.graph;
+    this.renderer = new Sigma(graph, o.container, {
+      defaultEdgeType: 'arrow',
+      labelRenderedSizeThreshold: 8,
+      zIndex: true,
+      nodeReducer: (node, data) => {
+        const f = this.focus.entity;
+        if (!f || node === f || graph.areNeighbors(node, f)) return data;
+        return { ...data, color: '#d8dde4', label: '' };
+      },
+      edgeReducer: (edge, data) => {
+        if (edge === this.focus.edge || edge === this.hovered)
+          return { ...data, color: '#111111', size: (data.size ?? 1) + 2, zIndex: 1 };
+        const f = this.focus.entity;
+        if (f && !graph.hasExtremity(edge, f)) return { ...data, hidden: true };
+        return data;
+      },
+    });
+    this.renderer.on('afterRender', () => {
+      this.draws++;
+      // Drawn means on screen: two animation frames after the first render of a non-empty graph.
+      if (this.firstDrawMs === 0 && graph.order > 0) {
+        this.firstDrawMs = -1;
+        requestAnimationFrame(() =>
+          requestAnimationFrame(() => {
+            this.firstDrawMs = performance.now();
+          }),
+        );
+      }
+      this.drawIslands();
+    });
+    this.bindPointer();
+  }
+
+  /** Makes the drawn graph `shown`; existing entities keep their place unless `relayoutAll`. */
+  sync(shown: Graph, relayoutAll: boolean): void {
+    const graph = this.graph;
+    this.shown = shown;
+    const ids = new Set(shown.entities.map((e) => e.id));
+    const edgeIds = new Set(shown.edges.map((e) => e.id));
+    for (const e of graph.edges()) if (!edgeIds.has(e)) graph.dropEdge(e);
+    for (const n of graph.nodes()) if (!ids.has(n)) graph.dropNode(n);
+    if (this.hovered && !graph.hasEdge(this.hovered)) {
+      this.hovered = '';
+      this.o.hovercard.hidden = true;
+    }
+    const fresh = shown.entities.some((e) => !graph.hasNode(e.id));
+    let positions: Map<string, Point> | undefined;
+    if (relayoutAll || (fresh && graph.order === 0)) positions = this.layout();
+    // Few entities are drawn big enough to carry their labels; thousands small.
+    const base = nodeBase(shown.entities.length);
+    // Traffic inside an entity (a namespace talking to itself) cannot be drawn as an edge: it is in the label.
+    const inside = new Map(
+      shown.edges.filter((e) => e.source === e.target).map((e) => [e.source, e.bytesTotal]),
+    );
+    for (const e of shown.entities) {
+      const bytes = e.bytesSent + e.bytesReceived;
+      const own = inside.get(e.id);
+      const attrs = {
+        label: `${shortName(e.id, e.kind)}${own === undefined ? '' : ` ↻ ${formatBytes(own)}`}`,
+        size: Math.min(base + 5, base + Math.log10(1 + bytes) / 2),
+        color: KIND_COLORS[e.kind] ?? '#555555',
+        kind: e.kind,
+        namespace: e.namespace,
+      };
+      if (graph.hasNode(e.id)) {
+        graph.mergeNodeAttributes(e.id, attrs);
+        const p = positions?.get(e.id);
+        if (p) graph.mergeNodeAttributes(e.id, p);
+      } else
+        graph.addNode(e.id, { ...attrs, ...(positions?.get(e.id) ?? this.placeNear(e.namespace)) });
+    }
+    for (const e of shown.edges) {
+      const attrs = {
+        size: edgeWidth(e.bytesTotal),
+        color: edgeColor(e.bytesTotal),
+        type: e.source === e.target ? 'line' : 'arrow',
+      };
+      if (graph.hasEdge(e.id)) graph.mergeEdgeAttributes(e.id, attrs);
+      else graph.addDirectedEdgeWithKey(e.id, e.source, e.target, attrs);
+    }
+  }
+
+  /** Everything again from nothing (after a namespace is collapsed or expanded). */
+  rebuild(shown: Graph): void {
+    this.graph.clear();
+    this.sync(shown, true);
+  }
+
+  private layout(): Map<string, Point> {
+    if (this.focus.layout === 'hierarchy') {
+      this.islands = [];
+      return hierarchyLayout(this.shown);
+    }
+    const l = islandLayout(this.shown.entities);
+    this.islands = l.islands;
+    this.islandKey = `${Date.now()}`;
+    return l.positions;
+  }
+
+  /** A new entity goes to its namespace's island (or anywhere in view when it has none). */
+  private placeNear(namespace: string): Point {
+    const island = this.islands.find((i) => i.namespace === namespace);
+    const a = Math.random() * 2 * Math.PI;
+    if (island)
+      return {
+        x: island.x + island.r * 0.9 * Math.cos(a),
+        y: island.y + island.r * 0.9 * Math.sin(a),
+      };
+    return { x: Math.cos(a) * 50, y: Math.sin(a) * 50 };
+  }
+
+  relayout(): void {
+    this.stopRelax();
+    const positions = this.layout();
+    for (const [id, p] of positions)
+      if (this.graph.hasNode(id)) this.graph.mergeNodeAttributes(id, p);
+    this.renderer.setCustomBBox(null);
+    this.renderer.getCamera().setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 });
+    this.renderer.refresh();
+  }
+
+  /** ForceAtlas2 in a worker for a few seconds, from the current positions; islands are redrawn after. */
+  relax(): void {
+    this.stopRelax();
+    this.islands = [];
+    this.fa2 = new FA2Layout(this.graph, {
+      settings: {
+        barnesHutOptimize: this.graph.order > 500,
+        gravity: 1,
+        scalingRatio: 10,
+        slowDown: 5,
+      },
+    });
+    this.fa2.start();
+    setTimeout(() => this.stopRelax(), 4000);
+  }
+
+  private stopRelax(): void {
+    this.fa2?.kill();
+    this.fa2 = undefined;
+  }
+
+  /** The islands' outlines and labels: made once per layout, moved with the camera after each render. */
+  private drawIslands(): void {
+    const layer = this.o.islands;
+    const show = this.focus.layout === 'islands' && this.islands.length <= 300 ? this.islands : [];
+    if (layer.childElementCount !== show.length || layer.dataset.key !== this.islandKey) {
+      layer.dataset.key = this.islandKey;
+      layer.replaceChildren(
+        ...show.map((i) => {
+          const el = document.createElement('div');
+          el.className = 'island';
+          const label = document.createElement('button');
+          label.className = 'island-label';
+          label.textContent = `${i.namespace || 'outside the cluster'}${this.focus.collapsed.has(i.namespace) ? ' (+)' : ''}`;
+          label.title = 'collapse or expand this namespace';
+          if (i.namespace) label.addEventListener('click', () => this.o.onNamespace(i.namespace));
+          el.append(label);
+          return el;
+        }),
+      );
+    }
+    show.forEach((i, n) => {
+      const el = layer.children[n] as HTMLElement;
+      const c = this.renderer.graphToViewport({ x: i.x, y: i.y });
+      const edge = this.renderer.graphToViewport({ x: i.x + i.r, y: i.y });
+      const r = Math.hypot(edge.x - c.x, edge.y - c.y);
+      el.style.transform = `translate(${c.x - r}px, ${c.y - r}px)`;
+      el.style.width = el.style.height = `${2 * r}px`;
+    });
+  }
+
+  /** The open entity or selected edge changed: reducers applied again, no re-indexing. */
+  refreshFocus(): void {
+    this.renderer.refresh({ skipIndexation: true });
+  }
+
+  /** Applies the reducers again to these edges only (hover, selection): cheap on big graphs. */
+  redrawEdges(ids: string[]): void {
+    const edges = ids.filter((id) => id && this.graph.hasEdge(id));
+    if (edges.length > 0) this.renderer.refresh({ partialGraph: { edges }, skipIndexation: true });
+  }
+
+  /**
+   * The edge under the mouse, found on the CPU: sigma's own edge picking draws every edge a
+   * second time at each render, which costs a third of a frame in software WebGL.
+   */
+  private edgeAt(x: number, y: number): string {
+    const p = this.renderer.viewportToGraph({ x, y });
+    const q = this.renderer.viewportToGraph({ x: x + 4, y });
+    let best = Math.hypot(q.x - p.x, q.y - p.y);
+    let found = '';
+    const f = this.focus.entity;
+    this.graph.forEachEdge((id, attrs, source, target, s, t) => {
+      if (source === target || attrs.hidden || (f && source !== f && target !== f)) return;
+      const dx = t.x - s.x;
+      const dy = t.y - s.y;
+      const len = dx * dx + dy * dy;
+      const k =
+        len === 0 ? 0 : Math.max(0, Math.min(1, ((p.x - s.x) * dx + (p.y - s.y) * dy) / len));
+      const d = Math.hypot(p.x - (s.x + k * dx), p.y - (s.y + k * dy));
+      if (d < best) {
+        best = d;
+        found = id;
+      }
+    });
+    return found;
+  }
+
+  private showHover(edge: string, at: Point): void {
+    const card = this.o.hovercard;
+    const e = this.shown.edges.find((x) => x.id === edge);
+    card.hidden = e === undefined;
+    if (!e) return;
+    card.replaceChildren(
+      line('edge', `${e.source} → ${e.target}`),
+      line('bytes_total', e.bytesTotal),
+      line('bytes_sent', e.bytesSent),
+      line('bytes_recv', e.bytesReceived),
+      line('connections', e.connections),
+      line('ports', e.ports.join(' ')),
+    );
+    card.dataset.edge = edge;
+    card.style.left = `${at.x + 14}px`;
+    card.style.top = `${at.y + 14}px`;
+  }
+
+  private bindPointer(): void {
+    const renderer = this.renderer;
+    const mouse = renderer.getMouseCaptor();
+    mouse.on('mousemove', (event) => {
+      if (this.panning || this.dragged) return;
+      const edge = this.hoveredNode ? '' : this.edgeAt(event.x, event.y);
+      if (edge === this.hovered) return;
+      const was = this.hovered;
+      this.hovered = edge;
+      this.showHover(edge, event);
+      this.redrawEdges([was, edge]);
+    });
+    renderer.on('enterNode', ({ node }) => {
+      this.hoveredNode = node;
+    });
+    renderer.on('leaveNode', () => {
+      this.hoveredNode = '';
+    });
+    renderer.on('clickNode', ({ node }) => {
+      if (!this.dragMoved) this.o.onEntity(node);
+    });
+    renderer.on('clickStage', () => {
+      if (this.panMoved || (!this.focus.entity && !this.focus.edge)) return;
+      this.o.onEntity('');
+    });
+    renderer.on('downNode', ({ node }) => {
+      this.dragged = node;
+      this.dragMoved = false;
+      if (!renderer.getCustomBBox()) renderer.setCustomBBox(renderer.getBBox());
+    });
+    // Panning moves the drawn picture (a CSS transform: no redraw) and redraws once, at the
+    // new camera position, when the button is released: software WebGL (no GPU) cannot
+    // redraw thousands of edges at every mouse move.
+    // Sigma's own listener ran first: on a node, downNode has set `dragged` (on an edge or the stage, pan).
+    mouse.on('mousedown', (e) => {
+      if (this.dragged) return;
+      const ev = e.original as MouseEvent;
+      this.panning = { x: ev.clientX, y: ev.clientY, dx: 0, dy: 0 };
+      this.panMoved = false;
+    });
+    mouse.on('mousemovebody', (e) => {
+      if (this.dragged) {
+        this.dragMoved = true;
+        const p = renderer.viewportToGraph(e);
+        this.graph.mergeNodeAttributes(this.dragged, { x: p.x, y: p.y });
+      } else if (this.panning) {
+        const ev = e.original as MouseEvent;
+        const pan = this.panning;
+        pan.dx = ev.clientX - pan.x;
+        pan.dy = ev.clientY - pan.y;
+        this.panMoved = this.panMoved || pan.dx !== 0 || pan.dy !== 0;
+        this.o.pan.style.transform = `translate(${pan.dx}px, ${pan.dy}px)`;
+      } else return;
+      e.preventSigmaDefault();
+      e.original.preventDefault();
+      e.original.stopPropagation();
+    });
+    mouse.on('mouseup', () => {
+      this.dragged = '';
+      const p = this.panning;
+      this.panning = undefined;
+      if (!p || (p.dx === 0 && p.dy === 0)) return;
+      const box = this.o.container.getBoundingClientRect();
+      const from = renderer.viewportToFramedGraph({ x: p.x - box.left, y: p.y - box.top });
+      const to = renderer.viewportToFramedGraph({
+        x: p.x - box.left + p.dx,
+        y: p.y - box.top + p.dy,
+      });
+      const cam = renderer.getCamera();
+      const c = cam.getState();
+      // The moved picture stays until the redraw at the new position is on screen.
+      renderer.once('afterRender', () => {
+        this.o.pan.style.transform = '';
+      });
+      cam.setState({ ...c, x: c.x + from.x - to.x, y: c.y + from.y - to.y });
+    });
+  }
+
+  /** The drawn layers on one canvas: for PNG export and the blank-screen check. */
+  snapshot(): HTMLCanvasElement {
+    this.renderer.refresh();
+    const { width, height } = this.renderer.getDimensions();
+    const ratio = window.devicePixelRatio || 1;
+    const out = document.createElement('canvas');
+    out.width = width * ratio;
+    out.height = height * ratio;
+    const ctx = out.getContext('2d') as CanvasRenderingContext2D;
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(0, 0, out.width, out.height);
+    for (const c of Object.values(this.renderer.getCanvases()))
+      ctx.drawImage(c, 0, 0, out.width, out.height);
+    return out;
+  }
+
+  /** Viewport position (page coordinates) of a point of the framed graph. */
+  private toPage(p: Point): Point {
+    const v = this.renderer.framedGraphToViewport(p);
+    const box = this.o.container.getBoundingClientRect();
+    return { x: box.left + v.x, y: box.top + v.y };
+  }
+
+  /** Viewport position of an edge's middle, to hover it. */
+  edgeMiddle(id: string): Point | undefined {
+    if (!this.graph.hasEdge(id)) return undefined;
+    const a = this.renderer.getNodeDisplayData(this.graph.source(id));
+    const b = this.renderer.getNodeDisplayData(this.graph.target(id));
+    if (!a || !b) return undefined;
+    return this.toPage({ x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
+  }
+
+  nodePosition(id: string): Point | undefined {
+    const d = this.renderer.getNodeDisplayData(id);
+    return d ? this.toPage(d) : undefined;
+  }
+
+  /** Pixels of the drawn graph that are not background. */
+  painted(): number {
+    const c = this.snapshot();
+    const px = (c.getContext('2d') as CanvasRenderingContext2D).getImageData(
+      0,
+      0,
+      c.width,
+      c.height,
+    ).data;
+    let n = 0;
+    for (let i = 0; i < px.length; i += 4)
+      if (px[i] !== 255 || px[i + 1] !== 255 || px[i + 2] !== 255) n++;
+    return n;
+  }
+}
+
+function line(field: string, value: string | number): HTMLElement {
+  const row = document.createElement('div');
+  row.dataset.field = field;
+  const k = document.createElement('b');
+  k.textContent = `${field} `;
+  const v = document.createElement('span');
+  v.dataset.value = String(value);
+  v.textContent =
+    typeof value === 'number' && field !== 'connections'
+      ? `${formatBytes(value)} (${value.toLocaleString('en')})`
+      : String(value);
+  row.append(k, v);
+  return row;
+}
