@@ -3,11 +3,11 @@ import { parseArgs } from 'node:util';
 import { agentFromLease, isAlive } from '../api/agent.js';
 import { parseDuration } from '../lib/duration.js';
 import { HttpServer, parseListen } from '../lib/http-server.js';
-import { Kube, type KubeObject, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
+import { Informers } from '../lib/informer.js';
+import { Kube, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
-import { Reflector, type ReflectorHandlers } from '../lib/reflector.js';
 import { terminated } from '../lib/terminated.js';
-import { ClusterState, type Kind } from './enrich/cluster-state.js';
+import { ClusterState } from './enrich/cluster-state.js';
 import { Enricher } from './enrich/enricher.js';
 import { GroupView, groupNames } from './enrich/group.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
@@ -22,7 +22,7 @@ import {
   parseMetricsFlags,
 } from './metrics/flags.js';
 import { PolicyAdvisor } from './policy/advisor.js';
-import { type FactKind, POLICY_WATCHES, PolicyFacts } from './policy/cluster-facts.js';
+import { PolicyFacts } from './policy/cluster-facts.js';
 import { registerPolicyApi } from './policy/http.js';
 import { tokenFromFile, tokenFromRequest } from './trace/agent-token.js';
 import { Controller } from './trace/controller.js';
@@ -91,40 +91,12 @@ export async function main(argv: string[]): Promise<number> {
     ? tokenFromFile(tokenFile)
     : tokenFromRequest(kube, namespace, serviceAccount);
 
-  // Enrichment state: one cluster-wide watch per kind, shared by every trace.
+  // One watch per collection, shared: enrichment, policy facts and the controller
+  // each subscribe to what they read.
+  const informers = new Informers(kube, log);
   const state = new ClusterState();
-  // NetworkPolicy advice reads Service ports too: the Service watch feeds both.
   const policyFacts = new PolicyFacts(state);
-  const feed = (kind: Kind): ReflectorHandlers<KubeObject> => ({
-    onReset: (items) => {
-      state.reset(kind, items as never[]);
-      if (kind === 'Service') policyFacts.reset(kind, items);
-    },
-    onEvent: (type, obj) => {
-      state.apply(kind, type, obj as never);
-      if (kind === 'Service') policyFacts.apply(kind, type, obj);
-    },
-  });
-  const caches = (
-    [
-      ['Pod', '/api/v1/pods'],
-      ['Service', '/api/v1/services'],
-      ['ReplicaSet', '/apis/apps/v1/replicasets'],
-      ['Job', '/apis/batch/v1/jobs'],
-    ] as const
-  ).map(
-    ([kind, path]) =>
-      new Reflector<KubeObject>(kube, { path }, feed(kind), log.child({ watch: path })),
-  );
-  for (const [kind, path] of Object.entries(POLICY_WATCHES))
-    caches.push(
-      new Reflector<KubeObject>(
-        kube,
-        { path },
-        policyFacts.handlers(kind as FactKind),
-        log.child({ watch: path }),
-      ),
-    );
+  const cachesSynced = Promise.all([state.subscribe(informers), policyFacts.subscribe(informers)]);
   const enricher = new Enricher(state, args.values['reverse-dns'] ? new ReverseDns() : undefined);
 
   // The one store of a trace's edges: 10-second bins over --history-window for the graph
@@ -156,20 +128,22 @@ export async function main(argv: string[]): Promise<number> {
     view: (p) => new GroupView(p, state),
     observers: [history, ...metrics.observers],
     generate: (trace, running) => advisor.generate(trace, running),
-    caches,
-    nodeHandlers: feed('Node'),
+    informers,
+    synced: cachesSynced.then(() => {}),
   });
   const http = new HttpServer(log.child({ part: 'http' }));
   new GraphApi({ store: history, log: log.child({ part: 'graph' }) }).register(http);
   http.route('/metrics', metrics.handler);
   registerPolicyApi(http, advisor);
   await http.listen(listen);
+  informers.start();
   await controller.start();
   metrics.start();
   await terminated();
   metrics.stop();
   // Running traces stay Started on the agents; the next operator resumes them.
   controller.stop();
+  informers.stop();
   await http.close();
   log.info('operator stopped');
   return 0;

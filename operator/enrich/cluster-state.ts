@@ -8,7 +8,8 @@
 // generation counters, so the per-edge cost is a few map lookups.
 import type { V1Job, V1Node, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { Labels } from '../../api/edge.js';
-import type { WatchEventType } from '../../lib/kube.js';
+import type { Informers } from '../../lib/informer.js';
+import type { KubeObject, WatchEventType } from '../../lib/kube.js';
 import { IpHistory } from './ip-history.js';
 import { type ControllerLookup, podOwner, type StepKind } from './owner.js';
 import { PodRanges } from './pod-ranges.js';
@@ -33,6 +34,15 @@ export interface KindObjects {
   Job: V1Job;
 }
 export type Kind = keyof KindObjects;
+
+/** The cluster-wide collections enrichment watches, one informer each (shared with others). */
+export const CLUSTER_STATE_WATCHES: Record<Kind, string> = {
+  Pod: '/api/v1/pods',
+  Service: '/api/v1/services',
+  Node: '/api/v1/nodes',
+  ReplicaSet: '/apis/apps/v1/replicasets',
+  Job: '/apis/batch/v1/jobs',
+};
 
 export interface ClusterStateOptions {
   /** How long a deleted pod still answers for its name and its IPs (default 5 minutes). */
@@ -139,6 +149,17 @@ export class ClusterState implements ControllerLookup {
       retentionMs: this.retentionMs,
       now: this.now,
     });
+  }
+
+  /** Subscribes to every collection of CLUSTER_STATE_WATCHES; resolves once all have synced. */
+  subscribe(informers: Informers): Promise<void> {
+    const subs = (Object.entries(CLUSTER_STATE_WATCHES) as [Kind, string][]).map(([kind, path]) =>
+      informers.subscribe<KubeObject>(path, {
+        onReset: (items) => this.reset(kind, items as KindObjects[Kind][]),
+        onEvent: (type, obj) => this.apply(kind, type, obj as KindObjects[Kind]),
+      }),
+    );
+    return Promise.all(subs.map((s) => s.synced)).then(() => {});
   }
 
   /** One watch event. DELETED carries the object's last state. */

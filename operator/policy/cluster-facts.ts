@@ -12,8 +12,8 @@ import type {
   V1Service,
   V1StatefulSet,
 } from '@kubernetes/client-node';
+import type { Informers } from '../../lib/informer.js';
 import type { KubeObject } from '../../lib/kube.js';
-import type { ReflectorHandlers } from '../../lib/reflector.js';
 import type { ClusterState } from '../enrich/cluster-state.js';
 import type {
   ClusterFacts,
@@ -24,15 +24,16 @@ import type {
   ServiceFacts,
 } from './generate.js';
 
-/** The collections watched for policy advice (Services come from enrichment's watch). */
+/** The collections watched for policy advice (the Service watch is shared with enrichment). */
 export const POLICY_WATCHES = {
+  Service: '/api/v1/services',
   Deployment: '/apis/apps/v1/deployments',
   StatefulSet: '/apis/apps/v1/statefulsets',
   DaemonSet: '/apis/apps/v1/daemonsets',
   EndpointSlice: '/apis/discovery.k8s.io/v1/endpointslices',
 } as const;
 
-export type FactKind = keyof typeof POLICY_WATCHES | 'Service';
+export type FactKind = keyof typeof POLICY_WATCHES;
 type Workload = V1Deployment | V1StatefulSet | V1DaemonSet;
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -151,10 +152,14 @@ export class PolicyFacts implements ClusterFacts {
     for (const o of objs) this.apply(kind, 'ADDED', o);
   }
 
-  handlers(kind: FactKind): ReflectorHandlers<KubeObject> {
-    return {
-      onReset: (items) => this.reset(kind, items),
-      onEvent: (type, obj) => this.apply(kind, type, obj),
-    };
+  /** Subscribes to every collection the facts come from; resolves once all have synced. */
+  subscribe(informers: Informers): Promise<void> {
+    const subs = Object.entries(POLICY_WATCHES).map(([kind, path]) =>
+      informers.subscribe(path, {
+        onReset: (items) => this.reset(kind as FactKind, items),
+        onEvent: (type, obj) => this.apply(kind as FactKind, type, obj),
+      }),
+    );
+    return Promise.all(subs.map((s) => s.synced)).then(() => {});
   }
 }

@@ -9,6 +9,7 @@ import {
   type TraceSpec,
   traceObjectPath,
 } from '../../api/trace.js';
+import { Informers } from '../../lib/informer.js';
 import { KubeError } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { FakeKube } from '../../test/fake-kube.js';
@@ -97,8 +98,10 @@ function setup() {
   const lines: Record<string, unknown>[] = [];
   const log = logger('test', 'debug', { write: (s: string) => lines.push(JSON.parse(s)) });
   const state = new ClusterState();
+  const informers = new Informers(kube, log);
   const controller = new Controller({
     kube,
+    informers,
     namespace: NS,
     log,
     edgeLog: log,
@@ -110,7 +113,15 @@ function setup() {
   });
   const get = (key = KEY) => kube.object<Trace>(TRACES_PATH, key);
   const live = (n: string) => sessions.filter((s) => s.node === n && s.state === 'started');
-  return { kube, controller, sessions, refuse, lines, get, live, addAgent };
+  const start = () => {
+    informers.start();
+    return controller.start();
+  };
+  const stop = () => {
+    controller.stop();
+    informers.stop();
+  };
+  return { kube, controller, start, stop, sessions, refuse, lines, get, live, addAgent };
 }
 
 describe('Controller', () => {
@@ -119,8 +130,8 @@ describe('Controller', () => {
 
   async function started(spec: TraceSpec = {}) {
     const t = setup();
-    stop = () => t.controller.stop();
-    await t.controller.start();
+    stop = t.stop;
+    await t.start();
     t.kube.put(TRACES_PATH, trace(spec, 'start'));
     await until(() => t.get()?.status?.state === 'Started');
     return t;
@@ -156,10 +167,10 @@ describe('Controller', () => {
 
   it('shows a refusing agent as Failed, and detaches a node that goes away', async () => {
     const t = setup();
-    stop = () => t.controller.stop();
+    stop = t.stop;
     t.addAgent('n2');
     t.refuse.add('n2');
-    await t.controller.start();
+    await t.start();
     t.kube.put(TRACES_PATH, trace({}, 'start'));
     await until(() => t.get()?.status?.nodes?.n2?.state === 'Failed');
     expect(t.get()?.status?.nodes?.n2?.reason).toContain('answered 503');
@@ -172,8 +183,8 @@ describe('Controller', () => {
 
   it('refuses a node that does not exist and a bad spec, in operationError', async () => {
     const t = setup();
-    stop = () => t.controller.stop();
-    await t.controller.start();
+    stop = t.stop;
+    await t.start();
     t.kube.put(TRACES_PATH, trace({ node: 'nope' }, 'start'));
     await until(() => t.get()?.status?.operationError !== undefined);
     expect(t.get()?.status?.operationError).toBe('Node "nope" not found');
@@ -200,14 +211,14 @@ describe('Controller', () => {
 
   it('resumes a trace that says Started when this operator does not run it (a restart)', async () => {
     const t = setup();
-    stop = () => t.controller.stop();
+    stop = t.stop;
     const before = trace({});
     before.metadata.finalizers = [FINALIZER];
     t.kube.put(TRACES_PATH, before);
     await t.kube.mergePatch(`${traceObjectPath('gadget', 't')}/status`, {
       status: { state: 'Started', startedAt: '2026-01-01T00:00:00Z' },
     });
-    await t.controller.start();
+    await t.start();
     await until(() => t.live('n1').length === 1);
     await until(() => t.get()?.status?.nodes?.n1?.state === 'Started');
     expect(t.get()?.status?.startedAt).toBe('2026-01-01T00:00:00Z'); // the same run, resumed
@@ -223,8 +234,8 @@ describe('Controller', () => {
 
   it('retries a failed reconcile with a growing backoff until it succeeds', async () => {
     const t = setup();
-    stop = () => t.controller.stop();
-    await t.controller.start();
+    stop = t.stop;
+    await t.start();
     let failures = 0;
     t.kube.fail = (call) => {
       if (!call.endsWith('/status') || failures >= 3) return undefined;
@@ -246,8 +257,8 @@ describe('Controller', () => {
 
   it('does not retry a status the API refuses as invalid', async () => {
     const t = setup();
-    stop = () => t.controller.stop();
-    await t.controller.start();
+    stop = t.stop;
+    await t.start();
     t.kube.fail = (call) =>
       call.endsWith('/status')
         ? new KubeError(422, 'Invalid', 'status.x: Invalid value')

@@ -20,6 +20,7 @@ import {
   type TraceStatus,
   traceObjectPath,
 } from '../../api/trace.js';
+import type { Informers } from '../../lib/informer.js';
 import {
   isInvalid,
   type JsonPatchOp,
@@ -29,7 +30,7 @@ import {
   pointer,
 } from '../../lib/kube.js';
 import type { Logger } from '../../lib/log.js';
-import { Reflector, type ReflectorHandlers, Store } from '../../lib/reflector.js';
+import { Store } from '../../lib/reflector.js';
 import { DoNotRetry, WorkQueue } from '../../lib/work-queue.js';
 import { agentSessions, type SessionFactory } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
@@ -53,10 +54,10 @@ export interface ControllerOptions {
   sessions?: SessionFactory;
   enrich(edge: Edge): Edge;
   view(parameters: TraceParameters): EdgeView;
-  /** Extra watches that must be in sync before traces are handled (enrichment caches). */
-  caches?: Reflector<KubeObject>[];
-  /** Also told of every Node event (the enrichment cache shares the controller's Node watch). */
-  nodeHandlers?: ReflectorHandlers<KubeObject>;
+  /** The process's shared watches: the controller subscribes to Traces, Nodes and Leases. */
+  informers: Informers;
+  /** What else must be in sync before traces are handled (the enrichment caches). */
+  synced?: Promise<void>;
   flushMs?: number;
   /** Told of every trace's edges, start, stop and deletion (metrics, history, policy advice). */
   observers?: readonly EdgeObserver[];
@@ -68,12 +69,16 @@ const isReady = (n: Node) =>
   n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 export class Controller {
-  readonly traces = new Store<Trace & KubeObject>((key) => this.queue.add(key));
+  readonly traces = new Store<Trace & KubeObject>((key) => {
+    if (this.ready) this.queue.add(key);
+  });
   readonly nodes = new Store<Node>(() => this.syncAll());
   readonly leases = new Store<Lease & KubeObject>(() => this.syncAll());
   readonly runs = new Map<string, TraceRun>();
   private readonly queue: WorkQueue;
-  private readonly reflectors: Reflector<KubeObject>[] = [];
+  private readonly synced: Promise<unknown>;
+  /** Traces are handled only once nodes, agents and caches are known. */
+  private ready = false;
   private timer?: NodeJS.Timeout;
 
   constructor(private readonly o: ControllerOptions) {
@@ -81,44 +86,30 @@ export class Controller {
       name: 'reconcile',
       keyField: 'trace',
     });
+    const { informers, namespace } = o;
+    this.synced = Promise.all([
+      informers.subscribe('/api/v1/nodes', this.nodes).synced,
+      informers.subscribe(agentLeasesPath(namespace), this.leases, {
+        labelSelector: AGENT_LEASE_LABEL,
+      }).synced,
+      informers.subscribe(TRACES_PATH, this.traces).synced,
+      o.synced,
+    ]);
   }
 
+  /** Resolves once every watch it needs has synced and the traces are being handled. */
   async start(): Promise<void> {
-    const { kube, log, namespace } = this.o;
-    const watch = <T extends KubeObject>(
-      path: string,
-      handlers: ReflectorHandlers<T>,
-      query = {},
-    ) => new Reflector<T>(kube, { path, query }, handlers, log.child({ watch: path }));
-    const extra = this.o.nodeHandlers;
-    const nodes = watch<Node>('/api/v1/nodes', {
-      onReset: (items) => {
-        extra?.onReset(items);
-        this.nodes.onReset(items);
-      },
-      onEvent: (type, obj) => {
-        extra?.onEvent(type, obj);
-        this.nodes.onEvent(type, obj);
-      },
-    });
-    const leases = watch(agentLeasesPath(namespace), this.leases, {
-      labelSelector: AGENT_LEASE_LABEL,
-    });
-    this.reflectors.push(nodes, leases, ...(this.o.caches ?? []));
-    // Traces are handled only once nodes, agents and caches are known.
-    await Promise.all(this.reflectors.map((r) => r.start()));
-    const traces = watch(TRACES_PATH, this.traces);
-    this.reflectors.push(traces);
-    await traces.start();
+    await this.synced;
+    this.ready = true;
+    for (const key of this.traces.items.keys()) this.queue.add(key);
     // Leases expire by time, not by events.
     this.timer = setInterval(() => this.syncAll(), 2000);
-    log.info({ namespace }, 'operator started');
+    this.o.log.info({ namespace: this.o.namespace }, 'operator started');
   }
 
   stop(): void {
     clearInterval(this.timer);
     this.queue.shutdown();
-    for (const r of this.reflectors) r.stop();
     for (const run of this.runs.values()) run.close();
   }
 
