@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{api,lib,operator,gadget,web}/**/*.test.ts'],
+          include: ['{api,lib,operator,gadget,web,cli}/**/*.test.ts', 'test/*.test.ts'],
         },
       },
       {
