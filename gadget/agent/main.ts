@@ -21,7 +21,7 @@ import { hostDataPlane } from './data-plane.js';
 import { AgentLease } from './lease.js';
 import { AgentMetrics } from './metrics.js';
 import { agentServer } from './server.js';
-import { selfSignedIdentity } from './tls.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 import { Authenticator } from './token-review.js';
 
 export const AGENT_USAGE = `Usage: netgraph-gadget agent --node NAME [options]

@@ -15,7 +15,7 @@ import { logger } from '../../lib/log.js';
 import { hugeBody, idleConnections, slowHeaders } from '../../test/hostile-clients.js';
 import { Agent, type DataPlane } from './agent.js';
 import { agentServer } from './server.js';
-import { selfSignedIdentity } from './tls.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 
 const identity = selfSignedIdentity(['127.0.0.1']);
 const OPERATOR = 'Bearer operator-token';

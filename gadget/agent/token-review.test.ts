@@ -11,7 +11,7 @@ import type { KubeClient } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { Agent, type DataPlane } from './agent.js';
 import { agentServer } from './server.js';
-import { selfSignedIdentity } from './tls.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 import { Authenticator } from './token-review.js';
 
 // Who may command an agent, with the TokenReview API scripted: what it answers for

@@ -4,7 +4,7 @@ import type { AgentTraceStatus } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { Agent, type DataPlane, type Pod } from '../../gadget/agent/agent.js';
 import { agentServer } from '../../gadget/agent/server.js';
-import { selfSignedIdentity } from '../../gadget/agent/tls.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 import { listen, type Server } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { type AgentAddress, AgentSession } from './agent-session.js';

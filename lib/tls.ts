@@ -1,7 +1,6 @@
-// The agent's TLS identity: a self-signed certificate made at start, for the
-// addresses it advertises. The certificate travels in the agent's Lease and the
-// operator trusts exactly that one, so the operator's token never crosses the
-// network in clear and no CA has to be run for the agents.
+// A TLS identity made at start: a self-signed certificate for the names and addresses a
+// server is reached by. Its peers pin exactly that certificate where it is published
+// (an agent's in its Lease, the operator's in a ConfigMap), so no CA has to be run.
 import { generateKeyPairSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
@@ -11,7 +10,11 @@ export interface TlsIdentity {
   key: string;
 }
 
-export function selfSignedIdentity(hosts: string[], days = 365): TlsIdentity {
+export function selfSignedIdentity(
+  hosts: string[],
+  commonName = 'netgraph',
+  days = 365,
+): TlsIdentity {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', {
     modulusLength: 2048,
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -22,7 +25,7 @@ export function selfSignedIdentity(hosts: string[], days = 365): TlsIdentity {
   cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + days * 86_400_000);
-  const name = [{ name: 'commonName', value: 'netgraph-agent' }];
+  const name = [{ name: 'commonName', value: commonName }];
   cert.setSubject(name);
   cert.setIssuer(name);
   cert.setExtensions([
