@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// `kubectl netgraph`: kubectl runs this when it is on PATH as kubectl-netgraph.
+import { main } from '../dist/cli/main.js';
+
+const interrupted = new Promise((resolve) => {
+  process.once('SIGINT', resolve);
+  process.once('SIGTERM', resolve);
+});
+
+main(process.argv.slice(2), { out: process.stdout, err: process.stderr, interrupted }).then(
+  (code) => {
+    process.exitCode = code;
+    // Streams and proxies are closed by now; a keep-alive socket left must not hold the exit.
+    setTimeout(() => process.exit(code), 100).unref();
+  },
+  (err) => {
+    process.stderr.write(`error: ${err?.message ?? err}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,220 @@
+// How the plugin reaches the operator's port, as the user: through the API server (a
+// port-forward to the operator's pod, see operator-service.ts) unless --operator says
+// where, always with the kubeconfig's credentials (its bearer token, or its client
+// certificate once the port serves HTTPS). The port's certificate is self-signed and
+// published in a ConfigMap: the plugin trusts exactly that one, as the operator trusts
+// exactly the certificate in an agent's Lease.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import { isNotFound, KubeError } from '../lib/kube.js';
+import type { KubeContext } from './kube-context.js';
+import {
+  certConfigMap,
+  chooseService,
+  OPERATOR_SELECTOR,
+  operatorPort,
+  type Pod,
+  podPort,
+  readyPod,
+  type Service,
+  serviceNames,
+} from './operator-service.js';
+import { forwardPort } from './port-forward.js';
+
+export interface OperatorOptions {
+  operator?: URL;
+  operatorNamespace?: string;
+  operatorCA?: string;
+}
+
+export interface OperatorEndpoint {
+  /** Where requests go: the local end of the port-forward, or --operator. */
+  base: URL;
+  /** What the operator is, for messages. */
+  describe: string;
+  /** Said once to the user (a token sent in clear). */
+  warning?: string;
+  /** A GET (or HEAD) to the operator with the user's credentials; any status resolves. */
+  request(
+    path: string,
+    o?: { method?: 'GET' | 'HEAD'; headers?: http.OutgoingHttpHeaders },
+  ): Promise<http.IncomingMessage>;
+  close(): Promise<void>;
+}
+
+interface Tls {
+  ca?: string;
+  checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
+}
+
+export async function connectOperator(
+  ctx: KubeContext,
+  o: OperatorOptions,
+): Promise<OperatorEndpoint> {
+  const creds = await credentials(ctx);
+  if (o.operator) {
+    const local = ['127.0.0.1', 'localhost', '[::1]'].includes(o.operator.hostname);
+    return endpoint(o.operator, o.operator.href, creds, {
+      tls: o.operatorCA ? { ca: readFileSync(o.operatorCA, 'utf8') } : {},
+      warning:
+        o.operator.protocol === 'http:' && !local && creds.authorization
+          ? `your kubeconfig's token goes to ${o.operator.host} in clear (plain http)`
+          : undefined,
+    });
+  }
+  const svc = chooseService(await operatorServices(ctx, o.operatorNamespace), o.operatorNamespace);
+  const ns = svc.metadata.namespace;
+  const port = operatorPort(svc);
+  const selector = Object.entries(svc.spec?.selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const pods = await ctx.kube.list<Pod>(`/api/v1/namespaces/${ns}/pods`, {
+    labelSelector: selector,
+  });
+  const pod = readyPod(svc, pods.items);
+  const target = podPort(port, pod);
+  const pem = await publishedCertificate(ctx, svc);
+  const forward = await forwardPort(ctx.config, ns, pod.metadata.name, target);
+  const scheme = pem === undefined ? 'http' : 'https';
+  return endpoint(
+    new URL(`${scheme}://127.0.0.1:${forward.port}`),
+    `the operator (Service ${ns}/${svc.metadata.name}, pod ${pod.metadata.name}, port ${target}, through the API server)`,
+    creds,
+    {
+      tls: pem === undefined ? {} : pinned(pem, serviceNames(svc), `${ns}/${certConfigMap(svc)}`),
+      lastError: forward.lastError,
+      close: forward.close,
+    },
+  );
+}
+
+async function operatorServices(ctx: KubeContext, namespace?: string): Promise<Service[]> {
+  const path = namespace ? `/api/v1/namespaces/${namespace}/services` : '/api/v1/services';
+  try {
+    return (await ctx.kube.list<Service>(path, { labelSelector: OPERATOR_SELECTOR })).items;
+  } catch (err) {
+    if (err instanceof KubeError && err.status === 403 && !namespace)
+      throw new Error(
+        "you may not list Services in every namespace: name the operator's with --operator-namespace",
+      );
+    throw err;
+  }
+}
+
+/** The PEM certificate of the operator's port, or undefined when it serves plain HTTP. */
+async function publishedCertificate(ctx: KubeContext, svc: Service): Promise<string | undefined> {
+  const name = certConfigMap(svc);
+  try {
+    const cm = await ctx.kube.get<{ data?: Record<string, string> }>(
+      `/api/v1/namespaces/${svc.metadata.namespace}/configmaps/${name}`,
+    );
+    const pem = cm.data?.['ca.crt'];
+    if (!pem) throw new Error(`ConfigMap ${svc.metadata.namespace}/${name} has no ca.crt`);
+    return pem;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Trust only the published certificate: the port's own (self-signed), or one it issued
+ * for the Service's names. A port-forward's address is 127.0.0.1, which no certificate
+ * names, so the address itself is not checked.
+ */
+export function pinned(pem: string, names: string[], where: string): Tls {
+  const fingerprint = new X509Certificate(pem).fingerprint256;
+  return {
+    ca: pem,
+    checkServerIdentity: (_host, cert) => {
+      if (cert.fingerprint256 === fingerprint) return undefined;
+      if (names.some((n) => checkServerIdentity(n, cert) === undefined)) return undefined;
+      return new Error(
+        `the operator's certificate is not the one in ConfigMap ${where}, nor issued for ${names.join(' or ')}`,
+      );
+    },
+  };
+}
+
+interface Credentials {
+  authorization?: string;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** The kubeconfig's credentials, as the API server gets them (tokens from exec plugins too). */
+async function credentials(ctx: KubeContext): Promise<Credentials> {
+  const opts: https.RequestOptions = {};
+  await ctx.config.applyToHTTPSOptions(opts);
+  const headers = (opts.headers ?? {}) as Record<string, string | undefined>;
+  return {
+    authorization: headers.Authorization ?? headers.authorization,
+    cert: opts.cert as Buffer | undefined,
+    key: opts.key as Buffer | undefined,
+  };
+}
+
+function endpoint(
+  base: URL,
+  describe: string,
+  creds: Credentials,
+  o: {
+    tls: Tls;
+    warning?: string;
+    lastError?: () => string | undefined;
+    close?: () => Promise<void>;
+  },
+): OperatorEndpoint {
+  const secure = base.protocol === 'https:';
+  const agent = secure
+    ? new https.Agent({ keepAlive: true, ...o.tls, cert: creds.cert, key: creds.key })
+    : new http.Agent({ keepAlive: true });
+  return {
+    base,
+    describe,
+    warning: o.warning,
+    request: (path, { method = 'GET', headers = {} } = {}) =>
+      new Promise((resolve, reject) => {
+        const send = secure ? https.request : http.request;
+        const req = send(new URL(path, base), {
+          agent,
+          method,
+          headers: {
+            ...headers,
+            ...(creds.authorization && { authorization: creds.authorization }),
+          },
+        });
+        req.on('response', resolve);
+        req.on('error', (err) => {
+          const why = o.lastError?.();
+          reject(new Error(`cannot reach ${describe}: ${why ?? err.message}`));
+        });
+        req.end();
+      }),
+    close: async () => {
+      agent.destroy();
+      await o.close?.();
+    },
+  };
+}
+
+/** An answer that is not 2xx, as the operator explains it ({"error": ...}). */
+export async function refusal(res: http.IncomingMessage, what: string): Promise<Error> {
+  const chunks: Buffer[] = [];
+  for await (const c of res) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  let why = text.trim().slice(0, 500);
+  try {
+    why = (JSON.parse(text) as { error?: string }).error ?? why;
+  } catch {}
+  const hint =
+    res.statusCode === 401
+      ? ' (the operator did not accept your kubeconfig credentials)'
+      : res.statusCode === 403
+        ? ' (your identity lacks the right: see the README, Security)'
+        : '';
+  return new Error(`${what}: HTTP ${res.statusCode}: ${why}${hint}`);
+}

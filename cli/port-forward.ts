@@ -1,0 +1,68 @@
+// A port of the operator's pod on 127.0.0.1, through the API server, as `kubectl
+// port-forward` does: each local connection is one WebSocket to the pod's portforward
+// subresource (client-node's PortForward), carrying the kubeconfig's credentials.
+import { createServer, type Socket } from 'node:net';
+import { PassThrough, Writable } from 'node:stream';
+import { type KubeConfig, PortForward } from '@kubernetes/client-node';
+// Not in the package's index; needed to give PortForward streams of its own (below).
+import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
+
+export interface Forward {
+  /** The local port on 127.0.0.1. */
+  port: number;
+  /** What the kubelet last said went wrong (the pod's port refused, ...). */
+  lastError(): string | undefined;
+  close(): Promise<void>;
+}
+
+export async function forwardPort(
+  config: KubeConfig,
+  namespace: string,
+  pod: string,
+  port: number,
+): Promise<Forward> {
+  // client-node ends its handler's streams when the server half-closes one (protocol
+  // v5); by default those are the process's own stdin and stdout.
+  const inert = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
+  const pf = new PortForward(config, true, new WebSocketHandler(config, undefined, inert));
+  let lastError: string | undefined;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    // The kubelet reports a failed connection inside the pod on the error stream.
+    const errors = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lastError = chunk.toString('utf8').trim();
+        socket.destroy();
+        done();
+      },
+    });
+    pf.portForward(namespace, pod, [port], socket, errors, socket).then(
+      (ws) => {
+        if (typeof ws === 'function') return;
+        ws.on('close', () => socket.end());
+        socket.on('close', () => ws.close());
+      },
+      (err: unknown) => {
+        lastError = err instanceof Error ? err.message : String(err);
+        socket.destroy();
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    lastError: () => lastError,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
