@@ -22,4 +22,7 @@ COPY --from=build /src/dist ./dist
 COPY package.json ./
 COPY bin ./bin
 COPY bpf/*.o ./bpf/
+# The kubectl plugin on PATH: with a kubeconfig mounted, `kubectl-netgraph get -A` (or
+# `kubectl netgraph` where the image has kubectl) runs from the image as from npm.
+RUN ln -s /app/bin/kubectl-netgraph.js /usr/local/bin/kubectl-netgraph
 ENTRYPOINT []
