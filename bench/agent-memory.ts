@@ -8,10 +8,12 @@
 // the kernel memory charged with it (the maps, on kernels >= 5.11), and that per pod.
 // Usage: node --expose-gc --import tsx bench/agent-memory.ts [--pods 100] [--traces 10]
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Agent, type Pod } from '../gadget/agent/agent.js';
 import { hostDataPlane } from '../gadget/agent/data-plane.js';
 import { logger } from '../lib/log.js';
+import { type Sandbox, startSandbox } from '../test/pod-sandbox.js';
 import { inMemoryCgroup } from './lib/memory-cgroup.js';
 import { writeResults } from './lib/results.js';
 
@@ -33,7 +35,10 @@ const names = Array.from({ length: nPods }, (_, i) => `ng-amem-${i}`);
 // Distinct for up to 65,535 pods (an address of its own each, /32).
 const addr = (i: number) => `10.124.${(i + 1) >> 8}.${(i + 1) & 255}`;
 
-function cleanup() {
+const sandboxes: Sandbox[] = [];
+
+async function cleanup() {
+  for (const s of sandboxes.splice(0)) await s.stop();
   for (const ns of names) {
     try {
       ip('netns', 'del', ns);
@@ -43,22 +48,26 @@ function cleanup() {
   }
 }
 
-cleanup();
+await cleanup();
 const agent = new Agent('bench', hostDataPlane(), logger('bench', 'silent'), 1000);
 try {
-  const pods: Pod[] = names.map((ns, i) => {
+  const pods: Pod[] = [];
+  for (const [i, ns] of names.entries()) {
     ip('netns', 'add', ns);
     // A veth pair inside the namespace (this kernel has no dummy driver): an address with carrier.
     ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
     ip('-n', ns, 'addr', 'add', `${addr(i)}/32`, 'dev', 'eth0');
     ip('-n', ns, 'link', 'set', 'eth1', 'up');
     ip('-n', ns, 'link', 'set', 'eth0', 'up');
-    return {
-      metadata: { namespace: 'bench', name: `pod-${i}` },
+    // Its sandbox, as a pod has: the agent finds the namespace by the pod's UID.
+    const uid = randomUUID();
+    sandboxes.push(await startSandbox(ns, uid));
+    pods.push({
+      metadata: { namespace: 'bench', name: `pod-${i}`, uid },
       spec: { containers: [{ name: 'main' }] },
       status: { phase: 'Running', podIP: addr(i), podIPs: [{ ip: addr(i) }] },
-    };
-  });
+    });
+  }
   agent.onPodsReset(pods);
   const before = rss();
   const chargedBefore = charged();
@@ -110,5 +119,5 @@ try {
 } finally {
   for (const k of agent.traceKeys()) await agent.stopTrace(k);
   agent.close();
-  cleanup();
+  await cleanup();
 }

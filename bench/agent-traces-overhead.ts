@@ -5,11 +5,13 @@
 // the kernel's statistics say how many program runs each packet cost (1 when
 // shared, 5 if each trace attached its own) and their time.
 // Usage: node --import tsx bench/agent-traces-overhead.ts [--rounds 5] [--seconds 3]
+import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Agent, type Pod } from '../gadget/agent/agent.js';
 import { hostDataPlane } from '../gadget/agent/data-plane.js';
 import { logger } from '../lib/log.js';
 import { makePair } from '../test/netns/netns-lib.js';
+import { startSandbox } from '../test/pod-sandbox.js';
 import { enableBpfStats, progStats } from './lib/bpf-stats.js';
 import { iperf, iperfServer } from './lib/iperf.js';
 import { writeResults } from './lib/results.js';
@@ -25,8 +27,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pair = makePair('trov', 209);
 const server = iperfServer(pair.b);
 const agent = new Agent('bench', hostDataPlane(), logger('bench', 'silent'), 1000);
+// Its sandbox, as a pod has: the agent finds the namespace by the pod's UID.
+const uid = randomUUID();
+const sandbox = await startSandbox(pair.a, uid);
 const pod: Pod = {
-  metadata: { namespace: 'bench', name: 'client' },
+  metadata: { namespace: 'bench', name: 'client', uid },
   spec: { containers: [{ name: 'main' }] },
   status: { phase: 'Running', podIP: pair.v4.a, podIPs: [{ ip: pair.v4.a }] },
 };
@@ -92,5 +97,6 @@ try {
   restoreStats();
   agent.close();
   server.kill();
+  await sandbox.stop();
   pair.cleanup();
 }

@@ -4,15 +4,26 @@ import type { AgentFrame } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { logger } from '../../lib/log.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
+import type { NetnsRef } from './pod-sandbox.js';
 
 // The agent's bookkeeping alone: which pods it attaches to, and how its numbered
 // edges let a stream resume. The data plane is the kernel's part, tested for real
 // in test/netns; here it hands out scripted drains.
-function fakeDataPlane(drains: Map<string, Edge[]>, counters = new Map<string, Edge[]>()) {
+function fakeDataPlane(
+  drains: Map<string, Edge[]>,
+  counters = new Map<string, Edge[]>(),
+  /** Namespaces that are no pod's sandbox but hold a pod's IP. */
+  impostors = new Map<string, NetnsRef[]>(),
+) {
   const open = new Set<string>();
   let opened = 0;
   const dp: DataPlane = {
-    findNetns: async (ip) => ({ path: `/var/run/netns/${ip}`, inode: Number(ip.split('.').pop()) }),
+    // Each pod's sandbox is the namespace named for its first IP, which holds it.
+    findPodNetns: async ({ ips }) => {
+      const ip = ips[0] ?? '';
+      const ns = { path: `/var/run/netns/${ip}`, name: ip, inode: Number(ip.split('.').pop()) };
+      return { sandboxes: [ns], holders: [ns, ...(impostors.get(ip) ?? [])] };
+    },
     openTracers: async (paths, mode) =>
       paths.map((path) => {
         open.add(`${path} ${mode}`);
@@ -209,6 +220,26 @@ describe('Agent', () => {
     expect(of('b', '203.0.113.7')?.remoteName).toBeUndefined();
     expect(agent.dnsAnswers.learned).toBe(2);
     expect(Object.fromEntries(agent.dnsAnswers.dropped)).toEqual({ truncated: 1 });
+    agent.close();
+  });
+
+  it('does not trace a pod whose address another namespace holds, and says so in its status', async () => {
+    const evil = { path: '/var/run/netns/evil', name: 'evil', inode: 99 };
+    const { dp, open } = fakeDataPlane(new Map(), new Map(), new Map([['10.0.0.1', [evil]]]));
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 60_000);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1'), pod('demo', 'b', '10.0.0.2')]);
+    agent.startTrace('gadget/t', {});
+    await settle();
+    expect([...open]).toEqual(['/var/run/netns/10.0.0.2 socket']);
+    const status: AgentFrame[] = [];
+    agent.subscribe('gadget/t', { epoch: '', after: 0 }, (f) => status.push(f))?.();
+    expect(status).toContainEqual({
+      status: {
+        pods: 1,
+        warning:
+          'pod demo/a not traced: its address 10.0.0.1 is held by network namespace evil, which is not its sandbox (10.0.0.1)',
+      },
+    });
     agent.close();
   });
 });

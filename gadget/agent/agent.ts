@@ -22,6 +22,7 @@ import type { Logger } from '../../lib/log.js';
 import { baselineOf, EdgeWindow } from '../dataplane/edge-window.js';
 import { type CapturedDns, type DnsDropReason, parseCapturedDns } from './dns-answer.js';
 import { DnsNames, type DnsNamesOptions } from './dns-names.js';
+import { chooseSandbox, type PodNetnsFacts } from './pod-sandbox.js';
 
 export interface Pod extends KubeObject {
   metadata: {
@@ -37,8 +38,8 @@ export interface Pod extends KubeObject {
 
 /** What the agent needs of the data plane, so the agent can be read (and tested) alone. */
 export interface DataPlane {
-  /** The network namespace (a path for setns) that holds this address, if any. */
-  findNetns(ip: string): Promise<{ path: string; inode: number } | undefined>;
+  /** A pod's sandbox namespaces (by its UID) and the namespaces holding its IPs. */
+  findPodNetns(pod: { uid: string; ips: string[] }): Promise<PodNetnsFacts>;
   /** A tracer per path, in order, attached as `mode` asks, or the Error that prevented it. */
   openTracers(netnsPaths: string[], mode: AttachMode): Promise<(PodTracer | Error)[]>;
   /** Connections open now per edge key (flowEdgeKey), per path, or the Error reading them. */
@@ -277,16 +278,18 @@ export class Agent {
     );
     const keep = new Set<AttachKey>();
     const errors: string[] = [];
+    const podWarnings: string[] = [];
     const toAttach = new Map<AttachKey, { pod: Pod; path: string; inode: number }>();
     const toJoin: Attachment[] = [];
     for (const pod of wanted) {
-      const ns = await this.findNetns(pod);
-      if (!ns) {
-        errors.push(
-          `no network namespace holds ${podIPs(pod).join(', ')} (pod ${pod.metadata.namespace}/${pod.metadata.name})`,
-        );
+      const ips = podIPs(pod);
+      const found = await this.dataPlane.findPodNetns({ uid: pod.metadata.uid ?? '', ips });
+      const choice = chooseSandbox(`${pod.metadata.namespace}/${pod.metadata.name}`, ips, found);
+      if (!choice.ok) {
+        (choice.warning ? podWarnings : errors).push(choice.error);
         continue;
       }
+      const ns = choice.netns;
       const k: AttachKey = `${ns.inode}/${t.attach}`;
       if (keep.has(k)) continue;
       keep.add(k);
@@ -345,8 +348,15 @@ export class Agent {
     });
     for (const k of t.attached) if (!keep.has(k)) this.leave(t, k);
     t.error = errors.length > 0 ? errors.join('; ') : undefined;
-    const warnings = [...t.attached].flatMap((k) => this.attachments.get(k)?.tracer.warning ?? []);
-    t.warning = warnings.length > 0 ? warnings.join('; ') : undefined;
+    const warnings = [
+      ...podWarnings,
+      ...[...t.attached].flatMap((k) => this.attachments.get(k)?.tracer.warning ?? []),
+    ];
+    const warning = warnings.length > 0 ? warnings.join('; ') : undefined;
+    // Another namespace passing for a pod: said once in the log, as long as it lasts.
+    if (podWarnings.length > 0 && warning !== t.warning)
+      this.log.warn({ trace: t.key, reasons: podWarnings }, 'pods not traced');
+    t.warning = warning;
     t.publish({ status: t.status() });
   }
 
@@ -364,14 +374,6 @@ export class Agent {
     a.tracer.close();
     this.attachments.delete(key);
     this.log.info({ pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}` }, 'detached');
-  }
-
-  private async findNetns(pod: Pod): Promise<{ path: string; inode: number } | undefined> {
-    for (const ip of podIPs(pod)) {
-      const ns = await this.dataPlane.findNetns(ip);
-      if (ns) return ns;
-    }
-    return undefined;
   }
 
   private drainAll(): void {

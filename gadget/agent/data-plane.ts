@@ -1,7 +1,7 @@
-// The agent's data plane on this host: network namespaces found by address, one
-// tracer per namespace (gadget/dataplane), and the connections open now. The agent
-// runs it, and the benchmarks use the same one, so they measure what the agent runs.
-import { netnsFinder } from '../dataplane/netns.js';
+// The agent's data plane on this host: pods' network namespaces found by their
+// sandboxes, one tracer per namespace (gadget/dataplane), and the connections open now.
+// The agent runs it, and the benchmarks use the same one, so they measure what the agent runs.
+import { podNetnsFinder, type SandboxSource } from '../dataplane/pod-netns.js';
 import { openConnections, openTracers, type Tracer } from '../dataplane/tracer.js';
 import type { DataPlane, PodTracer } from './agent.js';
 
@@ -10,11 +10,17 @@ export interface HostDataPlaneOptions {
   maxFlows?: number;
   /** Wraps each tracer opened (the agent's self-metrics). */
   measure?: (t: Tracer) => PodTracer;
+  /** The container runtime, asked for pods' sandboxes besides their cgroups. */
+  runtime?: SandboxSource;
 }
 
-export function hostDataPlane({ measure, ...sizes }: HostDataPlaneOptions = {}): DataPlane {
+export function hostDataPlane({
+  measure,
+  runtime,
+  ...sizes
+}: HostDataPlaneOptions = {}): DataPlane {
   return {
-    findNetns: netnsFinder(),
+    findPodNetns: podNetnsFinder(runtime),
     openTracers: async (paths, attach) => {
       const tracers = await openTracers(paths, { ...sizes, attach });
       return measure ? tracers.map((t) => (t instanceof Error ? t : measure(t))) : tracers;

@@ -15,6 +15,7 @@ import { logger } from '../../lib/log.js';
 import { Reflector } from '../../lib/reflector.js';
 import { terminated } from '../../lib/terminated.js';
 import { probeOwners } from '../dataplane/connect-owners.js';
+import { CriSandboxes } from '../dataplane/cri.js';
 import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
 import { Agent, type Pod } from './agent.js';
 import { hostDataPlane } from './data-plane.js';
@@ -52,6 +53,10 @@ and streams their edges back to it.
                                    gets the socket filter and the Trace a warning)
   --metrics-listen HOST:PORT       serve the agent's own metrics (GET /metrics, plain HTTP, no
                                    pod names or addresses) there; off unless given
+  --runtime-endpoint PATH          the container runtime's CRI socket (containerd's:
+                                   /run/containerd/containerd.sock), asked where each pod's
+                                   sandbox is. Without it pods are found by their cgroups, which
+                                   the kubelet names by pod UID (not with cgroupsPerQOS: false)
   --kubeconfig PATH                default: $KUBECONFIG, ~/.kube/config, else in-cluster`;
 
 /** Runs until SIGTERM/SIGINT. Throws an Error with a one-line message on bad input. */
@@ -69,6 +74,7 @@ export async function runAgent(argv: string[]): Promise<number> {
       'max-flows': { type: 'string' },
       'metrics-listen': { type: 'string' },
       attach: { type: 'string' },
+      'runtime-endpoint': { type: 'string' },
       kubeconfig: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -105,7 +111,9 @@ export async function runAgent(argv: string[]): Promise<number> {
       throw new Error(`${flag} must be an integer 1..16777216`);
   }
   // Tracers are opened once traces start, after `metrics` below exists.
-  const dataPlane = hostDataPlane({ ...sizes, measure: (t) => metrics.measure(t) });
+  const criSocket = values['runtime-endpoint'];
+  const runtime = criSocket ? new CriSandboxes(criSocket) : undefined;
+  const dataPlane = hostDataPlane({ ...sizes, measure: (t) => metrics.measure(t), runtime });
   const attach = values.attach ?? 'socket';
   if (!(ATTACH_MODES as readonly string[]).includes(attach))
     throw new Error(`--attach must be one of ${ATTACH_MODES.join(', ')}, not "${attach}"`);
@@ -150,6 +158,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   await lease.stop();
   pods.stop();
   agent.close();
+  runtime?.close();
   await closeServer(server);
   await metricsServer?.close();
   log.info('agent stopped');

@@ -23,7 +23,7 @@ const OPERATOR = 'Bearer operator-token';
 const noPods = (): never => {
   throw new Error('no pods in this test');
 };
-const dataPlane: DataPlane = { findNetns: noPods, openTracers: noPods, openConnections: noPods };
+const dataPlane: DataPlane = { findPodNetns: noPods, openTracers: noPods, openConnections: noPods };
 const agent = new Agent('n1', dataPlane, logger('test', 'silent'), 60_000);
 const server = agentServer({
   agent,

@@ -67,7 +67,7 @@ describe('the agent API without the operator token', () => {
   const none = (): never => {
     throw new Error('no pods in this test');
   };
-  const dataPlane: DataPlane = { findNetns: none, openTracers: none, openConnections: none };
+  const dataPlane: DataPlane = { findPodNetns: none, openTracers: none, openConnections: none };
   const agent = new Agent('n1', dataPlane, logger('test', 'silent'), 60_000);
   const lines: Record<string, unknown>[] = [];
   const server = agentServer({

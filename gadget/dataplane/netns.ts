@@ -1,11 +1,11 @@
 // Network namespaces on this machine, found without a container runtime: every
 // /proc/<pid>/ns/net (the agent runs with hostPID) and every named namespace in
 // /var/run/netns, deduplicated by (dev, inode), so pods sharing a namespace are
-// attached once. Addresses are read inside each namespace by the netns worker.
-import { readdir, stat } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { canonicalIP } from '../../lib/ip.js';
+// attached once; with the pods whose processes are in each (their cgroups name them).
+// Addresses are read inside each namespace by the netns worker.
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { inNetns } from './netns-thread.js';
+import { podUidOfCgroup } from './pod-cgroup.js';
 
 export interface NetnsInfo {
   /** A path setns() accepts: /var/run/netns/<name> when named, else /proc/<pid>/ns/net. */
@@ -21,6 +21,12 @@ export interface NetnsInfo {
   addrs: string[];
 }
 
+/** A namespace as a scan finds it: with the pods whose processes are in it. */
+export interface ScannedNetns extends NetnsInfo {
+  /** UIDs of the pods with a process in it, as their cgroups say (pod-cgroup.ts). */
+  podUids: string[];
+}
+
 /** A namespace: its info, its name under /var/run/netns, or a path to it. */
 export type NetnsRef = string | NetnsInfo;
 
@@ -31,6 +37,7 @@ interface Found {
   name: string;
   dev: number;
   inode: number;
+  podUids: Set<string>;
 }
 
 const idOf = (s: { dev: number; inode: number }) => `${s.dev}:${s.inode}`;
@@ -54,66 +61,42 @@ async function scan(): Promise<{ found: Found[]; hostId: string | undefined }> {
     const s = await statNs(path);
     // An unmounted leftover is a plain file on tmpfs, not on nsfs.
     if (!s || s.dev !== nsfs?.dev || byId.has(idOf(s))) continue;
-    byId.set(idOf(s), { path, name, ...s });
+    byId.set(idOf(s), { path, name, ...s, podUids: new Set() });
   }
+  const hostId = nsfs && idOf(nsfs);
   const pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d)).map(Number);
   for (const pid of pids.sort((a, b) => a - b)) {
     const path = `/proc/${pid}/ns/net`;
     const s = await statNs(path);
-    if (!s || byId.has(idOf(s))) continue;
-    byId.set(idOf(s), { path, name: `pid:${pid}`, ...s });
+    if (!s) continue;
+    let ns = byId.get(idOf(s));
+    if (!ns) {
+      ns = { path, name: `pid:${pid}`, ...s, podUids: new Set() };
+      byId.set(idOf(s), ns);
+    }
+    if (idOf(s) === hostId) continue; // the node's own processes: no pod's
+    const uid = podUidOfCgroup(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''));
+    if (uid) ns.podUids.add(uid);
   }
-  return { found: [...byId.values()], hostId: nsfs && idOf(nsfs) };
+  return { found: [...byId.values()], hostId };
 }
 
 /** Adds the addresses, read inside each namespace (one worker for all). */
-async function describe(found: Found[], hostId: string | undefined): Promise<NetnsInfo[]> {
+async function describe(found: Found[], hostId: string | undefined): Promise<ScannedNetns[]> {
   const results = await inNetns(found.map((f) => ({ path: f.path })));
-  const out: NetnsInfo[] = [];
+  const out: ScannedNetns[] = [];
   found.forEach((f, i) => {
     const r = results[i];
     if (!r?.ok) return; // gone meanwhile
-    out.push({ ...f, host: idOf(f) === hostId, addrs: r.addrs });
+    out.push({ ...f, host: idOf(f) === hostId, addrs: r.addrs, podUids: [...f.podUids] });
   });
   return out;
 }
 
 /** Every network namespace on the machine, the host's own included (host: true). */
-export async function listNetns(): Promise<NetnsInfo[]> {
+export async function listNetns(): Promise<ScannedNetns[]> {
   const { found, hostId } = await scan();
   return describe(found, hostId);
-}
-
-/**
- * Finds the namespace that holds an IP (pods have their own IPs); the host's own
- * namespace never matches. Scanning every namespace costs a walk of /proc
- * and a thread, so one scan serves every pod of a burst of events; a miss rescans,
- * at most every 200 ms, since a pod's namespace may have appeared after the scan.
- */
-export function netnsFinder(): (ip: string) => Promise<NetnsInfo | undefined> {
-  let scan: { at: number; byIP: Promise<Map<string, NetnsInfo>> } | undefined;
-  const rescan = () => {
-    const byIP = listNetns().then((all) => {
-      const m = new Map<string, NetnsInfo>();
-      for (const ns of all) if (!ns.host) for (const a of ns.addrs) m.set(canonicalIP(a), ns);
-      return m;
-    });
-    scan = { at: Date.now(), byIP };
-    return byIP;
-  };
-  return async (ip) => {
-    const asked = Date.now();
-    const want = canonicalIP(ip);
-    const ns = (await (scan?.byIP ?? rescan())).get(want);
-    if (ns || !scan) return ns;
-    // A scan begun before this was asked may have walked /proc before the namespace
-    // was there: look again in one begun after (200 ms after the last, not sooner).
-    if (scan.at <= asked) {
-      await sleep(scan.at + 200 - Date.now());
-      if (scan.at <= asked) rescan();
-    }
-    return (await scan.byIP).get(want);
-  };
 }
 
 /** A namespace without its addresses: what is known before entering it. */
@@ -135,7 +118,7 @@ export async function locateNetns(ref: string): Promise<NetnsLocation> {
 export async function resolveNetns(ref: NetnsRef): Promise<NetnsInfo> {
   if (typeof ref !== 'string') return ref;
   const loc = await locateNetns(ref);
-  const [info] = await describe([loc], loc.host ? idOf(loc) : undefined);
+  const [info] = await describe([{ ...loc, podUids: new Set() }], loc.host ? idOf(loc) : undefined);
   if (!info) throw new Error(`network namespace "${ref}" not found`);
   return info;
 }

@@ -135,8 +135,30 @@ pod_net_add() {
 
 # pod_net_del NETNS VETH: deleting the netns destroys the veth pair, and the
 # host routes through the veth go with it; the explicit deletes cover a half-made pod.
+# The pod's sandbox process goes first, or it would keep the namespace alive.
 pod_net_del() {
   local netns=$1 veth=$2
+  sandbox_del "$netns"
   host_ip link del "$veth" 2>/dev/null || true
   ip netns del "$netns" 2>/dev/null || true
+}
+
+# sandbox_cgroup: where simulated pods' sandboxes (test/pod-sandbox.ts) have their
+# cgroups, kubepods/pod<UID> below it, as the kubelet names a pod's.
+sandbox_cgroup() { echo "$(findmnt -n -t cgroup2 -o TARGET | head -n1)/netgraph-testbed"; }
+
+# sandbox_del NETNS: kills the sandbox processes in NETNS and removes their cgroups.
+sandbox_del() {
+  local netns=$1 root pid cg _
+  root=$(sandbox_cgroup)
+  for pid in $(ip netns pids "$netns" 2>/dev/null); do
+    cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup" 2>/dev/null)
+    case $cg in /netgraph-testbed/kubepods/pod*) ;; *) continue ;; esac
+    kill -KILL "$pid" 2>/dev/null || true
+    # The killed process leaves its cgroup a moment later.
+    for _ in $(seq 50); do
+      if rmdir "$root/kubepods/${cg##*/}" 2>/dev/null; then break; fi
+      sleep 0.02
+    done
+  done
 }

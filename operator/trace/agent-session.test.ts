@@ -42,7 +42,10 @@ async function startAgent(): Promise<{
 }> {
   const pending: Edge[] = [];
   const dataPlane: DataPlane = {
-    findNetns: async () => ({ path: '/var/run/netns/client', inode: 1 }),
+    findPodNetns: async () => {
+      const ns = { path: '/var/run/netns/client', name: 'client', inode: 1 };
+      return { sandboxes: [ns], holders: [ns] };
+    },
     openTracers: async (paths) =>
       paths.map(() => ({
         drain: () => pending.splice(0),

@@ -265,12 +265,21 @@ export function podStatus(p: SimulatedPod, now: Date): Pick<V1Pod, 'status'> {
  * manager creates a moment after the namespace (up to a minute while the machine is
  * loaded: one full e2e run saw 30 s pass without it), so creation is retried until then.
  */
-export async function createPod(kube: Requester, p: SimulatedPod): Promise<void> {
+/**
+ * The Pod, Pending, then `sandbox(uid)` (its sandbox made, as a kubelet makes it before
+ * the pod runs), then its Running status.
+ */
+export async function createPod(
+  kube: Requester,
+  p: SimulatedPod,
+  sandbox: (uid: string) => Promise<void>,
+): Promise<void> {
   const path = `/api/v1/namespaces/${p.namespace}/pods`;
   const deadline = Date.now() + 60_000;
+  let uid: string | undefined;
   for (;;) {
     try {
-      await kube.request('POST', path, podObject(p));
+      uid = (await kube.request<V1Pod>('POST', path, podObject(p))).metadata?.uid;
       break;
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -281,6 +290,8 @@ export async function createPod(kube: Requester, p: SimulatedPod): Promise<void>
     }
   }
   try {
+    if (!uid) throw new Error(`pod ${p.namespace}/${p.name} was created without a UID`);
+    await sandbox(uid);
     await kube.request('PATCH', `${path}/${p.name}/status`, podStatus(p, new Date()), {
       patch: 'merge',
     });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import { isNotFound, Kube, loadKubeConfig } from '../../lib/kube.js';
+import { startSandbox } from '../pod-sandbox.js';
 import {
   createNode,
   createPod,
@@ -207,25 +208,31 @@ export async function addPod(ref: string, opts: AddPodOptions): Promise<PodInfo>
   ]);
   const host = nodeAddresses(node);
   const net = await netAdd(['pod', 'net', 'add', ref, '--node', opts.node]);
-  if (!net.netns) throw new Error(`hack/testbed pod net add ${ref}: no netns in its output`);
+  const netns = net.netns;
+  if (!netns) throw new Error(`hack/testbed pod net add ${ref}: no netns in its output`);
   try {
-    await createPod(kube, {
-      namespace: ns,
-      name,
-      node: opts.node,
-      netns: net.netns,
-      ip: net.ip,
-      ip6: net.ip6 || undefined,
-      nodeIp: host.ip,
-      nodeIp6: host.ip6,
-      labels: opts.labels ?? {},
-      owner,
-    });
+    await createPod(
+      kube,
+      {
+        namespace: ns,
+        name,
+        node: opts.node,
+        netns,
+        ip: net.ip,
+        ip6: net.ip6 || undefined,
+        nodeIp: host.ip,
+        nodeIp6: host.ip6,
+        labels: opts.labels ?? {},
+        owner,
+      },
+      // `pod net del` stops it with the namespace (hack/testbed.d/net.sh).
+      async (uid) => void (await startSandbox(netns, uid)),
+    );
   } catch (err) {
     await testbed(['pod', 'net', 'del', ref]).catch(() => {});
     throw err;
   }
-  const pod: PodInfo = { ref, ip: net.ip, netns: net.netns };
+  const pod: PodInfo = { ref, ip: net.ip, netns };
   if (net.ip6) pod.ip6 = net.ip6;
   return pod;
 }

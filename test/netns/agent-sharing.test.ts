@@ -3,14 +3,15 @@
 // of the same TCP connection. Pods are Pod objects pointing at namespaces made
 // here; no apiserver is needed (root only).
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentFrame } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { Agent, type Pod } from '../../gadget/agent/agent.js';
-import { netnsFinder } from '../../gadget/dataplane/netns.js';
-import { openConnections, openTracers } from '../../gadget/dataplane/tracer.js';
+import { hostDataPlane } from '../../gadget/agent/data-plane.js';
 import { logger } from '../../lib/log.js';
+import { type Sandbox, startSandbox } from '../pod-sandbox.js';
 import { makePair, type Pair, type Peer, peer } from './netns-lib.js';
 
 const root = process.getuid?.() === 0;
@@ -59,6 +60,7 @@ describe.skipIf(!root)('agent: one attachment per pod, a window per trace', () =
   let agent: Agent;
   let server: Peer;
   let client: Peer;
+  let sandbox: Sandbox | undefined;
   const port = 7300;
 
   /** The trace's latest edge for the client's connection. */
@@ -82,18 +84,11 @@ describe.skipIf(!root)('agent: one attachment per pod, a window per trace', () =
 
   beforeAll(async () => {
     pair = makePair('shr', 207);
-    agent = new Agent(
-      'n1',
-      {
-        findNetns: netnsFinder(),
-        openTracers: (p, attach) => openTracers(p, { attach }),
-        openConnections,
-      },
-      logger('test', 'silent'),
-      50,
-    );
+    agent = new Agent('n1', hostDataPlane(), logger('test', 'silent'), 50);
+    const uid = randomUUID();
+    sandbox = await startSandbox(pair.a, uid);
     const pod: Pod = {
-      metadata: { namespace: 'demo', name: 'client', labels: { app: 'client' } },
+      metadata: { namespace: 'demo', name: 'client', uid, labels: { app: 'client' } },
       spec: { containers: [{ name: 'main' }] },
       status: { phase: 'Running', podIP: pair.v4.a, podIPs: [{ ip: pair.v4.a }] },
     };
@@ -106,6 +101,7 @@ describe.skipIf(!root)('agent: one attachment per pod, a window per trace', () =
     for (const k of agent?.traceKeys() ?? []) await agent.stopTrace(k);
     agent?.close();
     server?.proc.kill();
+    await sandbox?.stop();
     pair?.cleanup();
   });
 
