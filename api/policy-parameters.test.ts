@@ -19,6 +19,7 @@ describe('policy parameters', () => {
         aggregatePrefix: '16',
         aggregatePrefix6: '48',
         allowEmptyPodSelector: 'true',
+        policyKind: 'cilium',
       }),
     ).toEqual({
       policyTypes: ['Egress'],
@@ -27,6 +28,7 @@ describe('policy parameters', () => {
       aggregatePrefix: 16,
       aggregatePrefix6: 48,
       allowEmptyPodSelector: true,
+      policyKind: 'cilium',
     });
     expect(parsePolicyParameters({ policyTypes: 'Egress, Ingress' }).policyTypes).toEqual([
       'Ingress',
@@ -49,6 +51,10 @@ describe('policy parameters', () => {
       [{ aggregatePrefix6: '-1' }, 'Invalid parameter aggregatePrefix6'],
       [{ aggregateThreshold: '0' }, 'Invalid parameter aggregateThreshold'],
       [{ allowEmptyPodSelector: '1' }, 'Invalid parameter allowEmptyPodSelector'],
+      [
+        { policyKind: 'Cilium' },
+        'Invalid parameter policyKind "Cilium": must be networkpolicy or cilium',
+      ],
     ];
     for (const [p, msg] of cases) {
       const v = validateSpec(spec(p));

@@ -9,9 +9,12 @@ export const POLICY_PARAMETERS = [
   'aggregatePrefix',
   'aggregatePrefix6',
   'allowEmptyPodSelector',
+  'policyKind',
 ] as const;
 
 export type PolicyType = 'Ingress' | 'Egress';
+/** networkpolicy: Kubernetes NetworkPolicies; cilium: CiliumNetworkPolicies (cilium.io/v2). */
+export type PolicyKind = 'networkpolicy' | 'cilium';
 
 export interface PolicyParameters {
   /** Which directions the policies restrict (default both). */
@@ -25,6 +28,8 @@ export interface PolicyParameters {
   aggregatePrefix6: number;
   /** A pod with no labels but per-pod ones is selected by `podSelector: {}` (every pod of its namespace). */
   allowEmptyPodSelector: boolean;
+  /** What `generate` writes; cilium allows outside peers the pods looked up by name (toFQDNs). */
+  policyKind: PolicyKind;
 }
 
 export const DEFAULT_POLICY_PARAMETERS: Readonly<PolicyParameters> = {
@@ -34,6 +39,7 @@ export const DEFAULT_POLICY_PARAMETERS: Readonly<PolicyParameters> = {
   aggregatePrefix: 24,
   aggregatePrefix6: 64,
   allowEmptyPodSelector: false,
+  policyKind: 'networkpolicy',
 };
 
 function bool(name: string, v: string): boolean {
@@ -69,6 +75,14 @@ export function parsePolicyParameters(params: Record<string, string> = {}): Poli
   if (named !== undefined) p.namedPorts = bool('namedPorts', named);
   const empty = get('allowEmptyPodSelector');
   if (empty !== undefined) p.allowEmptyPodSelector = bool('allowEmptyPodSelector', empty);
+  const kind = get('policyKind');
+  if (kind !== undefined) {
+    if (kind !== 'networkpolicy' && kind !== 'cilium')
+      throw new Error(
+        `Invalid parameter policyKind ${JSON.stringify(kind.slice(0, 40))}: must be networkpolicy or cilium`,
+      );
+    p.policyKind = kind;
+  }
   const threshold = get('aggregateThreshold');
   if (threshold !== undefined)
     p.aggregateThreshold = int('aggregateThreshold', threshold, 1, 100000);

@@ -160,7 +160,7 @@ for (let r = 0; r < RUNS; r++)
   atOnce.push(
     await measure(() => {
       const g = generatePolicies(edges, facts, DEFAULT_POLICY_PARAMETERS, 'bench/trace');
-      atOnceYaml = policiesYaml(g.policies);
+      atOnceYaml = policiesYaml(g.policies, g.peerNames);
       bytes = Buffer.byteLength(atOnceYaml);
       policies = g.policies.length;
     }),

@@ -191,6 +191,67 @@ const demoEdges: Edge[] = [
   }),
 ];
 
+// The demo's client also calls outside services it looked up by name (its agent learned
+// the names from the DNS answers it received), one of them behind a CNAME, and the server
+// is reached from a monitor it looked up; a crawler looks up 20 names in one network.
+const asked = (name: string): Partial<Edge> => ({
+  remoteKind: 'other',
+  remoteName: name,
+  remoteNameSource: 'dns',
+});
+const namedEdges: Edge[] = [
+  ...demoEdges,
+  ...['203.0.113.7', '203.0.113.8', '2001:db8::7'].map((ip) =>
+    edge({
+      namespace: 'demo',
+      pod: 'client-7c9d5-abcde',
+      ip,
+      port: 443,
+      ...owned('Deployment', 'client', clientLabels),
+      ...asked('api.example.com'),
+      remoteCanonicalName: 'lb.example.net',
+    }),
+  ),
+  edge({
+    namespace: 'demo',
+    pod: 'client-7c9d5-abcde',
+    ip: '198.51.100.200',
+    port: 443,
+    ...owned('Deployment', 'client', clientLabels),
+    remoteKind: 'other',
+    remoteName: 'host-200.provider.example',
+    remoteNameSource: 'ptr',
+  }),
+  edge({
+    namespace: 'demo',
+    pod: 'server-5f6b8-xyz12',
+    pktType: 'HOST',
+    ip: '192.0.2.50',
+    port: 8080,
+    ...owned('Deployment', 'server', serverLabels),
+    ...asked('monitor.example.org'),
+  }),
+  // A name Cilium's toFQDNs cannot hold (an escaped dot in a label) keeps its address.
+  edge({
+    namespace: 'demo',
+    pod: 'client-7c9d5-abcde',
+    ip: '203.0.113.99',
+    port: 8443,
+    ...owned('Deployment', 'client', clientLabels),
+    ...asked('odd\\.label.example'),
+  }),
+  ...Array.from({ length: 20 }, (_, i) =>
+    edge({
+      namespace: 'crawl',
+      pod: 'crawler',
+      ip: `198.51.100.${i + 1}`,
+      port: 443,
+      podLabels: { app: 'crawler' },
+      ...asked(`site${String(i).padStart(2, '0')}.example`),
+    }),
+  ),
+];
+
 interface Case {
   name: string;
   edges: Edge[];
@@ -207,6 +268,13 @@ const cases: Case[] = [
     parameters: { allowEmptyPodSelector: 'true' },
   },
   { name: 'client-to-service', edges: demoEdges, cluster: merge(system, demo) },
+  { name: 'external-named', edges: namedEdges, cluster: merge(system, demo) },
+  {
+    name: 'external-named-cilium',
+    edges: namedEdges,
+    cluster: merge(system, demo),
+    parameters: { policyKind: 'cilium' },
+  },
   {
     name: 'ingress-only',
     edges: demoEdges,
@@ -543,7 +611,7 @@ function render(c: Case): string {
     'gadget/network-graph',
   );
   const head = g.warnings.map((w) => `# warning: ${w}\n`).join('');
-  return `${head}${policiesYaml(g.policies)}`;
+  return `${head}${policiesYaml(g.policies, g.peerNames)}`;
 }
 
 describe('generatePolicies (golden)', () => {

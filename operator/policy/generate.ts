@@ -16,6 +16,7 @@ import type { Edge, Labels } from '../../api/edge.js';
 import type { PolicyParameters, PolicyType } from '../../api/policy-parameters.js';
 import { prefixOf } from '../../lib/cidr.js';
 import { runToEnd, type Steps } from '../../lib/time-slices.js';
+import { type CiliumNetworkPolicy, toCiliumPolicies } from './cilium.js';
 
 export interface LabelSelectorRequirement {
   key: string;
@@ -68,10 +69,14 @@ export interface ClusterFacts {
   nodeWithPodRange(ip: string): string | undefined;
 }
 
+export interface CidrBlock {
+  cidr: string;
+}
+
 export interface NetworkPolicyPeer {
   podSelector?: LabelSelector;
   namespaceSelector?: LabelSelector;
-  ipBlock?: { cidr: string };
+  ipBlock?: CidrBlock;
 }
 
 export interface NetworkPolicyPort {
@@ -101,9 +106,20 @@ export interface NetworkPolicy {
   };
 }
 
+/** With policyKind cilium: egress to a name the pods looked up (Cilium's toFQDNs), and its ports. */
+export interface NameRule {
+  name: string;
+  ports: NetworkPolicyPort[];
+}
+
+/** What `generate` writes, as parameter policyKind asks. */
+export type AdvisedPolicy = NetworkPolicy | CiliumNetworkPolicy;
+
 export interface Generated {
-  policies: NetworkPolicy[];
+  policies: AdvisedPolicy[];
   warnings: string[];
+  /** The names the traced pods asked DNS for the addresses of an outside block: YAML comments. */
+  peerNames: Map<CidrBlock, string[]>;
 }
 
 /** The label every generated policy carries, so they can be listed and pruned. */
@@ -133,6 +149,8 @@ export const PER_POD_LABELS: readonly string[] = [
 const SELECTOR_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 const NAMESPACE_LABEL = 'kubernetes.io/metadata.name';
 const DNS_PORT = 53;
+/** The names Cilium's toFQDNs matchName takes (its CRD's pattern and length). */
+const FQDN = /^(?=.{1,255}$)[-a-zA-Z0-9_]+(\.[-a-zA-Z0-9_]+)*\.?$/;
 
 /** Sorted-key JSON: the identity and the order of selectors and peers. */
 function canonical(v: unknown): string {
@@ -231,6 +249,10 @@ interface Subject {
   >;
   /** External addresses by direction, aggregated at the end. */
   external: Record<PolicyType, Map<string, Map<string, NetworkPolicyPort>>>;
+  /** The names the pods asked DNS for external addresses, by direction and address. */
+  externalNames: Record<PolicyType, Map<string, Set<string>>>;
+  /** policyKind cilium: egress to outside names, instead of their addresses. */
+  names: Map<string, Map<string, NetworkPolicyPort>>;
 }
 
 const portKey = (p: NetworkPolicyPort) =>
@@ -363,12 +385,25 @@ export function* generateSteps(
       // node/<name> (above) unless the Node was not known yet when it was seen.
       nodeTraffic.push(`${what} (node/${facts.nodeWithPodRange(e.ip)}, in its pod range)`);
     } else {
-      let ports = s.external[direction].get(e.ip);
+      const asked = e.remoteNameSource === 'dns' ? e.remoteName : undefined;
+      // Cilium allows egress by the name itself (ingress has no such rule), if its schema takes the name.
+      const byName =
+        asked !== undefined &&
+        params.policyKind === 'cilium' &&
+        direction === 'Egress' &&
+        FQDN.test(asked);
+      const into = byName ? s.names : s.external[direction];
+      const k = byName ? asked : e.ip;
+      let ports = into.get(k);
       if (!ports) {
         ports = new Map();
-        s.external[direction].set(e.ip, ports);
+        into.set(k, ports);
       }
       ports.set(portKey(port), port);
+      if (asked !== undefined && !byName) {
+        const names = s.externalNames[direction].get(e.ip) ?? new Set<string>();
+        s.externalNames[direction].set(e.ip, names.add(asked));
+      }
     }
   }
 
@@ -381,8 +416,14 @@ export function* generateSteps(
       `traffic with node addresses (the kubelet, host-network pods) is not allowed by these policies; add it by hand if it is wanted: ${listed(nodeTraffic.sort(byText))}`,
     );
 
-  const policies = yield* toPolicies([...subjects.values()], params, trace);
-  return { policies, warnings: [...warnings].sort(byText) };
+  const peerNames = new Map<CidrBlock, string[]>();
+  const nameRules = new Map<NetworkPolicy, NameRule[]>();
+  const policies = yield* toPolicies([...subjects.values()], params, trace, peerNames, nameRules);
+  if (params.policyKind !== 'cilium')
+    return { policies, warnings: [...warnings].sort(byText), peerNames };
+  const cilium = toCiliumPolicies(policies, nameRules);
+  for (const w of cilium.warnings) warnings.add(w);
+  return { policies: cilium.policies, warnings: [...warnings].sort(byText), peerNames };
 }
 
 function subjectFor(
@@ -408,6 +449,8 @@ function subjectFor(
     selector: sel.selector,
     rules: { Ingress: new Map(), Egress: new Map() },
     external: { Ingress: new Map(), Egress: new Map() },
+    externalNames: { Ingress: new Map(), Egress: new Map() },
+    names: new Map(),
   };
   subjects.set(key, subject);
   return { subject, ...(sel.note && { note: sel.note }) };
@@ -518,11 +561,16 @@ function toRules(
   return rules.map(({ peers: p, ports }) => ({ peers: p, ports }));
 }
 
-/** External addresses as /32 (/128), or aggregated per prefix past the threshold. */
+/**
+ * External addresses as /32 (/128), or aggregated per prefix past the threshold; each
+ * peer's addresses' DNS names go to peerNames.
+ */
 function externalPeers(
   external: Map<string, Map<string, NetworkPolicyPort>>,
+  externalNames: Map<string, Set<string>>,
   params: PolicyParameters,
   into: Map<string, { peer: NetworkPolicyPeer; ports: Map<string, NetworkPolicyPort> }>,
+  peerNames: Map<CidrBlock, string[]>,
 ): void {
   const v6 = [...external.keys()].filter((ip) => isIP(ip) === 6).length;
   const v4 = external.size - v6;
@@ -537,6 +585,12 @@ function externalPeers(
     const r = into.get(k) ?? { peer, ports: new Map<string, NetworkPolicyPort>() };
     for (const [pk, p] of ports) r.ports.set(pk, p);
     into.set(k, r);
+    const names = externalNames.get(ip);
+    const block = r.peer.ipBlock;
+    if (names && block) {
+      const all = new Set([...(peerNames.get(block) ?? []), ...names]);
+      peerNames.set(block, [...all].sort(byText));
+    }
   }
 }
 
@@ -544,6 +598,8 @@ function* toPolicies(
   subjects: Subject[],
   params: PolicyParameters,
   trace: string,
+  peerNames: Map<CidrBlock, string[]>,
+  nameRules: Map<NetworkPolicy, NameRule[]>,
 ): Steps<NetworkPolicy[]> {
   subjects.sort((a, b) =>
     byText(`${a.namespace}/${a.name}/${a.kind}`, `${b.namespace}/${b.name}/${b.kind}`),
@@ -563,12 +619,12 @@ function* toPolicies(
       policyTypes: [...params.policyTypes],
     };
     for (const dir of params.policyTypes) {
-      externalPeers(s.external[dir], params, s.rules[dir]);
+      externalPeers(s.external[dir], s.externalNames[dir], params, s.rules[dir], peerNames);
       const rules = toRules(s.rules[dir]);
       if (dir === 'Ingress') spec.ingress = rules.map((r) => ({ from: r.peers, ports: r.ports }));
       else spec.egress = rules.map((r) => ({ to: r.peers, ports: r.ports }));
     }
-    policies.push({
+    const policy: NetworkPolicy = {
       apiVersion: 'networking.k8s.io/v1',
       kind: 'NetworkPolicy',
       metadata: {
@@ -578,7 +634,18 @@ function* toPolicies(
         annotations: { [TRACE_ANNOTATION]: trace, [SUBJECT_ANNOTATION]: `${s.kind}/${s.name}` },
       },
       spec,
-    });
+    };
+    policies.push(policy);
+    if (s.names.size > 0)
+      nameRules.set(
+        policy,
+        [...s.names]
+          .sort(([a], [b]) => byText(a, b))
+          .map(([n, ports]) => ({
+            name: n,
+            ports: [...ports].sort(([a], [b]) => byText(a, b)).map(([, p]) => p),
+          })),
+      );
   }
   policies.sort((a, b) =>
     byText(
