@@ -83,10 +83,23 @@ export function badParameter(res: ServerResponse, parameter: string, why: string
   sendJSON(res, 400, { error: `${parameter}: ${why}`, parameter });
 }
 
+/** What a guard says of a request: nothing when it may go on, else the refusal to send. */
+export type GuardAnswer =
+  | { status: number; error: string; headers?: Record<string, string> }
+  | undefined;
+
 export interface HttpServerOptions {
   /** Default 512. */
   maxConnections?: number;
   tls?: https.ServerOptions;
+  /** Sent with every answer (e.g. Content-Security-Policy). */
+  headers?: Record<string, string>;
+  /** The Host header must pass this (a DNS-rebinding page sends its own name): else 421. */
+  allowedHost?: (host: string) => boolean;
+  /** Asked before any route but the public ones (e.g. authentication and authorization). */
+  guard?: (req: IncomingMessage, url: URL) => Promise<GuardAnswer>;
+  /** Paths that pass without the guard (e.g. /healthz). */
+  publicPaths?: readonly string[];
 }
 
 /** A read-only port (GET and HEAD, no request bodies) with a router by path prefix. */
@@ -126,7 +139,13 @@ export class HttpServer {
     return this.server ? closeServer(this.server) : Promise.resolve();
   }
 
+  /** New TLS material for new connections (a rotated certificate, a new client CA). */
+  setSecureContext(options: https.ServerOptions): void {
+    (this.server as https.Server | undefined)?.setSecureContext(options);
+  }
+
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
+    for (const [name, value] of Object.entries(this.opts.headers ?? {})) res.setHeader(name, value);
     const url = requestURL(req, 'http://operator');
     if (!url) {
       refuse(res, 400, 'malformed request target');
@@ -141,18 +160,29 @@ export class HttpServer {
       refuse(res, 413, 'GET and HEAD take no request body');
       return;
     }
+    const host = req.headers.host ?? '';
+    if (this.opts.allowedHost && !this.opts.allowedHost(host)) {
+      refuse(res, 421, `host ${JSON.stringify(host)} is not one this server answers to`);
+      return;
+    }
     const path = url.pathname;
     const route = this.routes.find((r) =>
       r.prefix.endsWith('/')
         ? path.startsWith(r.prefix) || path === r.prefix.slice(0, -1)
         : path === r.prefix,
     );
-    if (!route) {
-      sendJSON(res, 404, { error: `no such path: ${path}` });
-      return;
-    }
+    const guard = this.opts.publicPaths?.includes(path) ? undefined : this.opts.guard;
     Promise.resolve()
-      .then(() => route.handler(req, res, url))
+      .then(async () => {
+        // Refusals come before "no such path", so a stranger learns nothing of the paths.
+        const refusal = await guard?.(req, url);
+        if (refusal) {
+          for (const [name, value] of Object.entries(refusal.headers ?? {}))
+            res.setHeader(name, value);
+          sendJSON(res, refusal.status, { error: refusal.error });
+        } else if (!route) sendJSON(res, 404, { error: `no such path: ${path}` });
+        else await route.handler(req, res, url);
+      })
       .catch((err: unknown) => {
         this.log.error({ err, path }, 'http handler failed');
         if (!res.headersSent) sendJSON(res, 500, { error: 'internal error' });

@@ -43,6 +43,8 @@ export interface GraphApiOptions {
   webRoot?: string;
   /** How often a live stream looks for changes (ms, default 1000). */
   streamMs?: number;
+  /** Whether the caller of `req` may see this Trace in the list (default: every Trace). */
+  mayList?(req: IncomingMessage, namespace: string, name: string): Promise<boolean>;
 }
 
 export class GraphApi {
@@ -77,13 +79,9 @@ export class GraphApi {
     res.end(body);
   }
 
-  private api(req: IncomingMessage, res: ServerResponse, url: URL): void {
+  private api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | undefined {
     const parts = url.pathname.split('/').filter(Boolean).slice(2);
-    if (parts.length === 1 && parts[0] === 'traces') {
-      const list: TraceList = { traces: this.o.store.list().map((h) => this.summary(h)) };
-      sendJSON(res, 200, list);
-      return;
-    }
+    if (parts.length === 1 && parts[0] === 'traces') return this.list(req, res);
     if (parts.length !== 4 || parts[0] !== 'traces') {
       sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
       return;
@@ -123,6 +121,17 @@ export class GraphApi {
       default:
         sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
     }
+  }
+
+  private async list(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const { mayList } = this.o;
+    let traces = this.o.store.list().map((h) => this.summary(h));
+    if (mayList) {
+      const seen = await Promise.all(traces.map((t) => mayList(req, t.namespace, t.name)));
+      traces = traces.filter((_, i) => seen[i]);
+    }
+    const list: TraceList = { traces };
+    sendJSON(res, 200, list);
   }
 
   private summary(h: TraceHistory): TraceSummary {

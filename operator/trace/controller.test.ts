@@ -102,6 +102,7 @@ function setup() {
   const controller = new Controller({
     kube,
     informers,
+    trustedNamespaces: new Set(['gadget', NS]),
     namespace: NS,
     log,
     edgeLog: log,

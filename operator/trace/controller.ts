@@ -54,6 +54,8 @@ export interface ControllerOptions {
   sessions?: SessionFactory;
   enrich(edge: Edge): Edge;
   view(parameters: TraceParameters): EdgeView;
+  /** Namespaces whose Traces may trace any namespace (namespace-scope.ts). */
+  trustedNamespaces: ReadonlySet<string>;
   /** The process's shared watches: the controller subscribes to Traces, Nodes and Leases. */
   informers: Informers;
   /** What else must be in sync before traces are handled (the enrichment caches). */
@@ -158,7 +160,10 @@ export class Controller {
       return;
     }
     const { namespace, name } = trace.metadata;
-    const { decision, operation } = decide(trace, { running: run !== undefined });
+    const { decision, operation } = decide(trace, {
+      running: run !== undefined,
+      trusted: this.o.trustedNamespaces,
+    });
     const now = new Date().toISOString();
     let status: Partial<Record<keyof TraceStatus, unknown>>;
     switch (decision.kind) {

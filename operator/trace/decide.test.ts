@@ -38,14 +38,17 @@ function trace(opts: {
   };
 }
 
-const idle = { running: false };
+const trusted = new Set(['gadget', 'netgraph']);
+const idle = { running: false, trusted };
 
 describe('decide', () => {
   it('adds the finalizer first, and finalizes on deletion', () => {
     expect(decide(trace({ op: 'start', finalizer: false }), idle).decision.kind).toBe(
       'addFinalizer',
     );
-    expect(decide(trace({ deleting: true }), { running: true }).decision.kind).toBe('finalize');
+    expect(decide(trace({ deleting: true }), { running: true, trusted }).decision.kind).toBe(
+      'finalize',
+    );
   });
 
   it('starts the seed trace on start, and hands back the annotation to remove', () => {
@@ -60,7 +63,8 @@ describe('decide', () => {
 
   it('stops a started trace; stop when not started is an error', () => {
     expect(
-      decide(trace({ op: 'stop', status: { state: 'Started' } }), { running: true }).decision.kind,
+      decide(trace({ op: 'stop', status: { state: 'Started' } }), { running: true, trusted })
+        .decision.kind,
     ).toBe('stop');
     expect(decide(trace({ op: 'stop' }), idle).decision).toEqual({
       kind: 'error',
@@ -115,17 +119,43 @@ describe('decide', () => {
     const spec = { ...seedSpec, runMode: 'Auto' as const };
     expect(decide(trace({ spec }), idle).decision.kind).toBe('start');
     expect(decide(trace({ spec, status: { state: 'Stopped' } }), idle).decision.kind).toBe('none');
-    expect(decide(trace({ spec }), { running: true }).decision.kind).toBe('none');
+    expect(decide(trace({ spec }), { running: true, trusted }).decision.kind).toBe('none');
   });
 
   it('resumes a trace Started by an earlier operator process', () => {
     expect(decide(trace({ status: { state: 'Started' } }), idle).decision.kind).toBe('resume');
-    expect(decide(trace({ status: { state: 'Started' } }), { running: true }).decision.kind).toBe(
-      'none',
-    );
+    expect(
+      decide(trace({ status: { state: 'Started' } }), { running: true, trusted }).decision.kind,
+    ).toBe('none');
   });
 
   it('does nothing for a Manual trace without an operation', () => {
     expect(decide(trace({}), idle)).toEqual({ decision: { kind: 'none' } });
+  });
+
+  it('keeps a Trace outside a trusted namespace to its own namespace', () => {
+    const elsewhere = (filter: TraceSpec['filter']) => {
+      const t = trace({ op: 'start', spec: { ...seedSpec, filter } });
+      t.metadata.namespace = 'team-a';
+      return decide(t, idle).decision;
+    };
+    expect(elsewhere({ namespace: 'demo' })).toEqual({
+      kind: 'error',
+      error:
+        'filter.namespace "demo" is outside this Trace\'s namespace "team-a": only Traces in a trusted namespace (gadget, netgraph) may trace other namespaces',
+    });
+    expect(elsewhere({ namespace: 'team-a,kube-system' })).toMatchObject({
+      kind: 'error',
+      error: expect.stringContaining('"kube-system"'),
+    });
+    // Empty means its own namespace; naming it is fine.
+    for (const filter of [{}, { namespace: '' }, { namespace: 'team-a' }, undefined])
+      expect(elsewhere(filter)).toMatchObject({
+        kind: 'start',
+        spec: { filter: { namespace: 'team-a' } },
+      });
+    // In a trusted namespace an empty filter still means every namespace.
+    const seed = trace({ op: 'start', spec: { ...seedSpec, filter: {} } });
+    expect(decide(seed, idle).decision).toMatchObject({ kind: 'start', spec: { filter: {} } });
   });
 });

@@ -9,6 +9,7 @@ import {
   type TraceParameters,
 } from '../../api/trace.js';
 import { type Validation, validateSpec } from '../../api/validate.js';
+import { scopeToNamespace } from './namespace-scope.js';
 
 type ValidSpec = Extract<Validation, { ok: true }>;
 
@@ -29,12 +30,21 @@ export type Decision =
 export interface DecisionContext {
   /** This operator process runs the trace now. */
   running: boolean;
+  /** Namespaces whose Traces may trace other namespaces (namespace-scope.ts). */
+  trusted: ReadonlySet<string>;
 }
 
 export interface Decided {
   decision: Decision;
   /** The operation annotation to remove once the decision is carried out. */
   operation?: string;
+}
+
+/** A valid spec held to the namespaces its Trace may trace. */
+function scoped(v: Validation, namespace: string, trusted: ReadonlySet<string>): Validation {
+  if (!v.ok) return v;
+  const s = scopeToNamespace(v.spec, namespace, trusted);
+  return s.ok ? { ...v, spec: { ...v.spec, ...s.spec } } : s;
 }
 
 export function decide(trace: Trace, ctx: DecisionContext): Decided {
@@ -44,7 +54,7 @@ export function decide(trace: Trace, ctx: DecisionContext): Decided {
 
   const operation = meta.annotations?.[OPERATION_ANNOTATION];
   const started = trace.status?.state === 'Started';
-  const v = validateSpec(trace.spec);
+  const v = scoped(validateSpec(trace.spec), meta.namespace, ctx.trusted);
 
   if (operation !== undefined) {
     const decision = ((): Decision => {

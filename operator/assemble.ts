@@ -1,0 +1,129 @@
+// The operator assembled: shared watches, enrichment, the trace core and its observers
+// (history, metrics), policy advice, and the HTTPS port that serves them. main.ts turns
+// flags into these options; nothing here parses or decides, it only wires.
+import { agentFromLease, isAlive } from '../api/agent.js';
+import type { ListenAddress } from '../lib/http-server.js';
+import { Informers } from '../lib/informer.js';
+import type { Kube } from '../lib/kube.js';
+import type { Logger } from '../lib/log.js';
+import { securePort } from './access/secure-port.js';
+import type { ServingCertOptions } from './access/serving-cert.js';
+import { ClusterState } from './enrich/cluster-state.js';
+import { Enricher } from './enrich/enricher.js';
+import { GroupView, groupNames } from './enrich/group.js';
+import { ReverseDns } from './enrich/reverse-dns.js';
+import { GraphApi } from './graph/api.js';
+import { HistoryStore } from './history/history.js';
+import { liveWorkloads, podWorkload } from './metrics/cluster-workloads.js';
+import { MetricsEndpoint } from './metrics/endpoint.js';
+import type { MetricsFlags } from './metrics/flags.js';
+import { PolicyAdvisor } from './policy/advisor.js';
+import { PolicyFacts } from './policy/cluster-facts.js';
+import { registerPolicyApi } from './policy/http.js';
+import { tokenFromFile, tokenFromRequest } from './trace/agent-token.js';
+import { Controller } from './trace/controller.js';
+
+export interface OperatorOptions {
+  log: Logger;
+  kube: Kube;
+  /** The operator's namespace: agents' Leases, the published certificate. */
+  namespace: string;
+  /** The operator's ServiceAccount, whose token the agents accept. */
+  serviceAccount: string;
+  /** A projected token of that ServiceAccount (in a pod); else one is requested. */
+  agentTokenFile?: string;
+  reverseDns: boolean;
+  listen: ListenAddress;
+  historyMs: number;
+  metrics: MetricsFlags;
+  trustedNamespaces: ReadonlySet<string>;
+  tls: ServingCertOptions;
+  certConfigMap: string;
+}
+
+export interface Operator {
+  stop(): Promise<void>;
+}
+
+/** Resolves once the port listens and the caches have synced (then /readyz says ready). */
+export async function assemble(o: OperatorOptions): Promise<Operator> {
+  const { kube, log, namespace } = o;
+  // One watch per collection, shared: each part subscribes to what it reads.
+  const informers = new Informers(kube, log);
+  const state = new ClusterState();
+  const policyFacts = new PolicyFacts(state);
+  const cachesSynced = Promise.all([state.subscribe(informers), policyFacts.subscribe(informers)]);
+  const enricher = new Enricher(state, o.reverseDns ? new ReverseDns() : undefined);
+
+  // The one store of a trace's edges: 10-second bins over the history window for the
+  // graph page, and the unique edges policy advice reads.
+  const history = new HistoryStore({
+    windowMs: o.historyMs,
+    groupNames: (e, by) => groupNames(e, by, state),
+  });
+  const advisor = new PolicyAdvisor(kube, history, policyFacts);
+  // Prometheus: the graph's series and the operator's own, on /metrics.
+  const metrics = new MetricsEndpoint({
+    ...o.metrics,
+    remoteOwner: (ns, pod) => podWorkload(state, ns, pod),
+    liveWorkloads: () => liveWorkloads(state),
+    agents: () => {
+      const now = Date.now();
+      let n = 0;
+      for (const l of controller.leases.items.values()) if (isAlive(agentFromLease(l), now)) n++;
+      return n;
+    },
+  });
+  const controller = new Controller({
+    kube,
+    namespace,
+    log,
+    edgeLog: log,
+    token: o.agentTokenFile
+      ? tokenFromFile(o.agentTokenFile)
+      : tokenFromRequest(kube, namespace, o.serviceAccount),
+    enrich: (e) => enricher.enrich(e),
+    view: (p) => new GroupView(p, state),
+    observers: [history, ...metrics.observers],
+    generate: (trace, running) => advisor.generate(trace, running),
+    trustedNamespaces: o.trustedNamespaces,
+    informers,
+    synced: cachesSynced.then(() => {}),
+  });
+
+  const { http, access } = securePort({
+    ...o.tls,
+    kube,
+    informers,
+    namespace,
+    certConfigMap: o.certConfigMap,
+    log,
+  });
+  let ready = false;
+  http.route('/readyz', (_req, res) => {
+    res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
+    res.end(ready ? 'ok\n' : 'caches not synced yet\n');
+  });
+  new GraphApi({
+    store: history,
+    log: log.child({ part: 'graph' }),
+    mayList: (req, ns, name) => access.mayGetTrace(req, ns, name),
+  }).register(http);
+  http.route('/metrics', metrics.handler);
+  registerPolicyApi(http, advisor);
+
+  await http.listen(o.listen);
+  informers.start();
+  await controller.start();
+  ready = true;
+  metrics.start();
+  return {
+    async stop() {
+      metrics.stop();
+      // Running traces stay Started on the agents; the next operator resumes them.
+      controller.stop();
+      informers.stop();
+      await http.close();
+    },
+  };
+}

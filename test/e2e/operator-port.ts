@@ -1,0 +1,92 @@
+// The operator's HTTPS port as a user reaches it in a test: its certificate pinned from
+// the ConfigMap it publishes, and a Kubernetes identity: the test bed admin's client
+// certificate (its kubeconfig has no token, as notes of many clusters' admins), a
+// ServiceAccount's token, or none.
+import https from 'node:https';
+import { NETGRAPH_NS, type Proc } from './netgraph.js';
+import { kubeConfig, kubectl, waitFor } from './testbed.js';
+
+export const CERT_CONFIGMAP = 'netgraph-operator-cert';
+
+export type Identity = 'admin' | 'none' | { token: string };
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+}
+
+export class OperatorPort {
+  private constructor(
+    readonly host: string,
+    readonly port: number,
+    /** The certificate the operator published (PEM): what clients pin. */
+    readonly ca: string,
+  ) {}
+
+  get base(): string {
+    return `https://${this.host}:${this.port}`;
+  }
+
+  /** The port an operator of this test bed listens on, once it has published its certificate. */
+  static async of(operator: Proc, namespace = NETGRAPH_NS): Promise<OperatorPort> {
+    const listening = await operator.waitLine((l) => l.msg === 'http listening');
+    const ca = await waitFor(
+      async () =>
+        (
+          await kubectl([
+            'get',
+            'configmap',
+            '-n',
+            namespace,
+            CERT_CONFIGMAP,
+            '-o',
+            'jsonpath={.data.ca\\.crt}',
+          ]).catch(() => '')
+        ).trim() || undefined,
+      { timeoutMs: 20_000, what: `ConfigMap ${namespace}/${CERT_CONFIGMAP}` },
+    );
+    return new OperatorPort('127.0.0.1', Number(listening.port), `${ca}\n`);
+  }
+
+  /** TLS options for Node's https with this identity: what a client of the port passes. */
+  tlsOptions(who: Identity = 'admin'): https.RequestOptions {
+    const opts: https.RequestOptions = { ca: this.ca, servername: 'localhost' };
+    if (who === 'admin') {
+      const user = kubeConfig().getCurrentUser();
+      opts.cert = Buffer.from(user?.certData ?? '', 'base64').toString();
+      opts.key = Buffer.from(user?.keyData ?? '', 'base64').toString();
+    } else if (who !== 'none') opts.headers = { authorization: `Bearer ${who.token}` };
+    return opts;
+  }
+
+  /** GET path (with its query) as `who`; the whole answer. */
+  get(
+    path: string,
+    who: Identity = 'admin',
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    const opts = this.tlsOptions(who);
+    return new Promise((resolve, reject) => {
+      const req = https.get(
+        `${this.base}${path}`,
+        { ...opts, headers: { ...(opts.headers as object), ...headers } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => {
+            text += d;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+    });
+  }
+}
+
+/** A token of a new ServiceAccount in `namespace` (made here), for a caller with chosen rights. */
+export async function serviceAccountToken(namespace: string, name: string): Promise<string> {
+  await kubectl(['create', 'serviceaccount', '-n', namespace, name]).catch(() => {});
+  return (await kubectl(['create', 'token', '-n', namespace, name])).trim();
+}
