@@ -2,6 +2,9 @@
 // `kubectl netgraph`: kubectl runs this when it is on PATH as kubectl-netgraph.
 import { main } from '../dist/cli/main.js';
 
+// `kubectl netgraph observe x | head`: the reader is gone, which is not an error.
+process.stdout.on('error', (err) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
 const interrupted = new Promise((resolve) => {
   process.once('SIGINT', resolve);
   process.once('SIGTERM', resolve);
