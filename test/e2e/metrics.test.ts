@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proc } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { OperatorPort } from './operator-port.js';
 import { addDeployment } from './owners.js';
 import { Prometheus, promtoolCheckMetrics } from './prometheus.js';
 import {
@@ -28,7 +29,7 @@ let net: Netgraph;
 let operator: Proc;
 let agent: Proc;
 let prometheus: Prometheus;
-let metricsUrl: string;
+let port: OperatorPort;
 let agentMetricsUrl: string;
 let client: PodInfo;
 let server: PodInfo;
@@ -85,12 +86,11 @@ beforeAll(async () => {
   });
   ({ operator } = net);
   [agent] = net.agents as [Proc];
-  const listening = await operator.waitLine((l) => l.msg === 'http listening');
-  metricsUrl = `http://127.0.0.1:${listening.port}/metrics`;
+  port = await OperatorPort.of(operator);
   const agentListening = await agent.waitLine((l) => l.msg === 'metrics listening');
   agentMetricsUrl = `http://127.0.0.1:${agentListening.port}/metrics`;
   prometheus = await Prometheus.start([
-    `127.0.0.1:${listening.port}`,
+    await port.scrapeTarget(),
     `127.0.0.1:${agentListening.port}`,
   ]);
 }, 180_000);
@@ -181,7 +181,7 @@ describe('metrics in a real Prometheus', () => {
   });
 
   it("passes promtool check metrics, the operator's and the agent's", async () => {
-    const text = await (await fetch(metricsUrl)).text();
+    const text = (await port.get('/metrics')).text;
     expect(text).toContain('netgraph_edge_bytes_total{');
     expect(await promtoolCheckMetrics(text)).toBe('');
     const agentText = await (await fetch(agentMetricsUrl)).text();

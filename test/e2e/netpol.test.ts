@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { buildKubeRouter, type KubeRouter, startKubeRouter } from './kube-router.js';
 import type { Proc } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { OperatorPort } from './operator-port.js';
 import { addDeployment } from './owners.js';
 import {
   addPod,
@@ -155,10 +156,10 @@ describe('NetworkPolicy advice, enforced by kube-router', () => {
       egress: [],
     });
     // The operator's HTTP API serves the same YAML.
-    const port = (await operator.waitLine((l) => l.msg === 'http listening')).port;
-    const res = await fetch(`http://127.0.0.1:${port}/api/v1/networkpolicies/${NS}/${TRACE}`);
+    const port = await OperatorPort.of(operator);
+    const res = await port.get(`/api/v1/networkpolicies/${NS}/${TRACE}`);
     expect(res.status).toBe(200);
-    expect(await res.text()).toBe(yaml);
+    expect(res.text).toBe(yaml);
     // Generating again over the same edges gives the same text: an empty GitOps diff.
     const again = await operate(NS, TRACE, 'generate', (t) => t.status?.policies !== undefined);
     expect(again.status?.output).toBe(yaml);

@@ -2,7 +2,10 @@
 // the ConfigMap it publishes, and a Kubernetes identity: the test bed admin's client
 // certificate (its kubeconfig has no token, as notes of many clusters' admins), a
 // ServiceAccount's token, or none.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NETGRAPH_NS, type Proc } from './netgraph.js';
 import { kubeConfig, kubectl, waitFor } from './testbed.js';
 
@@ -47,6 +50,32 @@ export class OperatorPort {
       { timeoutMs: 20_000, what: `ConfigMap ${namespace}/${CERT_CONFIGMAP}` },
     );
     return new OperatorPort('127.0.0.1', Number(listening.port), `${ca}\n`);
+  }
+
+  /**
+   * The port as a Prometheus scrapes it: a ServiceAccount holding `get` on /metrics (the
+   * right Prometheus ServiceAccounts hold), its token and the pinned certificate in files.
+   */
+  async scrapeTarget(): Promise<{ address: string; caFile: string; tokenFile: string }> {
+    await kubectl(['apply', '-f', '-'], {
+      input: `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: netgraph-test-metrics-reader }
+rules: [{ nonResourceURLs: [/metrics], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: netgraph-test-prometheus }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: netgraph-test-metrics-reader }
+subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NETGRAPH_NS} }]
+`,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'netgraph-scrape-'));
+    const caFile = join(dir, 'ca.crt');
+    const tokenFile = join(dir, 'token');
+    writeFileSync(caFile, this.ca);
+    writeFileSync(tokenFile, await serviceAccountToken(NETGRAPH_NS, 'prometheus'));
+    return { address: `${this.host}:${this.port}`, caFile, tokenFile };
   }
 
   /** TLS options for Node's https with this identity: what a client of the port passes. */

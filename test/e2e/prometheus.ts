@@ -37,6 +37,9 @@ export function promtoolCheckMetrics(text: string): Promise<string> {
   });
 }
 
+/** host:port over HTTP, or an HTTPS target with its CA and bearer token (files). */
+export type ScrapeTarget = string | { address: string; caFile: string; tokenFile: string };
+
 export class Prometheus {
   private constructor(
     readonly url: string,
@@ -45,17 +48,39 @@ export class Prometheus {
     readonly log: string[],
   ) {}
 
-  /** Starts Prometheus scraping `targets` (host:port, path /metrics) every second. */
-  static async start(targets: string[]): Promise<Prometheus> {
+  /**
+   * Starts Prometheus scraping `targets` (path /metrics) every second, all as job
+   * "netgraph": host:port over plain HTTP (an agent's metrics port), or the operator's
+   * HTTPS port with the CA to pin and the bearer token to show (operator-port.ts).
+   */
+  static async start(targets: ScrapeTarget[]): Promise<Prometheus> {
     const dir = mkdtempSync(join(tmpdir(), 'netgraph-prometheus-'));
     const config = join(dir, 'prometheus.yml');
+    const plain = targets.filter((t) => typeof t === 'string');
+    const secure = targets.filter((t) => typeof t !== 'string');
+    const job = (name: string, addresses: string[], more: string[] = []) => [
+      `  - job_name: ${name}`,
+      `    static_configs: [{ targets: ${JSON.stringify(addresses)} }]`,
+      `    relabel_configs: [{ target_label: job, replacement: netgraph }]`,
+      ...more,
+    ];
     writeFileSync(
       config,
       [
         'global: { scrape_interval: 1s, evaluation_interval: 1s }',
         'scrape_configs:',
-        '  - job_name: netgraph',
-        `    static_configs: [{ targets: ${JSON.stringify(targets)} }]`,
+        ...(plain.length ? job('netgraph', plain) : []),
+        ...secure.flatMap((t, i) =>
+          job(
+            `netgraph-https-${i}`,
+            [t.address],
+            [
+              '    scheme: https',
+              `    tls_config: { ca_file: ${JSON.stringify(t.caFile)} }`,
+              `    authorization: { credentials_file: ${JSON.stringify(t.tokenFile)} }`,
+            ],
+          ),
+        ),
         '',
       ].join('\n'),
     );
