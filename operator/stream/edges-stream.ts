@@ -21,7 +21,10 @@ export interface EdgesStreamOptions {
   store: Pick<HistoryStore, 'get'>;
   /** A blank line this often on a quiet stream (ms, default 15 s). */
   keepAliveMs?: number;
-  /** A watcher with more unsent than this is closed, its last line saying 'too slow' (default 1 MiB). */
+  /**
+   * A watcher with more unsent than this is closed, its last line saying 'too slow'
+   * (default 8 MiB, some 20,000 edges: a trace's first drain on a big cluster comes at once).
+   */
   maxUnsentBytes?: number;
   now?: () => number;
 }
@@ -36,6 +39,8 @@ interface Watcher {
 interface Watched {
   /** `node/edgeKey` of every edge already sent: an update of one is not new. */
   sent: Set<string>;
+  /** The objects already known sent: TraceRun passes the same object with each update. */
+  sentObjects: WeakSet<Edge>;
   watchers: Set<Watcher>;
 }
 
@@ -49,18 +54,22 @@ export class EdgesStream implements EdgeObserver {
   private readonly now: () => number;
 
   constructor(private readonly o: EdgesStreamOptions) {
-    this.maxUnsent = o.maxUnsentBytes ?? 1 << 20;
+    this.maxUnsent = o.maxUnsentBytes ?? 8 << 20;
     this.now = o.now ?? Date.now;
   }
 
   started(trace: string): void {
     // Started afresh: every edge is new again.
-    this.traces.get(trace)?.sent.clear();
+    const w = this.traces.get(trace);
+    if (w === undefined) return;
+    w.sent.clear();
+    w.sentObjects = new WeakSet();
   }
 
   edge(trace: string, node: string, edge: Edge): void {
     const w = this.traces.get(trace);
-    if (w === undefined || edge.type !== 'normal') return;
+    if (w === undefined || edge.type !== 'normal' || w.sentObjects.has(edge)) return;
+    w.sentObjects.add(edge);
     const k = `${node}/${edgeKey(edge)}`;
     if (w.sent.has(k)) return;
     w.sent.add(k);
@@ -128,7 +137,7 @@ export class EdgesStream implements EdgeObserver {
     }
     let w = this.traces.get(trace);
     if (w === undefined) {
-      w = { sent: new Set(), watchers: new Set() };
+      w = { sent: new Set(), sentObjects: new WeakSet(), watchers: new Set() };
       this.traces.set(trace, w);
     }
     for (const r of h.records) w.sent.add(`${r.edge.node}/${edgeKey(r.edge)}`);
