@@ -18,6 +18,7 @@ import { validateSpec } from '../../api/validate.js';
 import { HttpError, readBody, refuse, requestURL } from '../../lib/http-bounds.js';
 import { boundedServer, type Server } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
+import { LogBudget } from '../../lib/log-budget.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
 
@@ -37,8 +38,10 @@ export interface AgentServerOptions {
 }
 
 export function agentServer(o: AgentServerOptions): Server {
+  // Refusals are logged 10 a minute at most (after a burst of 10), with how many were not.
+  const refusals = new LogBudget();
   return boundedServer({ maxConnections: MAX_CONNECTIONS, tls: o.tls }, (req, res) => {
-    handle(o, req, res).catch((err) => {
+    handle(o, refusals, req, res).catch((err) => {
       o.log.error({ err, url: req.url }, 'request failed');
       if (!res.headersSent) reply(res, 500, { error: 'internal error' });
       else res.end();
@@ -62,6 +65,7 @@ async function readJSON(req: http.IncomingMessage): Promise<unknown> {
 
 async function handle(
   o: AgentServerOptions,
+  refusals: LogBudget,
   req: http.IncomingMessage,
   res: http.ServerResponse,
 ): Promise<void> {
@@ -72,15 +76,18 @@ async function handle(
 
   const verdict = await o.authenticate(req.headers.authorization);
   if (!verdict.ok) {
-    o.log.warn(
-      {
-        method: req.method,
-        path: url.pathname,
-        from: req.socket.remoteAddress,
-        reason: verdict.error,
-      },
-      'refused',
-    );
+    const turn = refusals.take();
+    if (turn.write)
+      o.log.warn(
+        {
+          method: req.method,
+          path: url.pathname,
+          from: req.socket.remoteAddress,
+          reason: verdict.error,
+          ...(turn.suppressed > 0 && { notLogged: turn.suppressed }),
+        },
+        'refused',
+      );
     res.setHeader('www-authenticate', 'Bearer');
     return reply(res, 401, { error: 'unauthorized' });
   }

@@ -9,9 +9,9 @@ import {
 import { listen } from '../../lib/http-server.js';
 import type { KubeClient } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 import { Agent, type DataPlane } from './agent.js';
 import { agentServer } from './server.js';
-import { selfSignedIdentity } from '../../lib/tls.js';
 import { Authenticator } from './token-review.js';
 
 // Who may command an agent, with the TokenReview API scripted: what it answers for
@@ -59,6 +59,20 @@ describe('Authenticator', () => {
     expect(await auth.check('Bearer operator')).toEqual({ ok: true, user: OPERATOR });
     expect(await auth.check('Bearer operator')).toEqual({ ok: true, user: OPERATOR });
     expect(reviewCalls - before).toBe(1);
+  });
+
+  it("keeps the operator's verdict through a flood of made-up tokens (least recently used out)", async () => {
+    const fresh = new Authenticator(kube, OPERATOR);
+    const flood = async (from: number) => {
+      for (let i = from; i < from + 999; i++) await fresh.check(`Bearer made-up-${i}`);
+    };
+    const before = reviewCalls;
+    await fresh.check('Bearer operator');
+    await flood(0);
+    await fresh.check('Bearer operator'); // in use: the most recent again
+    await flood(1000);
+    expect(await fresh.check('Bearer operator')).toEqual({ ok: true, user: OPERATOR });
+    expect(reviewCalls - before).toBe(1 + 999 + 999);
   });
 });
 
@@ -131,6 +145,13 @@ describe('the agent API without the operator token', () => {
       expect(agent.traceKeys()).toEqual([]); // nothing was started
     },
   );
+
+  it('logs a flood of refusals 10 at a time', async () => {
+    const path = agentTracePath(trace);
+    for (let i = 0; i < 50; i++) expect((await call('DELETE', path, 'intruder')).status).toBe(401);
+    // With the refusals of the tests before, over 50 in a few seconds: the burst of 10 only.
+    expect(lines.filter((l) => l.msg === 'refused')).toHaveLength(10);
+  });
 
   it('answers its health check without a token, and the operator everywhere else', async () => {
     expect((await call('GET', AGENT_HEALTH_PATH)).status).toBe(200);

@@ -1,6 +1,7 @@
 // Who may command an agent: only the operator's ServiceAccount, with a token bound
 // to the agents' audience, as the Kubernetes TokenReview API judges it.
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { AGENT_AUDIENCE } from '../../api/agent.js';
 import type { KubeClient } from '../../lib/kube.js';
 import { errorText, type Result } from '../../lib/result.js';
@@ -18,8 +19,10 @@ interface TokenReview {
 }
 
 export class Authenticator {
-  // Verdicts are cached briefly (by token hash) so a stream reconnect costs no API call.
-  private readonly cache = new Map<string, { until: number; verdict: Verdict }>();
+  // Verdicts are cached briefly (by token hash) so a stream reconnect costs no API call;
+  // bounded, least recently used out first, so a flood of made-up tokens cannot push the
+  // operator's out or grow the agent's memory.
+  private readonly cache = new LRUCache<string, Verdict>({ max: 1000 });
 
   constructor(
     private readonly kube: KubeClient,
@@ -33,11 +36,10 @@ export class Authenticator {
     if (!token) return { ok: false, error: 'no bearer token' };
     const id = createHash('sha256').update(token).digest('hex');
     const hit = this.cache.get(id);
-    if (hit && hit.until > Date.now()) return hit.verdict;
+    if (hit) return hit;
     const verdict = await this.review(token);
-    if (this.cache.size > 1000) this.cache.clear();
     // Refusals are cached for less time: a token may be valid a moment later (clock skew).
-    this.cache.set(id, { until: Date.now() + (verdict.ok ? this.ttlMs : 5000), verdict });
+    this.cache.set(id, verdict, { ttl: verdict.ok ? this.ttlMs : 5000 });
     return verdict;
   }
 
