@@ -88,6 +88,15 @@ export function agentFromLease(lease: Lease): AgentInfo | undefined {
   return { node, endpoint, cert, expires: renew + seconds * 1000 };
 }
 
+/** The host (name or address, without brackets) of an agent's endpoint URL, '' when it is not one. */
+export function endpointHost(endpoint: string): string {
+  try {
+    return new URL(endpoint).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return '';
+  }
+}
+
 /** The Lease still holds: its agent is alive. */
 export const isAlive = (a: AgentInfo | undefined, now = Date.now()): a is AgentInfo =>
   a !== undefined && a.expires > now;

@@ -1,12 +1,11 @@
 // The operator's link to one node's agent for one trace: start it, follow its
 // edge stream (resuming after a reconnect by api/agent.ts's resume rule, so no
 // edge the agent holds is lost), and stop it.
+
 import type http from 'node:http';
 import https from 'node:https';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  type AgentFrame,
   type AgentTraceStatus,
   agentEdgesPath,
   agentTracePath,
@@ -16,8 +15,10 @@ import {
   type StreamCursor,
   type TraceRef,
 } from '../../api/agent.js';
+import { AGENT_MAX_LINE_BYTES, parseAgentFrame } from '../../api/agent-frame.js';
 import type { Edge } from '../../api/edge.js';
 import { Backoff } from '../../lib/backoff.js';
+import { boundedLines } from '../../lib/bounded-lines.js';
 import { errorText } from '../../lib/result.js';
 
 /** Where an agent listens, and the certificate it serves there. */
@@ -134,9 +135,11 @@ export class AgentSession implements Session {
       throw new Error(`agent answered ${res.statusCode} to the edge stream`);
     }
     this.backoff.reset();
-    for await (const line of createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY })) {
+    for await (const line of boundedLines(res, AGENT_MAX_LINE_BYTES)) {
       if (!line) continue;
-      const frame = JSON.parse(line) as AgentFrame;
+      const parsed = parseAgentFrame(line);
+      if (!parsed.ok) throw new Error(`agent on ${this.node}: ${parsed.error}`);
+      const { frame } = parsed;
       if ('hello' in frame) {
         // A new epoch means the agent restarted: its sequence numbers start over.
         this.cursor = {

@@ -26,7 +26,10 @@ const KEY = 'gadget/t';
 
 const node = (name: string, ready = true) => ({
   metadata: { name },
-  status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+  status: {
+    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
+    addresses: [{ type: 'Hostname', address: name }],
+  },
 });
 const trace = (spec: TraceSpec, operation?: string, name = 't'): Trace => ({
   apiVersion: 'gadget.kinvolk.io/v1alpha1',
@@ -154,6 +157,19 @@ describe('Controller', () => {
     await until(() => get()?.status?.nodes?.n2?.state === 'Started');
     expect(live('n2')).toHaveLength(1);
     await until(() => get()?.status?.operationWarning === undefined);
+  });
+
+  it('refuses an agent Lease whose endpoint is not on its node, with a warning', async () => {
+    const { get, live, addAgent } = await started();
+    addAgent('n2', 'https://attacker.example:9478');
+    await until(() => (get()?.status?.nodes?.n2?.reason ?? '').includes('refused'));
+    expect(get()?.status?.nodes?.n2).toEqual({
+      state: 'AgentMissing',
+      reason:
+        "the agent Lease of node n2 names endpoint host attacker.example, not one of the node's addresses: refused",
+    });
+    expect(get()?.status?.operationWarning).toContain('attacker.example');
+    expect(live('n2')).toHaveLength(0);
   });
 
   it('logs each new edge once and counts it in status', async () => {

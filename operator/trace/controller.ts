@@ -6,6 +6,7 @@ import {
   agentFromLease,
   agentLeaseName,
   agentLeasesPath,
+  endpointHost,
   isAlive,
   type Lease,
 } from '../../api/agent.js';
@@ -40,7 +41,10 @@ import type { EdgeView } from './edge-view.js';
 import { TraceRun } from './trace-run.js';
 
 interface Node extends KubeObject {
-  status?: { conditions?: { type: string; status: string }[] };
+  status?: {
+    conditions?: { type: string; status: string }[];
+    addresses?: { type: string; address: string }[];
+  };
 }
 
 export interface ControllerOptions {
@@ -115,10 +119,21 @@ export class Controller {
     for (const run of this.runs.values()) run.close();
   }
 
-  private agent(node: string): AgentInfo | undefined {
+  /**
+   * The node's live agent, or why none is used. An agent may write only its own node's
+   * Lease (the chart's admission policy), and its endpoint must be on that node too: a
+   * Lease naming another host is refused, so no agent can draw the operator's token and
+   * a trace's edges elsewhere.
+   */
+  private agent(node: string): AgentInfo | string {
     const lease = this.leases.items.get(`${this.o.namespace}/${agentLeaseName(node)}`);
     const agent = lease && agentFromLease(lease);
-    return agent?.node === node ? agent : undefined;
+    if (agent?.node !== node || !isAlive(agent)) return `no live netgraph agent on node ${node}`;
+    const host = endpointHost(agent.endpoint);
+    const addresses = this.nodes.items.get(`/${node}`)?.status?.addresses ?? [];
+    if (!addresses.some((a) => a.address === host))
+      return `the agent Lease of node ${node} names endpoint host ${host}, not one of the node's addresses: refused`;
+    return agent;
   }
 
   private wantedNodes(spec: TraceSpec): string[] {
@@ -132,9 +147,9 @@ export class Controller {
     await Promise.all(
       [...wanted].map(async (node) => {
         const agent = this.agent(node);
-        if (isAlive(agent)) await run.attach(node, agent);
-        else if (run.hasNode(node) || run.nodes.get(node)?.state !== 'AgentMissing') {
-          run.detach(node, 'AgentMissing', `no live netgraph agent on node ${node}`);
+        if (typeof agent !== 'string') await run.attach(node, agent);
+        else if (run.hasNode(node) || run.nodes.get(node)?.reason !== agent) {
+          run.detach(node, 'AgentMissing', agent);
         }
       }),
     );

@@ -2,8 +2,11 @@
 // agent per test-bed node, as processes built from this checkout, with their JSON
 // log lines collected so tests can assert on the log stream users follow.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { testbedDir } from './testbed.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const NETGRAPH_NS = 'netgraph';
@@ -125,6 +128,16 @@ export function startOperator(
   );
 }
 
+/**
+ * A test bed node's address (its record in hack/testbed's state dir), where its agent
+ * listens as the chart's agent listens on its node's: the operator refuses an agent whose
+ * endpoint is not one of its Node's addresses. 127.0.0.1 for a node not made by hack/testbed.
+ */
+function nodeAddress(node: string): string {
+  const rec = join(testbedDir(), 'nodes', `${node}.env`);
+  return (existsSync(rec) && /^ip=(.+)$/m.exec(readFileSync(rec, 'utf8'))?.[1]) || '127.0.0.1';
+}
+
 /** ARGS are added to its flags (e.g. --metrics-listen). */
 export function startAgent(
   node: string,
@@ -140,7 +153,7 @@ export function startAgent(
       '--node',
       node,
       '--listen',
-      '127.0.0.1:0',
+      `${nodeAddress(node)}:0`,
       '--namespace',
       NETGRAPH_NS,
       '--operator-service-account',
