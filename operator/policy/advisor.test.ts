@@ -43,16 +43,15 @@ function fakeKube() {
     calls,
     objects,
     kube: {
-      async mergePatch<T>(path: string, body: unknown): Promise<T> {
-        calls.push({ method: 'PATCH', path, body });
-        if (!objects.has(path)) throw new KubeError(404, 'NotFound', `PATCH ${path}: not found`);
-        objects.set(path, body);
-        return body as T;
+      async get<T>(path: string): Promise<T> {
+        calls.push({ method: 'GET', path, body: undefined });
+        if (!objects.has(path)) throw new KubeError(404, 'NotFound', `GET ${path}: not found`);
+        return objects.get(path) as T;
       },
       async request<T>(method: string, path: string, body?: unknown): Promise<T> {
         calls.push({ method, path, body });
         const name = (body as { metadata: { name: string } }).metadata.name;
-        objects.set(`${path}/${name}`, body);
+        objects.set(method === 'POST' ? `${path}/${name}` : path, body);
         return body as T;
       },
     } as never,
@@ -101,7 +100,20 @@ describe('PolicyAdvisor', () => {
     expect(Buffer.byteLength(cm.data['networkpolicies.yaml'] ?? '')).toBeGreaterThan(256 * 1024);
     // A second generate updates the same ConfigMap.
     await advisor.generate(trace(), false);
-    expect(f.calls.map((c) => c.method)).toEqual(['PATCH', 'POST', 'PATCH']);
+    expect(f.calls.map((c) => c.method)).toEqual(['GET', 'POST', 'GET', 'PUT']);
+  });
+
+  it("never overwrites a ConfigMap of that name that is not netgraph's", async () => {
+    const { advisor, f } = setup(1500);
+    const path = '/api/v1/namespaces/gadget/configmaps/np-networkpolicies';
+    const theirs = { metadata: { name: 'np-networkpolicies' }, data: { mine: 'yes' } };
+    f.objects.set(path, theirs);
+    const s = await advisor.generate(trace(), false);
+    expect(s.operationError).toBe(
+      "ConfigMap gadget/np-networkpolicies exists and is not netgraph's (no app.kubernetes.io/managed-by=netgraph label or no owner reference to Trace np): not overwritten",
+    );
+    expect(f.objects.get(path)).toBe(theirs);
+    expect(f.calls.map((c) => c.method)).toEqual(['GET']);
   });
 
   it('leaves status.output to a running Status-mode trace and says where the YAML is', async () => {

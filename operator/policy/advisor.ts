@@ -7,7 +7,8 @@
 import { uniqueSteps } from '../../api/edge.js';
 import { parsePolicyParameters } from '../../api/policy-parameters.js';
 import type { Trace, TraceStatus } from '../../api/trace.js';
-import { isNotFound, type KubeClient } from '../../lib/kube.js';
+import type { KubeClient } from '../../lib/kube.js';
+import { NotOwnedError, writeOwnedConfigMap } from '../../lib/owned-config-map.js';
 import { runInSlices } from '../../lib/time-slices.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
 import { STATUS_OUTPUT_MAX_BYTES } from '../trace/status-output.js';
@@ -53,7 +54,7 @@ export class PolicyAdvisor {
   private readonly yaml = new WeakMap<TraceHistory, string>();
 
   constructor(
-    private readonly kube: Pick<KubeClient, 'request' | 'mergePatch'>,
+    private readonly kube: Pick<KubeClient, 'get' | 'request'>,
     private readonly traces: TraceSource,
     private readonly facts: ClusterFacts,
     private readonly maxEdges = MAX_POLICY_EDGES,
@@ -118,35 +119,26 @@ export class PolicyAdvisor {
       return {
         operationError: `The ${kind} are ${bytes} bytes, more than a ConfigMap holds: narrow the trace's filter`,
       };
-    await this.writeConfigMap(trace, yaml);
+    try {
+      await this.writeConfigMap(trace, yaml);
+    } catch (err) {
+      if (err instanceof NotOwnedError) return { operationError: err.message };
+      throw err;
+    }
     const where = `ConfigMap ${namespace}/${configMapName(name)}, key ${CONFIGMAP_KEY}`;
     if (statusMode) return summary(policies.length, [`the ${kind} are in ${where}`, ...warnings]);
     return { ...summary(policies.length, warnings), output: where };
   }
 
+  /** Only a ConfigMap netgraph owns for this Trace: someone else's of that name stays as it is. */
   private async writeConfigMap(trace: Trace, yaml: string): Promise<void> {
     const { namespace, name, uid } = trace.metadata;
-    const cm = configMapName(name);
-    const body = {
-      apiVersion: 'v1',
-      kind: 'ConfigMap',
-      metadata: {
-        name: cm,
-        namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'netgraph' },
-        // Deleted with its Trace.
-        ...(uid && {
-          ownerReferences: [{ apiVersion: trace.apiVersion, kind: trace.kind, name, uid }],
-        }),
-      },
+    await writeOwnedConfigMap(this.kube, {
+      namespace,
+      name: configMapName(name),
+      // Deleted with its Trace.
+      owner: uid && { apiVersion: trace.apiVersion, kind: trace.kind, name, uid },
       data: { [CONFIGMAP_KEY]: yaml },
-    };
-    const path = `/api/v1/namespaces/${namespace}/configmaps`;
-    try {
-      await this.kube.mergePatch(`${path}/${cm}`, body);
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await this.kube.request('POST', path, body);
-    }
+    });
   }
 }
