@@ -18,7 +18,7 @@
 // space drains them by reading memory (no syscall per edge); each direction has
 // its own cache line, so data and ACKs handled on different CPUs do not fight
 // over one line. The edge hash map (`edge_ids`) is only touched when a flow
-// starts. The byte layouts below are mirrored in gadget/bpf-abi.ts.
+// starts. The byte layouts below are mirrored in gadget/dataplane/bpf-abi.ts.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

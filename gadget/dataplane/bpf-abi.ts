@@ -1,5 +1,5 @@
 // The byte layouts shared with bpf/netgraph.bpf.c (checked against its BTF by
-// bpf-abi.test.ts). Ports are in network byte order in every key.
+// gadget/dataplane/bpf-object.test.ts). Ports are in network byte order in every key.
 import type { PktType, Proto } from '../../api/edge.js';
 
 export const PACKET_HOST = 0;
