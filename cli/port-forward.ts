@@ -31,9 +31,14 @@ export async function forwardPort(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
-    // The kubelet reports a failed connection inside the pod on the error stream.
+    // The kubelet reports a failed connection inside the pod on the error stream. Its
+    // first frame carries only the port number, which PortForward strips: empty.
     const errors = new Writable({
       write(chunk: Buffer, _enc, done) {
+        if (chunk.length === 0) {
+          done();
+          return;
+        }
         lastError = chunk.toString('utf8').trim();
         socket.destroy();
         done();
