@@ -296,6 +296,11 @@ describe('the chart', () => {
       'RoleBinding/netgraph-uninstall',
       'Service/netgraph-operator',
       'ServiceAccount/netgraph-uninstall',
+      // Admission policies: test/e2e/admission-policies.test.ts applies them.
+      'ValidatingAdmissionPolicy/netgraph-agent-leases-netgraph',
+      'ValidatingAdmissionPolicy/netgraph-operator-configmaps-netgraph',
+      'ValidatingAdmissionPolicyBinding/netgraph-agent-leases-netgraph',
+      'ValidatingAdmissionPolicyBinding/netgraph-operator-configmaps-netgraph',
     ]);
   });
 

@@ -1,0 +1,297 @@
+// The chart's ValidatingAdmissionPolicies, enforced by the test bed's API server (1.32):
+// an agent writes only its own node's Lease (so one agent cannot announce itself for
+// another node), the operator only netgraph's ConfigMaps. The agent's token is the one
+// a kubelet gives its pod: bound to a Pod, and so to the Pod's node, which the API
+// server puts in the token's user (checked here with a TokenReview). The Lease is
+// written by the agent's own code (gadget/agent/lease.ts).
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { agentLease, agentLeaseName, agentLeasesPath, type Lease } from '../../api/agent.js';
+import { AgentLease } from '../../gadget/agent/lease.js';
+import { Kube, KubeConfig } from '../../lib/kube.js';
+import { logger } from '../../lib/log.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
+import { NETGRAPH_NS, OPERATOR_SA } from './netgraph.js';
+import { prepareTestbed } from './on-testbed.js';
+import { kubeConfig, kubectl, repoRoot } from './testbed.js';
+
+const GADGET_SA = 'netgraph-gadget';
+const NODE = 'vap-node-a';
+const OTHER = 'vap-node-b';
+const POD = 'vap-agent';
+const APPLIED = [
+  'ServiceAccount',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'Role',
+  'RoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+];
+
+interface Doc {
+  kind: string;
+  metadata: { name: string; annotations?: Record<string, string> };
+}
+
+let policies: Doc[] = [];
+let agentKube: Kube;
+let operatorKube: Kube;
+
+function run(file: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
+      err
+        ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`))
+        : resolve(stdout),
+    );
+  });
+}
+
+/** A client of the test bed's API server that presents this bearer token. */
+function tokenKube(token: string): Kube {
+  const cluster = kubeConfig().getCurrentCluster();
+  if (!cluster) throw new Error('the admin kubeconfig has no cluster');
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [cluster],
+    users: [{ name: 'token', token }],
+    contexts: [{ name: 'token', cluster: cluster.name, user: 'token' }],
+    currentContext: 'token',
+  });
+  return new Kube(kc);
+}
+
+const admin = () => new Kube(kubeConfig());
+const token = async (sa: string, ...args: string[]) =>
+  (await kubectl(['create', 'token', sa, '-n', NETGRAPH_NS, '--duration', '1h', ...args])).trim();
+
+const identity = selfSignedIdentity(['10.250.0.1']);
+const leaseOf = (node: string) =>
+  agentLease(
+    NETGRAPH_NS,
+    { node, endpoint: 'https://10.250.0.1:9478', cert: identity.cert },
+    new Date(),
+  );
+const leasePath = (node: string) => `${agentLeasesPath(NETGRAPH_NS)}/${agentLeaseName(node)}`;
+const silent = logger('test', 'silent');
+
+beforeAll(async () => {
+  const helm =
+    (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
+  const rendered = parseAllDocuments(
+    await run(
+      helm,
+      ['template', 'netgraph', join(repoRoot, 'charts/netgraph'), '-n', NETGRAPH_NS],
+      60_000,
+    ),
+  )
+    .map((d) => d.toJSON() as Doc | null)
+    .filter((d): d is Doc => d !== null);
+  const applied = rendered.filter(
+    (d) => APPLIED.includes(d.kind) && !d.metadata.annotations?.['helm.sh/hook'],
+  );
+  policies = applied.filter((d) => d.kind.startsWith('ValidatingAdmissionPolicy'));
+  await prepareTestbed({ nodes: [NODE, OTHER] });
+  await kubectl(['apply', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: applied }),
+  });
+  // A pod of the agent's ServiceAccount on NODE (no kubelet runs it: its token is the point).
+  await kubectl(['apply', '-f', '-'], {
+    input: JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: POD, namespace: NETGRAPH_NS },
+      spec: {
+        nodeName: NODE,
+        serviceAccountName: GADGET_SA,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 0,
+        containers: [{ name: 'gadget', image: 'netgraph.dev/simulated' }],
+      },
+    }),
+  });
+  agentKube = tokenKube(
+    await token(GADGET_SA, '--bound-object-kind', 'Pod', '--bound-object-name', POD),
+  );
+  operatorKube = tokenKube(await token(OPERATOR_SA));
+  // A new policy takes a moment to be enforced: until then the other node's Lease is taken.
+  for (let i = 0; ; i++) {
+    const taken = await agentKube
+      .request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(OTHER))
+      .then(
+        () => true,
+        () => false,
+      );
+    if (!taken) break;
+    await kubectl(['delete', 'lease', '-n', NETGRAPH_NS, agentLeaseName(OTHER)]);
+    if (i > 50) throw new Error('the agent Lease policy was never enforced');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 1_500_000);
+
+afterAll(async () => {
+  const names = (kind: string) =>
+    policies.filter((d) => d.kind === kind).map((d) => d.metadata.name);
+  for (const kind of ['ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy'])
+    if (names(kind).length > 0)
+      await kubectl(['delete', kind.toLowerCase(), '--ignore-not-found', ...names(kind)]).catch(
+        () => {},
+      );
+  await kubectl([
+    'delete',
+    '-n',
+    NETGRAPH_NS,
+    `pod/${POD}`,
+    `lease/${agentLeaseName(NODE)}`,
+    `lease/${agentLeaseName(OTHER)}`,
+    'configmap/vap-ours',
+    'configmap/vap-theirs',
+    '--ignore-not-found',
+  ]).catch(() => {});
+});
+
+describe("an agent writes only its own node's Lease", () => {
+  it("a pod-bound token names the pod's node (TokenReview)", async () => {
+    const review = await admin().request<{
+      status: { user: { username: string; extra?: Record<string, string[]> } };
+    }>('POST', '/apis/authentication.k8s.io/v1/tokenreviews', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenReview',
+      spec: {
+        token: await token(GADGET_SA, '--bound-object-kind', 'Pod', '--bound-object-name', POD),
+      },
+    });
+    expect(review.status.user.username).toBe(`system:serviceaccount:${NETGRAPH_NS}:${GADGET_SA}`);
+    expect(review.status.user.extra?.['authentication.kubernetes.io/node-name']).toEqual([NODE]);
+  });
+
+  it("its Lease: written, renewed and removed by the agent's code", async () => {
+    const lease = new AgentLease(
+      agentKube,
+      NETGRAPH_NS,
+      { node: NODE, endpoint: 'https://10.250.0.1:9478', cert: identity.cert },
+      silent,
+    );
+    await lease.start(60_000);
+    await lease.start(60_000); // a renewal is a patch
+    const held = await admin().request<Lease>('GET', leasePath(NODE));
+    expect(held.spec?.holderIdentity).toBe(NODE);
+    await lease.stop();
+    await expect(admin().request('GET', leasePath(NODE))).rejects.toThrow(/not found/);
+  });
+
+  it("another node's Lease is refused by the API server, created or patched", async () => {
+    const forged = new AgentLease(
+      agentKube,
+      NETGRAPH_NS,
+      { node: OTHER, endpoint: 'https://10.250.0.1:9478', cert: identity.cert },
+      silent,
+    );
+    await expect(forged.start(60_000)).rejects.toThrow(
+      `an agent writes only the Lease of its own node, ${agentLeaseName(NODE)}, not ${agentLeaseName(OTHER)}`,
+    );
+    // The other node's real Lease (written by admin here) cannot be taken over either.
+    await admin().request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(OTHER));
+    await expect(
+      agentKube.request(
+        'PATCH',
+        leasePath(OTHER),
+        { spec: { holderIdentity: NODE } },
+        { patch: 'merge' },
+      ),
+    ).rejects.toThrow(/denied request: an agent writes only the Lease of its own node/);
+    await expect(agentKube.request('DELETE', leasePath(OTHER))).rejects.toThrow(/denied request/);
+  });
+
+  it('its own Lease only with its own node as holder, and bounded annotations and labels', async () => {
+    const own = leaseOf(NODE);
+    const cases: [string, Lease, RegExp][] = [
+      [
+        'another holder',
+        { ...own, spec: { ...own.spec, holderIdentity: OTHER } },
+        /spec.holderIdentity must be the node of the agent, vap-node-a/,
+      ],
+      [
+        'a certificate of 9 KiB',
+        {
+          ...own,
+          metadata: {
+            ...own.metadata,
+            annotations: {
+              ...own.metadata?.annotations,
+              'netgraph.dev/cert': 'x'.repeat(9 * 1024),
+            },
+          },
+        },
+        /no annotation but netgraph.dev\/endpoint \(256 bytes at most\) and netgraph.dev\/cert \(8 KiB at most\)/,
+      ],
+      [
+        'another annotation',
+        {
+          ...own,
+          metadata: { ...own.metadata, annotations: { ...own.metadata?.annotations, note: 'hi' } },
+        },
+        /no annotation but/,
+      ],
+      [
+        'another label',
+        {
+          ...own,
+          metadata: { ...own.metadata, labels: { app: 'x', 'netgraph.dev/agent': 'true' } },
+        },
+        /no label but netgraph.dev\/agent=true/,
+      ],
+    ];
+    for (const [what, body, message] of cases)
+      await expect(
+        agentKube.request('POST', agentLeasesPath(NETGRAPH_NS), body),
+        what,
+      ).rejects.toThrow(message);
+  });
+
+  it('a token bound to no pod names no node and writes no Lease', async () => {
+    const unbound = tokenKube(await token(GADGET_SA));
+    await expect(
+      unbound.request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(NODE)),
+    ).rejects.toThrow(/denied request: the token names no node/);
+  });
+});
+
+describe("the operator writes only netgraph's ConfigMaps", () => {
+  const cm = (name: string, labels?: Record<string, string>) => ({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace: NETGRAPH_NS, ...(labels && { labels }) },
+    data: { k: 'v' },
+  });
+  const path = `/api/v1/namespaces/${NETGRAPH_NS}/configmaps`;
+  const ours = { 'app.kubernetes.io/managed-by': 'netgraph' };
+
+  it('creates and patches one labelled as netgraph', async () => {
+    await operatorKube.request('POST', path, cm('vap-ours', ours));
+    await operatorKube.request(
+      'PATCH',
+      `${path}/vap-ours`,
+      { data: { k: 'w' } },
+      { patch: 'merge' },
+    );
+  });
+
+  it('may not create one without the label, nor take one over by labelling it', async () => {
+    await expect(operatorKube.request('POST', path, cm('vap-unlabelled'))).rejects.toThrow(
+      /denied request: a ConfigMap the operator writes carries the label app.kubernetes.io\/managed-by=netgraph/,
+    );
+    await admin().request('POST', path, cm('vap-theirs'));
+    await expect(
+      operatorKube.request(
+        'PATCH',
+        `${path}/vap-theirs`,
+        { metadata: { labels: ours } },
+        { patch: 'merge' },
+      ),
+    ).rejects.toThrow(/ConfigMap netgraph\/vap-theirs is not netgraph's/);
+  });
+});
