@@ -11,6 +11,8 @@ export interface Entity {
   kind: EntityKind;
   /** The namespace it belongs to (its island on the page); '' for nodes and outside addresses. */
   namespace: string;
+  /** A pod's owner in the pod view (`demo/deployment/web`), so the page can draw them as one. */
+  owner?: string;
   /** Bytes it sent and received over the graph's edges. */
   bytesSent: number;
   bytesReceived: number;
@@ -60,6 +62,7 @@ export interface TraceList {
 export const SERVICE_MODES = ['show', 'fold'] as const;
 /** A call through a Service: the Service drawn between client and server, or folded. */
 export type ServiceMode = (typeof SERVICE_MODES)[number];
+export const PROTOCOLS = ['tcp', 'udp'] as const;
 
 /** GET /api/v1/traces/{ns}/{name}/graph: the graph of the window `from`..`to`. */
 export interface GraphAnswer extends Graph {
@@ -111,7 +114,8 @@ export interface ApiError {
  * are the keys; operator/graph/params.ts checks each). Lists are comma-separated.
  */
 export const GRAPH_PARAMS = {
-  start: 'how far back the window starts: -30s, -5m, -1h (default -5m)',
+  start: 'how far back the window starts from its end: -30s, -5m, -1h (default -5m)',
+  from: "the window's start as an RFC 3339 time, instead of start",
   to: "the window's end as an RFC 3339 time (default now, or when the trace stopped)",
   groupBy: 'pod, service, namespace, owner or node (default pod)',
   ips: 'only edges to these remote addresses',
@@ -119,6 +123,8 @@ export const GRAPH_PARAMS = {
   namespaces: 'only edges with an end in these namespaces',
   minBytes: 'only edges with at least this many bytes in the window',
   ports: 'only edges on these ports',
+  protocols: 'only edges of these protocols (tcp, udp)',
+  changed: 'true: only edges new, gone, or moved 2x or more against the window before',
   entity: 'the entity of a series',
 } as const;
 export type GraphParamName = keyof typeof GRAPH_PARAMS;

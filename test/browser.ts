@@ -54,4 +54,6 @@ export interface PageHooks {
   painted(): number;
   draws(): number;
   firstDrawMs(): number;
+  /** Labels drawn at this zoom (sigma leaves out those that would overlap), of how many. */
+  labelsShown(): { shown: number; of: number };
 }

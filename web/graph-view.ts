@@ -4,10 +4,10 @@
 import Graphology from 'graphology';
 import FA2Layout from 'graphology-layout-forceatlas2/worker';
 import Sigma from 'sigma';
-import type { Graph } from '../api/graph.js';
 import { formatBytes } from './format.js';
+import type { Shown, ShownGraph } from './groups.js';
 import { hierarchyLayout, type Island, islandLayout, type Point } from './layout.js';
-import { edgeColor, edgeWidth, KIND_COLORS } from './scale.js';
+import { edgeColor, edgeWidth, KIND_COLORS, MANY_EDGES } from './scale.js';
 
 export interface GraphViewOptions {
   /** The sigma container, the layer panned by CSS, the islands' layer, the hover card. */
@@ -17,7 +17,7 @@ export interface GraphViewOptions {
   hovercard: HTMLElement;
   /** An entity clicked (its id), or the empty stage (''). */
   onEntity(id: string): void;
-  /** An island's name clicked. */
+  /** An open namespace's island name clicked (to close it). */
   onNamespace(namespace: string): void;
 }
 
@@ -26,25 +26,39 @@ export interface ViewFocus {
   entity: string;
   edge: string;
   layout: 'islands' | 'hierarchy';
-  collapsed: ReadonlySet<string>;
+  /** Namespaces drawn as one node: no island of their own. */
+  closed: ReadonlySet<string>;
 }
 
-const shortName = (id: string, kind: string) => {
-  const parts = id.split('/');
-  const name = parts[parts.length - 1] ?? id;
-  return kind === 'service'
-    ? `svc/${name}`
-    : kind === 'namespace' || kind === 'external' || kind === 'node'
-      ? id
-      : name;
-};
+/**
+ * A label says what an entity is without its colour: `svc/` a Service, `deployment/...` an
+ * owner, `ns/` a namespace; `[+] name (n)` a closed namespace of n, `[+] deployment/name (n)`
+ * a closed owner (a click opens either).
+ */
+export function labelOf(e: Shown): string {
+  const parts = e.id.split('/');
+  const name = parts[parts.length - 1] ?? e.id;
+  const text =
+    e.kind === 'service'
+      ? `svc/${name}`
+      : e.kind === 'owner'
+        ? parts.slice(1).join('/')
+        : e.kind === 'namespace'
+          ? e.members === undefined
+            ? `ns/${e.id}`
+            : e.id.slice(10)
+          : e.kind === 'external' || e.kind === 'node'
+            ? e.id
+            : name;
+  return e.members === undefined ? text : `[+] ${text} (${e.members})`;
+}
 
 const nodeBase = (n: number) => (n <= 50 ? 9 : n <= 500 ? 5 : 2);
 
 export class GraphView {
   readonly graph = new Graphology({ type: 'directed', multi: false, allowSelfLoops: true });
   readonly renderer: Sigma;
-  private shown: Graph = { entities: [], edges: [] };
+  private shown: ShownGraph = { entities: [], edges: [] };
   private islands: Island[] = [];
   /** Changes when the islands are laid out anew, so their elements are made again. */
   private islandKey = '';
@@ -55,6 +69,8 @@ export class GraphView {
   private panning: { x: number; y: number; dx: number; dy: number } | undefined;
   private panMoved = false;
   private fa2: FA2Layout | undefined;
+  /** The labels drawn in this frame, so that no label is drawn over another. */
+  private labelBoxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
   draws = 0;
   firstDrawMs = 0;
 
@@ -66,19 +82,36 @@ export class GraphView {
     this.renderer = new Sigma(graph, o.container, {
       defaultEdgeType: 'arrow',
       labelRenderedSizeThreshold: 8,
+      labelSize: 12,
+      labelDensity: 2,
+      labelGridCellSize: 120,
+      defaultDrawNodeLabel: (ctx, data, settings) => this.drawLabel(ctx, data, settings),
+      // A hovered or highlighted node gets a ring; its label stays the one drawn under it.
+      defaultDrawNodeHover: (ctx, data) => {
+        ctx.beginPath();
+        ctx.arc(data.x, data.y, data.size + 3, 0, 2 * Math.PI);
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = '#111111';
+        ctx.stroke();
+      },
       zIndex: true,
       nodeReducer: (node, data) => {
         const f = this.focus.entity;
-        if (!f || node === f || graph.areNeighbors(node, f)) return data;
+        if (!f || !graph.hasNode(f)) return data;
+        if (node === f) return { ...data, highlighted: true, forceLabel: true, zIndex: 2 };
+        if (graph.areNeighbors(node, f)) return { ...data, zIndex: 1 };
         return { ...data, color: '#d8dde4', label: '' };
       },
       edgeReducer: (edge, data) => {
         if (edge === this.focus.edge || edge === this.hovered)
           return { ...data, color: '#111111', size: (data.size ?? 1) + 2, zIndex: 1 };
         const f = this.focus.entity;
-        if (f && !graph.hasExtremity(edge, f)) return { ...data, hidden: true };
+        if (f && graph.hasNode(f) && !graph.hasExtremity(edge, f)) return { ...data, hidden: true };
         return data;
       },
+    });
+    this.renderer.on('beforeRender', () => {
+      this.labelBoxes = [];
     });
     this.renderer.on('afterRender', () => {
       this.draws++;
@@ -97,7 +130,7 @@ export class GraphView {
   }
 
   /** Makes the drawn graph `shown`; existing entities keep their place unless `relayoutAll`. */
-  sync(shown: Graph, relayoutAll: boolean): void {
+  sync(shown: ShownGraph, relayoutAll: boolean): void {
     const graph = this.graph;
     this.shown = shown;
     const ids = new Set(shown.entities.map((e) => e.id));
@@ -120,12 +153,15 @@ export class GraphView {
     for (const e of shown.entities) {
       const bytes = e.bytesSent + e.bytesReceived;
       const own = inside.get(e.id);
+      // A group is drawn bigger with its members, up to twice the size of an entity.
+      const grown = e.members === undefined ? 0 : Math.min(base, Math.log2(e.members));
       const attrs = {
-        label: `${shortName(e.id, e.kind)}${own === undefined ? '' : ` ↻ ${formatBytes(own)}`}`,
-        size: Math.min(base + 5, base + Math.log10(1 + bytes) / 2),
+        label: `${labelOf(e)}${own === undefined || e.members !== undefined ? '' : ` ↻ ${formatBytes(own)}`}`,
+        size: Math.min(base + 5, base + Math.log10(1 + bytes) / 2) + grown,
         color: KIND_COLORS[e.kind] ?? '#555555',
         kind: e.kind,
         namespace: e.namespace,
+        owner: e.owner ?? '',
       };
       if (graph.hasNode(e.id)) {
         graph.mergeNodeAttributes(e.id, attrs);
@@ -134,10 +170,12 @@ export class GraphView {
       } else
         graph.addNode(e.id, { ...attrs, ...(positions?.get(e.id) ?? this.placeNear(e.namespace)) });
     }
+    // Many edges are drawn see-through, so the entities and their names stay readable.
+    const alpha = shown.edges.length > MANY_EDGES ? 0.5 : 1;
     for (const e of shown.edges) {
       const attrs = {
         size: edgeWidth(e.bytesTotal),
-        color: edgeColor(e.bytesTotal),
+        color: withAlpha(edgeColor(e.bytesTotal), alpha),
         type: e.source === e.target ? 'line' : 'arrow',
       };
       if (graph.hasEdge(e.id)) graph.mergeEdgeAttributes(e.id, attrs);
@@ -146,7 +184,7 @@ export class GraphView {
   }
 
   /** Everything again from nothing (after a namespace is collapsed or expanded). */
-  rebuild(shown: Graph): void {
+  rebuild(shown: ShownGraph): void {
     this.graph.clear();
     this.sync(shown, true);
   }
@@ -156,7 +194,8 @@ export class GraphView {
       this.islands = [];
       return hierarchyLayout(this.shown);
     }
-    const l = islandLayout(this.shown.entities);
+    const { width, height } = this.renderer.getDimensions();
+    const l = islandLayout(this.shown.entities, height > 0 ? width / height : 1);
     this.islands = l.islands;
     this.islandKey = `${Date.now()}`;
     return l.positions;
@@ -208,7 +247,11 @@ export class GraphView {
   /** The islands' outlines and labels: made once per layout, moved with the camera after each render. */
   private drawIslands(): void {
     const layer = this.o.islands;
-    const show = this.focus.layout === 'islands' && this.islands.length <= 300 ? this.islands : [];
+    // A closed namespace is its node: no outline. Open ones are outlined, named, closable.
+    const show =
+      this.focus.layout === 'islands' && this.islands.length <= 300
+        ? this.islands.filter((i) => !this.focus.closed.has(i.namespace))
+        : [];
     if (layer.childElementCount !== show.length || layer.dataset.key !== this.islandKey) {
       layer.dataset.key = this.islandKey;
       layer.replaceChildren(
@@ -217,9 +260,11 @@ export class GraphView {
           el.className = 'island';
           const label = document.createElement('button');
           label.className = 'island-label';
-          label.textContent = `${i.namespace || 'outside the cluster'}${this.focus.collapsed.has(i.namespace) ? ' (+)' : ''}`;
-          label.title = 'collapse or expand this namespace';
-          if (i.namespace) label.addEventListener('click', () => this.o.onNamespace(i.namespace));
+          label.textContent = i.namespace ? `[−] ns/${i.namespace}` : 'outside the cluster';
+          if (i.namespace) {
+            label.title = `close ${i.namespace}: draw it as one node`;
+            label.addEventListener('click', () => this.o.onNamespace(i.namespace));
+          } else label.disabled = true;
           el.append(label);
           return el;
         }),
@@ -233,6 +278,79 @@ export class GraphView {
       el.style.transform = `translate(${c.x - r}px, ${c.y - r}px)`;
       el.style.width = el.style.height = `${2 * r}px`;
     });
+  }
+
+  /**
+   * A label centred under its node on a white halo, so edges under it do not hide it; left
+   * out when it would cover a label drawn before it (sigma draws the biggest nodes' first).
+   */
+  private drawLabel(
+    ctx: CanvasRenderingContext2D,
+    data: { x: number; y: number; size: number; label: string | null; forceLabel?: boolean },
+    settings: { labelSize: number; labelWeight: string; labelFont: string },
+  ): void {
+    if (!data.label) return;
+    const size = settings.labelSize;
+    ctx.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    const w = ctx.measureText(data.label).width;
+    const x = data.x - w / 2;
+    const y = data.y + data.size + size + 1;
+    const box = { x0: x - 2, y0: y - size, x1: x + w + 2, y1: y + 3 };
+    const covers = (b: typeof box) =>
+      b.x0 < box.x1 && box.x0 < b.x1 && b.y0 < box.y1 && box.y0 < b.y1;
+    if (!data.forceLabel && this.labelBoxes.some(covers)) return;
+    this.labelBoxes.push(box);
+    ctx.lineJoin = 'round';
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = '#ffffff';
+    ctx.strokeText(data.label, x, y);
+    ctx.fillStyle = '#222222';
+    ctx.fillText(data.label, x, y);
+  }
+
+  /** Centres the view on an entity, zoomed in so it and its neighbours stand out. */
+  centre(id: string): void {
+    // Drawn first, so the node's place is that of the graph as it is now.
+    this.renderer.refresh();
+    const d = this.renderer.getNodeDisplayData(id);
+    if (!d) return;
+    const cam = this.renderer.getCamera();
+    cam.setState({
+      ...cam.getState(),
+      x: d.x,
+      y: d.y,
+      ratio: Math.min(cam.getState().ratio, 0.35),
+    });
+  }
+
+  /** Frames the nodes whose attributes `pick` takes (an opened group); all of them when none. */
+  frame(pick: (attrs: { namespace?: string; owner?: string }) => boolean): void {
+    this.renderer.refresh();
+    let [x0, y0, x1, y1] = [Infinity, Infinity, -Infinity, -Infinity];
+    this.graph.forEachNode((id, attrs) => {
+      if (!pick(attrs)) return;
+      const d = this.renderer.getNodeDisplayData(id);
+      if (!d) return;
+      [x0, y0, x1, y1] = [
+        Math.min(x0, d.x),
+        Math.min(y0, d.y),
+        Math.max(x1, d.x),
+        Math.max(y1, d.y),
+      ];
+    });
+    const cam = this.renderer.getCamera();
+    if (x0 === Infinity) {
+      cam.setState({ x: 0.5, y: 0.5, ratio: 1, angle: 0 });
+      return;
+    }
+    // Framed coordinates span 0..1 over the whole graph: a ratio of the span shows it all.
+    const ratio = Math.max(0.1, Math.min(1, 1.6 * Math.max(x1 - x0, y1 - y0)));
+    cam.setState({ x: (x0 + x1) / 2, y: (y0 + y1) / 2, ratio, angle: 0 });
+  }
+
+  /** How many entities have their label drawn, of how many (the labels' legibility). */
+  labelsShown(): { shown: number; of: number } {
+    return { shown: this.labelBoxes.length, of: this.graph.order };
   }
 
   /** The open entity or selected edge changed: reducers applied again, no re-indexing. */
@@ -419,6 +537,13 @@ export class GraphView {
       if (px[i] !== 255 || px[i + 1] !== 255 || px[i + 2] !== 255) n++;
     return n;
   }
+}
+
+/** `#rrggbb` with an opacity, as sigma reads it. */
+function withAlpha(hex: string, alpha: number): string {
+  if (alpha >= 1) return hex;
+  const n = Number.parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
 }
 
 function line(field: string, value: string | number): HTMLElement {

@@ -14,7 +14,7 @@ describe('layouts', () => {
 
   it('places each namespace on its own island', () => {
     const { positions, islands } = islandLayout(small.entities);
-    expect(islands.map((i) => i.namespace)).toEqual(['demo', '', 'ops']);
+    expect(islands.map((i) => i.namespace)).toEqual(['demo', 'ops', '']);
     for (const e of small.entities) {
       const i = islands.find((x) => x.namespace === e.namespace);
       const p = positions.get(e.id);

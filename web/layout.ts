@@ -18,9 +18,13 @@ const SPACING = 10;
 
 /**
  * Namespaces as islands: each namespace's entities on a sunflower spiral, islands packed
- * in rows, biggest first. Linear time, so thousands of entities are placed at once.
+ * in rows by name. Linear time, so thousands of entities are placed at once.
  */
-export function islandLayout(entities: readonly Entity[]): {
+export function islandLayout(
+  entities: readonly Entity[],
+  /** The drawing's width over its height: rows are made about as wide. */
+  aspect = 1,
+): {
   positions: Map<string, Point>;
   islands: Island[];
 } {
@@ -30,10 +34,14 @@ export function islandLayout(entities: readonly Entity[]): {
     list.push(e);
     groups.set(e.namespace, list);
   }
-  const sorted = [...groups].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]));
+  // By name, outside the cluster last: opening or closing a namespace keeps the order.
+  const sorted = [...groups].sort((a, b) =>
+    a[0] === '' ? 1 : b[0] === '' ? -1 : a[0].localeCompare(b[0], 'en', { numeric: true }),
+  );
   const radius = (n: number) => SPACING * (Math.sqrt(n) + 1.5);
-  const total = sorted.reduce((n, [, l]) => n + (2 * radius(l.length)) ** 2, 0);
-  const rowWidth = Math.max(Math.sqrt(total) * 1.2, 2 * radius(sorted[0]?.[1].length ?? 1));
+  const total = sorted.reduce((n, [, l]) => n + (2 * radius(l.length) + 2 * SPACING) ** 2, 0);
+  const biggest = Math.max(1, ...sorted.map(([, l]) => l.length));
+  const rowWidth = Math.max(Math.sqrt(total * aspect), 2 * radius(biggest));
   const positions = new Map<string, Point>();
   const islands: Island[] = [];
   let x = 0;

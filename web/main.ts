@@ -1,25 +1,41 @@
 // The graph page (Pixie's Live View for netgraph), served by the operator on `/`:
 // controls at the top (all in the URL), the graph drawn with WebGL (graph-view.ts), a
-// sortable table of the same edges under it (table.ts), and an entity's bytes sent and
-// received in 10-second bins (series-chart.ts). It reads only the operator's /api/v1/
-// (api-client.ts) and follows the live stream, so new edges and growing counters appear
-// without a reload. This file assembles them and keeps the view's state.
-import type { Graph } from '../api/graph.js';
+// side panel (find, the open entity, the legend, the namespaces), a sortable table of the
+// same edges under it (table.ts), and an entity's bytes sent and received in 10-second bins
+// (series-chart.ts). It reads only the operator's /api/v1/ (api-client.ts) and follows the
+// live stream, so new edges and growing counters appear without a reload. A large graph
+// is drawn grouped (groups.ts). This file assembles them and keeps the view's state.
+import type { Graph, TraceRunState } from '../api/graph.js';
 import { fetchGraph, fetchSeries, fetchTraces, follow } from './api-client.js';
 import { applyUpdate } from './apply-update.js';
-import { collapse } from './collapse.js';
 import { toDot } from './dot.js';
+import { findEntities } from './find.js';
 import { formatBytes } from './format.js';
-import { GraphView } from './graph-view.js';
+import { GraphView, labelOf } from './graph-view.js';
+import { Groups, type ShownGraph, THRESHOLD } from './groups.js';
+import { renderLegend } from './legend.js';
 import { SeriesChart } from './series-chart.js';
 import { EdgeTable } from './table.js';
-import { apiQuery, list, stateFromURL, stateToURL, type ViewState } from './view-state.js';
+import { hide, neighbourhood } from './view-filter.js';
+import {
+  apiQuery,
+  fromLocalInput,
+  list,
+  stateFromURL,
+  stateToURL,
+  toLocalInput,
+  type ViewState,
+} from './view-state.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let state: ViewState = stateFromURL(location.search);
 let raw: Graph = { entities: [], edges: [] };
-let shown: Graph = raw;
+let traceState: TraceRunState | '' = '';
+/** Without what is hidden: what find searches and groups are made of. */
+let visible: Graph = raw;
+let groups = new Groups(raw, { limit: THRESHOLD, expanded: new Set(), collapsed: new Set() });
+let shown: ShownGraph = raw;
 let closeStream: (() => void) | undefined;
 
 const view = new GraphView(
@@ -29,18 +45,13 @@ const view = new GraphView(
     islands: $('islands'),
     hovercard: $('hovercard'),
     onEntity: (id) => {
-      if (id === '') table.selected = '';
-      setState({ entity: id }, false);
-      refreshFocus();
+      const group = id ? groups.groupOf(id) : undefined;
+      if (group !== undefined) toggleGroup(group);
+      else openEntity(id);
     },
-    onNamespace: toggleCollapse,
+    onNamespace: (ns) => toggleGroup(ns),
   },
-  {
-    entity: state.entity,
-    edge: '',
-    layout: state.layout,
-    collapsed: new Set(list(state.collapsed)),
-  },
+  { entity: state.entity, edge: '', layout: state.layout, closed: new Set() },
 );
 const table = new EdgeTable($('table'), $('table-note'), (edge, was) => {
   view.focus.edge = edge;
@@ -54,43 +65,65 @@ function setState(patch: Partial<ViewState>, reload = true): void {
   state = { ...state, ...patch };
   view.focus.entity = state.entity;
   view.focus.layout = state.layout;
-  view.focus.collapsed = new Set(list(state.collapsed));
   history.replaceState(null, '', `${location.pathname}${stateToURL(state)}`);
   syncControls();
   if (reload) void load();
 }
 
-const CONTROLS: (keyof ViewState)[] = [
+/** Controls whose value is the state's text as it is; each change asks the API again. */
+const TEXT_CONTROLS = [
   'start',
   'groupBy',
   'ips',
+  'ports',
+  'protocols',
   'services',
   'namespaces',
   'minBytes',
-  'layout',
-];
+] as const;
+const TIME_CONTROLS = ['from', 'to'] as const;
+const FLAG_CONTROLS = ['changed', 'live'] as const;
 
 function syncControls(): void {
-  for (const k of CONTROLS) $<HTMLInputElement>(k).value = String(state[k]);
+  for (const k of TEXT_CONTROLS) $<HTMLInputElement>(k).value = state[k];
+  for (const k of TIME_CONTROLS) $<HTMLInputElement>(k).value = toLocalInput(state[k]);
+  for (const k of FLAG_CONTROLS) $<HTMLInputElement>(k).checked = state[k];
+  $<HTMLInputElement>('grouping').checked = state.grouping;
+  $<HTMLSelectElement>('layout').value = state.layout;
   $<HTMLSelectElement>('trace').value = state.trace;
-  $<HTMLInputElement>('live').checked = state.live;
+  $<HTMLInputElement>('hops').value = state.hops;
+  // An absolute window replaces start.
+  $<HTMLSelectElement>('start').disabled = state.from !== '';
 }
 
 function bindControls(): void {
-  for (const k of CONTROLS)
-    $(k).addEventListener('change', (ev) => {
-      const value = (ev.target as HTMLInputElement).value.trim();
-      if (k === 'layout') {
-        setState({ layout: value === 'hierarchy' ? 'hierarchy' : 'islands' }, false);
-        view.relayout();
-      } else setState({ [k]: value } as Partial<ViewState>);
-    });
+  const value = (ev: Event) => (ev.target as HTMLInputElement).value.trim();
+  for (const k of TEXT_CONTROLS)
+    $(k).addEventListener('change', (ev) => setState({ [k]: value(ev) }));
+  for (const k of TIME_CONTROLS)
+    $(k).addEventListener('change', (ev) => setState({ [k]: fromLocalInput(value(ev)) }));
+  for (const k of FLAG_CONTROLS)
+    $(k).addEventListener('change', (ev) =>
+      setState({ [k]: (ev.target as HTMLInputElement).checked }),
+    );
+  $('grouping').addEventListener('change', (ev) => {
+    setState(
+      { grouping: (ev.target as HTMLInputElement).checked, expanded: '', collapsed: '' },
+      false,
+    );
+    regroup();
+  });
+  $('layout').addEventListener('change', (ev) => {
+    setState({ layout: value(ev) === 'hierarchy' ? 'hierarchy' : 'islands' }, false);
+    view.relayout();
+  });
   $('trace').addEventListener('change', (ev) =>
-    setState({ trace: (ev.target as HTMLSelectElement).value, entity: '' }),
+    setState({ trace: value(ev), entity: '', expanded: '', collapsed: '', hidden: '' }),
   );
-  $('live').addEventListener('change', (ev) =>
-    setState({ live: (ev.target as HTMLInputElement).checked }),
-  );
+  $('hops').addEventListener('change', (ev) => {
+    setState({ hops: String(Math.max(0, Math.min(9, Number(value(ev)) || 0))) }, false);
+    regroup();
+  });
   $('relax').addEventListener('click', () => view.relax());
   $('export-json').addEventListener('click', () =>
     download(
@@ -108,9 +141,27 @@ function bindControls(): void {
     a.download = `${fileBase()}.png`;
     a.click();
   });
-  $('entity-close').addEventListener('click', () => {
-    setState({ entity: '' }, false);
-    refreshFocus();
+  $('entity-close').addEventListener('click', () => openEntity(''));
+  $('entity-open').addEventListener('click', () => {
+    const g = groups.groupOf(state.entity);
+    if (g !== undefined) toggleGroup(g);
+  });
+  $('entity-close-group').addEventListener('click', () => {
+    const g = groups.closable(state.entity);
+    if (g !== undefined) toggleGroup(g);
+  });
+  $('entity-hide').addEventListener('click', () =>
+    hideKey(groups.groupOf(state.entity) ?? state.entity),
+  );
+  $('entity-hide-ns').addEventListener('click', () => {
+    const e = visible.entities.find((x) => x.id === state.entity);
+    if (e?.namespace) hideKey(e.namespace);
+  });
+  $('find').addEventListener('input', () => renderFound());
+  $('find-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const first = findEntities(visible.entities, $<HTMLInputElement>('find').value, 1)[0];
+    if (first) reveal(first.id);
   });
 }
 
@@ -154,7 +205,9 @@ async function load(): Promise<void> {
   closeStream = undefined;
   if (!state.trace) return;
   try {
-    raw = await fetchGraph(state.trace, apiQuery(state));
+    const g = await fetchGraph(state.trace, apiQuery(state));
+    raw = g;
+    traceState = g.state;
   } catch (err) {
     showError((err as Error).message);
     return;
@@ -168,10 +221,12 @@ async function load(): Promise<void> {
     closeStream = follow(state.trace, apiQuery(state), {
       graph: (g) => {
         raw = g;
+        traceState = g.state;
         sync(false);
       },
       update: (u) => {
         raw = applyUpdate(raw, u);
+        traceState = u.state;
         scheduleSync();
         scheduleSeries();
       },
@@ -203,41 +258,145 @@ function scheduleSeries(): void {
   }, 2000);
 }
 
-/** Makes the page what `raw` says; existing entities keep their place unless `relayoutAll`. */
-function sync(relayoutAll: boolean): void {
-  shown = collapse(raw, view.focus.collapsed);
-  view.sync(shown, relayoutAll);
-  table.show(shown.edges, state.entity);
-  renderNamespaces();
-  renderEntity();
-  $('summary').textContent = `${shown.entities.length} entities, ${shown.edges.length} edges`;
+/** What is drawn, from `raw` and the view: hidden taken out, groups closed, focus applied. */
+function compute(): void {
+  visible = hide(raw, new Set(list(state.hidden)));
+  groups = new Groups(visible, {
+    limit: state.grouping ? THRESHOLD : Number.POSITIVE_INFINITY,
+    expanded: new Set(list(state.expanded)),
+    collapsed: new Set(list(state.collapsed)),
+  });
+  const grouped = groups.graph();
+  const hops = Number(state.hops);
+  shown = state.entity && hops > 0 ? neighbourhood(grouped, state.entity, hops) : grouped;
+  view.focus.closed = groups.closedNamespaces();
 }
 
-function toggleCollapse(namespace: string): void {
-  const set = new Set(list(state.collapsed));
-  if (set.has(namespace)) set.delete(namespace);
-  else set.add(namespace);
-  setState({ collapsed: [...set].join(',') }, false);
-  shown = collapse(raw, view.focus.collapsed);
+/** Makes the page what `raw` says; existing entities keep their place unless `relayoutAll`. */
+function sync(relayoutAll: boolean): void {
+  compute();
+  view.sync(shown, relayoutAll);
+  renderSide();
+}
+
+/** Groups opened or closed, something hidden, the focus changed: laid out again. */
+function regroup(): void {
+  compute();
   view.rebuild(shown);
+  renderSide();
+}
+
+function renderSide(): void {
   table.show(shown.edges, state.entity);
   renderNamespaces();
+  renderHidden();
   renderEntity();
-  $('summary').textContent = `${shown.entities.length} entities, ${shown.edges.length} edges`;
+  renderFound();
+  const grouped = shown.entities.length !== visible.entities.length;
+  $('summary').textContent =
+    `${traceState ? `${traceState}: ` : ''}${shown.entities.length.toLocaleString('en')} ${grouped ? `nodes for ${visible.entities.length.toLocaleString('en')} entities` : 'entities'}, ${shown.edges.length.toLocaleString('en')} edges${grouped ? ' (grouped: [+] opens)' : ''}`;
+}
+
+/** Opens a closed group, framing what it holds; closes an open one, framing everything. */
+function toggleGroup(key: string): void {
+  const opening = groups.closed(key);
+  const lists = groups.toggle(key);
+  setState({ expanded: lists.expanded.join(','), collapsed: lists.collapsed.join(',') }, false);
+  regroup();
+  const owner = key.includes('/');
+  view.frame((a) => !opening || (owner ? a.owner === key : a.namespace === key));
+}
+
+function openEntity(id: string): void {
+  if (id === '') {
+    table.selected = '';
+    view.focus.edge = '';
+  }
+  setState({ entity: id }, false);
+  if (Number(state.hops) > 0) regroup();
+  else refreshFocus();
+}
+
+/** Find's answer: the entity's groups opened, the entity open, centred, its neighbours lit. */
+function reveal(id: string): void {
+  const lists = groups.reveal(id);
+  setState(
+    { expanded: lists.expanded.join(','), collapsed: lists.collapsed.join(','), entity: id },
+    false,
+  );
+  regroup();
+  view.centre(id);
+  void loadSeries();
+}
+
+function hideKey(key: string): void {
+  if (!key) return;
+  const hidden = new Set(list(state.hidden));
+  hidden.add(key);
+  setState({ hidden: [...hidden].join(','), entity: '' }, false);
+  regroup();
+}
+
+function button(text: string, title: string, onClick: () => void): HTMLButtonElement {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.textContent = text;
+  b.title = title;
+  b.addEventListener('click', onClick);
+  return b;
 }
 
 function renderNamespaces(): void {
-  const namespaces = [...new Set(raw.entities.map((e) => e.namespace).filter(Boolean))].sort();
+  const count = new Map<string, number>();
+  for (const e of visible.entities)
+    if (e.namespace) count.set(e.namespace, (count.get(e.namespace) ?? 0) + 1);
+  const names = [...count.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   $('namespace-list').replaceChildren(
-    ...namespaces.map((ns) => {
-      const label = document.createElement('label');
-      const box = document.createElement('input');
-      box.type = 'checkbox';
-      box.checked = view.focus.collapsed.has(ns);
-      box.dataset.namespace = ns;
-      box.addEventListener('change', () => toggleCollapse(ns));
-      label.append(box, ` ${ns}`);
-      return label;
+    ...names.map((ns) => {
+      const li = document.createElement('li');
+      const closed = view.focus.closed.has(ns);
+      const open = button(
+        closed ? `[+] ${ns} (${count.get(ns)})` : `[−] ${ns}`,
+        closed ? `open ${ns}: draw its entities` : `close ${ns}: draw it as one node`,
+        () => toggleGroup(ns),
+      );
+      open.dataset.namespace = ns;
+      open.setAttribute('aria-expanded', String(!closed));
+      li.append(
+        open,
+        button('hide', `hide ${ns}`, () => hideKey(ns)),
+      );
+      return li;
+    }),
+  );
+}
+
+function renderHidden(): void {
+  const hidden = list(state.hidden);
+  $('hidden-box').hidden = hidden.length === 0;
+  $('hidden-list').replaceChildren(
+    ...hidden.map((key) => {
+      const li = document.createElement('li');
+      li.append(
+        button(`show ${key}`, `draw ${key} again`, () => {
+          setState({ hidden: hidden.filter((k) => k !== key).join(',') }, false);
+          regroup();
+        }),
+      );
+      return li;
+    }),
+  );
+}
+
+function renderFound(): void {
+  const text = $<HTMLInputElement>('find').value;
+  $('find-results').replaceChildren(
+    ...findEntities(visible.entities, text, 12).map((e) => {
+      const li = document.createElement('li');
+      const b = button(e.id, `show ${e.id}`, () => reveal(e.id));
+      b.dataset.entity = e.id;
+      li.append(b);
+      return li;
     }),
   );
 }
@@ -256,17 +415,22 @@ function renderEntity(): void {
   const e = shown.entities.find((x) => x.id === state.entity);
   panel.hidden = !e;
   if (!e) return;
-  $('entity-title').textContent = `${e.kind} ${e.id}`;
+  const group = groups.groupOf(e.id);
+  $('entity-title').textContent = `${e.kind} ${group === undefined ? e.id : labelOf(e)}`;
   $('entity-totals').textContent =
-    `sent ${formatBytes(e.bytesSent)}, received ${formatBytes(e.bytesReceived)}, ${view.graph.degree(e.id)} edges`;
+    `sent ${formatBytes(e.bytesSent)}, received ${formatBytes(e.bytesReceived)}, ${view.graph.hasNode(e.id) ? view.graph.degree(e.id) : 0} edges`;
+  $('entity-open').hidden = group === undefined;
+  $('entity-close-group').hidden = group !== undefined || groups.closable(e.id) === undefined;
+  $('entity-hide-ns').hidden = group !== undefined || !e.namespace;
 }
 
 async function loadSeries(): Promise<void> {
-  const top = [...shown.entities].sort(
+  const top = [...raw.entities].sort(
     (a, b) => b.bytesSent + b.bytesReceived - (a.bytesSent + a.bytesReceived),
   )[0];
-  const entity = state.entity || top?.id;
-  if (!entity || !state.trace || entity.startsWith('namespace/')) return;
+  // A group's series would be its members' sum: the API serves an entity's only.
+  const entity = state.entity && !groups.groupOf(state.entity) ? state.entity : top?.id;
+  if (!entity || !state.trace) return;
   const s = await fetchSeries(state.trace, apiQuery(state), entity).catch(() => undefined);
   if (s) chart.show(s);
 }
@@ -282,10 +446,12 @@ Object.assign(window, {
     painted: () => view.painted(),
     draws: () => view.draws,
     firstDrawMs: () => view.firstDrawMs,
+    labelsShown: () => view.labelsShown(),
   },
 });
 
 async function main(): Promise<void> {
+  renderLegend($('legend'));
   bindControls();
   syncControls();
   // A trace named in the URL is fetched while the list of traces loads.

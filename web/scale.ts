@@ -28,3 +28,6 @@ export const KIND_COLORS: Record<string, string> = {
   node: '#8a6d3b',
   external: '#777777',
 };
+
+/** Past this many edges, edges are drawn half see-through, so entities and names stay readable. */
+export const MANY_EDGES = 300;

@@ -53,15 +53,23 @@ export class EdgeTable {
   }
 
   private render(): void {
+    // Headings are buttons and rows take the focus: the table works from the keyboard.
     const head = COLUMNS.map(([key, title]) => {
       const th = document.createElement('th');
-      th.textContent = `${title}${key === this.sortKey ? (this.sortDown ? ' ▼' : ' ▲') : ''}`;
+      const sorted = key === this.sortKey;
+      th.setAttribute('aria-sort', sorted ? (this.sortDown ? 'descending' : 'ascending') : 'none');
       th.dataset.key = key;
-      th.addEventListener('click', () => {
-        this.sortDown = key === this.sortKey ? !this.sortDown : true;
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.textContent = `${title}${sorted ? (this.sortDown ? ' ▼' : ' ▲') : ''}`;
+      b.title = `sort by ${title}`;
+      b.addEventListener('click', () => {
+        this.sortDown = sorted ? !this.sortDown : true;
         this.sortKey = key;
         this.render();
+        (this.table.querySelector(`th[data-key="${key}"] button`) as HTMLElement | null)?.focus();
       });
+      th.append(b);
       return th;
     });
     const rows = tableRows(this.edges, this.focus, this.sortKey, this.sortDown);
@@ -80,11 +88,22 @@ export class EdgeTable {
         if (typeof v === 'number') td.dataset.value = String(v);
         tr.append(td);
       }
-      tr.addEventListener('click', () => {
+      tr.tabIndex = 0;
+      tr.setAttribute('aria-selected', String(e.id === this.selected));
+      const select = () => {
         const was = this.selected;
         this.selected = was === e.id ? '' : e.id;
         this.render();
+        (
+          this.table.querySelector(`tr[data-edge="${CSS.escape(e.id)}"]`) as HTMLElement | null
+        )?.focus();
         this.onSelect(this.selected, was);
+      };
+      tr.addEventListener('click', select);
+      tr.addEventListener('keydown', (ev) => {
+        if (ev.key !== 'Enter' && ev.key !== ' ') return;
+        ev.preventDefault();
+        select();
       });
       return tr;
     });

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { apiQuery, DEFAULT_STATE, stateFromURL, stateToURL } from './view-state.js';
+import {
+  apiQuery,
+  DEFAULT_STATE,
+  fromLocalInput,
+  stateFromURL,
+  stateToURL,
+  toLocalInput,
+} from './view-state.js';
 
 describe('the view in the URL', () => {
   it('leaves defaults out, and reads back what it wrote', () => {
@@ -18,6 +25,36 @@ describe('the view in the URL', () => {
       '?trace=gadget%2Fnetwork-graph&groupBy=namespace&ips=10.96.0.1&collapsed=demo%2Cops&layout=hierarchy&entity=demo%2Fpod%2Fclient&live=false',
     );
     expect(stateFromURL(stateToURL(s))).toEqual(s);
+  });
+
+  it('keeps what is expanded, hidden and filtered', () => {
+    const s = {
+      ...DEFAULT_STATE,
+      expanded: 'ns-1,ns-1/deployment/web',
+      hidden: 'kube-system,ops/pod/backup',
+      hops: '2',
+      ports: '53,443',
+      protocols: 'udp',
+      from: '2026-01-02T14:30:00Z',
+      changed: true,
+      grouping: false,
+    };
+    expect(stateFromURL(stateToURL(s))).toEqual(s);
+    expect(apiQuery(s)).toEqual({
+      from: '2026-01-02T14:30:00Z',
+      groupBy: 'pod',
+      services: 'show',
+      ports: '53,443',
+      protocols: 'udp',
+      changed: 'true',
+    });
+  });
+
+  it('shows an RFC 3339 time in a local-time input and reads it back', () => {
+    const iso = '2026-01-02T14:30:05Z';
+    expect(fromLocalInput(toLocalInput(iso))).toBe(iso);
+    expect(toLocalInput('')).toBe('');
+    expect(fromLocalInput('')).toBe('');
   });
 
   it('takes an unknown layout as islands and ignores unknown keys', () => {

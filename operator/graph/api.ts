@@ -149,10 +149,14 @@ export class GraphApi {
     };
   }
 
-  /** The window a query covers: `start` back from now (or from when the trace stopped). */
+  /**
+   * The window a query covers: `from` to `to`, or `start` back from `to`; `to` is at most
+   * now (or when the trace stopped).
+   */
   private window(h: TraceHistory, p: GraphParams): { from: number; to: number } {
-    const to = this.o.store.endOf(h);
-    return { from: to - p.startMs, to };
+    const end = this.o.store.endOf(h);
+    const to = Math.min(p.toMs ?? end, end);
+    return { from: Math.min(p.fromMs ?? to - p.startMs, to), to };
   }
 
   private graph(
@@ -160,13 +164,10 @@ export class GraphApi {
     p: GraphParams,
   ): ReturnType<typeof buildGraph> & { body: GraphAnswer } {
     const w = this.window(h, p);
-    const totals: Totals = new Float64Array(3 * h.records.length);
-    this.o.store.each(h, w.from, w.to, (_bin, edge, c, s, r) => {
-      totals[3 * edge] = (totals[3 * edge] ?? 0) + c;
-      totals[3 * edge + 1] = (totals[3 * edge + 1] ?? 0) + s;
-      totals[3 * edge + 2] = (totals[3 * edge + 2] ?? 0) + r;
-    });
-    const { graph, contributions } = buildGraph(h.records, totals, p);
+    const totals = this.totals(h, w.from, w.to);
+    // "Changed" compares with the window of the same length just before.
+    const before = p.changed ? this.totals(h, 2 * w.from - w.to, w.from) : undefined;
+    const { graph, contributions } = buildGraph(h.records, totals, p, before);
     return {
       graph,
       contributions,
@@ -180,6 +181,16 @@ export class GraphApi {
         ...graph,
       },
     };
+  }
+
+  private totals(h: TraceHistory, from: number, to: number): Totals {
+    const totals: Totals = new Float64Array(3 * h.records.length);
+    this.o.store.each(h, from, to, (_bin, edge, c, s, r) => {
+      totals[3 * edge] = (totals[3 * edge] ?? 0) + c;
+      totals[3 * edge + 1] = (totals[3 * edge + 1] ?? 0) + s;
+      totals[3 * edge + 2] = (totals[3 * edge + 2] ?? 0) + r;
+    });
+    return totals;
   }
 
   /** Bytes the entity sent and received in each 10-second bin of the window. */

@@ -65,7 +65,8 @@ const EDGES: [string, Edge][] = [
   ],
 ];
 
-function graphOf(q: Partial<GraphQuery>) {
+/** The graph with every record's own counters as its window's totals; `before` maps them for the window before. */
+function graphOf(q: Partial<GraphQuery>, before?: (now: number[], record: number) => number[]) {
   const s = new HistoryStore({ groupNames: (e, by) => groupNames(e, by, state), now: () => 0 });
   s.started('gadget/t', {}, { groupBy: 'pod', ips: [] });
   for (const [node, e] of EDGES) s.edge('gadget/t', node, e);
@@ -76,14 +77,25 @@ function graphOf(q: Partial<GraphQuery>) {
       [r.edge.connections ?? 0, r.edge.bytesSent ?? 0, r.edge.bytesReceived ?? 0],
       3 * r.id,
     );
-  return buildGraph(records, totals, {
-    groupBy: 'pod',
-    ips: [],
-    services: 'show',
-    namespaces: [],
-    minBytes: 0,
-    ...q,
-  });
+  const earlier = before && new Float64Array(totals.length);
+  if (earlier)
+    for (const r of records)
+      earlier.set(before([...totals.subarray(3 * r.id, 3 * r.id + 3)], r.id), 3 * r.id);
+  return buildGraph(
+    records,
+    totals,
+    {
+      groupBy: 'pod',
+      ips: [],
+      services: 'show',
+      namespaces: [],
+      minBytes: 0,
+      ports: [],
+      protocols: [],
+      ...q,
+    },
+    earlier,
+  );
 }
 
 const rows = (q: Partial<GraphQuery>) =>
@@ -133,6 +145,41 @@ describe('buildGraph', () => {
       'demo/service/server',
       'demo/pod/server-0',
     ]);
+  });
+
+  it('keeps only edges on the listed ports and protocols', () => {
+    expect(rows({ ports: [80] })).toEqual([
+      [`demo/pod/${client}`, 'demo/service/server', 100, 1000, 'tcp/80'],
+    ]);
+    expect(rows({ ports: [8080], protocols: ['tcp'] }).map((r) => r[1])).toEqual([
+      'demo/pod/server-0',
+      'demo/pod/server-0',
+    ]);
+    expect(rows({ protocols: ['udp'] })).toEqual([]);
+  });
+
+  it("names a pod's owner in the pod view, so the page can draw the owner as one", () => {
+    const owners = graphOf({}).graph.entities.map((e) => [e.id, e.owner]);
+    expect(owners).toEqual([
+      [`demo/pod/${client}`, 'demo/deployment/client'],
+      ['demo/service/server', undefined],
+      ['demo/pod/server-0', 'demo/statefulset/server'],
+      ['demo/pod/debug', undefined],
+    ]);
+    expect(graphOf({ groupBy: 'namespace' }).graph.entities[0]?.owner).toBeUndefined();
+  });
+
+  it('keeps only edges new, gone or moved 2x against the window before, when asked', () => {
+    // The same bytes before: nothing changed.
+    expect(rows({}).length).toBe(3);
+    expect(graphOf({}, (now) => now).graph.edges).toEqual([]);
+    // debug -> server-0 new (nothing before), the Service's call 1.5x: only debug's edge.
+    const ids = graphOf({}, (now, record) =>
+      record >= 2 ? [0, 0, 0] : now.map((x) => x / 1.5),
+    ).graph.edges.map((e) => e.id);
+    expect(ids).toEqual(['demo/pod/debug->demo/pod/server-0']);
+    // Twice as much before (halved now): changed.
+    expect(graphOf({}, (now) => now.map((x) => 2 * x)).graph.edges).toHaveLength(3);
   });
 
   it('sums an entity from its own side of each edge (time series)', () => {

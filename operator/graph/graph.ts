@@ -24,6 +24,9 @@ export interface GraphQuery {
   namespaces: readonly string[];
   /** Only edges with at least this many bytes in the window. */
   minBytes: number;
+  /** Only edges on these ports / of these protocols; empty: all. */
+  ports: readonly number[];
+  protocols: readonly string[];
 }
 
 /** How a record counts in a graph edge: its counters, turned to the requester's side if `swap`. */
@@ -76,20 +79,39 @@ interface Role {
   responder: string;
   requesterOutside: boolean;
   responderOutside: boolean;
+  /** The pods' owners in the pod view ('' for none, or a Service). */
+  requesterOwner: string;
+  responderOwner: string;
   swap: boolean;
 }
 
+/** A pod's owner from a record's owner view, '' when the pod is its own group. */
+const ownerOf = (owner: string, pod: string) => (owner === pod ? '' : owner);
+
+/** Whether an edge's bytes in the window differ from the window before: new, gone, or 2x. */
+const changed = (now: number, before: number) =>
+  (now === 0) !== (before === 0) || now >= 2 * before || before >= 2 * now;
+
 /**
  * The graph of `records` with the window's `totals`. Returns the contributions too, so
- * time series of an entity can be summed the same way (see series()).
+ * time series of an entity can be summed the same way (see series()). With `before` (the
+ * totals of the window before), only edges that changed against it are kept.
  */
 export function buildGraph(
   records: readonly EdgeRecord[],
   totals: Totals,
   q: GraphQuery,
+  before?: Totals,
 ): { graph: Graph; contributions: Contribution[] } {
   const ips = new Set(q.ips);
-  const kept = records.filter((r) => ips.size === 0 || ips.has(r.edge.ip ?? ''));
+  const ports = new Set(q.ports);
+  const protocols = new Set(q.protocols);
+  const kept = records.filter(
+    (r) =>
+      (ips.size === 0 || ips.has(r.edge.ip ?? '')) &&
+      (ports.size === 0 || ports.has(r.edge.port ?? 0)) &&
+      (protocols.size === 0 || protocols.has(r.edge.proto ?? '')),
+  );
 
   // Client sides, by pod-level connection key and by client pod (for Service matching).
   const outgoing = new Set<string>();
@@ -113,6 +135,10 @@ export function buildGraph(
     const pod = sides(r, 'pod');
     const view = sides(r, q.groupBy);
     const remoteOutside = e.remoteKind !== 'pod' && e.remoteKind !== 'svc';
+    const owners = r.groups.owner;
+    const localOwner = q.groupBy === 'pod' ? ownerOf(owners.group, pod.local) : '';
+    const remoteOwner =
+      q.groupBy === 'pod' && e.remoteKind === 'pod' ? ownerOf(owners.remoteGroup, pod.remote) : '';
     if (e.pktType === 'OUTGOING') {
       roles.push({
         record: r,
@@ -120,6 +146,8 @@ export function buildGraph(
         responder: view.remote,
         requesterOutside: false,
         responderOutside: remoteOutside,
+        requesterOwner: localOwner,
+        responderOwner: remoteOwner,
         swap: false,
       });
       continue;
@@ -146,26 +174,32 @@ export function buildGraph(
       responder: view.local,
       requesterOutside: via === undefined && remoteOutside,
       responderOutside: false,
+      requesterOwner: via !== undefined && q.services === 'show' ? '' : remoteOwner,
+      responderOwner: localOwner,
       swap: true,
     });
   }
 
   const entities = new Map<string, Entity>();
-  const entity = (id: string, outside: boolean) => {
+  const entity = (id: string, outside: boolean, owner: string) => {
     let x = entities.get(id);
     if (x === undefined) {
       x = { id, ...describe(id, q.groupBy, outside), bytesSent: 0, bytesReceived: 0 };
       entities.set(id, x);
     }
+    if (owner && x.owner === undefined) x.owner = owner;
     return x;
   };
-  const edges = new Map<string, { edge: GraphEdge; index: number; ports: Set<string> }>();
+  const edges = new Map<
+    string,
+    { edge: GraphEdge; index: number; ports: Set<string>; before: number }
+  >();
   const contributions: Contribution[] = [];
   const namespaces = new Set(q.namespaces);
   for (const role of roles) {
     if (folded.has(role.record)) continue;
-    const src = entity(role.requester, role.requesterOutside);
-    const dst = entity(role.responder, role.responderOutside);
+    const src = entity(role.requester, role.requesterOutside, role.requesterOwner);
+    const dst = entity(role.responder, role.responderOutside, role.responderOwner);
     if (namespaces.size > 0 && !namespaces.has(src.namespace) && !namespaces.has(dst.namespace))
       continue;
     const id = `${role.requester}->${role.responder}`;
@@ -184,6 +218,7 @@ export function buildGraph(
         },
         index: edges.size,
         ports: new Set(),
+        before: 0,
       };
       edges.set(id, g);
     }
@@ -193,15 +228,17 @@ export function buildGraph(
     g.edge.connections += totals[i] ?? 0;
     g.edge.bytesSent += role.swap ? recv : sent;
     g.edge.bytesReceived += role.swap ? sent : recv;
+    if (before) g.before += (before[i + 1] ?? 0) + (before[i + 2] ?? 0);
     g.ports.add(`${role.record.edge.proto}/${role.record.edge.port}`);
     contributions.push({ record: role.record.id, edge: g.index, swap: role.swap });
   }
 
   const out: GraphEdge[] = [];
   const keptEdges = new Map<number, number>();
-  for (const { edge, index, ports } of edges.values()) {
+  for (const { edge, index, ports, before: was } of edges.values()) {
     edge.bytesTotal = edge.bytesSent + edge.bytesReceived;
     if (edge.bytesTotal < q.minBytes) continue;
+    if (before && !changed(edge.bytesTotal, was)) continue;
     edge.ports = [...ports].sort();
     keptEdges.set(index, out.length);
     out.push(edge);

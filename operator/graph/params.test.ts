@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { graphParams, ParameterError } from './params.js';
 
 const HOUR = 3_600_000;
-const parse = (q: string) => graphParams(new URLSearchParams(q), HOUR);
+const NOW = Date.parse('2026-01-02T15:00:00Z');
+const parse = (q: string) => graphParams(new URLSearchParams(q), HOUR, NOW);
 const fault = (q: string) => {
   try {
     parse(q);
@@ -22,6 +23,9 @@ describe('graphParams', () => {
       services: 'show',
       namespaces: [],
       minBytes: 0,
+      ports: [],
+      protocols: [],
+      changed: false,
     });
   });
 
@@ -36,6 +40,20 @@ describe('graphParams', () => {
       services: 'fold',
       namespaces: ['demo', 'ops'],
       minBytes: 1024,
+      ports: [],
+      protocols: [],
+      changed: false,
+    });
+    expect(
+      parse(
+        'from=2026-01-02T14:30:00Z&to=2026-01-02T15:50:00%2B01:00&ports=53,8080&protocols=udp,TCP&changed=true',
+      ),
+    ).toMatchObject({
+      fromMs: NOW - 30 * 60_000,
+      toMs: NOW - 10 * 60_000,
+      ports: [53, 8080],
+      protocols: ['udp', 'tcp'],
+      changed: true,
     });
   });
 
@@ -48,5 +66,17 @@ describe('graphParams', () => {
     expect(fault('namespaces=Demo')?.[0]).toBe('namespaces');
     expect(fault('minBytes=-1')?.[0]).toBe('minBytes');
     expect(fault('grouping=pod')?.[0]).toBe('grouping');
+    expect(fault('from=yesterday')?.[0]).toBe('from');
+    expect(fault('from=2026-01-02T13:00:00Z')).toEqual([
+      'from',
+      expect.stringContaining('older than the history'),
+    ]);
+    expect(fault('to=2026-01-02T16:00:00Z')).toEqual(['to', expect.stringContaining('future')]);
+    expect(fault('from=2026-01-02T14:50:00Z&to=2026-01-02T14:40:00Z')?.[0]).toBe('to');
+    expect(fault('from=2026-01-02T14:50:00Z&start=-5m')?.[0]).toBe('start');
+    expect(fault('ports=http')).toEqual(['ports', '"http" is not a port (1-65535)']);
+    expect(fault('ports=0')?.[0]).toBe('ports');
+    expect(fault('protocols=sctp')?.[0]).toBe('protocols');
+    expect(fault('changed=yes')?.[0]).toBe('changed');
   });
 });

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import {
   GRAPH_PARAMS,
   type GraphParamName,
+  PROTOCOLS,
   SERVICE_MODES,
   type ServiceMode,
 } from '../../api/graph.js';
@@ -21,8 +22,13 @@ export class ParameterError extends Error {
 }
 
 export interface GraphParams extends GraphQuery {
-  /** How far back the window starts, in ms (Pixie's `start`, like -5m). */
+  /** How far back the window starts from its end, in ms (Pixie's `start`, like -5m). */
   startMs: number;
+  /** An absolute window (Unix ms): from `fromMs` (instead of `startMs`) to `toMs`. */
+  fromMs?: number;
+  toMs?: number;
+  /** Only edges that changed against the window of the same length before. */
+  changed: boolean;
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
@@ -46,6 +52,25 @@ export function parseStart(text: string, windowMs: number): number {
   return ms;
 }
 
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** An RFC 3339 time inside the history the operator keeps (`now - windowMs` to `now`). */
+function parseTime(name: 'from' | 'to', text: string, windowMs: number, now: number): number {
+  const ms = Date.parse(text);
+  if (!RFC3339.test(text) || Number.isNaN(ms))
+    throw new ParameterError(
+      name,
+      `must be an RFC 3339 time like 2026-01-02T15:04:05Z, not "${text}"`,
+    );
+  if (ms < now - windowMs)
+    throw new ParameterError(
+      name,
+      `${text} is older than the history the operator keeps (${windowMs / 60_000} minutes, flag --history-window)`,
+    );
+  if (ms > now) throw new ParameterError(name, `${text} is in the future`);
+  return ms;
+}
+
 const list = (v: string | null) =>
   (v ?? '')
     .split(',')
@@ -53,13 +78,21 @@ const list = (v: string | null) =>
     .filter((s) => s !== '');
 
 /** The graph's parameters from a query string; defaults: -5m, pod, every address, show services. */
-export function graphParams(q: URLSearchParams, windowMs: number): GraphParams {
+export function graphParams(q: URLSearchParams, windowMs: number, now = Date.now()): GraphParams {
   const known = Object.keys(GRAPH_PARAMS);
   for (const k of q.keys())
     if (!known.includes(k))
       throw new ParameterError(k, `unknown parameter (known: ${known.join(', ')})`);
   const get = (name: GraphParamName) => q.get(name);
   const startMs = parseStart(get('start') ?? '-5m', windowMs);
+  const from = get('from');
+  const to = get('to');
+  if (from !== null && get('start') !== null)
+    throw new ParameterError('start', 'give start or from, not both');
+  const fromMs = from === null ? undefined : parseTime('from', from, windowMs, now);
+  const toMs = to === null ? undefined : parseTime('to', to, windowMs, now);
+  if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs)
+    throw new ParameterError('to', `must be after from (${from})`);
   const groupBy = (get('groupBy') ?? 'pod') as GroupBy;
   if (!GROUP_BY.includes(groupBy))
     throw new ParameterError('groupBy', `must be one of ${GROUP_BY.join(', ')}, not "${groupBy}"`);
@@ -76,8 +109,25 @@ export function graphParams(q: URLSearchParams, windowMs: number): GraphParams {
   const mb = get('minBytes') ?? '0';
   if (!/^\d+$/.test(mb))
     throw new ParameterError('minBytes', `must be a whole number of bytes, not "${mb}"`);
+  const ports = list(get('ports')).map((p) => {
+    const n = /^\d{1,5}$/.test(p) ? Number(p) : 0;
+    if (n < 1 || n > 65535) throw new ParameterError('ports', `"${p}" is not a port (1-65535)`);
+    return n;
+  });
+  const protocols = list(get('protocols')).map((p) => p.toLowerCase());
+  for (const p of protocols)
+    if (!(PROTOCOLS as readonly string[]).includes(p))
+      throw new ParameterError('protocols', `must be ${PROTOCOLS.join(' or ')}, not "${p}"`);
+  const changed = get('changed') ?? 'false';
+  if (changed !== 'true' && changed !== 'false')
+    throw new ParameterError('changed', `must be true or false, not "${changed}"`);
   return {
     startMs,
+    ...(fromMs === undefined ? {} : { fromMs }),
+    ...(toMs === undefined ? {} : { toMs }),
+    changed: changed === 'true',
+    ports,
+    protocols,
     groupBy,
     ips: ips.map(canonicalIP),
     services,

@@ -1,0 +1,129 @@
+// The graph page at cluster size, in a real browser (Debian's Chromium, WebGL through
+// SwiftShader): a running trace of 5,000 pods in 50 namespaces and 20,000 edges, served
+// by the operator's history store and graph API (test/synthetic-trace.ts). What a person
+// checks: the page opens with each namespace one node and readable names; the search box
+// finds a pod, opens its groups and shows it, centred; opening a namespace from the
+// keyboard draws its pods. Screenshots land in test-results/ for a person to look at.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type PageHooks } from '../browser.js';
+import { serveTrace, TRACE } from '../synthetic-trace.js';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const shots = join(repoRoot, 'test-results');
+let server: Awaited<ReturnType<typeof serveTrace>>;
+let browser: Awaited<ReturnType<typeof launchChromium>>;
+let page: Page;
+
+type Hooks = { netgraph: PageHooks };
+const shown = () => page.evaluate(() => (window as unknown as Hooks).netgraph.shown());
+const ids = async () => (await shown()).entities.map((e) => e.id);
+const url = () => new URL(page.url()).searchParams;
+
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `graph-page-scale-${name}.png`) });
+  const painted = await page.evaluate(() => (window as unknown as Hooks).netgraph.painted());
+  expect(painted, `graph drawn in ${name}`).toBeGreaterThan(100);
+}
+
+beforeAll(async () => {
+  execFileSync('node', [join(repoRoot, 'web/build.mjs')]);
+  mkdirSync(shots, { recursive: true });
+  server = await serveTrace(5000, 20_000);
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('the graph page at 5,000 entities', () => {
+  it('opens with each namespace one node, its size and name readable', async () => {
+    await page.goto(`${server.base}/?trace=${TRACE}&live=false`);
+    await page.waitForFunction(() => (window as unknown as Hooks).netgraph.firstDrawMs() > 0);
+    const g = await shown();
+    expect(g.entities).toHaveLength(50);
+    expect(g.entities.every((e) => e.kind === 'namespace' && e.id.startsWith('namespace/'))).toBe(
+      true,
+    );
+    const all = await (await fetch(`${server.base}/api/v1/traces/${TRACE}/graph`)).json();
+    expect(all.entities.length).toBeGreaterThan(4990);
+    expect(await page.locator('#summary').textContent()).toContain(
+      `50 nodes for ${all.entities.length.toLocaleString('en')} entities`,
+    );
+    // Most names are drawn at the default zoom (none over another: graph-view.ts's labels).
+    const labels = await page.evaluate(() => (window as unknown as Hooks).netgraph.labelsShown());
+    expect(labels.shown).toBeGreaterThanOrEqual(25);
+    await expect
+      .poll(() => page.locator('#namespace-list button[data-namespace="ns-3"]').textContent())
+      .toBe('[+] ns-3 (100)');
+    await screenshot('opening');
+  });
+
+  it('finds a pod by part of its name: its groups opened, the pod shown, centred, its edges listed', async () => {
+    await page.locator('#find').fill('pod-4196');
+    await expect
+      .poll(() => page.locator('#find-results button').first().getAttribute('data-entity'))
+      .toBe('ns-46/pod/pod-4196');
+    await page.locator('#find').press('Enter');
+    await expect.poll(() => url().get('entity')).toBe('ns-46/pod/pod-4196');
+    expect(url().get('expanded')?.split(',')).toContain('ns-46');
+    const now = await ids();
+    expect(now).toContain('ns-46/pod/pod-4196');
+    // Its namespace's other pods are drawn; the other namespaces stay one node each.
+    expect(now.filter((id) => id.startsWith('ns-46/pod/'))).toHaveLength(100);
+    expect(now).toContain('namespace/ns-3');
+    const at = await page.evaluate(() =>
+      (window as unknown as Hooks).netgraph.nodePosition('ns-46/pod/pod-4196'),
+    );
+    const box = await page.locator('#graph').boundingBox();
+    expect(at && box).toBeTruthy();
+    if (at && box) {
+      expect(Math.abs(at.x - (box.x + box.width / 2))).toBeLessThan(40);
+      expect(Math.abs(at.y - (box.y + box.height / 2))).toBeLessThan(40);
+    }
+    expect(await page.locator('#entity-title').textContent()).toBe('pod ns-46/pod/pod-4196');
+    const rows = await page
+      .locator('#table tr[data-edge]')
+      .evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.edge ?? ''));
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((r) => r.split('->').includes('ns-46/pod/pod-4196'))).toBe(true);
+    await screenshot('found');
+  });
+
+  it('opens a namespace from the keyboard: its pods drawn, the URL keeps it', async () => {
+    await page.locator('#entity-close').click();
+    const ns3 = page.locator('#namespace-list button[data-namespace="ns-3"]');
+    await ns3.focus();
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(async () => (await ids()).filter((id) => id.startsWith('ns-3/pod/')).length)
+      .toBe(100);
+    expect(await ids()).not.toContain('namespace/ns-3');
+    expect(url().get('expanded')?.split(',')).toEqual(expect.arrayContaining(['ns-46', 'ns-3']));
+    expect(
+      await page
+        .locator('#namespace-list button[data-namespace="ns-3"]')
+        .getAttribute('aria-expanded'),
+    ).toBe('true');
+    // Its island is outlined and named, and closes it again.
+    await expect
+      .poll(() => page.locator('#islands .island-label').allTextContents())
+      .toEqual(expect.arrayContaining(['[−] ns/ns-3']));
+    await screenshot('expanded');
+    // A shared URL opens the same view.
+    const shared = page.url();
+    await page.goto(shared);
+    await page.waitForFunction(() => (window as unknown as Hooks).netgraph.firstDrawMs() > 0);
+    expect((await ids()).filter((id) => id.startsWith('ns-3/pod/'))).toHaveLength(100);
+    await page.locator('#islands .island-label', { hasText: 'ns/ns-3' }).click();
+    await expect.poll(async () => (await ids()).includes('namespace/ns-3')).toBe(true);
+    expect(url().get('expanded')?.split(',')).not.toContain('ns-3');
+  });
+});
