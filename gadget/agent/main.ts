@@ -31,8 +31,9 @@ Runs the node agent: attaches to this node's pods when the operator starts a tra
 and streams their edges back to it.
 
   --node NAME                      this node (default: $NODE_NAME)
-  --listen HOST:PORT               where the operator reaches the agent (default 0.0.0.0:9478;
-                                   port 0 picks a free one)
+  --listen HOST:PORT               where the operator reaches the agent ([IPV6]:PORT; port 0
+                                   picks a free one). Default: the node's address ($HOST_IP,
+                                   the pod's status.hostIP), else every interface; port 9478
   --advertise HOST                 the address put in the Lease (default: $HOST_IP, else the
                                    listen host, else 127.0.0.1)
   --namespace NS                   the operator's namespace, where the Lease lives
@@ -90,7 +91,11 @@ export async function runAgent(argv: string[]): Promise<number> {
   const [opNs, opName] = operator.split('/');
   if (!opNs || !opName)
     throw new Error(`--operator-service-account must be NAMESPACE/NAME, not "${operator}"`);
-  const { host, port } = parseListen(values.listen ?? '0.0.0.0:9478', '--listen');
+  // Only the node's address: not the other interfaces a hostNetwork pod sees.
+  const { host, port } = parseListen(
+    values.listen ?? `[${process.env.HOST_IP || '0.0.0.0'}]:9478`,
+    '--listen',
+  );
   const intervalMs = parseDuration(values.interval ?? '1s', '--interval');
   const metricsListen =
     values['metrics-listen'] === undefined
