@@ -2,6 +2,7 @@
 // tells the story). Agents announce themselves with a Lease per node; the operator
 // commands them over HTTPS, authenticated by a ServiceAccount token bound to
 // AGENT_AUDIENCE, and reads their edges as newline-delimited JSON frames.
+import type { KubeObject } from '../lib/kube-objects.js';
 import type { Edge } from './edge.js';
 import type { AttachMode, TraceFilter } from './trace.js';
 
@@ -27,16 +28,7 @@ export const AGENT_CERT_ANNOTATION = 'netgraph.dev/cert';
 export const AGENT_LEASE_SECONDS = 15;
 
 /** A coordination.k8s.io/v1 Lease, the fields the contract uses. */
-export interface Lease {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    resourceVersion?: string;
-  };
+export interface Lease extends KubeObject {
   spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
 }
 

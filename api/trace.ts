@@ -1,6 +1,7 @@
 // The Trace custom resource (gadget.kinvolk.io/v1alpha1), compatible with
 // Inspektor Gadget's (the README's "The Trace contract"; its lifecycle in
 // docs/architecture.md).
+import type { NamespacedMeta } from '../lib/kube-objects.js';
 import type { MetricsLabelOption } from './metrics.js';
 
 export const GROUP = 'gadget.kinvolk.io';
@@ -73,23 +74,10 @@ export interface TraceStatus {
   nodes?: Record<string, NodeStatus>;
 }
 
-export interface ObjectMeta {
-  name: string;
-  namespace: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  annotations?: Record<string, string>;
-  labels?: Record<string, string>;
-  finalizers?: string[];
-}
-
 export interface Trace {
   apiVersion: `${typeof GROUP}/${typeof VERSION}`;
   kind: typeof KIND;
-  metadata: ObjectMeta;
+  metadata: NamespacedMeta;
   spec?: TraceSpec;
   status?: TraceStatus;
 }

@@ -9,8 +9,8 @@
 // Targets: >= 200,000 edges/s, RSS < 250 MB with those caches.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { V1Node, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { Edge } from '../api/edge.js';
+import type { Node, Pod, ReplicaSet, Service } from '../lib/kube-objects.js';
 import { ClusterState } from '../operator/enrich/cluster-state.js';
 import { Enricher } from '../operator/enrich/enricher.js';
 import { groupEdges } from '../operator/enrich/group.js';
@@ -55,7 +55,7 @@ const baseline = memory();
 const state = new ClusterState({ now: () => clock.now });
 const buildStart = performance.now();
 for (let n = 0; n < NODES; n++) {
-  const node: V1Node = {
+  const node: Node = {
     metadata: { name: `node-${n}`, uid: `node-uid-${n}` },
     // Pod ranges as kube-controller-manager allocates them: an `other` address is looked up there too.
     spec: { podCIDRs: [`10.244.${n}.0/24`, `fd00:10:244:${n.toString(16)}::/64`] },
@@ -72,7 +72,7 @@ for (let n = 0; n < NODES; n++) {
 const deployments = Math.ceil(PODS / PODS_PER_DEPLOYMENT);
 const hash = (d: number) => (0x5f00000 + d * 7919).toString(16);
 for (let d = 0; d < deployments; d++) {
-  const rs: V1ReplicaSet = {
+  const rs: ReplicaSet = {
     metadata: {
       name: `app-${d}-${hash(d)}`,
       namespace: `ns-${d % NAMESPACES}`,
@@ -91,7 +91,7 @@ for (let d = 0; d < deployments; d++) {
   };
   state.apply('ReplicaSet', 'ADDED', rs);
 }
-const podObject = (i: number, uid: string): V1Pod => {
+const podObject = (i: number, uid: string): Pod => {
   const d = Math.floor(i / PODS_PER_DEPLOYMENT);
   const node = i % NODES;
   return {
@@ -99,7 +99,7 @@ const podObject = (i: number, uid: string): V1Pod => {
       name: `app-${d}-${hash(d)}-${i.toString(36).padStart(5, 'x')}`,
       namespace: `ns-${d % NAMESPACES}`,
       uid,
-      creationTimestamp: new Date(clock.now - 86_400_000),
+      creationTimestamp: new Date(clock.now - 86_400_000).toISOString(),
       labels: { app: `app-${d}`, 'pod-template-hash': hash(d), team: `team-${d % 7}` },
       ownerReferences: [
         {
@@ -111,7 +111,7 @@ const podObject = (i: number, uid: string): V1Pod => {
         },
       ],
     },
-    spec: { nodeName: `node-${node}`, containers: [{ name: 'main', image: `app-${d}:1` }] },
+    spec: { nodeName: `node-${node}`, containers: [{ name: 'main' }] },
     status: {
       phase: 'Running',
       hostIP: v4(250, 0, node),
@@ -123,7 +123,7 @@ const podObject = (i: number, uid: string): V1Pod => {
 };
 for (let i = 0; i < PODS; i++) state.apply('Pod', 'ADDED', podObject(i, `pod-uid-${i}`));
 for (let s = 0; s < SERVICES; s++) {
-  const svc: V1Service = {
+  const svc: Service = {
     metadata: { name: `app-${s}`, namespace: `ns-${s % NAMESPACES}`, uid: `svc-uid-${s}` },
     spec: {
       selector: { app: `app-${s}` },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKube } from '../test/fake-kube.js';
 import { Informers } from './informer.js';
-import type { KubeObject } from './kube.js';
+import type { KubeObject } from './kube-objects.js';
 import { logger } from './log.js';
 import { Store } from './reflector.js';
 

@@ -4,7 +4,8 @@
 // per-listener HasSynced). Subscribers come before start: the informer keeps no copy of
 // the objects to replay to a late one, so each part keeps only what it needs (enrichment
 // its compact records, the controller its Traces).
-import type { KubeClient, KubeObject, Query, WatchEventType } from './kube.js';
+import type { KubeClient, Query, WatchEventType } from './kube.js';
+import type { KubeObject } from './kube-objects.js';
 import type { Logger } from './log.js';
 import { Reflector, type ReflectorHandlers } from './reflector.js';
 

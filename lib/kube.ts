@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import { KubeConfig, Watch } from '@kubernetes/client-node';
+import type { KubeObject } from './kube-objects.js';
 
 export { KubeConfig };
 
@@ -29,18 +30,6 @@ export type Query = Record<string, string | number | boolean | undefined>;
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 /** A watch stream's events: changes, BOOKMARK (a newer resourceVersion) and ERROR (a Status). */
 export type WatchStreamEventType = WatchEventType | 'BOOKMARK' | 'ERROR';
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: {
-    name?: string;
-    namespace?: string;
-    uid?: string;
-    resourceVersion?: string;
-    [k: string]: unknown;
-  };
-}
 
 /** `namespace/name` (`/name` when cluster-scoped): an object's key in stores and work queues. */
 export const namespacedName = (o: KubeObject): string =>

@@ -3,17 +3,11 @@
 // ConfigMap of the same name is never overwritten: the write fails with a reason the
 // caller shows the user. The chart's admission policy enforces the same for the
 // operator's ServiceAccount.
-import { isNotFound, type KubeClient, type KubeObject } from './kube.js';
+import { isNotFound, type KubeClient } from './kube.js';
+import type { ConfigMap, OwnerReference } from './kube-objects.js';
 
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY = 'netgraph';
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-}
 
 export interface OwnedConfigMap {
   namespace: string;
@@ -23,13 +17,6 @@ export interface OwnedConfigMap {
 }
 
 export class NotOwnedError extends Error {}
-
-interface ConfigMap extends KubeObject {
-  metadata?: KubeObject['metadata'] & {
-    labels?: Record<string, string>;
-    ownerReferences?: { uid?: string }[];
-  };
-}
 
 export async function writeOwnedConfigMap(
   kube: Pick<KubeClient, 'get' | 'request'>,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeKube } from '../test/fake-kube.js';
-import type { KubeObject } from './kube.js';
+import type { KubeObject } from './kube-objects.js';
 import { logger } from './log.js';
 import { Reflector, Store } from './reflector.js';
 

@@ -10,11 +10,11 @@ import {
   isGone,
   type KubeClient,
   KubeError,
-  type KubeObject,
   namespacedName,
   type Query,
   type WatchEventType,
 } from './kube.js';
+import type { KubeObject } from './kube-objects.js';
 import type { Logger } from './log.js';
 
 export interface ReflectorHandlers<T> {

@@ -8,11 +8,11 @@ import {
   type KubeClient,
   KubeError,
   type KubeList,
-  type KubeObject,
   namespacedName,
   type Query,
   type WatchStreamEventType,
 } from '../lib/kube.js';
+import type { KubeObject } from '../lib/kube-objects.js';
 
 type Obj = KubeObject & { metadata: NonNullable<KubeObject['metadata']> };
 

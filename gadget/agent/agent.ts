@@ -17,24 +17,15 @@ import {
 import { type Edge, edgeKey, sameCounters } from '../../api/edge.js';
 import { matchesFilter } from '../../api/filter.js';
 import type { AttachMode, TraceFilter } from '../../api/trace.js';
-import type { KubeObject } from '../../lib/kube.js';
+import type { Pod as KubePod, NamespacedMeta } from '../../lib/kube-objects.js';
 import type { Logger } from '../../lib/log.js';
 import { baselineOf, EdgeWindow } from '../dataplane/edge-window.js';
 import { type CapturedDns, type DnsDropReason, parseCapturedDns } from './dns-answer.js';
 import { DnsNames, type DnsNamesOptions } from './dns-names.js';
 import { chooseSandbox, type PodNetnsFacts } from './pod-sandbox.js';
 
-export interface Pod extends KubeObject {
-  metadata: {
-    name: string;
-    namespace: string;
-    uid?: string;
-    labels?: Record<string, string>;
-    resourceVersion?: string;
-  };
-  spec?: { hostNetwork?: boolean; nodeName?: string; containers?: { name: string }[] };
-  status?: { phase?: string; podIP?: string; podIPs?: { ip: string }[]; hostIP?: string };
-}
+/** A pod of this node, as the agent's watch gives it. */
+export type Pod = KubePod & { metadata: NamespacedMeta };
 
 /** What the agent needs of the data plane, so the agent can be read (and tested) alone. */
 export interface DataPlane {

@@ -4,7 +4,7 @@
 // extension server; the operator watches that one ConfigMap (RBAC: the built-in Role
 // extension-apiserver-authentication-reader) and hands each new bundle to its TLS server.
 import type { Informers, Subscription } from '../../lib/informer.js';
-import type { KubeObject } from '../../lib/kube.js';
+import type { ConfigMap } from '../../lib/kube-objects.js';
 
 const NAMESPACE = 'kube-system';
 const NAME = 'extension-apiserver-authentication';
@@ -15,13 +15,13 @@ export function watchClientCA(
   onChange: (bundle: string | undefined) => void,
 ): Subscription {
   let last: string | undefined;
-  const seen = (cm: (KubeObject & { data?: Record<string, string> }) | undefined) => {
+  const seen = (cm: ConfigMap | undefined) => {
     const bundle = cm?.data?.[KEY] || undefined;
     if (bundle === last) return;
     last = bundle;
     onChange(bundle);
   };
-  return informers.subscribe<KubeObject & { data?: Record<string, string> }>(
+  return informers.subscribe<ConfigMap>(
     `/api/v1/namespaces/${NAMESPACE}/configmaps`,
     {
       onReset: (items) => seen(items[0]),

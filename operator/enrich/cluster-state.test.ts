@@ -1,5 +1,5 @@
-import type { V1Pod, V1Service } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { Pod, Service } from '../../lib/kube-objects.js';
 import { fixtureObjects, fixtureState } from '../../test/fixtures/k8s/cluster.js';
 import { ClusterState, selects } from './cluster-state.js';
 
@@ -8,7 +8,7 @@ function clock() {
   return { c, now: () => c.now };
 }
 
-const pod = (name: string, ip: string, extra: Partial<V1Pod['status']> = {}): V1Pod => ({
+const pod = (name: string, ip: string, extra: Partial<Pod['status']> = {}): Pod => ({
   metadata: { name, namespace: 'demo', uid: `uid-${name}`, labels: { app: name } },
   spec: { containers: [], nodeName: 'node-a' },
   status: { phase: 'Running', podIP: ip, podIPs: [{ ip }], ...extra },
@@ -151,7 +151,7 @@ describe('ClusterState updates', () => {
     const services = objs
       .filter((o) => o.kind === 'Service')
       .filter((o) => o.metadata?.name !== 'web');
-    state.reset('Service', services as V1Service[]);
+    state.reset('Service', services as Service[]);
     expect(state.servicesAt('10.96.0.80')).toBeUndefined();
     expect(state.servicesAt('192.0.2.10')?.map((s) => s.name)).toEqual(['dns']);
     expect(state.servicesAt('10.96.12.34')?.map((s) => s.name)).toEqual(['server']);

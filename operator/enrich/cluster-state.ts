@@ -6,10 +6,10 @@
 // pod, and the ReplicaSets and Jobs the owner walk steps through. Owner and
 // selecting-service answers are memoized on the pod record and invalidated by
 // generation counters, so the per-edge cost is a few map lookups.
-import type { V1Job, V1Node, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import type { Labels } from '../../api/edge.js';
 import type { Informers } from '../../lib/informer.js';
-import type { KubeObject, WatchEventType } from '../../lib/kube.js';
+import type { WatchEventType } from '../../lib/kube.js';
+import type { Job, KubeObject, Node, Pod, ReplicaSet, Service } from '../../lib/kube-objects.js';
 import { IpHistory } from './ip-history.js';
 import { type ControllerLookup, podOwner, type StepKind } from './owner.js';
 import { PodRanges } from './pod-ranges.js';
@@ -27,11 +27,11 @@ import {
 } from './records.js';
 
 export interface KindObjects {
-  Pod: V1Pod;
-  Service: V1Service;
-  Node: V1Node;
-  ReplicaSet: V1ReplicaSet;
-  Job: V1Job;
+  Pod: Pod;
+  Service: Service;
+  Node: Node;
+  ReplicaSet: ReplicaSet;
+  Job: Job;
 }
 export type Kind = keyof KindObjects;
 
@@ -165,10 +165,10 @@ export class ClusterState implements ControllerLookup {
   /** One watch event. DELETED carries the object's last state. */
   apply<K extends Kind>(kind: K, type: WatchEventType, obj: KindObjects[K]): void {
     const deleted = type === 'DELETED';
-    if (kind === 'Pod') this.applyPod(obj as V1Pod, deleted);
-    else if (kind === 'Service') this.applyService(obj as V1Service, deleted);
-    else if (kind === 'Node') this.applyNode(obj as V1Node, deleted);
-    else this.applyController(kind as StepKind, obj as V1ReplicaSet | V1Job, deleted);
+    if (kind === 'Pod') this.applyPod(obj as Pod, deleted);
+    else if (kind === 'Service') this.applyService(obj as Service, deleted);
+    else if (kind === 'Node') this.applyNode(obj as Node, deleted);
+    else this.applyController(kind as StepKind, obj as ReplicaSet | Job, deleted);
   }
 
   /**
@@ -286,7 +286,7 @@ export class ClusterState implements ControllerLookup {
     if (this.now() - this.lastPrune >= this.retentionMs / 10) this.prune();
   }
 
-  private applyPod(obj: V1Pod, deleted: boolean): void {
+  private applyPod(obj: Pod, deleted: boolean): void {
     const next = podRecord(obj);
     const prev = this.pods.get(next.uid);
     if (deleted) {
@@ -314,7 +314,7 @@ export class ClusterState implements ControllerLookup {
     this.maybePrune();
   }
 
-  private applyService(obj: V1Service, deleted: boolean): void {
+  private applyService(obj: Service, deleted: boolean): void {
     const next = serviceRecord(obj);
     const prev = this.services.get(next.uid);
     if (prev !== undefined) this.removeService(prev);
@@ -351,7 +351,7 @@ export class ClusterState implements ControllerLookup {
     this.servicesChanged(s.namespace);
   }
 
-  private applyNode(obj: V1Node, deleted: boolean): void {
+  private applyNode(obj: Node, deleted: boolean): void {
     const next = nodeRecord(obj);
     const prev = this.nodes.get(next.name);
     if (prev !== undefined) this.removeNode(prev);
@@ -367,7 +367,7 @@ export class ClusterState implements ControllerLookup {
     this.podRanges.remove(n);
   }
 
-  private applyController(kind: StepKind, obj: V1ReplicaSet | V1Job, deleted: boolean): void {
+  private applyController(kind: StepKind, obj: ReplicaSet | Job, deleted: boolean): void {
     const next = controllerRecord(obj);
     const prev = this.controllers[kind].get(next.uid);
     if (deleted) {

@@ -1,5 +1,5 @@
-import type { V1ReplicaSet } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import type { ReplicaSet } from '../../lib/kube-objects.js';
 import { fixtureState } from '../../test/fixtures/k8s/cluster.js';
 import { ClusterState } from './cluster-state.js';
 import { type ControllerLookup, podOwner } from './owner.js';
@@ -107,7 +107,7 @@ describe('podOwner', () => {
     const p = s.pod('demo', 'api-6c9f-abcde');
     if (!p) throw new Error('pod');
     expect(s.ownerOf(p)).toEqual({ kind: 'ReplicaSet', name: 'api-6c9f' });
-    const rs: V1ReplicaSet = {
+    const rs: ReplicaSet = {
       metadata: {
         name: 'api-6c9f',
         namespace: 'demo',

@@ -1,20 +1,20 @@
 // What the operator keeps of each watched object: only the fields enrichment
-// reads. A whole V1Pod is several kilobytes (spec, managedFields, container
+// reads. A whole Pod is several kilobytes (spec, managedFields, container
 // statuses); these records are a few hundred bytes, which is what keeps 10,000
 // pods and 2,000 services well inside the operator's memory budget.
 
 import { isIP } from 'node:net';
-import type {
-  V1Job,
-  V1Node,
-  V1ObjectMeta,
-  V1OwnerReference,
-  V1Pod,
-  V1ReplicaSet,
-  V1Service,
-} from '@kubernetes/client-node';
 import type { Labels } from '../../api/edge.js';
 import { canonicalIP } from '../../lib/ip.js';
+import type {
+  Job,
+  Node,
+  ObjectMeta,
+  OwnerReference,
+  Pod,
+  ReplicaSet,
+  Service,
+} from '../../lib/kube-objects.js';
 
 /** An ownerReference with controller=true. */
 export interface OwnerRef {
@@ -99,16 +99,16 @@ function ipList(ips: Iterable<string | undefined>): string[] {
   return out;
 }
 
-function controllerRef(refs: V1OwnerReference[] | undefined): OwnerRef | undefined {
+function controllerRef(refs: OwnerReference[] | undefined): OwnerRef | undefined {
   const r = refs?.find((ref) => ref.controller === true);
   return r && { apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid };
 }
 
 /** The store's key for a namespaced object: its uid, or namespace/name if it has none (fixtures). */
-export const objectKey = (m: V1ObjectMeta | undefined): string =>
+export const objectKey = (m: ObjectMeta | undefined): string =>
   m?.uid || `${m?.namespace ?? ''}/${m?.name ?? ''}`;
 
-export function podRecord(pod: V1Pod): PodRecord {
+export function podRecord(pod: Pod): PodRecord {
   const m = pod.metadata;
   const s = pod.status;
   const phase = s?.phase;
@@ -126,7 +126,7 @@ export function podRecord(pod: V1Pod): PodRecord {
   };
 }
 
-export function serviceRecord(svc: V1Service): ServiceRecord {
+export function serviceRecord(svc: Service): ServiceRecord {
   const m = svc.metadata;
   const spec = svc.spec;
   // A headless service (clusterIP None) has no virtual IP of its own.
@@ -143,7 +143,7 @@ export function serviceRecord(svc: V1Service): ServiceRecord {
   };
 }
 
-export function nodeRecord(node: V1Node): NodeRecord {
+export function nodeRecord(node: Node): NodeRecord {
   const addresses = node.status?.addresses ?? [];
   const name = node.metadata?.name ?? '';
   return {
@@ -154,7 +154,7 @@ export function nodeRecord(node: V1Node): NodeRecord {
   };
 }
 
-export function controllerRecord(obj: V1ReplicaSet | V1Job): ControllerRecord {
+export function controllerRecord(obj: ReplicaSet | Job): ControllerRecord {
   const m = obj.metadata;
   return {
     uid: objectKey(m),

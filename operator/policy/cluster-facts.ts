@@ -4,16 +4,15 @@
 // say which pod port (or which address, for a Service without a selector such as
 // the API server's) a Service port reaches. Fed by the operator's watches (the
 // Service events are the enrichment watch's, shared); records keep only those fields.
-import type {
-  V1DaemonSet,
-  V1Deployment,
-  V1EndpointSlice,
-  V1LabelSelector,
-  V1Service,
-  V1StatefulSet,
-} from '@kubernetes/client-node';
 import type { Informers } from '../../lib/informer.js';
-import type { KubeObject } from '../../lib/kube.js';
+import type { WatchEventType } from '../../lib/kube.js';
+import type {
+  EndpointSlice,
+  LabelSelector as KubeLabelSelector,
+  KubeObject,
+  Service,
+  Workload,
+} from '../../lib/kube-objects.js';
 import type { ClusterState } from '../enrich/cluster-state.js';
 import type {
   ClusterFacts,
@@ -34,12 +33,10 @@ export const POLICY_WATCHES = {
 } as const;
 
 export type FactKind = keyof typeof POLICY_WATCHES;
-type Workload = V1Deployment | V1StatefulSet | V1DaemonSet;
-type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 
-function selectorRecord(s: V1LabelSelector | undefined): LabelSelector | undefined {
+function selectorRecord(s: KubeLabelSelector | undefined): LabelSelector | undefined {
   if (!s) return undefined;
   return {
     ...(s.matchLabels && { matchLabels: { ...s.matchLabels } }),
@@ -53,7 +50,7 @@ function selectorRecord(s: V1LabelSelector | undefined): LabelSelector | undefin
   };
 }
 
-function serviceFacts(svc: V1Service): ServiceFacts {
+function serviceFacts(svc: Service): ServiceFacts {
   const selector = svc.spec?.selector;
   return {
     ...(selector && Object.keys(selector).length > 0 && { selector: { ...selector } }),
@@ -61,12 +58,12 @@ function serviceFacts(svc: V1Service): ServiceFacts {
       ...(p.name && { name: p.name }),
       port: p.port,
       protocol: (p.protocol ?? 'TCP') as Protocol,
-      ...(p.targetPort !== undefined && { targetPort: p.targetPort as number | string }),
+      ...(p.targetPort !== undefined && { targetPort: p.targetPort }),
     })),
   };
 }
 
-function sliceFacts(s: V1EndpointSlice): EndpointSliceFacts {
+function sliceFacts(s: EndpointSlice): EndpointSliceFacts {
   return {
     addressType: s.addressType,
     // Endpoints that are not ready receive no traffic through the Service.
@@ -114,16 +111,16 @@ export class PolicyFacts implements ClusterFacts {
     return [...(this.slices.get(`${namespace}/${service}`)?.values() ?? [])];
   }
 
-  apply(kind: FactKind, type: EventType, obj: KubeObject): void {
+  apply(kind: FactKind, type: WatchEventType, obj: KubeObject): void {
     const deleted = type === 'DELETED';
     const key = nsName(obj.metadata);
     switch (kind) {
       case 'Service':
         if (deleted) this.services.delete(key);
-        else this.services.set(key, serviceFacts(obj as V1Service));
+        else this.services.set(key, serviceFacts(obj as Service));
         return;
       case 'EndpointSlice': {
-        const s = obj as V1EndpointSlice;
+        const s = obj as EndpointSlice;
         const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
         if (!svc) return;
         const k = `${s.metadata?.namespace ?? ''}/${svc}`;

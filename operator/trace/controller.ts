@@ -26,10 +26,10 @@ import {
   isInvalid,
   type JsonPatchOp,
   type KubeClient,
-  type KubeObject,
   namespacedName,
   pointer,
 } from '../../lib/kube.js';
+import type { Node } from '../../lib/kube-objects.js';
 import type { Logger } from '../../lib/log.js';
 import { Store } from '../../lib/reflector.js';
 import { DoNotRetry, WorkQueue } from '../../lib/work-queue.js';
@@ -39,13 +39,6 @@ import { decide } from './decide.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
 import { TraceRun } from './trace-run.js';
-
-interface Node extends KubeObject {
-  status?: {
-    conditions?: { type: string; status: string }[];
-    addresses?: { type: string; address: string }[];
-  };
-}
 
 export interface ControllerOptions {
   kube: KubeClient;
@@ -75,11 +68,11 @@ const isReady = (n: Node) =>
   n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 export class Controller {
-  readonly traces = new Store<Trace & KubeObject>((key) => {
+  readonly traces = new Store<Trace>((key) => {
     if (this.ready) this.queue.add(key);
   });
   readonly nodes = new Store<Node>(() => this.syncAll());
-  readonly leases = new Store<Lease & KubeObject>(() => this.syncAll());
+  readonly leases = new Store<Lease>(() => this.syncAll());
   readonly runs = new Map<string, TraceRun>();
   private readonly queue: WorkQueue;
   private readonly synced: Promise<unknown>;
@@ -279,9 +272,9 @@ export class Controller {
     namespace: string,
     name: string,
     status: Partial<Record<keyof TraceStatus, unknown>>,
-  ): Promise<Trace & KubeObject> {
+  ): Promise<Trace> {
     const t = await this.o.kube
-      .mergePatch<Trace & KubeObject>(`${traceObjectPath(namespace, name)}/status`, { status })
+      .mergePatch<Trace>(`${traceObjectPath(namespace, name)}/status`, { status })
       .catch((err) => {
         // The API refuses this status as invalid: writing it again cannot help.
         if (isInvalid(err)) throw new DoNotRetry(`status refused: ${err.message}`, { cause: err });
@@ -297,7 +290,7 @@ export class Controller {
     const guard: JsonPatchOp[] = sameVersion
       ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }]
       : [];
-    const t = await this.o.kube.jsonPatch<Trace & KubeObject>(traceObjectPath(namespace, name), [
+    const t = await this.o.kube.jsonPatch<Trace>(traceObjectPath(namespace, name), [
       ...guard,
       ...ops,
     ]);

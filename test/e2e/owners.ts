@@ -2,7 +2,8 @@
 // made them (no deployment controller runs for simulated nodes), typed, through
 // lib/kube.ts. addPod(..., { owner: 'ReplicaSet/NAME' }) (test/e2e/testbed.ts) then points a
 // pod at them.
-import { Kube, type KubeObject, loadKubeConfig } from '../../lib/kube.js';
+import { Kube, loadKubeConfig } from '../../lib/kube.js';
+import type { KubeObject } from '../../lib/kube-objects.js';
 import { kubeconfigPath } from './testbed.js';
 
 const workload = (labels: Record<string, string>) => ({
