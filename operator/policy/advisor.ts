@@ -137,7 +137,7 @@ export class PolicyAdvisor {
       namespace,
       name: configMapName(name),
       // Deleted with its Trace.
-      owner: uid && { apiVersion: trace.apiVersion, kind: trace.kind, name, uid },
+      owner: uid ? { apiVersion: trace.apiVersion, kind: trace.kind, name, uid } : undefined,
       data: { [CONFIGMAP_KEY]: yaml },
     });
   }
