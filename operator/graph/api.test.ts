@@ -33,7 +33,7 @@ const edge = (bytesSent: number): Edge => ({
 });
 
 beforeAll(async () => {
-  new GraphApi({ store, log, webRoot: '/nonexistent', streamMs: 20 }).register(http);
+  new GraphApi({ store, log, webRoot: '/nonexistent', streams: { intervalMs: 20 } }).register(http);
   const { port } = await http.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${port}`;
   store.started('gadget/t', {}, { groupBy: 'pod', ips: [] });

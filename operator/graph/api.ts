@@ -6,21 +6,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type GraphAnswer,
-  type GraphParamName,
-  type GraphUpdate,
-  type SeriesAnswer,
-  STREAM_EVENTS,
-  type TraceList,
-  type TraceSummary,
-} from '../../api/graph.js';
+import type { GraphParamName, SeriesAnswer, TraceList, TraceSummary } from '../../api/graph.js';
 import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { BIN_MS, binOf } from '../history/bin-log.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
-import { buildGraph, diff, entityParts, type Totals } from './graph.js';
+import { buildGraph, entityParts, type Totals } from './graph.js';
 import { type GraphParams, graphParams, ParameterError } from './params.js';
+import { type Computed, GraphStreams, type StreamLimits } from './streams.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -41,21 +34,32 @@ export interface GraphApiOptions {
   log: Logger;
   /** Where `npm run build` put the page (default <package root>/dist/web). */
   webRoot?: string;
-  /** How often a live stream looks for changes (ms, default 1000). */
-  streamMs?: number;
+  /** Who is asking (the authenticated user), for the per-identity cap on live streams. */
+  identity?(req: IncomingMessage): string;
+  /** Bounds on live streams (streams.ts's defaults otherwise). */
+  streams?: Partial<StreamLimits>;
+  /** The clock of the streams' idle time and lifetime (default Date.now; tests set it). */
+  now?: () => number;
   /** Whether the caller of `req` may see this Trace in the list (default: every Trace). */
   mayList?(req: IncomingMessage, namespace: string, name: string): Promise<boolean>;
 }
 
 export class GraphApi {
   private readonly files = new Map<string, Buffer>();
+  readonly streams: GraphStreams;
 
   constructor(private readonly o: GraphApiOptions) {
+    this.streams = new GraphStreams(o.log, o.streams, o.now);
     const root = o.webRoot ?? join(packageRoot(), 'dist', 'web');
     // The page's few files, read once: only these names are ever served.
     if (existsSync(root))
       for (const f of readdirSync(root)) this.files.set(`/${f}`, readFileSync(join(root, f)));
     else o.log.warn({ root }, 'graph page not built (npm run build): / answers 503');
+  }
+
+  /** Ends the live streams (the operator stops). */
+  close(): void {
+    this.streams.closeAll();
   }
 
   register(http: HttpServer): void {
@@ -159,10 +163,7 @@ export class GraphApi {
     return { from: Math.min(p.fromMs ?? to - p.startMs, to), to };
   }
 
-  private graph(
-    h: TraceHistory,
-    p: GraphParams,
-  ): ReturnType<typeof buildGraph> & { body: GraphAnswer } {
+  private graph(h: TraceHistory, p: GraphParams): Computed {
     const w = this.window(h, p);
     const totals = this.totals(h, w.from, w.to);
     // "Changed" compares with the window of the same length just before.
@@ -223,45 +224,11 @@ export class GraphApi {
 
   /**
    * Server-sent events: `graph` (the whole graph) first, then `update` with the entities and
-   * edges that appeared or changed and the ids of those gone, whenever the trace changes.
+   * edges that appeared or changed and the ids of those gone, whenever the trace changes;
+   * bounded and shared by streams.ts.
    */
   private stream(req: IncomingMessage, res: ServerResponse, h: TraceHistory, p: GraphParams): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
-    req.socket.setTimeout(0);
-    const send = (event: keyof typeof STREAM_EVENTS, data: GraphAnswer | GraphUpdate) =>
-      res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-    let last = this.graph(h, p);
-    send(STREAM_EVENTS.graph, last.body);
-    let version = h.version;
-    let bin = binOf(Date.now());
-    let quiet = 0;
-    const timer = setInterval(() => {
-      // A running trace's window slides every bin even without new traffic.
-      const nowBin = binOf(Date.now());
-      const slid = h.stoppedAt === undefined && nowBin !== bin;
-      if (h.version === version && !slid) {
-        // A comment now and then keeps proxies (kubectl port-forward) from closing an idle stream.
-        if (++quiet % 15 === 0) res.write(': idle\n\n');
-        return;
-      }
-      version = h.version;
-      bin = nowBin;
-      const next = this.graph(h, p);
-      const update = diff(last.graph, next.graph);
-      last = next;
-      if (
-        update.entities.length +
-          update.edges.length +
-          update.removedEdges.length +
-          update.removedEntities.length >
-        0
-      )
-        send(STREAM_EVENTS.update, { ...update, state: next.body.state, to: next.body.to });
-    }, this.o.streamMs ?? 1000);
-    res.on('close', () => clearInterval(timer));
+    const identity = this.o.identity?.(req) ?? req.socket.remoteAddress ?? '';
+    this.streams.start(res, identity, h, JSON.stringify(p), () => this.graph(h, p));
   }
 }

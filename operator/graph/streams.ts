@@ -1,0 +1,229 @@
+// The graph API's live streams (server-sent events), bounded so that clients cannot
+// exhaust the operator: at most so many streams in all and per identity (more: 429), a
+// stream whose client does not read (its unsent bytes past a bound) is cut, one that sent
+// nothing for a while is ended, and every stream ends after a maximum lifetime (the
+// browser's EventSource reconnects, and is counted again). Streams of the same trace and
+// parameters share one watch: the graph is computed once per change for all of them, and
+// each frame is serialized once.
+import type { ServerResponse } from 'node:http';
+import { type GraphAnswer, type GraphUpdate, STREAM_EVENTS } from '../../api/graph.js';
+import { sendJSON } from '../../lib/http-server.js';
+import type { Logger } from '../../lib/log.js';
+import { binOf } from '../history/bin-log.js';
+import type { TraceHistory } from '../history/history.js';
+import { type buildGraph, diff } from './graph.js';
+
+export interface StreamLimits {
+  /** Live streams in all (default 256). */
+  maxStreams: number;
+  /** Live streams of one identity (default 16). */
+  maxPerIdentity: number;
+  /** A stream whose client left this many bytes unread when the next frame is due is cut (default 8 MiB). */
+  maxUnsentBytes: number;
+  /** A stream that sent no event for this long is ended (ms, default 10 minutes). */
+  idleMs: number;
+  /** Every stream ends after this long (ms, default 1 hour). */
+  maxLifetimeMs: number;
+  /** How often a watch looks for changes (ms, default 1000). */
+  intervalMs: number;
+}
+
+export const DEFAULT_STREAM_LIMITS: StreamLimits = {
+  maxStreams: 256,
+  maxPerIdentity: 16,
+  maxUnsentBytes: 8 * 1024 * 1024,
+  idleMs: 10 * 60_000,
+  maxLifetimeMs: 60 * 60_000,
+  intervalMs: 1000,
+};
+
+/** A graph as computed for a stream: the graph itself and the answer sent for it. */
+export type Computed = ReturnType<typeof buildGraph> & { body: GraphAnswer };
+
+interface Stream {
+  res: ServerResponse;
+  identity: string;
+  opened: number;
+  lastEvent: number;
+}
+
+/** One trace and parameters, watched for all the streams that asked for the same. */
+interface Watch {
+  key: string;
+  h: TraceHistory;
+  compute(): Computed;
+  last: Computed;
+  /** The `graph` frame of `last`, serialized once for every stream that joins. */
+  graphFrame?: string;
+  version: number;
+  bin: number;
+  quiet: number;
+  streams: Set<Stream>;
+  timer: ReturnType<typeof setInterval>;
+}
+
+export type StreamEnd = 'too slow' | 'idle' | 'lifetime' | 'operator stopping';
+
+const frame = (event: keyof typeof STREAM_EVENTS, data: GraphAnswer | GraphUpdate) =>
+  `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+
+export class GraphStreams {
+  private readonly limits: StreamLimits;
+  private readonly watches = new Map<string, Watch>();
+  private readonly perIdentity = new Map<string, number>();
+  private open = 0;
+  /** Graphs computed for streams, for the test that they are shared. */
+  computations = 0;
+
+  constructor(
+    private readonly log: Logger,
+    limits: Partial<StreamLimits> = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.limits = { ...DEFAULT_STREAM_LIMITS, ...limits };
+  }
+
+  stats(): { streams: number; watches: number; computations: number } {
+    return { streams: this.open, watches: this.watches.size, computations: this.computations };
+  }
+
+  /**
+   * Starts a stream of `h` with parameters `key` for `identity` on `res`, or answers 429
+   * when a limit is reached. `compute` makes the graph (the same for every stream of `key`).
+   */
+  start(
+    res: ServerResponse,
+    identity: string,
+    h: TraceHistory,
+    key: string,
+    compute: () => Computed,
+  ): void {
+    const l = this.limits;
+    const mine = this.perIdentity.get(identity) ?? 0;
+    if (this.open >= l.maxStreams || mine >= l.maxPerIdentity) {
+      res.setHeader('retry-after', '10');
+      sendJSON(res, 429, {
+        error:
+          this.open >= l.maxStreams
+            ? `too many live streams: the operator serves at most ${l.maxStreams}`
+            : `too many live streams for ${identity}: at most ${l.maxPerIdentity} at once`,
+      });
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    res.socket?.setTimeout(0);
+    const now = this.now();
+    const s: Stream = { res, identity, opened: now, lastEvent: now };
+    this.open++;
+    this.perIdentity.set(identity, mine + 1);
+    const w = this.watch(`${h.key}\n${key}`, h, compute);
+    w.streams.add(s);
+    w.graphFrame ??= frame(STREAM_EVENTS.graph, w.last.body);
+    this.send(w, s, w.graphFrame);
+    res.on('close', () => this.closed(w, s));
+  }
+
+  /** Ends every stream (the operator stops). */
+  closeAll(): void {
+    for (const w of [...this.watches.values()])
+      for (const s of [...w.streams]) this.end(w, s, 'operator stopping');
+  }
+
+  private watch(key: string, h: TraceHistory, compute: () => Computed): Watch {
+    const known = this.watches.get(key);
+    if (known) return known;
+    this.computations++;
+    const w: Watch = {
+      key,
+      h,
+      compute,
+      last: compute(),
+      version: h.version,
+      bin: binOf(this.now()),
+      quiet: 0,
+      streams: new Set(),
+      timer: setInterval(() => this.tick(w), this.limits.intervalMs),
+    };
+    this.watches.set(key, w);
+    return w;
+  }
+
+  private tick(w: Watch): void {
+    const now = this.now();
+    for (const s of [...w.streams])
+      if (now - s.opened >= this.limits.maxLifetimeMs) this.end(w, s, 'lifetime');
+    if (w.streams.size > 0) this.update(w, now);
+    // Idle: nothing sent for idleMs, this tick's update included.
+    for (const s of [...w.streams])
+      if (now - s.lastEvent >= this.limits.idleMs) this.end(w, s, 'idle');
+  }
+
+  /** Sends what changed since the last look, to every stream of the watch. */
+  private update(w: Watch, now: number): void {
+    // A running trace's window slides every bin even without new traffic.
+    const bin = binOf(now);
+    const slid = w.h.stoppedAt === undefined && bin !== w.bin;
+    if (w.h.version === w.version && !slid) {
+      // A comment now and then keeps proxies (kubectl port-forward) from closing a quiet stream.
+      if (++w.quiet % 15 === 0) for (const s of w.streams) s.res.write(': idle\n\n');
+      return;
+    }
+    w.version = w.h.version;
+    w.bin = bin;
+    this.computations++;
+    const next = w.compute();
+    const update = diff(w.last.graph, next.graph);
+    w.last = next;
+    w.graphFrame = undefined;
+    const changes =
+      update.entities.length +
+      update.edges.length +
+      update.removedEdges.length +
+      update.removedEntities.length;
+    if (changes === 0) return;
+    const text = frame(STREAM_EVENTS.update, {
+      ...update,
+      state: next.body.state,
+      to: next.body.to,
+    });
+    for (const s of [...w.streams]) this.send(w, s, text);
+  }
+
+  /** Writes an event, unless the client left more than the bound unread: then it is cut. */
+  private send(w: Watch, s: Stream, text: string): void {
+    if (s.res.writableLength > this.limits.maxUnsentBytes) {
+      this.end(w, s, 'too slow');
+      return;
+    }
+    s.res.write(text);
+    s.lastEvent = this.now();
+  }
+
+  /** Ends a stream: out of its watch at once (nothing more is written to it), then closed. */
+  private end(w: Watch, s: Stream, why: StreamEnd): void {
+    this.closed(w, s);
+    this.log.info(
+      { identity: s.identity, why, unsentBytes: s.res.writableLength },
+      'graph stream ended',
+    );
+    // A client that does not read cannot be sent a clean end either.
+    if (why === 'too slow') s.res.destroy();
+    else s.res.end();
+  }
+
+  private closed(w: Watch, s: Stream): void {
+    if (!w.streams.delete(s)) return;
+    this.open--;
+    const n = (this.perIdentity.get(s.identity) ?? 1) - 1;
+    if (n === 0) this.perIdentity.delete(s.identity);
+    else this.perIdentity.set(s.identity, n);
+    if (w.streams.size === 0) {
+      clearInterval(w.timer);
+      this.watches.delete(w.key);
+    }
+  }
+}
