@@ -14,7 +14,7 @@ export const EDGE_HEADER = [
   'PROCESS',
 ];
 // A stream cannot size columns by their widest cell: these fit the usual names.
-const WIDTHS = [12, 18, 34, 40, 9, 5, 17, 0];
+const WIDTHS = [12, 26, 38, 38, 8, 5, 15, 0];
 
 export const edgeHeader = (): string => row(EDGE_HEADER, WIDTHS);
 
