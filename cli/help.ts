@@ -6,7 +6,7 @@ const KUBE_FLAGS = `      --kubeconfig PATH   the kubeconfig (default: $KUBECONF
 
 const OPERATOR_FLAGS = `      --operator URL      the operator's port, e.g. https://netgraph.example:9090 (default:
                           a port-forward, through the API server, to the pod of the
-                          Service labelled app.kubernetes.io/name=netgraph,
+                          Service labelled app.kubernetes.io/part-of=netgraph,
                           app.kubernetes.io/component=operator)
       --operator-namespace NS   where that Service is (default: looked for in every namespace)
       --operator-ca PATH  with an https --operator URL: the PEM certificate to trust (default:

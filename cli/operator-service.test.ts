@@ -9,10 +9,11 @@ import {
   type Service,
 } from './operator-service.js';
 
-const svc = (namespace: string, ports: Service['spec'] extends infer S ? S : never): Service => ({
-  metadata: { name: 'netgraph-operator', namespace },
-  spec: ports,
-});
+const svc = (
+  namespace: string,
+  spec: Service['spec'],
+  labels: Record<string, string> = { 'app.kubernetes.io/part-of': 'netgraph' },
+): Service => ({ metadata: { name: 'netgraph-operator', namespace, labels }, spec });
 const pod = (name: string, ready: boolean, extra: Partial<Pod['metadata']> = {}): Pod => ({
   metadata: { name, ...extra },
   spec: { containers: [{ ports: [{ name: 'http', containerPort: 9090 }] }] },
@@ -23,9 +24,15 @@ const pod = (name: string, ready: boolean, extra: Partial<Pod['metadata']> = {})
 });
 
 describe("finding the operator's pod and port", () => {
-  it('wants exactly one operator Service', () => {
+  it("wants exactly one of netgraph's operator Services", () => {
     const a = svc('netgraph', {});
     expect(chooseService([a])).toBe(a);
+    // Another project's operator; a chart from before part-of, named netgraph.
+    const theirs = svc('cert-manager', {}, { 'app.kubernetes.io/name': 'cert-manager' });
+    const older = svc('old', {}, { 'app.kubernetes.io/name': 'netgraph' });
+    expect(chooseService([theirs, a])).toBe(a);
+    expect(chooseService([theirs, older])).toBe(older);
+    expect(() => chooseService([theirs])).toThrow(/no netgraph operator Service/);
     expect(() => chooseService([])).toThrow(/no netgraph operator Service .* in any namespace/);
     expect(() => chooseService([], 'team')).toThrow(/in namespace team/);
     expect(() => chooseService([a, svc('other', {})])).toThrow(

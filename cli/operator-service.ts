@@ -1,10 +1,11 @@
 // Which pod and port are the operator's, from the chart's objects: its Service carries
-// the labels app.kubernetes.io/name=netgraph and app.kubernetes.io/component=operator;
-// its selector picks the operator's pod, and its port names the pod's port. The port's
-// certificate, when the operator serves HTTPS, is in the ConfigMap `<service>-cert`.
+// app.kubernetes.io/component=operator and app.kubernetes.io/part-of=netgraph (or, from
+// charts before part-of, app.kubernetes.io/name=netgraph; a nameOverride changes that
+// one); its selector picks the operator's pod, and its port names the pod's port. The
+// port's certificate, when the operator serves HTTPS, is in the ConfigMap `<service>-cert`.
 
-export const OPERATOR_SELECTOR =
-  'app.kubernetes.io/name=netgraph,app.kubernetes.io/component=operator';
+/** What the API server is asked for; isNetgraph keeps the chart's among them. */
+export const OPERATOR_SELECTOR = 'app.kubernetes.io/component=operator';
 
 export interface ServicePort {
   name?: string;
@@ -13,7 +14,7 @@ export interface ServicePort {
 }
 
 export interface Service {
-  metadata: { name: string; namespace: string };
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
   spec?: { selector?: Record<string, string>; ports?: ServicePort[] };
 }
 
@@ -23,13 +24,21 @@ export interface Pod {
   status?: { phase?: string; conditions?: { type: string; status: string }[] };
 }
 
-/** The one operator Service; several (two releases) need --operator-namespace to choose. */
-export function chooseService(services: readonly Service[], namespace?: string): Service {
+const isNetgraph = (s: Service) =>
+  s.metadata.labels?.['app.kubernetes.io/part-of'] === 'netgraph' ||
+  s.metadata.labels?.['app.kubernetes.io/name'] === 'netgraph';
+
+/**
+ * The one netgraph operator Service among those labelled as operators; several (two
+ * releases) need --operator-namespace to choose.
+ */
+export function chooseService(operators: readonly Service[], namespace?: string): Service {
   const where = namespace ? `namespace ${namespace}` : 'any namespace';
+  const services = operators.filter(isNetgraph);
   const [first, ...more] = services;
   if (first === undefined)
     throw new Error(
-      `no netgraph operator Service (labels ${OPERATOR_SELECTOR}) in ${where}: is the chart installed? Or pass --operator URL`,
+      `no netgraph operator Service (labels ${OPERATOR_SELECTOR} and app.kubernetes.io/part-of=netgraph) in ${where}: is the chart installed? Or pass --operator URL`,
     );
   if (more.length > 0)
     throw new Error(
