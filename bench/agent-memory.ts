@@ -92,7 +92,7 @@ try {
   await sleep(2500); // a few drains
   const all = rss();
   const chargedAll = charged();
-  const mapBytes = info.reduce((s, a) => s + a.mapBytes, 0);
+  const mapBytes = agent.mapMemory();
   const figures = {
     pods: nPods,
     traces: nTraces,

@@ -15,6 +15,8 @@ const { values } = parseArgs({
   options: { edges: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' } },
 });
 const n = Number(values.edges);
+/** The one pod the edges are of. */
+const POD = 1;
 const runs = Number(values.runs);
 
 /** Fills `edges` (and `edge_ids`, as the program would) with n distinct edges; bumps by `round`. */
@@ -28,13 +30,16 @@ function fill(obj: BpfObject, round: number): void {
     const ip = v6
       ? Uint8Array.from([0xfd, 0, 1, 0x23, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, i >> 8, i & 0xff])
       : Uint8Array.of(10, 123 + (i >> 16), (i >> 8) & 0xff, i & 0xff);
-    const key = encodeEdgeKey({
-      pktType: i % 2 ? 'HOST' : 'OUTGOING',
-      proto: i % 3 ? 'tcp' : 'udp',
-      family: v6 ? 6 : 4,
-      ip,
-      port: 1024 + (i % 50000),
-    });
+    const key = encodeEdgeKey(
+      {
+        pktType: i % 2 ? 'HOST' : 'OUTGOING',
+        proto: i % 3 ? 'tcp' : 'udp',
+        family: v6 ? 6 : 4,
+        ip,
+        port: 1024 + (i % 50000),
+      },
+      POD,
+    );
     const b = i * EDGE.size;
     key.copy(slots, b + EDGE.key);
     key.copy(keys, i * 24);
@@ -52,9 +57,12 @@ function fill(obj: BpfObject, round: number): void {
   }
   mapUpdateBatch(obj.mapFd('edges'), idxs, slots, n);
   if (round === 0) mapUpdateBatch(obj.mapFd('edge_ids'), keys, idxs, n);
+  // Every slot taken from the free ring, as the program takes them.
   const state = Buffer.alloc(STATE.size);
-  state.writeUInt32LE(n, STATE.nextEdge);
+  state.writeBigUInt64LE(BigInt(n), STATE.head);
+  state.writeBigUInt64LE(BigInt(n), STATE.tail);
   state.writeUInt32LE(n, STATE.maxEdges);
+  state.writeUInt32LE(n, STATE.fairShare);
   mapUpdate(obj.mapFd('.bss'), Buffer.alloc(4), state);
 }
 
@@ -62,19 +70,25 @@ const cold: number[] = [];
 const hot: number[] = [];
 // Run 0 warms the JIT up (an agent drains every second: its drain code is hot) and is not counted.
 for (let r = 0; r <= runs; r++) {
-  const obj = BpfObject.load(bpfObjectPath('netgraph'), { flows: 1024, edge_ids: n, edges: n });
-  const maps = new EdgeMaps(obj, n, 'bench');
+  const obj = BpfObject.load(bpfObjectPath('netgraph'), {
+    flows: 1024,
+    edge_ids: n,
+    edges: n,
+    free_edges: n,
+  });
+  const maps = new EdgeMaps(obj, n);
+  maps.addPod(POD, 'bench');
   try {
     fill(obj, 0);
     global.gc?.();
     let t0 = performance.now();
-    const first = maps.drain();
+    const first = maps.drain(POD);
     if (r > 0) cold.push(n / ((performance.now() - t0) / 1000));
     if (first.length !== n) throw new Error(`cold drain returned ${first.length} edges, not ${n}`);
     fill(obj, 1);
     global.gc?.();
     t0 = performance.now();
-    const second = maps.drain();
+    const second = maps.drain(POD);
     if (r > 0) hot.push(n / ((performance.now() - t0) / 1000));
     if (second.length !== n) throw new Error(`hot drain returned ${second.length} edges, not ${n}`);
   } finally {

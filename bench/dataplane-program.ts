@@ -6,12 +6,17 @@
 // change to bpf/netgraph.bpf.c can be judged in seconds; `--object` compares
 // other builds of it side by side (for example the previous commit's, from
 // `git show HEAD~1:bpf/netgraph.bpf.o > /tmp/old.bpf.o`), rounds alternating.
+// A build with the node's shared maps (a `pod_of` map) is set up as the agent does
+// (one pod id, the flow's addresses filed under it); an older build of one object
+// per pod only gets its edge table's size, which is all it needs to count.
 // Usage: node --import tsx bench/dataplane-program.ts [--object a.bpf.o ...] [--rounds 5] [--repeat 1000000]
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
 import { EdgeMaps } from '../gadget/dataplane/edge-maps.js';
-import { BpfObject, testRun } from '../gadget/dataplane/libbpf.js';
-import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../gadget/dataplane/tracer-defaults.js';
+import { BpfObject, mapUpdate, testRun } from '../gadget/dataplane/libbpf.js';
+import { podKey, setPodOf } from '../gadget/dataplane/pod-of.js';
+import { DEFAULT_MAX_EDGES, flowsFor } from '../gadget/dataplane/tracer-defaults.js';
 import { frame, TCP_SYN } from '../test/netns/frames.js';
 import { writeResults } from './lib/results.js';
 import { median } from './lib/stats.js';
@@ -41,16 +46,32 @@ const cases = {
 };
 type Case = keyof typeof cases;
 
-const loaded = objects.map((path) => {
-  const obj = BpfObject.load(path, {
-    flows: DEFAULT_MAX_FLOWS,
+/** The pod the test run's packets count for: both ends of the flow are its addresses, so each direction counts. */
+const POD = 1;
+
+function load(path: string): { path: string; obj: BpfObject; maps?: EdgeMaps } {
+  const shared = readFileSync(path).includes('pod_of');
+  const sizes = {
+    flows: flowsFor(DEFAULT_MAX_EDGES),
     edge_ids: DEFAULT_MAX_EDGES,
     edges: DEFAULT_MAX_EDGES,
-  });
-  const maps = new EdgeMaps(obj, DEFAULT_MAX_EDGES, 'bench');
+  };
+  const obj = BpfObject.load(path, shared ? { ...sizes, free_edges: DEFAULT_MAX_EDGES } : sizes);
+  let maps: EdgeMaps | undefined;
+  if (shared) {
+    maps = new EdgeMaps(obj, DEFAULT_MAX_EDGES);
+    maps.addPod(POD, 'bench');
+    for (const a of [flow.src, flow.dst]) setPodOf(obj.mapFd('pod_of'), podKey(a, 'tcx'), POD);
+  } else {
+    // struct state of an object per pod: next_edge, then max_edges.
+    const state = Buffer.alloc(32);
+    state.writeUInt32LE(DEFAULT_MAX_EDGES, 4);
+    mapUpdate(obj.mapFd('.bss'), Buffer.alloc(4), state);
+  }
   for (const prog of ['netgraph_tcx_in', 'netgraph_tcx_out']) testRun(obj.programFd(prog), syn);
   return { path, obj, maps };
-});
+}
+const loaded = objects.map(load);
 
 const empty = BpfObject.load(bpfObjectPath('empty'), {}, ['empty_tcx']);
 const floor: number[] = [];
@@ -75,8 +96,7 @@ try {
     `empty tc program: ${median(floor)} ns a run (rounds ${Math.min(...floor)}..${Math.max(...floor)})`,
   );
   for (const { path, maps } of loaded) {
-    const edges = maps.drain();
-    console.log(`${path}: ${edges.length} edges counted`);
+    console.log(`${path}${maps ? `: ${maps.drain(POD).length} edges counted` : ''}`);
     for (const [name, xs] of Object.entries(ns[path] ?? {})) {
       console.log(
         `  ${name.padEnd(12)} ${median(xs)} ns a run (rounds ${Math.min(...xs)}..${Math.max(...xs)})`,
@@ -87,7 +107,7 @@ try {
 } finally {
   empty.close();
   for (const { obj, maps } of loaded) {
-    maps.unmap();
+    maps?.unmap();
     obj.close();
   }
 }

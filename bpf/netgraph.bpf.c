@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-// netgraph: packets of one pod network namespace become edges (who talks to
-// whom), counted in the kernel. Two ways in, one counting function:
+// netgraph: packets of the traced pods of a node become edges (who talks to
+// whom), counted in the kernel. One object per node: its programs are attached
+// to every traced pod and its maps hold every pod's flows and edges, each keyed
+// by a small pod id the agent assigns. Two ways in, one counting function:
 // - `netgraph`, a socket filter attached with SO_ATTACH_BPF to an
 //   AF_PACKET/SOCK_RAW/ETH_P_ALL socket inside the namespace; it always returns
 //   0, so nothing is ever copied to user space;
@@ -8,7 +10,20 @@
 //   the pod's host-side veth: its ingress is what the pod sends, its egress what
 //   the pod receives. They return TCX_NEXT, so every tc program after them sees
 //   the packet as if netgraph were not there; no packet is cloned.
-// The loader enables only the programs of the mode it attaches.
+// The program learns the pod from the packet's pod-side address, which no two
+// pods of a node share: `pod_of` maps each address of a traced pod, with the
+// attach mode (a pod may be attached both ways, each its own pod id), to the pod
+// id; the per-CPU cache keeps the last one, so a packet of the same pod as the
+// one before costs no lookup. (A socket filter has no other way: its netns cookie
+// helper answers the sending socket's namespace, or the host's for a packet
+// received.) Packets of an address not filed (broadcast) are not counted.
+//
+// Fair share of the node's edge table: the slots are a ring of free slot
+// numbers that user space refills when a pod goes. A pod holding its fair share
+// (max_edges / traced pods) or more takes a new slot only while more than
+// `reserve` slots are free: that reserve is kept for pods below their share, so
+// one pod with many peers cannot hide a quiet pod's edge. What is refused is
+// counted per pod.
 //
 // Per packet: the headers read in place (tc) or two bounded copies (socket
 // filter), a per-CPU one-entry flow cache (bulk traffic hits it, skipping the
@@ -33,15 +48,20 @@
 #define TCP_FLAG_SYN 0x02
 #define NO_EDGE 0xffffffff
 #define TCX_NEXT -1
+#define SLOT_VALID 1
+#define SLOT_SPARE 2 /* taken, then lost a race for its key: user space returns it */
+#define POD_KEY_TCX 0x80 /* pod_key.kind of a tc program's packet */
+#define MAX_PODS 4096
+#define MAX_POD_KEYS (4 * MAX_PODS) /* addresses of a pod, both modes */
 
-/* A flow (5-tuple) from the pod's side: local is this namespace. Ports in
+/* A flow (5-tuple) of a pod, from its side: local is the pod. Ports in
  * network byte order; IPv4 addresses use the first 4 bytes. */
 struct flow_key {
   __u8 family; /* 4 or 6 */
   __u8 proto;
   __u16 lport;
   __u16 rport;
-  __u16 pad;
+  __u16 pod;
   __u8 lip[16];
   __u8 rip[16];
 };
@@ -57,7 +77,7 @@ struct edge_key {
   __u8 family;
   __u8 pad;
   __u16 port; /* server side: remote port for OUTGOING, own port for HOST (network order) */
-  __u16 pad2;
+  __u16 pod;
   __u8 ip[16]; /* remote peer */
 };
 
@@ -69,7 +89,7 @@ struct dir_counters {
   __u64 pad[5];
 };
 
-/* One slot of `edges` (3 cache lines); `valid` is set once the key is published in `edge_ids`. */
+/* One slot of `edges` (3 cache lines); `valid` is SLOT_VALID once the key is published in `edge_ids`. */
 struct edge {
   struct edge_key key;
   __u32 valid;
@@ -81,22 +101,44 @@ struct edge {
   struct dir_counters received;
 };
 
+/* A `pod_of` key: a pod's address, and how the packet was seen. */
+struct pod_key {
+  __u8 kind; /* family (4 or 6), | POD_KEY_TCX from a tc program */
+  __u8 pad[7];
+  __u8 addr[16];
+};
+
 /* Per CPU: the last flow counted (consecutive packets of a flow skip the hash
- * lookup), and the clock as of the current tick. */
+ * lookup), the last packet's pod, and the clock as of the current tick. User
+ * space zeroes it when a pod id is freed. */
 struct flow_cache {
   struct flow_key key;
   struct flow_val val;
   __u64 jiffies;
   __u64 now;
+  struct pod_key pod_key; /* of the last packet, and its pod id */
+  __u32 pod;
+  __u8 mode; /* of the packet that put `key` here (0 or POD_KEY_TCX) */
+  __u8 pad[3];
+};
+
+/* Per pod (indexed by pod id, mmaped by user space): its edges and what it lost. */
+struct pod_state {
+  __u32 edges;      /* slots it holds */
+  __u32 pad;
+  __u64 edge_drops; /* new flows not recorded: no slot for its edge (table full or over its share) */
+  __u64 flow_drops; /* new flows not recorded: flow table insert failed */
+  __u64 midstream;  /* TCP packets of flows that started before attach and were not seeded */
 };
 
 /* Global state, in .bss (mmaped by libbpf and by user space). */
 struct state {
-  __u32 next_edge; /* next free slot of `edges`; user space allocates from it too */
-  __u32 max_edges; /* written by user space before attach */
-  __u64 edge_drops; /* new flows not recorded: edge table full */
-  __u64 flow_drops; /* new flows not recorded: flow table insert failed */
-  __u64 midstream;  /* TCP packets of flows that started before attach and were not seeded */
+  __u64 head;       /* next position of `free_edges` to take (by compare-and-swap, here and in seeding) */
+  __u64 tail;       /* end of the free positions: user space returns slots there */
+  __u32 max_edges;  /* written by user space before attach; the ring's size */
+  __u32 fair_share; /* max_edges / traced pods, kept by user space */
+  __u32 reserve;    /* free slots kept for pods below their fair share */
+  __u32 pad;
 };
 
 struct state state;
@@ -131,32 +173,74 @@ struct {
   __type(value, struct edge);
 } edges SEC(".maps");
 
-/* The edge slot for a new flow, creating it if needed; NO_EDGE when full. */
-static __always_inline __u32 edge_for(struct edge_key *ek, __u64 now)
+/* The free slots of `edges`, a ring of max_edges positions (state.head..tail). */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __type(key, __u32);
+  __type(value, __u32);
+} free_edges SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, MAX_PODS);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __type(key, __u32);
+  __type(value, struct pod_state);
+} pods SEC(".maps");
+
+/* A traced pod's address (and attach mode) -> its pod id. */
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, MAX_POD_KEYS);
+  __type(key, struct pod_key);
+  __type(value, __u32);
+} pod_of SEC(".maps");
+
+/* A free slot for a new edge of pod `ps`, under its fair share; NO_EDGE when none. */
+static __always_inline __u32 take_slot(struct pod_state *ps)
+{
+#pragma unroll
+  for (int i = 0; i < 4; i++) {
+    __u64 head = *(volatile __u64 *)&state.head;
+    __u64 free = *(volatile __u64 *)&state.tail - head;
+    if (free == 0 || (ps->edges >= state.fair_share && free <= state.reserve))
+      return NO_EDGE;
+    if (__sync_val_compare_and_swap(&state.head, head, head + 1) != head)
+      continue; /* another CPU took that position: try the next */
+    __u32 pos = head % state.max_edges;
+    __u32 *slot = bpf_map_lookup_elem(&free_edges, &pos);
+    return slot ? *slot : NO_EDGE;
+  }
+  return NO_EDGE;
+}
+
+/* The edge slot for a new flow, creating it if needed; NO_EDGE when refused. */
+static __always_inline __u32 edge_for(struct edge_key *ek, struct pod_state *ps, __u64 now)
 {
   __u32 *id = bpf_map_lookup_elem(&edge_ids, ek);
   if (id)
     return *id;
-  /* Stop allocating once full so next_edge never wraps. */
-  if (state.next_edge >= state.max_edges)
-    goto full;
-  __u32 idx = __sync_fetch_and_add(&state.next_edge, 1);
+  __u32 idx = take_slot(ps);
   struct edge *e = bpf_map_lookup_elem(&edges, &idx);
   if (!e)
     goto full;
   __builtin_memcpy(&e->key, ek, sizeof(*ek));
   e->first_seen = now;
   if (bpf_map_update_elem(&edge_ids, ek, &idx, BPF_NOEXIST)) {
-    /* Another CPU created the same edge first: use its slot, this one stays invalid. */
+    /* Another CPU created the same edge first: use its slot, give this one back. */
+    e->valid = SLOT_SPARE;
     id = bpf_map_lookup_elem(&edge_ids, ek);
     if (id)
       return *id;
     goto full;
   }
-  e->valid = 1;
+  __sync_fetch_and_add(&ps->edges, 1);
+  e->valid = SLOT_VALID;
   return idx;
 full:
-  __sync_fetch_and_add(&state.edge_drops, 1);
+  __sync_fetch_and_add(&ps->edge_drops, 1);
   return NO_EDGE;
 }
 
@@ -325,8 +409,9 @@ static __always_inline int parse_direct(struct __sk_buff *skb, __u32 pkt_type, s
   return PARSE_OK;
 }
 
-/* Counts one parsed packet the pod sent (PACKET_OUTGOING) or received (PACKET_HOST). */
-static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, struct pkt *p)
+/* Counts one parsed packet the pod sent (PACKET_OUTGOING) or received
+ * (PACKET_HOST); `mode` is 0 (socket filter) or POD_KEY_TCX. */
+static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, __u8 mode, struct pkt *p)
 {
   struct flow_key *fk = &p->fk;
   __u32 idx, zero = 0;
@@ -343,18 +428,40 @@ static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, struct 
     fc->now = bpf_ktime_get_coarse_ns();
   }
   __u64 now = fc->now;
+  /* The cached flow's pod, tried first: if the whole key then matches (its
+   * address, so its pod, and the mode too), it is this packet's. */
+  fk->pod = fc->key.pod;
   __u64 *a = (__u64 *)&fc->key, *b = (__u64 *)fk;
   struct flow_val *fv;
-  if (!syn && a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] && a[4] == b[4]) {
+  if (!syn && fc->mode == mode && a[0] == b[0] && a[1] == b[1] && a[2] == b[2] && a[3] == b[3] &&
+      a[4] == b[4]) {
     idx = fc->val.edge;
-  } else if ((fv = bpf_map_lookup_elem(&flows, fk)) && !(syn && fv->syn_seq != p->seq)) {
+    goto counted;
+  }
+  struct pod_key pk = {.kind = fk->family | mode};
+  __builtin_memcpy(pk.addr, fk->lip, 16);
+  __u64 *c = (__u64 *)&fc->pod_key, *k = (__u64 *)&pk;
+  if (c[0] != k[0] || c[1] != k[1] || c[2] != k[2]) {
+    __u32 *pod = bpf_map_lookup_elem(&pod_of, &pk);
+    if (!pod)
+      return; /* not a traced pod's address */
+    fc->pod_key = pk;
+    fc->pod = *pod;
+  }
+  fk->pod = fc->pod;
+  if ((fv = bpf_map_lookup_elem(&flows, fk)) && !(syn && fv->syn_seq != p->seq)) {
     idx = fv->edge;
     fc->key = *fk;
+    fc->mode = mode;
     fc->val = *fv;
   } else {
+    __u32 pod = fk->pod;
+    struct pod_state *ps = bpf_map_lookup_elem(&pods, &pod);
+    if (!ps)
+      return;
     /* A new flow: TCP only from its SYN, UDP from any first datagram. */
     if (fk->proto == PROTO_TCP && !syn) {
-      __sync_fetch_and_add(&state.midstream, 1);
+      __sync_fetch_and_add(&ps->midstream, 1);
       return;
     }
     struct edge_key ek = {
@@ -362,15 +469,17 @@ static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, struct 
         .proto = fk->proto,
         .family = fk->family,
         .port = pkt_type == PACKET_OUTGOING ? fk->rport : fk->lport,
+        .pod = fk->pod,
     };
     __builtin_memcpy(ek.ip, fk->rip, 16);
-    idx = edge_for(&ek, now);
+    idx = edge_for(&ek, ps, now);
     struct flow_val nv = {.edge = idx, .syn_seq = syn ? p->seq : 0};
     if (bpf_map_update_elem(&flows, fk, &nv, BPF_ANY)) {
-      __sync_fetch_and_add(&state.flow_drops, 1);
+      __sync_fetch_and_add(&ps->flow_drops, 1);
       return;
     }
     fc->key = *fk;
+    fc->mode = mode;
     fc->val = nv;
     if (idx != NO_EDGE) {
       struct edge *ne = bpf_map_lookup_elem(&edges, &idx);
@@ -379,6 +488,7 @@ static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, struct 
     }
   }
 
+counted:;
   struct edge *e = bpf_map_lookup_elem(&edges, &idx);
   if (!e)
     return;
@@ -406,7 +516,7 @@ int netgraph(struct __sk_buff *skb)
     return 0;
   struct pkt p = {};
   if (parse_copy(skb, pkt_type, &p) == PARSE_OK)
-    count(skb, pkt_type, &p);
+    count(skb, pkt_type, 0, &p);
   return 0;
 }
 
@@ -418,7 +528,7 @@ static __always_inline void count_tc(struct __sk_buff *skb, __u32 pkt_type)
   if (r == PARSE_COPY)
     r = parse_copy(skb, pkt_type, &p);
   if (r == PARSE_OK)
-    count(skb, pkt_type, &p);
+    count(skb, pkt_type, POD_KEY_TCX, &p);
 }
 
 /* Host-side veth ingress: what the pod sent. */

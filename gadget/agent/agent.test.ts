@@ -32,7 +32,7 @@ function fakeDataPlane(
           ...(mode === 'tcx' && { warning: `no host-side veth for ${path}` }),
           drain: () => drains.get(path)?.splice(0) ?? [],
           snapshot: () => counters.get(path) ?? [],
-          mapMemory: () => 4096,
+          stats: () => ({ edges: 0, edgeDrops: 0, flowDrops: 0, midstream: 0, seeded: 0 }),
           close: () => open.delete(`${path} ${mode}`),
         };
       }),
@@ -140,7 +140,6 @@ describe('Agent', () => {
         netnsInode: 1,
         mode: 'socket',
         traces: ['gadget/first', 'gadget/second'],
-        mapBytes: 4096,
       },
     ]);
     drains.set(path, [edge('10.96.0.1', 5)]);

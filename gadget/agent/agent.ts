@@ -19,6 +19,7 @@ import { matchesFilter } from '../../api/filter.js';
 import type { AttachMode, TraceFilter } from '../../api/trace.js';
 import type { Pod as KubePod, NamespacedMeta } from '../../lib/kube-objects.js';
 import type { Logger } from '../../lib/log.js';
+import type { EdgeStats } from '../dataplane/edge-maps.js';
 import { baselineOf, EdgeWindow } from '../dataplane/edge-window.js';
 import { type CapturedDns, type DnsDropReason, parseCapturedDns } from './dns-answer.js';
 import { DnsNames, type DnsNamesOptions } from './dns-names.js';
@@ -33,6 +34,8 @@ export interface DataPlane {
   findPodNetns(pod: { uid: string; ips: string[] }): Promise<PodNetnsFacts>;
   /** A tracer per path, in order, attached as `mode` asks, or the Error that prevented it. */
   openTracers(netnsPaths: string[], mode: AttachMode): Promise<(PodTracer | Error)[]>;
+  /** Kernel memory of the node's BPF maps (one set, shared by every pod traced), in bytes. */
+  mapMemory?(): number;
   /** Connections open now per edge key (flowEdgeKey), per path, or the Error reading them. */
   openConnections(netnsPaths: string[]): Promise<(Map<string, number> | Error)[]>;
 }
@@ -44,8 +47,8 @@ export interface PodTracer {
   drain(): Edge[];
   /** Every edge now, counters cumulative since attach. */
   snapshot(): Edge[];
-  /** Kernel memory of its maps, in bytes. */
-  mapMemory(): number;
+  /** Its edges in the node's maps, and the new connections they had no room for. */
+  stats(): EdgeStats;
   /** Why it is not attached as asked (TCX fell back to the socket filter). */
   readonly warning?: string;
   close(): void;
@@ -71,7 +74,6 @@ export interface AttachmentInfo {
   netnsInode: number;
   mode?: AttachMode;
   traces: string[];
-  mapBytes: number;
 }
 
 const podIPs = (p: Pod): string[] =>
@@ -87,6 +89,8 @@ class AgentTrace {
   readonly subscribers = new Set<Subscriber>();
   error?: string;
   warning?: string;
+  /** Its pods that lost new connections for want of room in the node's maps, and how many. */
+  drops?: string;
 
   constructor(
     readonly key: string,
@@ -95,10 +99,11 @@ class AgentTrace {
   ) {}
 
   status(): AgentTraceStatus {
+    const warning = [this.warning, this.drops].filter(Boolean).join('; ');
     return {
       pods: this.attached.size,
       ...(this.error && { error: this.error }),
-      ...(this.warning && { warning: this.warning }),
+      ...(warning && { warning }),
     };
   }
 
@@ -237,7 +242,6 @@ export class Agent {
       netnsInode: a.inode,
       mode: a.key.slice(a.key.indexOf('/') + 1) as AttachMode,
       traces: [...a.views.keys()].map((t) => t.key),
-      mapBytes: a.tracer.mapMemory(),
     }));
   }
 
@@ -317,10 +321,7 @@ export class Agent {
         views: new Map([[t, new EdgeWindow()]]),
       });
       t.attached.add(key);
-      this.log.info(
-        { pod: name, netns: path, mode: t.attach, mapBytes: tracer.mapMemory() },
-        'attached',
-      );
+      this.log.info({ pod: name, netns: path, mode: t.attach }, 'attached');
       if (tracer.warning) this.log.warn({ pod: name }, tracer.warning);
     });
     const open =
@@ -367,8 +368,34 @@ export class Agent {
     this.log.info({ pod: `${a.pod.metadata.namespace}/${a.pod.metadata.name}` }, 'detached');
   }
 
+  /** Kernel memory of the node's BPF maps, in bytes. */
+  mapMemory(): number {
+    return this.dataPlane.mapMemory?.() ?? 0;
+  }
+
   private drainAll(): void {
     for (const a of this.attachments.values()) this.drainAttachment(a);
+    for (const t of this.traces.values()) {
+      const drops = this.dropsOf(t);
+      if (drops === t.drops) continue;
+      t.drops = drops;
+      t.publish({ status: t.status() });
+    }
+  }
+
+  /** The trace's pods that lost new connections (edge or flow map), cumulative since attach. */
+  private dropsOf(t: AgentTrace): string | undefined {
+    const out: string[] = [];
+    for (const k of t.attached) {
+      const a = this.attachments.get(k);
+      if (!a) continue;
+      const s = a.tracer.stats();
+      if (s.edgeDrops + s.flowDrops === 0) continue;
+      out.push(
+        `pod ${a.pod.metadata.namespace}/${a.pod.metadata.name}: ${s.edgeDrops + s.flowDrops} new connections not counted (${s.edgeDrops} past its share of the node's edge table, ${s.flowDrops} refused by the flow table)`,
+      );
+    }
+    return out.length > 0 ? out.join('; ') : undefined;
   }
 
   /** One drain of the shared tracer, handed to every trace through its window. */

@@ -1,6 +1,8 @@
 // The agent's data plane on this host: pods' network namespaces found by their
 // sandboxes, one tracer per namespace (gadget/dataplane), and the connections open now.
 // The agent runs it, and the benchmarks use the same one, so they measure what the agent runs.
+
+import { nodeMapMemory } from '../dataplane/node-object.js';
 import { podNetnsFinder, type SandboxSource } from '../dataplane/pod-netns.js';
 import { openConnections, openTracers, type Tracer } from '../dataplane/tracer.js';
 import type { DataPlane, PodTracer } from './agent.js';
@@ -26,5 +28,6 @@ export function hostDataPlane({
       return measure ? tracers.map((t) => (t instanceof Error ? t : measure(t))) : tracers;
     },
     openConnections,
+    mapMemory: nodeMapMemory,
   };
 }

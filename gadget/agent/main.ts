@@ -14,15 +14,15 @@ import { Kube, loadKubeConfig, netgraphNamespace } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { Reflector } from '../../lib/reflector.js';
 import { terminated } from '../../lib/terminated.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 import { probeOwners } from '../dataplane/connect-owners.js';
 import { CriSandboxes } from '../dataplane/cri.js';
-import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
+import { DEFAULT_MAX_EDGES, flowsFor } from '../dataplane/tracer-defaults.js';
 import { Agent, type Pod } from './agent.js';
 import { hostDataPlane } from './data-plane.js';
 import { AgentLease } from './lease.js';
 import { AgentMetrics } from './metrics.js';
 import { agentServer } from './server.js';
-import { selfSignedIdentity } from '../../lib/tls.js';
 import { Authenticator } from './token-review.js';
 
 export const AGENT_USAGE = `Usage: netgraph-gadget agent --node NAME [options]
@@ -42,12 +42,14 @@ and streams their edges back to it.
                                    the only identity allowed to command this agent
                                    (default: <namespace>/netgraph-operator)
   --interval DURATION              how often the maps are drained (default 1s)
-  --max-edges N                    distinct edges kept per traced pod (default ${DEFAULT_MAX_EDGES}); one
-                                   attachment per pod serves every trace on the node, so this
-                                   sizes the node, not a trace: 288 bytes of kernel memory each
-  --max-flows N                    connections remembered per traced pod, least recently used
-                                   evicted (default ${DEFAULT_MAX_FLOWS}): 112 bytes of kernel memory each
-                                   (the defaults: 3.0 MB a pod)
+  --max-edges N                    distinct edges the node keeps, every traced pod together
+                                   (default ${DEFAULT_MAX_EDGES}): one set of BPF maps serves every pod
+                                   and trace; 296 bytes of kernel memory each. A pod past its
+                                   fair share (N / traced pods) gets new edges only while a
+                                   quarter of the table is free; what it loses is counted
+  --max-flows N                    connections the node remembers, least recently used evicted
+                                   (default 4 x --max-edges): 112 bytes of kernel memory each
+                                   (the defaults: 24 MB in all)
   --attach socket|tcx              how to attach to a pod when the Trace does not say
                                    (spec.parameters.attach): a socket filter inside it (default),
                                    or TCX on its host-side veth (kernel 6.6+; a pod without one
@@ -104,10 +106,8 @@ export async function runAgent(argv: string[]): Promise<number> {
 
   const log = logger('netgraph-gadget').child({ node });
   const kube = new Kube(loadKubeConfig(values.kubeconfig));
-  const sizes = {
-    maxEdges: Number(values['max-edges'] ?? DEFAULT_MAX_EDGES),
-    maxFlows: Number(values['max-flows'] ?? DEFAULT_MAX_FLOWS),
-  };
+  const maxEdges = Number(values['max-edges'] ?? DEFAULT_MAX_EDGES);
+  const sizes = { maxEdges, maxFlows: Number(values['max-flows'] ?? flowsFor(maxEdges)) };
   for (const [flag, v] of [
     ['--max-edges', sizes.maxEdges],
     ['--max-flows', sizes.maxFlows],

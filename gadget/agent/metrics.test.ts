@@ -2,14 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import type { EdgeStats } from '../dataplane/edge-maps.js';
-import { AgentMetrics, type MeasuredTracer } from './metrics.js';
+import type { PodTracer } from './agent.js';
+import { AgentMetrics } from './metrics.js';
 
-function tracer(stats: Partial<EdgeStats>): MeasuredTracer & { closed: boolean } {
+function tracer(stats: Partial<EdgeStats>): PodTracer & { closed: boolean } {
   const t = {
     closed: false,
     drain: () => [],
     snapshot: () => [],
-    mapMemory: () => 4096,
     stats: () => ({ edges: 0, edgeDrops: 0, flowDrops: 0, midstream: 0, seeded: 0, ...stats }),
     close: () => {
       t.closed = true;
@@ -21,15 +21,18 @@ function tracer(stats: Partial<EdgeStats>): MeasuredTracer & { closed: boolean }
 const agent = {
   traceKeys: () => ['gadget/a', 'gadget/b'],
   attachmentInfo: () => [
-    { pod: 'demo/a', netnsInode: 1, traces: ['gadget/a'], mapBytes: 1000 },
-    { pod: 'demo/b', netnsInode: 2, traces: ['gadget/b'], mapBytes: 500 },
+    { pod: 'demo/a', netnsInode: 1, traces: ['gadget/a'] },
+    { pod: 'demo/b', netnsInode: 2, traces: ['gadget/b'] },
+    { pod: 'demo/c', netnsInode: 3, traces: ['gadget/b'] },
   ],
+  mapMemory: () => 1500,
 };
 
 describe('AgentMetrics', () => {
   it('reports attachments, map fill, drops (closed tracers included) and drain times', async () => {
     const m = new AgentMetrics(agent, 100);
     const a = m.measure(tracer({ edges: 50, edgeDrops: 3 }));
+    m.measure(tracer({ edges: 10 }));
     const b = tracer({ edges: 100, edgeDrops: 7, flowDrops: 2 });
     const wrapped = m.measure(b);
     a.drain();
@@ -38,10 +41,11 @@ describe('AgentMetrics', () => {
     expect(b.closed).toBe(true);
     const text = await m.registry.metrics();
     expect(text).toContain('netgraph_agent_traces 2');
-    expect(text).toContain('netgraph_agent_attached_pods 2');
+    expect(text).toContain('netgraph_agent_attached_pods 3');
     expect(text).toContain('netgraph_agent_map_memory_bytes 1500');
-    expect(text).toContain('netgraph_agent_map_edges 50');
-    expect(text).toContain('netgraph_agent_map_fill_ratio_max 0.5');
+    expect(text).toContain('netgraph_agent_map_edges 60');
+    expect(text).toContain('netgraph_agent_map_fill_ratio_max 0.6');
+    expect(text).toContain('netgraph_agent_pods_dropping 1');
     expect(text).toContain('netgraph_agent_dropped_total{reason="edge_map_full"} 10');
     expect(text).toContain('netgraph_agent_dropped_total{reason="flow_map_full"} 2');
     expect(text).toContain('netgraph_agent_drain_seconds_count 2');

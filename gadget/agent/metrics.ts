@@ -1,5 +1,5 @@
 // The agent's own health in Prometheus: traces and pods attached, its BPF maps' fill,
-// memory and drops, and how long a drain takes. Served on a plain-HTTP port of its own
+// memory and drops (and how many pods lost connections), and how long a drain takes. Served on a plain-HTTP port of its own
 // (--metrics-listen, off unless given), not on the HTTPS command port: that port takes
 // only the operator's token, and its certificate is self-signed per agent, so a
 // Prometheus would need a token and to skip TLS verification to scrape it. These metrics
@@ -10,19 +10,14 @@ import type { Handler } from '../../lib/http-server.js';
 import type { EdgeStats } from '../dataplane/edge-maps.js';
 import type { Agent, PodTracer } from './agent.js';
 
-/** What the agent's tracers are, seen from here: a PodTracer with its map counters. */
-export interface MeasuredTracer extends PodTracer {
-  stats(): EdgeStats;
-}
-
 export class AgentMetrics {
   readonly registry = new Registry();
-  private readonly live = new Set<MeasuredTracer>();
+  private readonly live = new Set<PodTracer>();
   /** Drops counted by tracers already closed, so the totals never go down. */
   private closedDrops = { edge: 0, flow: 0 };
   private readonly drainSeconds: Histogram<string>;
 
-  constructor(agent: Pick<Agent, 'traceKeys' | 'attachmentInfo'>, maxEdges: number) {
+  constructor(agent: Pick<Agent, 'traceKeys' | 'attachmentInfo' | 'mapMemory'>, maxEdges: number) {
     const registers = [this.registry];
     const live = this.live;
     const closed = () => this.closedDrops;
@@ -49,15 +44,15 @@ export class AgentMetrics {
     });
     new Gauge({
       name: 'netgraph_agent_map_memory_bytes',
-      help: 'Kernel memory of the attachments BPF maps',
+      help: "Kernel memory of the node's BPF maps (one set for every traced pod)",
       registers,
       collect() {
-        this.set(agent.attachmentInfo().reduce((n, a) => n + a.mapBytes, 0));
+        this.set(agent.mapMemory());
       },
     });
     new Gauge({
       name: 'netgraph_agent_map_edges',
-      help: 'Edges held in the attachments edge maps',
+      help: "Edges held in the node's edge table",
       registers,
       collect() {
         this.set(each((s) => s.edges));
@@ -65,12 +60,18 @@ export class AgentMetrics {
     });
     new Gauge({
       name: 'netgraph_agent_map_fill_ratio_max',
-      help: 'The fullest edge map: its edges over --max-edges (at 1, new edges are dropped)',
+      help: "The node's edge table: edges held over --max-edges (near 1, pods past their fair share get no new edges)",
       registers,
       collect() {
-        let max = 0;
-        for (const t of live) max = Math.max(max, t.stats().edges / maxEdges);
-        this.set(max);
+        this.set(each((s) => s.edges) / maxEdges);
+      },
+    });
+    new Gauge({
+      name: 'netgraph_agent_pods_dropping',
+      help: 'Traced pods that lost new connections for want of room (their share of the edge table, or the flow table); the Trace names them',
+      registers,
+      collect() {
+        this.set(each((s) => (s.edgeDrops + s.flowDrops > 0 ? 1 : 0)));
       },
     });
     new Counter({
@@ -93,9 +94,10 @@ export class AgentMetrics {
   }
 
   /** Wraps a tracer so its drains are timed and its map counters read at scrape time. */
-  measure(t: MeasuredTracer): PodTracer {
+  measure(t: PodTracer): PodTracer {
     this.live.add(t);
     return {
+      ...(t.warning && { warning: t.warning }),
       drain: () => {
         const end = this.drainSeconds.startTimer();
         try {
@@ -105,7 +107,7 @@ export class AgentMetrics {
         }
       },
       snapshot: () => t.snapshot(),
-      mapMemory: () => t.mapMemory(),
+      stats: () => t.stats(),
       close: () => {
         if (this.live.delete(t)) {
           const s = t.stats();

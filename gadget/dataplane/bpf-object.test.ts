@@ -6,7 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DIR, EDGE, EDGE_KEY, FLOW_KEY, FLOW_VAL, STATE } from './bpf-abi.js';
+import {
+  DIR,
+  EDGE,
+  EDGE_KEY,
+  FLOW_CACHE,
+  FLOW_KEY,
+  FLOW_VAL,
+  POD_KEY,
+  POD_STATE,
+  STATE,
+} from './bpf-abi.js';
 
 const BPF = fileURLToPath(new URL('../../bpf/', import.meta.url));
 const has = (cmd: string) => spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
@@ -69,6 +79,7 @@ describe.skipIf(!has('bpftool'))('BPF ABI (skipped: bpftool is not installed)', 
       proto: 'proto',
       lport: 'lport',
       rport: 'rport',
+      pod: 'pod',
       lip: 'lip',
       rip: 'rip',
     });
@@ -78,6 +89,7 @@ describe.skipIf(!has('bpftool'))('BPF ABI (skipped: bpftool is not installed)', 
       proto: 'proto',
       family: 'family',
       port: 'port',
+      pod: 'pod',
       ip: 'ip',
     });
     check('edge', EDGE, {
@@ -90,11 +102,19 @@ describe.skipIf(!has('bpftool'))('BPF ABI (skipped: bpftool is not installed)', 
     });
     check('dir_counters', DIR, { packets: 'packets', bytes: 'bytes', lastSeen: 'last_seen' });
     check('state', STATE, {
-      nextEdge: 'next_edge',
+      head: 'head',
+      tail: 'tail',
       maxEdges: 'max_edges',
+      fairShare: 'fair_share',
+      reserve: 'reserve',
+    });
+    check('pod_state', POD_STATE, {
+      edges: 'edges',
       edgeDrops: 'edge_drops',
       flowDrops: 'flow_drops',
       midstream: 'midstream',
     });
+    check('flow_cache', FLOW_CACHE, {});
+    check('pod_key', POD_KEY, { kind: 'kind', addr: 'addr' });
   });
 });

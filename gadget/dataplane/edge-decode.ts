@@ -44,11 +44,6 @@ function u64(words: Uint32Array, i: number, byteOff: number): number {
   return (words[w] ?? 0) + (words[w + 1] ?? 0) * TWO32;
 }
 
-/** Whether slot `i` has been published by whoever created it. `words` views the whole array. */
-export function isValid(words: Uint32Array, i: number): boolean {
-  return words[i * SLOT_WORDS + EDGE.valid / WORD] !== 0;
-}
-
 const PACKETS_SENT = EDGE.sent + DIR.packets;
 const PACKETS_RECEIVED = EDGE.received + DIR.packets;
 const BYTES_SENT = EDGE.sent + DIR.bytes;

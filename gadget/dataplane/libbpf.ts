@@ -51,6 +51,10 @@ const fn = {
   update: lib.func(
     'int bpf_map_update_elem(int fd, const void *key, const void *value, uint64_t flags)',
   ),
+  lookupBatch: lib.func(
+    'int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, void *values, _Inout_ uint32_t *count, void *opts)',
+  ),
+  possibleCpus: lib.func('int libbpf_num_possible_cpus(void)'),
   updateBatch: lib.func(
     'int bpf_map_update_batch(int fd, const void *keys, const void *values, _Inout_ uint32_t *count, void *opts)',
   ),
@@ -101,6 +105,39 @@ export function mapUpdate(
   if (ret === -EEXIST && flags === BPF_NOEXIST) return false;
   check(ret, 'bpf_map_update_elem');
   return true;
+}
+
+/** Deletes `key`; false when it was not there. */
+export function mapDelete(fd: number, key: Uint8Array): boolean {
+  const ret = fn.delete(fd, key);
+  if (ret === -ENOENT) return false;
+  check(ret, 'bpf_map_delete_elem');
+  return true;
+}
+
+/** CPUs the kernel may run: a per-CPU map's value is this many copies. */
+export const possibleCpus = (): number => check(fn.possibleCpus(), 'libbpf_num_possible_cpus');
+
+/**
+ * Every key of a hash map (keys of `keySize`, values of `valueSize` bytes), read a
+ * few thousand at a time (BPF_MAP_LOOKUP_BATCH): one buffer, keySize bytes a key.
+ */
+export function mapKeys(fd: number, keySize: number, valueSize: number): Buffer {
+  const CHUNK = 4096;
+  const keys = Buffer.alloc(CHUNK * keySize);
+  const values = Buffer.alloc(CHUNK * valueSize);
+  // The position between batches; hash maps use a bucket number, others a key.
+  const from = Buffer.alloc(Math.max(8, keySize));
+  const to = Buffer.alloc(from.length);
+  const parts: Buffer[] = [];
+  for (let first = true; ; first = false) {
+    const n = [CHUNK];
+    const ret = fn.lookupBatch(fd, first ? null : from, to, keys, values, n, null);
+    if (ret < 0 && ret !== -ENOENT) check(ret, 'bpf_map_lookup_batch');
+    parts.push(Buffer.from(keys.subarray(0, (n[0] ?? 0) * keySize)));
+    if (ret === -ENOENT) return Buffer.concat(parts);
+    to.copy(from);
+  }
 }
 
 /**

@@ -22,6 +22,8 @@ export interface NetnsJob {
   };
   /** Read /proc/thread-self/net/{tcp,tcp6,udp,udp6}. */
   tables?: boolean;
+  /** With progFd or tcx: file the namespace's addresses under this pod id in `pod_of` first. */
+  pod?: { podOfFd: number; id: number };
 }
 
 export type SocketTables = Record<'tcp' | 'tcp6' | 'udp' | 'udp6', string>;
@@ -37,6 +39,8 @@ export type NetnsResult = Result<{
   veths?: string[];
   /** Why TCX was not used (then `socketFd` is the fallback). */
   tcxError?: string;
+  /** The `pod_of` keys filed for the attachment (to delete when it goes). */
+  podKeys?: Uint8Array[];
   tables?: SocketTables;
 }>;
 

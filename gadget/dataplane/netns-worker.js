@@ -9,6 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { close, packetSocket, setnsNet } from './libc.js';
+import { deletePodOf, podKey, setPodOf } from './pod-of.js';
 import { hostVeths, tcxAttach } from './tcx.js';
 
 /** @typedef {import('./netns-thread.js').NetnsJob} NetnsJob */
@@ -49,11 +50,31 @@ function run(job) {
   const links = [];
   /** @type {string[]} */
   const veths = [];
+  /** @type {Uint8Array[]} */
+  const podKeys = [];
   /** @type {string | undefined} */
   let tcxError;
+  const { pod } = job;
+  /** Files the namespace's addresses under the pod id, for the programs of `mode`. */
+  const fileUnderPod = (/** @type {string[]} */ addrs, /** @type {'socket' | 'tcx'} */ mode) => {
+    if (!pod) return;
+    for (const a of addrs) {
+      const key = podKey(a, mode);
+      setPodOf(pod.podOfFd, key, pod.id);
+      podKeys.push(key);
+    }
+  };
+  const forgetKeys = () => {
+    for (const k of podKeys.splice(0)) if (pod) deletePodOf(pod.podOfFd, k);
+  };
   try {
-    // Attach first, then read the tables: a connection is either in the table or its SYN is seen.
+    setnsNet(job.path);
+    const st = statSync('/proc/thread-self/ns/net');
+    const addrs = addresses();
+    // Filed, then attached, then the tables read: a connection is either in the
+    // table or its SYN is counted.
     if (job.tcx) {
+      fileUnderPod(addrs, 'tcx');
       // Links are made in the namespace of the host side: ifindexes are per namespace.
       setnsNet(job.tcx.hostPath ?? '/proc/self/ns/net');
       try {
@@ -66,24 +87,31 @@ function run(job) {
       } catch (err) {
         tcxError = err instanceof Error ? err.message : String(err);
       }
-      if (tcxError) for (const l of links.splice(0)) close(l);
+      if (tcxError) {
+        for (const l of links.splice(0)) close(l);
+        forgetKeys();
+      }
+      setnsNet(job.path);
     }
-    setnsNet(job.path);
-    const st = statSync('/proc/thread-self/ns/net');
-    if (job.progFd !== undefined && links.length === 0) fd = packetSocket(job.progFd);
+    if (job.progFd !== undefined && links.length === 0) {
+      fileUnderPod(addrs, 'socket');
+      fd = packetSocket(job.progFd);
+    }
     return {
       ok: true,
       dev: st.dev,
       ino: st.ino,
-      addrs: addresses(),
+      addrs,
       ...(fd >= 0 ? { socketFd: fd } : {}),
       ...(links.length > 0 ? { links, veths } : {}),
       ...(tcxError ? { tcxError } : {}),
+      ...(podKeys.length > 0 ? { podKeys } : {}),
       ...(job.tables ? { tables: socketTables() } : {}),
     };
   } catch (err) {
     if (fd >= 0) close(fd);
     for (const l of links) close(l);
+    forgetKeys();
     return { ok: false, error: err instanceof Error ? err.message : String(err) };
   }
 }

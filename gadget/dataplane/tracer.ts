@@ -8,34 +8,37 @@
 // (finding namespaces), netns-thread.ts and netns-worker.js (entering one on the
 // worker thread, never on Node's main thread), edge-table.ts (the table view).
 //
-// One tracer per network namespace: its own BPF object (so edges stay apart per
-// pod), attached one of two ways, and connections open at attach seeded from the
-// socket table; EdgeMaps drains it. Attach modes:
+// One tracer per network namespace, all on the node's one BPF object
+// (node-object.ts): each tracer is a pod id in its maps, the namespace's addresses
+// filed under it (pod-of.js), and an attachment, either way:
 // - `socket` (the default): a packet socket inside the namespace with the socket
 //   filter attached; works with every CNI;
 // - `tcx`: the tc programs as TCX links on the pod's host-side veth(s) (see
-//   tcx.js); no packet socket, so no packet is cloned. A pod with no host-side
-//   veth (ipvlan, macvlan) or a kernel without TCX falls back to `socket`, and
-//   the tracer says why in `warning`.
+//   tcx.js); no packet socket, so no packet is cloned. A pod with no host-side veth (ipvlan, macvlan) or a kernel
+//   without TCX falls back to `socket`, and the tracer says why in `warning`.
+// Connections open at attach are seeded from the socket table; EdgeMaps drains.
 import type { Edge } from '../../api/edge.js';
 import type { AttachMode } from '../../api/trace.js';
 import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
 import { edgeOfFlow } from './bpf-abi.js';
-import { bpfObjectPath } from './bpf-path.js';
 import { type OwnerHandle, watchOwners } from './connect-owners.js';
-import { EdgeMaps, type EdgeStats } from './edge-maps.js';
+import type { EdgeStats } from './edge-maps.js';
 import { flowEdgeKey } from './edge-window.js';
-import { BpfObject } from './libbpf.js';
 import { close as closeFd } from './libc.js';
 import { locateNetns, type NetnsInfo, type NetnsLocation, type NetnsRef } from './netns.js';
 import { inNetns, type NetnsJob, type SocketTables } from './netns-thread.js';
+import { type NodeObject, nodeObject } from './node-object.js';
 import { parseSocketTable, type SeedFlow, seedFlows } from './socket-table.js';
-import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from './tracer-defaults.js';
+import { DEFAULT_MAX_EDGES, flowsFor } from './tracer-defaults.js';
 
 export interface TracerOptions {
-  /** Distinct edges kept (default DEFAULT_MAX_EDGES); more are counted as dropped and reported. */
+  /**
+   * Distinct edges the node keeps, every traced pod together (default
+   * DEFAULT_MAX_EDGES); more are counted as dropped and reported. Fixed while
+   * any tracer is open.
+   */
   maxEdges?: number;
-  /** Flows (5-tuples) remembered, least recently used evicted (default DEFAULT_MAX_FLOWS). */
+  /** Flows (5-tuples) the node remembers, least recently used evicted (default flowsFor(maxEdges)). */
   maxFlows?: number;
   /** How to attach (default `socket`). */
   attach?: AttachMode;
@@ -61,8 +64,6 @@ export interface Tracer {
   /** Every edge now, counters cumulative since attach; drain()'s bookkeeping is left alone. */
   snapshot(): Edge[];
   stats(): TracerStats;
-  /** Kernel memory of the tracer's maps, in bytes. */
-  mapMemory(): number;
   /** Detaches (closes the socket or its TCX links) and releases every fd and mapping. Idempotent. */
   close(): void;
 }
@@ -73,24 +74,31 @@ class NetnsTracer implements Tracer {
   warning?: string;
   private socketFd = -1;
   private links: number[] = [];
-  private readonly maps: EdgeMaps;
+  /** Its `pod_of` keys, filed by the worker. */
+  private podKeys: Uint8Array[] = [];
   private owners?: OwnerHandle;
   private closed = false;
 
   constructor(
-    private readonly obj: BpfObject,
-    maxEdges: number,
+    private readonly node: NodeObject,
+    /** Its pod id in the node's maps. */
+    private readonly pod: number,
     loc: NetnsLocation,
     /** The attach job: programs to attach and how. */
     readonly job: NetnsJob,
   ) {
     this.netns = { ...loc, addrs: [] };
-    this.maps = new EdgeMaps(obj, maxEdges, loc.name);
   }
 
   /** Takes what the worker attached (a socket or TCX links), so close() releases it. */
-  adopt(r: { socketFd?: number; links?: number[]; veths?: string[]; tcxError?: string }): void {
+  adopt(r: {
+    socketFd?: number;
+    links?: number[];
+    podKeys?: Uint8Array[];
+    tcxError?: string;
+  }): void {
     if (r.socketFd !== undefined) this.socketFd = r.socketFd;
+    if (r.podKeys) this.podKeys = r.podKeys;
     if (r.links?.length) {
       this.links = r.links;
       this.mode = 'tcx';
@@ -107,7 +115,7 @@ class NetnsTracer implements Tracer {
   /** Seeds the flows open at attach (read after attaching) and learns the addresses. */
   seed(addrs: string[], flows: SeedFlow[]): void {
     this.netns.addrs = addrs;
-    this.maps.seed(flows);
+    this.node.maps.seed(this.pod, flows);
     this.owners = watchOwners(this.netns.inode);
   }
 
@@ -117,65 +125,55 @@ class NetnsTracer implements Tracer {
 
   drain(): Edge[] {
     this.live();
-    if (this.owners) this.maps.addOwners(this.owners.take());
-    return this.maps.drain();
+    if (this.owners) this.node.maps.addOwners(this.pod, this.owners.take());
+    return this.node.maps.drain(this.pod);
   }
 
   snapshot(): Edge[] {
     this.live();
-    return this.maps.snapshot();
+    return this.node.maps.snapshot(this.pod);
   }
 
   stats(): TracerStats {
     this.live();
-    return this.maps.stats();
-  }
-
-  mapMemory(): number {
-    this.live();
-    return this.obj.mapMemory();
+    return this.node.maps.stats(this.pod);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    // Closing the socket or our links detaches our programs (never anyone else's);
-    // then nothing references the maps.
+    // Closing the socket or our links detaches the program from this pod (never
+    // anyone else's links); then the pod id and what it holds are freed.
     if (this.socketFd >= 0) closeFd(this.socketFd);
     this.owners?.release();
     for (const l of this.links.splice(0)) closeFd(l);
-    this.maps.unmap();
-    this.obj.close();
+    this.node.removePod(this.pod, this.podKeys);
   }
 }
 
 function load(opts: TracerOptions, loc: NetnsLocation): NetnsTracer {
   const maxEdges = opts.maxEdges ?? DEFAULT_MAX_EDGES;
-  const maxFlows = opts.maxFlows ?? DEFAULT_MAX_FLOWS;
+  const maxFlows = opts.maxFlows ?? flowsFor(maxEdges);
   for (const [k, v] of Object.entries({ maxEdges, maxFlows })) {
     if (!Number.isInteger(v) || v < 1 || v > 1 << 24) throw new Error(`${k} must be 1..16777216`);
   }
-  const tcx = opts.attach === 'tcx';
-  const obj = BpfObject.load(
-    bpfObjectPath('netgraph'),
-    { flows: maxFlows, edge_ids: maxEdges, edges: maxEdges },
-    // The socket filter is loaded in tcx mode too: the fallback.
-    tcx ? ['netgraph', 'netgraph_tcx_in', 'netgraph_tcx_out'] : ['netgraph'],
-  );
-  try {
-    const job: NetnsJob = { path: loc.path, progFd: obj.programFd('netgraph'), tables: true };
-    if (tcx) {
-      job.tcx = {
-        inFd: obj.programFd('netgraph_tcx_in'),
-        outFd: obj.programFd('netgraph_tcx_out'),
-        ...(opts.hostNetns && { hostPath: opts.hostNetns }),
-      };
-    }
-    return new NetnsTracer(obj, maxEdges, loc, job);
-  } catch (err) {
-    obj.close();
-    throw err;
+  const node = nodeObject({ maxEdges, maxFlows });
+  const pod = node.addPod(loc.name);
+  const job: NetnsJob = {
+    path: loc.path,
+    progFd: node.progs.socket,
+    tables: true,
+    pod: { podOfFd: node.podOfFd, id: pod },
+  };
+  if (opts.attach === 'tcx') {
+    // The socket filter stays in the job: the fallback.
+    job.tcx = {
+      inFd: node.progs.tcxIn,
+      outFd: node.progs.tcxOut,
+      ...(opts.hostNetns && { hostPath: opts.hostNetns }),
+    };
   }
+  return new NetnsTracer(node, pod, loc, job);
 }
 
 /**

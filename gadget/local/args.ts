@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import { ATTACH_MODES, type AttachMode } from '../../api/trace.js';
 import { parseDuration } from '../../lib/duration.js';
-import { DEFAULT_MAX_EDGES, DEFAULT_MAX_FLOWS } from '../dataplane/tracer-defaults.js';
+import { DEFAULT_MAX_EDGES, flowsFor } from '../dataplane/tracer-defaults.js';
 
 export const LOCAL_USAGE = `Usage: netgraph-gadget local [options]
 
@@ -23,8 +23,8 @@ edges (who talks to whom). Runs as root.
                       the edge contract's field names (default); table: an aligned
                       table of every edge at the end (with --textfile-dir: neither, unless
                       asked)
-  --max-edges N       distinct edges kept per namespace (default ${DEFAULT_MAX_EDGES})
-  --max-flows N       connections remembered per namespace (default ${DEFAULT_MAX_FLOWS})
+  --max-edges N       distinct edges kept, every namespace together (default ${DEFAULT_MAX_EDGES})
+  --max-flows N       connections remembered, every namespace together (default 4 x --max-edges)
   --attach socket|tcx socket: a socket filter inside each namespace (default); tcx: TCX
                       programs on its host-side veth (kernel 6.6+), the socket filter
                       for a namespace without one (said on stderr)
@@ -96,14 +96,15 @@ export function parseLocalArgs(argv: string[]): LocalOptions {
     values['textfile-interval'] ?? '15s',
     '--textfile-interval',
   );
+  const maxEdges = count(values['max-edges'], '--max-edges', DEFAULT_MAX_EDGES);
   return {
     help: values.help ?? false,
     netns: values.netns ?? [],
     durationMs,
     intervalMs: Math.min(intervalMs, durationMs),
     output,
-    maxEdges: count(values['max-edges'], '--max-edges', DEFAULT_MAX_EDGES),
-    maxFlows: count(values['max-flows'], '--max-flows', DEFAULT_MAX_FLOWS),
+    maxEdges,
+    maxFlows: count(values['max-flows'], '--max-flows', flowsFor(maxEdges)),
     attach: attachMode(values.attach),
     all: values.all ?? false,
     ...(textfileDir !== undefined && { textfileDir }),

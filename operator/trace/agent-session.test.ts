@@ -50,7 +50,7 @@ async function startAgent(): Promise<{
       paths.map(() => ({
         drain: () => pending.splice(0),
         snapshot: () => [],
-        mapMemory: () => 0,
+        stats: () => ({ edges: 0, edgeDrops: 0, flowDrops: 0, midstream: 0, seeded: 0 }),
         close: () => {},
       })),
     openConnections: async (paths) => paths.map(() => new Map()),

@@ -6,10 +6,15 @@
 // ends (a's sent == b's received, exactly) plus tight bounds from the payload:
 // every TCP packet carries 20 (IPv4) or 40 (IPv6) bytes of IP header and 20..40
 // bytes of TCP header (options: timestamps on every segment, more on SYNs).
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
+import { bpfObjectPath } from '../../gadget/dataplane/bpf-path.js';
+import { BpfObject } from '../../gadget/dataplane/libbpf.js';
+import { close as closeFd } from '../../gadget/dataplane/libc.js';
 import { listNetns, resolveNetns } from '../../gadget/dataplane/netns.js';
+import { inNetns } from '../../gadget/dataplane/netns-thread.js';
 import { podNetnsFinder } from '../../gadget/dataplane/pod-netns.js';
 import {
   openTracer,
@@ -20,6 +25,25 @@ import {
 import { makePair, makeRoutedPair, type Pair, type Peer, peer, run } from './netns-lib.js';
 
 const root = process.getuid?.() === 0;
+
+/** Runs of the empty tc program so far (kernel.bpf_stats_enabled), from bpftool. */
+function emptyRuns(): number {
+  const progs = JSON.parse(
+    execFileSync('bpftool', ['prog', 'show', '-j'], { encoding: 'utf8' }),
+  ) as {
+    name?: string;
+    run_cnt?: number;
+  }[];
+  return progs.filter((p) => p.name === 'empty_tcx').reduce((n, p) => n + (p.run_cnt ?? 0), 0);
+}
+
+/** Turns the kernel's program statistics on; returns the function that restores the setting. */
+function enableBpfStats(): () => void {
+  const sysctl = '/proc/sys/kernel/bpf_stats_enabled';
+  const before = readFileSync(sysctl, 'utf8').trim();
+  writeFileSync(sysctl, '1');
+  return () => writeFileSync(sysctl, before);
+}
 const settle = () => new Promise((r) => setTimeout(r, 150));
 
 type Counted = Edge &
@@ -234,7 +258,10 @@ describe.skipIf(!root).each(['socket', 'tcx'] as const)(
         expect(await srv.line()).toBe('ready');
         cli = peer(pair.a, 'tcp-hold', pair.v6.b, 7000);
         expect(await cli.line()).toMatch(/^ready \d+$/);
-        // Fresh tracers, attached while the connection is already established.
+        // Fresh tracers, attached while the connection is already established (a
+        // namespace is attached once at a time in a mode: the first ones go).
+        ta.close();
+        tb.close();
         late = (await openTracers([pair.a, pair.b], opts)) as Tracer[];
         const [la, lb] = late as [Tracer, Tracer];
         expect(la.stats().seeded).toBe(1);
@@ -264,7 +291,10 @@ describe.skipIf(!root).each(['socket', 'tcx'] as const)(
       }
     });
 
-    it('warns, never silently, when the edge map is full', async () => {
+    it("warns, never silently, when the node's edge table is full", async () => {
+      // Sizes are the node's, set when its first pod is attached.
+      ta.close();
+      tb.close();
       const small = await openTracer(pair.b, { ...opts, maxEdges: 2 });
       try {
         await run(pair.a, 'udp-fire', pair.v4.b, '41001,41002,41003,41004,41005', 16);
@@ -273,7 +303,8 @@ describe.skipIf(!root).each(['socket', 'tcx'] as const)(
         expect(out.filter((e) => e.type === 'normal')).toHaveLength(2);
         const warn = out.filter((e) => e.type === 'warn');
         expect(warn).toHaveLength(1);
-        expect(warn[0]?.message).toMatch(/"edges" full .*: 3 new connections dropped/);
+        expect(warn[0]?.message).toMatch(/no room for new edges of .*: 3 new connections dropped/);
+        expect(small.stats()).toMatchObject({ edges: 2, edgeDrops: 3 });
         // Reported once: the next drain has nothing new.
         expect(small.drain()).toEqual([]);
       } finally {
@@ -302,6 +333,10 @@ describe.skipIf(!root).each(['socket', 'tcx'] as const)(
         expect(x).toBe(y);
         expect(bad).toBeInstanceOf(Error);
         expect((bad as Error).message).toBe('network namespace "ng-no-such-ns" not found');
+        // Once at a time: a second attachment in the mode would count every packet twice.
+        await expect(openTracer(pair.a, opts)).rejects.toThrow(
+          'an address of the namespace is traced already in this mode',
+        );
       } finally {
         (x as Tracer).close();
       }
@@ -334,36 +369,43 @@ describe.skipIf(!root)('tcx attach mode', () => {
     }
   });
 
-  it('leaves the other TCX programs on the veth attached and counting when it detaches', async () => {
+  it('leaves the other TCX programs on the veth attached and running when it detaches', async () => {
     const pair = makeRoutedPair('tco', 206);
-    const opts: TracerOptions = { attach: 'tcx', hostNetns: `/var/run/netns/${pair.node}` };
-    // "Theirs" stands for another tc user of the veth (a CNI): attached first, so netgraph's
-    // link goes in front of it.
-    const theirs = await openTracer(pair.a, opts);
-    const ours = await openTracer(pair.a, opts);
+    const hostPath = `/var/run/netns/${pair.node}`;
+    const restoreStats = enableBpfStats();
+    // "Theirs" stands for another tc user of the veth (a CNI): the empty tc program,
+    // attached first, so netgraph's links go in front of it.
+    const empty = BpfObject.load(bpfObjectPath('empty'), {}, ['empty_tcx']);
+    const fd = empty.programFd('empty_tcx');
+    const [r] = await inNetns([
+      { path: `/var/run/netns/${pair.a}`, tcx: { inFd: fd, outFd: fd, hostPath } },
+    ]);
+    const theirs = r?.ok ? (r.links ?? []) : [];
+    const ours = await openTracer(pair.a, { attach: 'tcx', hostNetns: hostPath });
     const srv = peer(pair.b, 'udp-listen', '0.0.0.0', 4200);
     try {
-      expect([theirs.mode, ours.mode]).toEqual(['tcx', 'tcx']);
+      expect([theirs.length, ours.mode]).toEqual([2, 'tcx']);
       expect(await srv.line()).toBe('ready');
+      const before = emptyRuns();
       await run(pair.a, 'udp-send', pair.v4.b, 4200, 2, 64);
       await settle();
-      // Both saw every packet: netgraph's TCX_NEXT passes each on unchanged.
-      for (const t of [theirs, ours])
-        expect(edge(t.drain(), { port: 4200 })).toMatchObject({
-          packetsSent: 2,
-          packetsReceived: 2,
-        });
+      // Both saw every packet (2 out, 2 back): netgraph's TCX_NEXT passes each on unchanged.
+      expect(edge(ours.drain(), { port: 4200 })).toMatchObject({
+        packetsSent: 2,
+        packetsReceived: 2,
+      });
+      expect(emptyRuns() - before).toBeGreaterThanOrEqual(4);
       ours.close();
+      const after = emptyRuns();
       await run(pair.a, 'udp-send', pair.v4.b, 4200, 3, 64);
       await settle();
-      expect(edge(theirs.drain(), { port: 4200 })).toMatchObject({
-        packetsSent: 5,
-        packetsReceived: 5,
-      });
+      expect(emptyRuns() - after).toBeGreaterThanOrEqual(6);
     } finally {
       srv.proc.kill();
       ours.close();
-      theirs.close();
+      for (const l of theirs) closeFd(l);
+      empty.close();
+      restoreStats();
       pair.cleanup();
     }
   });
