@@ -31,8 +31,12 @@ export function parseEdgesStreamPath(
   }
 }
 
-/** Why a stream ended: the trace stopped, its Trace was deleted, or the operator is going. */
-export type EdgesStreamEnd = 'stopped' | 'deleted' | 'shutdown' | 'too slow';
+/**
+ * Why a stream ended: the trace stopped, its Trace was deleted, the operator is going, the
+ * client read too slowly; or, to be asked again (with `since` covering the gap), no edge
+ * for a while ('idle') or the stream's lifetime is over.
+ */
+export type EdgesStreamEnd = 'stopped' | 'deleted' | 'shutdown' | 'too slow' | 'idle' | 'lifetime';
 
 /** One line of the stream. */
 export type EdgesStreamLine =

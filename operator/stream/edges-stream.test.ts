@@ -5,6 +5,7 @@ import type { Edge } from '../../api/edge.js';
 import { EDGES_STREAM_PREFIX, type EdgesStreamLine } from '../../api/edges-stream.js';
 import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
+import { StreamSlots } from '../../lib/stream-slots.js';
 import { HistoryStore } from '../history/history.js';
 import { EdgesStream } from './edges-stream.js';
 
@@ -175,6 +176,55 @@ describe('the edge stream', () => {
     quiet.close();
     await s.ended;
     expect(s.lines).toEqual([{ end: 'shutdown' }]);
+    await own.close();
+  });
+
+  it('bounds streams per identity (429), and ends them idle or at their lifetime', async () => {
+    const slots = new StreamSlots({ maxStreams: 10, maxPerIdentity: 1 });
+    const clock2 = { now: T0 };
+    const bounded = new EdgesStream({
+      store,
+      slots,
+      keepAliveMs: 10,
+      idleMs: 1000,
+      maxLifetimeMs: 5000,
+      now: () => clock2.now,
+    });
+    const own = new HttpServer(logger('test', 'silent'));
+    own.route(EDGES_STREAM_PREFIX, bounded.handler);
+    const { port } = await own.listen({ host: '127.0.0.1', port: 0 });
+    const saved = base;
+    base = `http://127.0.0.1:${port}`;
+    for (const o of [store, bounded]) o.started('gadget/bounded', {}, { groupBy: 'pod', ips: [] });
+    const first = await open('/api/v1/traces/gadget/bounded/edges');
+    const second = await fetch(`${base}/api/v1/traces/gadget/bounded/edges`);
+    expect(second.status).toBe(429);
+    expect(second.headers.get('retry-after')).toBe('10');
+    expect(await second.json()).toEqual({
+      error: 'too many live streams for 127.0.0.1: at most 1 at once',
+    });
+    // An edge resets the idle clock; past the idle time with none, the stream ends.
+    clock2.now += 900;
+    bounded.edge('gadget/bounded', 'n1', edge('a', 80, T0));
+    clock2.now += 900;
+    await sleep(50);
+    expect(first.res.complete).toBe(false);
+    clock2.now += 200;
+    await first.ended;
+    expect(first.lines).toEqual([{ edge: expect.objectContaining({ pod: 'a' }) }, { end: 'idle' }]);
+    // Its slot is back: a new stream, kept busy, ends at its lifetime.
+    await sleep(20);
+    const again = await open('/api/v1/traces/gadget/bounded/edges');
+    expect(again.status).toBe(200);
+    for (let i = 0; i < 6; i++) {
+      clock2.now += 900;
+      bounded.edge('gadget/bounded', 'n1', edge(`b${i}`, 80, T0));
+      await sleep(20);
+    }
+    await again.ended;
+    expect(again.lines.at(-1)).toEqual({ end: 'lifetime' });
+    expect(slots.size).toBe(0);
+    base = saved;
     await own.close();
   });
 

@@ -2,7 +2,9 @@
 // An EdgeObserver, so a new edge goes out the moment the operator has enriched it; the
 // edges a trace already had are replayed from the history store first. Only traces
 // someone watches cost anything: a set of the edge keys already sent, dropped with the
-// last watcher.
+// last watcher. Streams are bounded as the graph API's are: slots in all and per identity
+// (shared with the other streams of the port, else 429), a bound on unsent bytes, an
+// idle time and a lifetime (`kubectl netgraph observe` reconnects after those two).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Edge, edgeKey, edgeToJSON } from '../../api/edge.js';
 import {
@@ -14,6 +16,7 @@ import {
 } from '../../api/edges-stream.js';
 import { parseDuration } from '../../lib/duration.js';
 import { badParameter, sendJSON } from '../../lib/http-server.js';
+import { StreamSlots } from '../../lib/stream-slots.js';
 import type { HistoryStore } from '../history/history.js';
 import type { EdgeObserver } from '../trace/edge-observer.js';
 
@@ -26,11 +29,21 @@ export interface EdgesStreamOptions {
    * (default 8 MiB, some 20,000 edges: a trace's first drain on a big cluster comes at once).
    */
   maxUnsentBytes?: number;
+  /** Open streams, shared with the port's other streams (default: 256 in all, 16 an identity). */
+  slots?: StreamSlots;
+  /** Who asks (the authenticated user), for the per-identity bound (default: the address). */
+  identity?(req: IncomingMessage): string;
+  /** A stream that sent no edge for this long is ended, 'idle' (ms, default 10 minutes). */
+  idleMs?: number;
+  /** Every stream ends after this long, 'lifetime' (ms, default 1 hour). */
+  maxLifetimeMs?: number;
   now?: () => number;
 }
 
 interface Watcher {
   res: ServerResponse;
+  opened: number;
+  lastLine: number;
   /** Live lines that came while the replay was still being written. */
   queued?: string[];
   queuedBytes: number;
@@ -51,10 +64,12 @@ const edgeLine = (edge: Edge) => `{"edge":${JSON.stringify(edgeToJSON(edge))}}\n
 export class EdgesStream implements EdgeObserver {
   private readonly traces = new Map<string, Watched>();
   private readonly maxUnsent: number;
+  private readonly slots: StreamSlots;
   private readonly now: () => number;
 
   constructor(private readonly o: EdgesStreamOptions) {
     this.maxUnsent = o.maxUnsentBytes ?? 8 << 20;
+    this.slots = o.slots ?? new StreamSlots({ maxStreams: 256, maxPerIdentity: 16 });
     this.now = o.now ?? Date.now;
   }
 
@@ -119,11 +134,18 @@ export class EdgesStream implements EdgeObserver {
       sendJSON(res, 404, { error: `trace ${trace} is not held (never started, or deleted)` });
       return;
     }
-    res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE, 'cache-control': 'no-cache' });
     if (req.method === 'HEAD') {
-      res.end();
+      res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE }).end();
       return;
     }
+    const slot = this.slots.take(this.o.identity?.(req) ?? req.socket.remoteAddress ?? '');
+    if ('refused' in slot) {
+      res.setHeader('retry-after', '10');
+      sendJSON(res, 429, { error: slot.refused });
+      return;
+    }
+    res.on('close', () => slot.release());
+    res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE, 'cache-control': 'no-cache' });
     // Headers now, so a client knows the trace is there before its first edge.
     res.flushHeaders();
     // The replay: the records held now, in the order first seen.
@@ -141,11 +163,12 @@ export class EdgesStream implements EdgeObserver {
       this.traces.set(trace, w);
     }
     for (const r of h.records) w.sent.add(`${r.edge.node}/${edgeKey(r.edge)}`);
-    const watcher: Watcher = { res, queued: [], queuedBytes: 0 };
+    const now = this.now();
+    const watcher: Watcher = { res, opened: now, lastLine: now, queued: [], queuedBytes: 0 };
     w.watchers.add(watcher);
     // Writing keeps the connection from the port's idle timeout; a quiet trace writes blank lines.
     req.socket.setTimeout(0);
-    const keepAlive = setInterval(() => res.write('\n'), this.o.keepAliveMs ?? 15_000);
+    const keepAlive = setInterval(() => this.tick(watcher), this.o.keepAliveMs ?? 15_000);
     const watched = w;
     res.on('close', () => {
       clearInterval(keepAlive);
@@ -154,6 +177,7 @@ export class EdgesStream implements EdgeObserver {
         this.traces.delete(trace);
     });
     void this.write(res, replay).then(() => {
+      if (replay.length > 0) watcher.lastLine = this.now();
       const queued = watcher.queued ?? [];
       watcher.queued = undefined;
       for (const text of queued) this.send(watcher, text);
@@ -172,8 +196,18 @@ export class EdgesStream implements EdgeObserver {
     }
   }
 
+  /** Ends a stream past its lifetime or idle time; else a blank line keeps it open. */
+  private tick(watcher: Watcher): void {
+    const now = this.now();
+    if (now - watcher.opened >= (this.o.maxLifetimeMs ?? 3_600_000))
+      finish(watcher.res, 'lifetime');
+    else if (now - watcher.lastLine >= (this.o.idleMs ?? 600_000)) finish(watcher.res, 'idle');
+    else watcher.res.write('\n');
+  }
+
   private send(watcher: Watcher, text: string): void {
     if (watcher.res.writableEnded) return;
+    watcher.lastLine = this.now();
     if (watcher.queued !== undefined) {
       watcher.queued.push(text);
       watcher.queuedBytes += text.length;

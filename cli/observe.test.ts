@@ -1,0 +1,104 @@
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Edge } from '../api/edge.js';
+import { EDGES_STREAM_PREFIX } from '../api/edges-stream.js';
+import { HttpServer } from '../lib/http-server.js';
+import { Kube, KubeConfig } from '../lib/kube.js';
+import { logger } from '../lib/log.js';
+import { HistoryStore } from '../operator/history/history.js';
+import { EdgesStream } from '../operator/stream/edges-stream.js';
+import { observe } from './observe.js';
+import { connectOperator, type OperatorEndpoint } from './operator-endpoint.js';
+
+// The operator's edge stream on loopback (its real handler over the real history store),
+// ending streams after 300 ms as its lifetime bound does after an hour.
+const store = new HistoryStore({ groupNames: () => ({ group: '', remoteGroup: '' }) });
+const stream = new EdgesStream({ store, keepAliveMs: 25, maxLifetimeMs: 300 });
+const http = new HttpServer(logger('test', 'silent'));
+const seen: (string | undefined)[] = [];
+let operator: OperatorEndpoint;
+
+const edge = (pod: string): Edge => ({
+  type: 'normal',
+  namespace: 'demo',
+  pod,
+  pktType: 'OUTGOING',
+  proto: 'tcp',
+  ip: '10.0.0.2',
+  port: 80,
+  remoteKind: 'pod',
+  remotePodNamespace: 'demo',
+  remotePodName: 'server',
+  connections: 1,
+  firstSeen: new Date().toISOString(),
+});
+const see = (e: Edge) => {
+  for (const o of [store, stream]) o.edge('gadget/t', 'n1', e);
+};
+
+beforeAll(async () => {
+  http.route(EDGES_STREAM_PREFIX, (req, res, url) => {
+    seen.push(req.headers.authorization);
+    stream.handler(req, res, url);
+  });
+  const { port } = await http.listen({ host: '127.0.0.1', port: 0 });
+  const config = new KubeConfig();
+  config.loadFromOptions({
+    clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+    users: [{ name: 'u', token: 'the-users-token' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  operator = await connectOperator(
+    { config, kube: new Kube(config), namespace: 'gadget' },
+    { operator: new URL(`http://127.0.0.1:${port}`) },
+  );
+});
+afterAll(async () => {
+  await operator.close();
+  await http.close();
+});
+
+describe('observe', () => {
+  it('follows the trace across the operator ending its stream, printing each edge once', async () => {
+    for (const o of [store, stream]) o.started('gadget/t', {}, { groupBy: 'pod', ips: [] });
+    see(edge('a'));
+    let out = '';
+    let err = '';
+    const sink = (append: (s: string) => void) =>
+      new Writable({
+        write(chunk: Buffer, _e, done) {
+          append(chunk.toString());
+          done();
+        },
+      });
+    const done = observe(operator, {
+      namespace: 'gadget',
+      name: 't',
+      output: 'json',
+      out: sink((s) => {
+        out += s;
+      }),
+      err: sink((s) => {
+        err += s;
+      }),
+    });
+    // Past the stream's lifetime: observe has asked again, and the replay holds a again.
+    await sleep(500);
+    see(edge('b'));
+    await sleep(100);
+    for (const o of [store, stream]) o.ended('gadget/t', 'stopped');
+    expect(await done).toBe(0);
+    expect(err).toBe('trace gadget/t stopped\n');
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Edge).pod),
+    ).toEqual(['a', 'b']);
+    // Asked more than once, each time with the kubeconfig's token.
+    expect(seen.length).toBeGreaterThan(1);
+    expect(new Set(seen)).toEqual(new Set(['Bearer the-users-token']));
+  });
+});
