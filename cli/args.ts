@@ -118,7 +118,9 @@ export function parseInvocation(argv: string[]): Invocation {
   try {
     parsed = parse();
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    // Node's first sentence says what is wrong ("Unknown option '--x'"); its hint about '--' does not help here.
+    const what = (err as Error).message.split('. ')[0] ?? '';
+    throw new UsageError(what, argv.find(isCommand));
   }
   const { values: v, positionals, tokens } = parsed;
   const [first, ...rest] = positionals;

@@ -16,8 +16,13 @@ export function kubeContext(o: {
   namespace?: string;
 }): KubeContext {
   const config = new KubeConfig();
-  if (o.kubeconfig) config.loadFromFile(o.kubeconfig);
-  else config.loadFromDefault();
+  try {
+    if (o.kubeconfig) config.loadFromFile(o.kubeconfig);
+    else config.loadFromDefault();
+  } catch (err) {
+    const which = o.kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config';
+    throw new Error(`cannot read the kubeconfig ${which}: ${(err as Error).message}`);
+  }
   if (o.context !== undefined) {
     if (!config.getContextObject(o.context))
       throw new Error(`context "${o.context}" is not in the kubeconfig`);
