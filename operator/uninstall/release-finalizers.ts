@@ -17,7 +17,10 @@ import {
 } from '../../lib/kube.js';
 import { type Logger, logger } from '../../lib/log.js';
 
-/** The operator's pods, as the chart labels them. */
+/**
+ * The operator's pods, as the chart labels them; the chart passes its release's own
+ * selector in $NETGRAPH_OPERATOR_SELECTOR (another release's operator may run meanwhile).
+ */
 export const OPERATOR_SELECTOR =
   'app.kubernetes.io/name=netgraph,app.kubernetes.io/component=operator';
 
@@ -47,16 +50,17 @@ export async function releaseFinalizers(kube: KubeClient, log: Logger): Promise<
   return released;
 }
 
-/** Waits until no operator pod is left in NAMESPACE (at most timeoutMs). */
+/** Waits until no operator pod `selector` selects is left in NAMESPACE (at most timeoutMs). */
 export async function operatorGone(
   kube: KubeClient,
   namespace: string,
+  selector: string,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const pods = await kube.list(`/api/v1/namespaces/${namespace}/pods`, {
-      labelSelector: OPERATOR_SELECTOR,
+      labelSelector: selector,
     });
     if (pods.items.length === 0) return true;
     if (Date.now() > deadline) return false;
@@ -68,9 +72,10 @@ export async function main(): Promise<number> {
   const log = logger('netgraph-release-finalizers');
   const kube = new Kube(loadKubeConfig());
   const namespace = netgraphNamespace();
-  if (!(await operatorGone(kube, namespace, 120_000))) {
+  const selector = process.env.NETGRAPH_OPERATOR_SELECTOR || OPERATOR_SELECTOR;
+  if (!(await operatorGone(kube, namespace, selector, 120_000))) {
     log.error(
-      { namespace },
+      { namespace, selector },
       'an operator pod is still running after 2 minutes; finalizers left in place',
     );
     return 1;

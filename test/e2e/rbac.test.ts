@@ -297,10 +297,10 @@ describe('the chart', () => {
       'Service/netgraph-operator',
       'ServiceAccount/netgraph-uninstall',
       // Admission policies: test/e2e/admission-policies.test.ts applies them.
-      'ValidatingAdmissionPolicy/netgraph-agent-leases-netgraph',
-      'ValidatingAdmissionPolicy/netgraph-operator-configmaps-netgraph',
-      'ValidatingAdmissionPolicyBinding/netgraph-agent-leases-netgraph',
-      'ValidatingAdmissionPolicyBinding/netgraph-operator-configmaps-netgraph',
+      'ValidatingAdmissionPolicy/netgraph-agent-leases',
+      'ValidatingAdmissionPolicy/netgraph-operator-configmaps',
+      'ValidatingAdmissionPolicyBinding/netgraph-agent-leases',
+      'ValidatingAdmissionPolicyBinding/netgraph-operator-configmaps',
     ]);
   });
 
