@@ -81,7 +81,7 @@ export async function connectOperator(
   const scheme = pem === undefined ? 'http' : 'https';
   return endpoint(
     new URL(`${scheme}://127.0.0.1:${forward.port}`),
-    `the operator (Service ${ns}/${svc.metadata.name}, pod ${pod.metadata.name}, port ${target}, through the API server)`,
+    `the operator (Service ${ns}/${svc.metadata.name}, pod ${pod.metadata.name}, port ${target} ${pem === undefined ? 'over plain HTTP' : `over HTTPS pinned to ConfigMap ${ns}/${certConfigMap(svc)}`}, through the API server)`,
     creds,
     {
       tls: pem === undefined ? {} : pinned(pem, serviceNames(svc), `${ns}/${certConfigMap(svc)}`),

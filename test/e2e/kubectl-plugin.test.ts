@@ -5,7 +5,7 @@
 // start, observe (the client's edge, through a port-forward to the operator's pod),
 // get, ui (the graph API through the local proxy), stop, generate, and its refusals.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -271,6 +271,11 @@ describe('kubectl netgraph, installed from the npm tarball', () => {
       what: `ui's URL (${ui.stderr})`,
     });
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?trace=gadget%2Fnetwork-graph$/);
+    // The operator's port is HTTPS: the plugin trusts the certificate the operator
+    // published, and the admin's client certificate is the identity the operator checks.
+    expect(ui.stderr).toContain(
+      'port 9090 over HTTPS pinned to ConfigMap netgraph/netgraph-operator-cert, through the API server',
+    );
     const base = new URL(url);
     const list = (await (await fetch(new URL('/api/v1/traces', base))).json()) as {
       traces: { trace: string; state: string }[];
@@ -326,6 +331,50 @@ describe('kubectl netgraph, installed from the npm tarball', () => {
     );
     const yaml = await kubectl(['get', 'trace', ...TRACE, '-o', 'jsonpath={.status.output}']);
     expect(yaml).toContain('name: server-netgraph');
+  });
+
+  it("tells a user without get on the Trace which right the operator's port wants (403)", async () => {
+    // A ServiceAccount that may reach the operator (port-forward) but may not read the Trace.
+    await kubectl(['create', 'serviceaccount', '-n', 'gadget', 'stranger']);
+    await kubectl([
+      'create',
+      'role',
+      '-n',
+      NS,
+      'reach-operator',
+      '--verb=get,list,create',
+      '--resource=services,pods,configmaps,pods/portforward',
+    ]);
+    await kubectl([
+      'create',
+      'rolebinding',
+      '-n',
+      NS,
+      'reach-operator',
+      '--role=reach-operator',
+      '--serviceaccount=gadget:stranger',
+    ]);
+    const token = (await kubectl(['create', 'token', '-n', 'gadget', 'stranger'])).trim();
+    const config = join(prefix, 'stranger.kubeconfig');
+    writeFileSync(config, readFileSync(kubeconfigPath()), { mode: 0o600 });
+    for (const args of [
+      ['config', 'set-credentials', 'stranger', `--token=${token}`],
+      ['config', 'set-context', '--current', '--user=stranger'],
+    ])
+      await must('kubectl', [...args, '--kubeconfig', config], 30_000);
+    const r = await plugin([
+      'observe',
+      ...TRACE,
+      '--operator-namespace',
+      NS,
+      '--kubeconfig',
+      config,
+    ]);
+    expect(r).toMatchObject({ code: 1, stdout: '' });
+    expect(r.stderr).toContain('HTTP 403');
+    expect(r.stderr).toContain(
+      'user "system:serviceaccount:gadget:stranger" may not get traces.gadget.kinvolk.io "network-graph" in namespace gadget',
+    );
   });
 
   it('says on stderr, exiting 1, what the operator or the API server refused', async () => {
