@@ -60,8 +60,19 @@ export interface NodeStatus {
   pods?: number;
 }
 
+/** Ready and Degraded, as metav1.Condition is shaped (the CRD documents their reasons). */
+export interface TraceCondition {
+  type: 'Ready' | 'Degraded';
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
 export interface TraceStatus {
   state?: TraceState;
+  conditions?: TraceCondition[];
   output?: string;
   operationError?: string;
   operationWarning?: string;

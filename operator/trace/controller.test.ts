@@ -152,11 +152,18 @@ describe('Controller', () => {
     expect(t.status?.nodes?.n2?.state).toBe('AgentMissing');
     expect(t.status?.operationWarning).toContain('node n2');
 
+    // Written with every status: Ready (it runs on n1), Degraded (n2 has no agent).
+    const cond = (type: string) => get()?.status?.conditions?.find((c) => c.type === type);
+    expect(cond('Ready')).toMatchObject({ status: 'True', reason: 'Started' });
+    expect(cond('Degraded')).toMatchObject({ status: 'True', reason: 'AgentMissing' });
+
     // The agent comes up: the trace goes there too, and the warning goes.
     addAgent('n2');
     await until(() => get()?.status?.nodes?.n2?.state === 'Started');
     expect(live('n2')).toHaveLength(1);
     await until(() => get()?.status?.operationWarning === undefined);
+    await until(() => cond('Degraded')?.status === 'False');
+    expect(cond('Ready')?.message).toBe('running on 2 of 2 nodes');
   });
 
   it('refuses an agent Lease whose endpoint is not on its node, with a warning', async () => {
@@ -220,6 +227,10 @@ describe('Controller', () => {
     await until(() => t.get()?.status?.state === 'Stopped');
     expect(s.state).toBe('stopped');
     expect(t.get()?.status?.stoppedAt).toBeDefined();
+    expect(t.get()?.status?.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False',
+      reason: 'Stopped',
+    });
 
     t.kube.put(TRACES_PATH, trace({}, 'stop', 'never'));
     await until(() => t.get('gadget/never')?.status?.operationError !== undefined);

@@ -35,6 +35,7 @@ import { Store } from '../../lib/reflector.js';
 import { DoNotRetry, WorkQueue } from '../../lib/work-queue.js';
 import { agentSessions, type SessionFactory } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
+import { mergedStatus, traceConditions } from './conditions.js';
 import { decide } from './decide.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
@@ -273,8 +274,18 @@ export class Controller {
     name: string,
     status: Partial<Record<keyof TraceStatus, unknown>>,
   ): Promise<Trace> {
+    // Every write carries the conditions the status will then imply.
+    const current = this.traces.items.get(`${namespace}/${name}`);
+    const conditions = traceConditions(
+      mergedStatus(current?.status, status),
+      current?.status?.conditions,
+      new Date().toISOString(),
+      current?.metadata.generation,
+    );
     const t = await this.o.kube
-      .mergePatch<Trace>(`${traceObjectPath(namespace, name)}/status`, { status })
+      .mergePatch<Trace>(`${traceObjectPath(namespace, name)}/status`, {
+        status: { ...status, conditions },
+      })
       .catch((err) => {
         // The API refuses this status as invalid: writing it again cannot help.
         if (isInvalid(err)) throw new DoNotRetry(`status refused: ${err.message}`, { cause: err });
