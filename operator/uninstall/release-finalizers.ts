@@ -4,7 +4,8 @@
 // remove it and a Trace deleted later would stay Terminating forever. The agents went
 // with their pods, so nothing is attached any more: this waits until no operator pod of
 // the release runs (a terminating one would add the finalizer back) and then removes
-// the finalizer from every Trace. Traces stay (the CRD is not removed by helm).
+// the finalizer from every Trace. Traces stay (the CRD is not removed by helm). Then it
+// removes the ConfigMap where the operator published its certificate.
 import { FINALIZER, TRACES_PATH, type Trace, traceObjectPath } from '../../api/trace.js';
 import {
   isConflict,
@@ -82,5 +83,16 @@ export async function main(): Promise<number> {
   }
   const n = await releaseFinalizers(kube, log);
   log.info({ released: n }, 'no operator left: Traces can be deleted without it');
+  // The certificate the operator published for clients to pin: the operator made it, so
+  // Helm does not know it (the chart names it in $NETGRAPH_CERT_CONFIGMAP).
+  const cert = process.env.NETGRAPH_CERT_CONFIGMAP;
+  if (cert) {
+    await kube
+      .request('DELETE', `/api/v1/namespaces/${namespace}/configmaps/${encodeURIComponent(cert)}`)
+      .catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+    log.info({ configMap: cert }, 'published certificate removed');
+  }
   return 0;
 }

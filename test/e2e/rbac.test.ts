@@ -283,6 +283,8 @@ describe('the chart', () => {
       'Role/netgraph-operator',
       'RoleBinding/netgraph-gadget',
       'RoleBinding/netgraph-operator',
+      // kube-system's extension-apiserver-authentication-reader: the cluster's client CA
+      'RoleBinding/netgraph-operator-auth-reader',
       'ServiceAccount/netgraph-gadget',
       'ServiceAccount/netgraph-operator',
     ]);
@@ -440,8 +442,13 @@ describe('least privilege', () => {
     'watch apps/daemonsets',
     'list discovery.k8s.io/endpointslices', // generate: target ports, selector-less endpoints
     'watch discovery.k8s.io/endpointslices',
-    'create core/configmaps', // generate: policies over 256 KiB in <trace>-networkpolicies
-    'patch core/configmaps',
+    // generate's <trace>-networkpolicies (over 256 KiB) and the HTTPS port's certificate
+    // (<release>-operator-cert): read first, written only where netgraph's (owned-config-map.ts)
+    'get core/configmaps',
+    'create core/configmaps',
+    'update core/configmaps',
+    'create authentication.k8s.io/tokenreviews', // the HTTPS port: who a bearer token is
+    'create authorization.k8s.io/subjectaccessreviews', // the HTTPS port: may the caller read it
   ].sort();
   const gadgetRules = [
     'list core/pods', // its own node's pods (field selector)
@@ -477,7 +484,9 @@ describe('least privilege', () => {
       ['watch', 'jobs.batch'],
       ['watch', 'deployments.apps'],
       ['watch', 'endpointslices.discovery.k8s.io'],
-      ['patch', 'configmaps', { ns: APP_NS }],
+      ['update', 'configmaps', { ns: APP_NS }],
+      ['create', 'tokenreviews.authentication.k8s.io'],
+      ['create', 'subjectaccessreviews.authorization.k8s.io'],
       ['watch', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
     ],
     [GADGET_SA]: [
@@ -492,8 +501,9 @@ describe('least privilege', () => {
     [OPERATOR_SA]: [
       ['get', 'secrets'],
       ['get', 'secrets', { ns: NETGRAPH_NS }],
-      ['get', 'configmaps'],
       ['delete', 'configmaps'],
+      ['patch', 'configmaps'],
+      ['list', 'configmaps', { ns: 'kube-system' }],
       ['create', 'networkpolicies.networking.k8s.io'],
       ['create', 'pods'],
       ['create', 'pods', { ns: NETGRAPH_NS, sub: 'exec' }],
@@ -504,7 +514,6 @@ describe('least privilege', () => {
       ['delete', 'traces.gadget.kinvolk.io'],
       // Its token for the agents is the projected file (NETGRAPH_AGENT_TOKEN_FILE).
       ['create', 'serviceaccounts', { ns: NETGRAPH_NS, sub: 'token' }],
-      ['create', 'tokenreviews.authentication.k8s.io'],
       ['create', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
       ['list', 'leases.coordination.k8s.io', { ns: 'kube-system' }],
       ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
