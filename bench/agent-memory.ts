@@ -6,20 +6,85 @@
 // watch on top (a few MB). It runs in a memory cgroup of its own (bench/lib/
 // memory-cgroup.ts), so it also prints what a container's memory limit counts: RSS and
 // the kernel memory charged with it (the maps, on kernels >= 5.11), and that per pod.
+// With --before REV and a list of pod counts it runs REV's own agent-memory (from a git
+// worktree: for example the last commit with a BPF object per pod) and this tree's, each
+// pod count in turn, and prints what each is charged side by side.
 // Usage: node --expose-gc --import tsx bench/agent-memory.ts [--pods 100] [--traces 10]
+//        node --expose-gc --import tsx bench/agent-memory.ts --before REV [--pods 1,100,1000]
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Agent, type Pod } from '../gadget/agent/agent.js';
 import { hostDataPlane } from '../gadget/agent/data-plane.js';
 import { logger } from '../lib/log.js';
 import { type Sandbox, startSandbox } from '../test/pod-sandbox.js';
+import { runIn, withTrees } from './lib/before-after.js';
 import { inMemoryCgroup } from './lib/memory-cgroup.js';
 import { writeResults } from './lib/results.js';
 
 const { values } = parseArgs({
-  options: { pods: { type: 'string', default: '100' }, traces: { type: 'string', default: '10' } },
+  options: {
+    pods: { type: 'string', default: '100' },
+    traces: { type: 'string', default: '10' },
+    before: { type: 'string' },
+  },
 });
+if (values.before !== undefined) {
+  await compare(values.before, values.pods.split(',').map(Number), values.traces);
+  process.exit(0);
+}
+
+/**
+ * Each pod count on REV's tree and on this one: what attaching added to the charge
+ * (the benchmark makes the pods' namespaces from inside its cgroup, so their kernel
+ * memory is charged there before attaching too), the agent's total as its charge
+ * before attaching with 1 pod plus that, fds a pod and the times.
+ */
+async function compare(rev: string, podCounts: number[], traces: string): Promise<void> {
+  const rows: Record<string, number | string>[] = [];
+  const base = new Map<string, number>();
+  await withTrees(rev, async (trees) => {
+    for (const pods of podCounts) {
+      for (const tree of trees) {
+        const f = runIn(
+          tree,
+          'bench/agent-memory.ts',
+          ['--pods', String(pods), '--traces', traces],
+          'agent-memory',
+        );
+        type Charge = { MB: number; kernelMB: number };
+        const c = f.cgroupMB as { before: Charge; allTraces: Charge };
+        if (!base.has(tree.label)) base.set(tree.label, c.before.MB);
+        const addedMB = c.allTraces.MB - c.before.MB;
+        rows.push({
+          tree: tree.label,
+          pods,
+          chargedMB: c.allTraces.MB,
+          addedMB,
+          addedKernelMB: c.allTraces.kernelMB - c.before.kernelMB,
+          agentMB: (base.get(tree.label) ?? 0) + addedMB,
+          fdsPerPod: Number(f.fdsPerPod ?? Number.NaN),
+          attachMs: Math.round(Number(f.attachMs)),
+          joinMs: Math.round(Number(f.joinMs)),
+        });
+      }
+    }
+  });
+  console.log(
+    `\n${traces} traces: the agent's charge (its charge before attaching with 1 pod + what attaching added; kernel part of that), fds a pod, attach / join:`,
+  );
+  for (const r of rows) {
+    const fds = Number.isNaN(r.fdsPerPod) ? '' : `, ${Number(r.fdsPerPod).toFixed(1)} fds a pod`;
+    console.log(
+      `  ${String(r.pods).padStart(5)} pods  ${String(r.tree).padEnd(20)} ${r.agentMB} MB (+${r.addedMB}, kernel +${r.addedKernelMB})${fds}, ${r.attachMs} / ${r.joinMs} ms`,
+    );
+  }
+  console.log(
+    `wrote ${writeResults('agent-memory-compare', { rev, traces: Number(traces), rows })}`,
+  );
+}
+
 const cgroup = inMemoryCgroup('netgraph-bench-agent-memory');
 const nPods = Number(values.pods);
 const nTraces = Number(values.traces);
@@ -69,6 +134,8 @@ try {
     });
   }
   agent.onPodsReset(pods);
+  const fds = () => readdirSync('/proc/self/fd').length;
+  const fdsBefore = fds();
   const before = rss();
   const chargedBefore = charged();
   const attachedAll = async (traces: number) => {
@@ -93,6 +160,7 @@ try {
   const all = rss();
   const chargedAll = charged();
   const mapBytes = agent.mapMemory();
+  const fdsPerPod = (fds() - fdsBefore) / nPods;
   const figures = {
     pods: nPods,
     traces: nTraces,
@@ -101,6 +169,7 @@ try {
     cgroupMB: { before: chargedBefore, oneTrace: chargedOne, allTraces: chargedAll },
     cgroupMBPerPod: (chargedAll.MB - chargedBefore.MB) / nPods,
     kernelMapMB: mapBytes / 2 ** 20,
+    fdsPerPod,
     attachMs,
     joinMs,
   };
@@ -109,12 +178,12 @@ try {
     `RSS: ${before} MB before, ${one} MB with 1 trace (attached in ${Math.round(attachMs)} ms), ${all} MB with ${nTraces} (joined in ${Math.round(joinMs)} ms)`,
   );
   console.log(
-    `kernel map memory: ${(mapBytes / 2 ** 20).toFixed(1)} MB (${(mapBytes / nPods / 2 ** 20).toFixed(2)} MB a pod)`,
+    `kernel map memory: ${(mapBytes / 2 ** 20).toFixed(1)} MB (one set for the node); ${fdsPerPod.toFixed(1)} fds a traced pod`,
   );
   console.log(
     `charged to its memory cgroup (what a container's limit counts): ${chargedBefore.MB} MB before (kernel ${chargedBefore.kernelMB}), ${chargedOne.MB} MB with 1 trace (kernel ${chargedOne.kernelMB}), ${chargedAll.MB} MB with ${nTraces} (kernel ${chargedAll.kernelMB}): ${figures.cgroupMBPerPod.toFixed(2)} MB a traced pod`,
   );
-  console.log('target: RSS < 200 MB');
+  console.log('target: charged < 150 MB with 100 pods, < 250 MB with 1,000; <= 2 fds a pod');
   console.log(`wrote ${writeResults('agent-memory', figures)}`);
 } finally {
   for (const k of agent.traceKeys()) await agent.stopTrace(k);
