@@ -40,6 +40,8 @@ export const fetchSeries = (trace: string, q: GraphQueryText, entity: string) =>
 export interface StreamHandlers {
   graph(g: GraphAnswer): void;
   update(u: GraphUpdate): void;
+  /** The operator refused the stream (429: too many) or it broke for good. */
+  refused(): void;
 }
 
 /** Follows a trace's live stream; the returned function closes it. */
@@ -51,5 +53,9 @@ export function follow(trace: string, q: GraphQueryText, on: StreamHandlers): ()
   es.addEventListener(STREAM_EVENTS.update, (ev) =>
     on.update(JSON.parse((ev as MessageEvent).data) as GraphUpdate),
   );
+  // An ended stream is retried by the browser itself; one refused is closed for good.
+  es.addEventListener('error', () => {
+    if (es.readyState === EventSource.CLOSED) on.refused();
+  });
   return () => es.close();
 }

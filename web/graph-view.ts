@@ -181,6 +181,9 @@ export class GraphView {
       if (graph.hasEdge(e.id)) graph.mergeEdgeAttributes(e.id, attrs);
       else graph.addDirectedEdgeWithKey(e.id, e.source, e.target, attrs);
     }
+    // Sigma reduces a node when it is added, before its edges are: with an entity open, its
+    // neighbours would stay greyed. One full pass on the next frame reduces them again.
+    if (this.focus.entity) this.renderer.scheduleRefresh();
   }
 
   /** Everything again from nothing (after a namespace is collapsed or expanded). */

@@ -123,6 +123,7 @@ function bindControls(): void {
   $('hops').addEventListener('change', (ev) => {
     setState({ hops: String(Math.max(0, Math.min(9, Number(value(ev)) || 0))) }, false);
     regroup();
+    view.frame(() => true);
   });
   $('relax').addEventListener('click', () => view.relax());
   $('export-json').addEventListener('click', () =>
@@ -230,6 +231,10 @@ async function load(): Promise<void> {
         scheduleSync();
         scheduleSeries();
       },
+      refused: () =>
+        showError(
+          'The operator refused the live stream (too many open?): the graph is not following changes; reload to try again.',
+        ),
     });
 }
 

@@ -126,4 +126,49 @@ describe('the graph page at 5,000 entities', () => {
     await expect.poll(async () => (await ids()).includes('namespace/ns-3')).toBe(true);
     expect(url().get('expanded')?.split(',')).not.toContain('ns-3');
   });
+
+  it("hides a namespace, shows a pod's neighbours only, filters by port", async () => {
+    const row = page.locator('#namespace-list li', {
+      has: page.locator('button[data-namespace="ns-1"]'),
+    });
+    await row.getByRole('button', { name: 'hide' }).click();
+    await expect.poll(async () => (await ids()).includes('namespace/ns-1')).toBe(false);
+    expect(url().get('hidden')).toBe('ns-1');
+    expect(await page.locator('#hidden-list button').allTextContents()).toEqual(['show ns-1']);
+
+    await page.locator('#find').fill('pod-4196');
+    await page.locator('#find').press('Enter');
+    await page.locator('#hops').fill('1');
+    await page.locator('#hops').press('Tab');
+    await expect.poll(() => url().get('hops')).toBe('1');
+    const near = await shown();
+    const pod = 'ns-46/pod/pod-4196';
+    const touching = new Set(
+      near.edges
+        .filter((e) => e.source === pod || e.target === pod)
+        .flatMap((e) => [e.source, e.target]),
+    );
+    // The pod, and only what one edge away from it.
+    expect(near.entities.map((e) => e.id).sort()).toEqual([...touching].sort());
+    expect(touching.size).toBeGreaterThan(3);
+    await screenshot('focus');
+    await page.locator('#hops').fill('0');
+    await page.locator('#hops').press('Tab');
+    await expect.poll(async () => (await shown()).entities.length).toBeGreaterThan(100);
+
+    // Ports: the API filters; a bad one is a 400 naming it, shown on the page.
+    await page.locator('#ports').fill('9999');
+    await page.locator('#ports').press('Enter');
+    await page.locator('#ports').dispatchEvent('change');
+    await expect.poll(async () => (await shown()).edges.length).toBe(0);
+    await page.locator('#ports').fill('http');
+    await page.locator('#ports').dispatchEvent('change');
+    await expect
+      .poll(() => page.locator('#error').textContent())
+      .toBe('400: ports: "http" is not a port (1-65535)');
+    await page.locator('#ports').fill('8080');
+    await page.locator('#ports').dispatchEvent('change');
+    await expect.poll(async () => (await shown()).edges.length).toBeGreaterThan(1000);
+    expect(await page.locator('#error').isHidden()).toBe(true);
+  });
 });

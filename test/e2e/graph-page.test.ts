@@ -1,21 +1,26 @@
 // The graph page in a real browser (Debian's Chromium, WebGL through SwiftShader) on
-// the test bed, with the seed Trace's spec (its own namespace and node, so other test
-// files' leftovers cannot meet it) and real traffic client -> Service -> server.
+// the test bed, with the seed Trace's spec (in its pods' namespace, on its own node, so
+// other test files' leftovers cannot meet it) and real traffic client -> Service -> server.
+// The page is opened as the README says: `kubectl netgraph ui` on 127.0.0.1, carrying the
+// test bed admin's kubeconfig (a client certificate) to the operator's HTTPS port.
 // What a person would check: the three entities and one edge each way, the hover
 // card's bytes equal to the log stream's totals, the table's rows, grouping by
 // namespace, `ips`, a new connection appearing live, a bad query's 400. Screenshots
 // land in test-results/ (gitignored) for a person to look at.
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type PageHooks } from '../browser.js';
 import type { Proc } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { OperatorPort } from './operator-port.js';
 import {
   addPod,
   delNode,
+  kubeconfigPath,
   kubectl,
   nodeTool,
   type PodInfo,
@@ -23,12 +28,14 @@ import {
   podRun,
   repoRoot,
   spawnInPod,
+  waitFor,
 } from './testbed.js';
 import { operate } from './traces.js';
 
 const NODE = 'graph-page-node';
-const NS = 'graph-page';
+// The Trace lives with its pods: only a trusted namespace's Trace may trace another.
 const APP = 'graph-demo';
+const NS = APP;
 const TRACE = `${NS}/network-graph`;
 const shots = join(repoRoot, 'test-results');
 const seed = readFileSync(join(repoRoot, 'test/fixtures/traces/seed-network-graph.yaml'), 'utf8')
@@ -43,6 +50,7 @@ let client: PodInfo;
 let server: PodInfo;
 let clusterIP: string;
 let base: string;
+let ui: ChildProcess | undefined;
 let browser: Awaited<ReturnType<typeof launchChromium>>;
 let page: Page;
 
@@ -94,7 +102,7 @@ async function control(id: string, value: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  await prepareTestbed({ namespaces: [NS, APP], nodes: [NODE] });
+  await prepareTestbed({ namespaces: [APP], nodes: [NODE] });
   execFileSync('node', [join(repoRoot, 'web/build.mjs')]);
   mkdirSync(shots, { recursive: true });
   [client, server] = await Promise.all([
@@ -112,8 +120,38 @@ beforeAll(async () => {
   }
   net = await startNetgraph({ nodes: [NODE] });
   ({ operator } = net);
-  const listening = await operator.waitLine((l) => l.msg === 'http listening');
-  base = `http://127.0.0.1:${listening.port}`;
+  // The documented way in: `kubectl netgraph ui`, straight to the operator's port here (the
+  // operator runs on this host, not in a pod), pinning the certificate it published.
+  const port = await OperatorPort.of(operator);
+  const caFile = join(mkdtempSync(join(tmpdir(), 'graph-page-')), 'ca.crt');
+  writeFileSync(caFile, port.ca);
+  ui = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'bin/kubectl-netgraph.js'),
+      'ui',
+      'network-graph',
+      '-n',
+      NS,
+      '--operator',
+      port.base,
+      '--operator-ca',
+      caFile,
+    ],
+    { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let said = '';
+  ui.stdout?.on('data', (d: Buffer) => {
+    said += d.toString();
+  });
+  ui.stderr?.on('data', (d: Buffer) => {
+    said += d.toString();
+  });
+  const url = await waitFor(async () => /^http:\/\/127\.0\.0\.1:\d+\//m.exec(said)?.[0], {
+    timeoutMs: 30_000,
+    what: `kubectl netgraph ui's URL (it said: ${said})`,
+  });
+  base = url.replace(/\/$/, '');
 
   await kubectl(['apply', '-f', '-'], { input: seed });
   await operate(NS, 'network-graph', 'start', (t) => t.status?.nodes?.[NODE]?.pods === 2);
@@ -128,9 +166,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
+  ui?.kill('SIGINT');
   await kubectl(['delete', 'trace', '-n', NS, 'network-graph', '--timeout=20s']).catch(() => {});
   await Promise.all([net?.stop(), ...servers.map((s) => s.kill())]);
-  await kubectl(['delete', 'namespace', NS, APP, '--wait=false']).catch(() => {});
+  await kubectl(['delete', 'namespace', APP, '--wait=false']).catch(() => {});
   await delNode(NODE).catch(() => {});
 });
 
