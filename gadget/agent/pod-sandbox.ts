@@ -25,20 +25,26 @@ export type SandboxChoice =
 const names = (l: NetnsRef[]) => l.map((n) => n.name).join(', ');
 
 export function chooseSandbox(pod: string, ips: string[], f: PodNetnsFacts): SandboxChoice {
+  if (f.sandboxes.length === 0) {
+    const why = f.runtimeError
+      ? `, and the container runtime could not be asked (${f.runtimeError})`
+      : ' and none the container runtime knows';
+    const held =
+      f.holders.length > 0
+        ? `; ${names(f.holders)} holds its address, but nothing ties it to the pod`
+        : '';
+    return {
+      ok: false,
+      error: `no sandbox of pod ${pod} on this node: no process in a cgroup of the pod${why}${held}`,
+    };
+  }
   const isSandbox = (n: NetnsRef) => f.sandboxes.some((s) => s.inode === n.inode);
   const impostors = f.holders.filter((n) => !isSandbox(n));
-  if (impostors.length > 0) {
-    const sandbox = f.sandboxes.length > 0 ? names(f.sandboxes) : 'none found';
+  if (impostors.length > 0)
     return {
       ok: false,
       warning: true,
-      error: `pod ${pod} not traced: its address ${ips.join(', ')} is held by network namespace ${names(impostors)}, which is not its sandbox (${sandbox})`,
-    };
-  }
-  if (f.sandboxes.length === 0)
-    return {
-      ok: false,
-      error: `no sandbox of pod ${pod} on this node: no process in a cgroup of the pod${f.runtimeError ? `, and the container runtime could not be asked (${f.runtimeError})` : ' and none the container runtime knows'}`,
+      error: `pod ${pod} not traced: its address ${ips.join(', ')} is held by network namespace ${names(impostors)}, which is not its sandbox (${names(f.sandboxes)})`,
     };
   // Only sandboxes here: a pod whose processes span namespaces is traced where its address is.
   if (f.holders.length === 0)

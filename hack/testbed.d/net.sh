@@ -147,6 +147,22 @@ pod_net_del() {
 # cgroups, kubepods/pod<UID> below it, as the kubelet names a pod's.
 sandbox_cgroup() { echo "$(findmnt -n -t cgroup2 -o TARGET | head -n1)/netgraph-testbed"; }
 
+# sandbox_gc: every sandbox left (by a test that died before deleting its pod) and its
+# cgroup, then the sandboxes' root cgroup.
+sandbox_gc() {
+  local root cg _
+  root=$(sandbox_cgroup)
+  for cg in "$root"/kubepods/pod*/; do
+    [ -d "$cg" ] || continue
+    xargs -r kill -KILL <"$cg/cgroup.procs" 2>/dev/null || true
+    for _ in $(seq 50); do
+      if rmdir "$cg" 2>/dev/null; then break; fi
+      sleep 0.02
+    done
+  done
+  rmdir "$root/kubepods" "$root" 2>/dev/null || true
+}
+
 # sandbox_del NETNS: kills the sandbox processes in NETNS and removes their cgroups.
 sandbox_del() {
   local netns=$1 root pid cg _
