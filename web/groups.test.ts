@@ -108,6 +108,20 @@ describe('groups', () => {
     expect(g.closable('demo/pod/web-2')).toBe('demo/deployment/web');
   });
 
+  it('shows an owner found: its namespace opened, the owner one node', () => {
+    const start = new Groups(owned, { limit: 4, expanded: none, collapsed: none });
+    expect(start.searchable().map((e) => e.id)).toContain('demo/deployment/web');
+    const lists = start.reveal('demo/deployment/web');
+    expect(lists).toEqual({ expanded: ['demo'], collapsed: ['demo/deployment/web'] });
+    const g = new Groups(owned, {
+      limit: 4,
+      expanded: new Set(lists.expanded),
+      collapsed: new Set(lists.collapsed),
+    });
+    expect(ids(g.graph())).toContain('demo/deployment/web');
+    expect(g.groupOf('demo/deployment/web')).toBe('demo/deployment/web');
+  });
+
   it('closes a namespace of a small graph on request, and opens it again', () => {
     const small2 = new Groups(owned, { limit: 6, expanded: none, collapsed: none });
     expect(small2.graph()).toBe(owned);

@@ -33,6 +33,7 @@ export const namespaceNode = (ns: string): string => `namespace/${ns}`;
 
 export class Groups {
   private readonly ownerSize = new Map<string, number>();
+  private readonly ownerNamespace = new Map<string, string>();
   private readonly namespaceSize = new Map<string, number>();
   private readonly byId: Map<string, Entity>;
   private readonly large: boolean;
@@ -45,7 +46,10 @@ export class Groups {
     this.large = g.entities.length > state.limit;
     const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
     for (const e of g.entities) {
-      if (e.owner) count(this.ownerSize, e.owner);
+      if (e.owner) {
+        count(this.ownerSize, e.owner);
+        this.ownerNamespace.set(e.owner, e.namespace);
+      }
       count(this.namespaceSize, e.namespace);
     }
   }
@@ -109,19 +113,54 @@ export class Groups {
     return { expanded: [...expanded], collapsed: [...collapsed] };
   }
 
-  /** The lists after every group that hides an entity is opened (find shows it so). */
+  /**
+   * The lists that show an entity (find's answer): its namespace and owner opened; for an
+   * owner, its namespace opened and the owner closed, so that it is one node.
+   */
   reveal(id: string): { expanded: string[]; collapsed: string[] } {
     const e = this.byId.get(id);
-    let lists = { expanded: [...this.state.expanded], collapsed: [...this.state.collapsed] };
-    if (!e) return lists;
-    for (const key of [e.namespace, e.owner ?? ''])
-      if (key && this.closed(key)) {
-        lists = new Groups(this.g, {
-          limit: this.state.limit,
-          expanded: new Set(lists.expanded),
-          collapsed: new Set(lists.collapsed),
-        }).toggle(key);
-      }
+    if (e)
+      return this.settle([
+        [e.namespace, false],
+        [e.owner ?? '', false],
+      ]);
+    const ns = this.ownerNamespace.get(id);
+    return ns === undefined
+      ? this.lists()
+      : this.settle([
+          [ns, false],
+          [id, true],
+        ]);
+  }
+
+  /** Entities, and in the pod view each owner as one: what find searches. */
+  searchable(): Entity[] {
+    const owners = [...this.ownerNamespace].map(([id, namespace]) => ({
+      id,
+      kind: 'owner' as const,
+      namespace,
+      bytesSent: 0,
+      bytesReceived: 0,
+    }));
+    return [...this.g.entities, ...owners];
+  }
+
+  private lists(): { expanded: string[]; collapsed: string[] } {
+    return { expanded: [...this.state.expanded], collapsed: [...this.state.collapsed] };
+  }
+
+  /** The lists after each group is made closed (true) or open (false), in order. */
+  private settle(want: [string, boolean][]): { expanded: string[]; collapsed: string[] } {
+    let lists = this.lists();
+    for (const [key, closed] of want) {
+      if (!key) continue;
+      const g = new Groups(this.g, {
+        limit: this.state.limit,
+        expanded: new Set(lists.expanded),
+        collapsed: new Set(lists.collapsed),
+      });
+      if (g.closed(key) !== closed) lists = g.toggle(key);
+    }
     return lists;
   }
 

@@ -161,7 +161,7 @@ function bindControls(): void {
   $('find').addEventListener('input', () => renderFound());
   $('find-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
-    const first = findEntities(visible.entities, $<HTMLInputElement>('find').value, 1)[0];
+    const first = findEntities(groups.searchable(), $<HTMLInputElement>('find').value, 1)[0];
     if (first) reveal(first.id);
   });
 }
@@ -396,7 +396,7 @@ function renderHidden(): void {
 function renderFound(): void {
   const text = $<HTMLInputElement>('find').value;
   $('find-results').replaceChildren(
-    ...findEntities(visible.entities, text, 12).map((e) => {
+    ...findEntities(groups.searchable(), text, 12).map((e) => {
       const li = document.createElement('li');
       const b = button(e.id, `show ${e.id}`, () => reveal(e.id));
       b.dataset.entity = e.id;

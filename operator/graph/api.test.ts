@@ -72,6 +72,26 @@ describe('the graph API', () => {
     expect(s.body.received).toEqual([0, 0, 0, 50]);
   });
 
+  it('answers an absolute window, a port and protocol filter, and only what changed', async () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    // From T0 to T0 + 30 s: the first 100 bytes only.
+    const first = await get(`/api/v1/traces/gadget/t/graph?from=${iso(T0)}&to=${iso(T0 + 30_000)}`);
+    expect(first.body.edges.map((e: { bytesSent: number }) => e.bytesSent)).toEqual([100]);
+    expect([first.body.from, first.body.to]).toEqual([iso(T0), iso(T0 + 30_000)]);
+    expect(
+      (await get('/api/v1/traces/gadget/t/graph?ports=80&protocols=tcp')).body.edges,
+    ).toHaveLength(1);
+    expect((await get('/api/v1/traces/gadget/t/graph?ports=443')).body.edges).toEqual([]);
+    // The last 30 s (50 bytes) against the 30 s before (none): new, so changed.
+    expect(
+      (await get('/api/v1/traces/gadget/t/graph?start=-30s&changed=true')).body.edges,
+    ).toHaveLength(1);
+    // The last minute (150) against the minute before (100): under 2x, not changed.
+    expect((await get('/api/v1/traces/gadget/t/graph?start=-1m&changed=true')).body.edges).toEqual(
+      [],
+    );
+  });
+
   it('answers 400 naming the parameter, 404 for a trace not held, 503 for an unbuilt page', async () => {
     expect(await get('/api/v1/traces/gadget/t/graph?minBytes=lots')).toEqual({
       status: 400,
@@ -81,6 +101,7 @@ describe('the graph API', () => {
       },
     });
     expect((await get('/api/v1/traces/gadget/t/series')).body.parameter).toBe('entity');
+    expect((await get('/api/v1/traces/gadget/t/graph?from=yesterday')).body.parameter).toBe('from');
     expect((await get('/api/v1/traces/gadget/nope/graph')).status).toBe(404);
     expect((await get('/')).status).toBe(503);
   });

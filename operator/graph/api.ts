@@ -98,7 +98,7 @@ export class GraphApi {
     }
     let params: GraphParams;
     try {
-      params = graphParams(url.searchParams, this.o.store.windowMs);
+      params = graphParams(url.searchParams, this.o.store.windowMs, this.o.store.endOf(h));
     } catch (err) {
       if (err instanceof ParameterError) {
         badParameter(res, err.parameter, err.message);

@@ -54,20 +54,21 @@ export function parseStart(text: string, windowMs: number): number {
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** An RFC 3339 time inside the history the operator keeps (`now - windowMs` to `now`). */
-function parseTime(name: 'from' | 'to', text: string, windowMs: number, now: number): number {
+/** An RFC 3339 time inside the history the operator keeps (`end - windowMs` to `end`). */
+function parseTime(name: 'from' | 'to', text: string, windowMs: number, end: number): number {
   const ms = Date.parse(text);
   if (!RFC3339.test(text) || Number.isNaN(ms))
     throw new ParameterError(
       name,
       `must be an RFC 3339 time like 2026-01-02T15:04:05Z, not "${text}"`,
     );
-  if (ms < now - windowMs)
+  if (ms < end - windowMs)
     throw new ParameterError(
       name,
       `${text} is older than the history the operator keeps (${windowMs / 60_000} minutes, flag --history-window)`,
     );
-  if (ms > now) throw new ParameterError(name, `${text} is in the future`);
+  if (ms > end)
+    throw new ParameterError(name, `${text} is after the history's end (now, or the trace's stop)`);
   return ms;
 }
 
@@ -77,8 +78,11 @@ const list = (v: string | null) =>
     .map((s) => s.trim())
     .filter((s) => s !== '');
 
-/** The graph's parameters from a query string; defaults: -5m, pod, every address, show services. */
-export function graphParams(q: URLSearchParams, windowMs: number, now = Date.now()): GraphParams {
+/**
+ * The graph's parameters from a query string; defaults: -5m, pod, every address, show
+ * services. `end`: where the trace's history ends (now, or when it stopped).
+ */
+export function graphParams(q: URLSearchParams, windowMs: number, end = Date.now()): GraphParams {
   const known = Object.keys(GRAPH_PARAMS);
   for (const k of q.keys())
     if (!known.includes(k))
@@ -89,8 +93,8 @@ export function graphParams(q: URLSearchParams, windowMs: number, now = Date.now
   const to = get('to');
   if (from !== null && get('start') !== null)
     throw new ParameterError('start', 'give start or from, not both');
-  const fromMs = from === null ? undefined : parseTime('from', from, windowMs, now);
-  const toMs = to === null ? undefined : parseTime('to', to, windowMs, now);
+  const fromMs = from === null ? undefined : parseTime('from', from, windowMs, end);
+  const toMs = to === null ? undefined : parseTime('to', to, windowMs, end);
   if (fromMs !== undefined && toMs !== undefined && toMs <= fromMs)
     throw new ParameterError('to', `must be after from (${from})`);
   const groupBy = (get('groupBy') ?? 'pod') as GroupBy;

@@ -171,4 +171,16 @@ describe('the graph page at 5,000 entities', () => {
     await expect.poll(async () => (await shown()).edges.length).toBeGreaterThan(1000);
     expect(await page.locator('#error').isHidden()).toBe(true);
   });
+
+  it('finds an owner: drawn as one node in its opened namespace', async () => {
+    await page.locator('#find').fill('ns-7/deployment/app-3');
+    await page.locator('#find').press('Enter');
+    await expect.poll(() => url().get('entity')).toBe('ns-7/deployment/app-3');
+    const owner = (await shown()).entities.find((e) => e.id === 'ns-7/deployment/app-3');
+    expect(owner?.kind).toBe('owner');
+    expect(await page.locator('#entity-title').textContent()).toBe(
+      'owner [+] deployment/app-3 (10)',
+    );
+    await screenshot('owner');
+  });
 });
