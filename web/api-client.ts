@@ -12,20 +12,20 @@ import {
   traceApiPath,
 } from '../api/graph.js';
 
-/** A 4xx/5xx answer, its text as the API gave it. */
-export class ApiFailure extends Error {
-  constructor(
-    readonly status: number,
-    readonly body: ApiError,
-  ) {
-    super(`${status}: ${body.error}`);
-  }
-}
-
+/** The answer's JSON; a 4xx/5xx throws `<status>: <the API's error>` (or the text it sent). */
 async function get<T>(path: string): Promise<T> {
   const res = await fetch(path);
-  const body = await res.json();
-  if (!res.ok) throw new ApiFailure(res.status, body as ApiError);
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (!res.ok)
+    throw new Error(
+      `${res.status}: ${(body as ApiError | undefined)?.error ?? (text.trim() || res.statusText)}`,
+    );
   return body as T;
 }
 

@@ -9,12 +9,11 @@ import type { Graph, TraceRunState } from '../api/graph.js';
 import { fetchGraph, fetchSeries, fetchTraces, follow } from './api-client.js';
 import { applyUpdate } from './apply-update.js';
 import { toDot } from './dot.js';
-import { findEntities } from './find.js';
-import { formatBytes } from './format.js';
-import { GraphView, labelOf } from './graph-view.js';
+import { GraphView } from './graph-view.js';
 import { Groups, type ShownGraph, THRESHOLD } from './groups.js';
 import { renderLegend } from './legend.js';
 import { SeriesChart } from './series-chart.js';
+import { SidePanel } from './side-panel.js';
 import { EdgeTable } from './table.js';
 import { hide, neighbourhood } from './view-filter.js';
 import {
@@ -58,6 +57,23 @@ const table = new EdgeTable($('table'), $('table-note'), (edge, was) => {
   view.redrawEdges([was, edge]);
 });
 const chart = new SeriesChart($('series'), $('series-title'));
+const side = new SidePanel({
+  toggleGroup: (key) => toggleGroup(key),
+  hide: (key) => hideKey(key),
+  unhide: (key) => {
+    setState(
+      {
+        hidden: list(state.hidden)
+          .filter((k) => k !== key)
+          .join(','),
+      },
+      false,
+    );
+    regroup();
+  },
+  reveal: (id) => reveal(id),
+  openEntity: (id) => openEntity(id),
+});
 
 // ---- state and controls ----
 
@@ -141,28 +157,6 @@ function bindControls(): void {
     a.href = view.snapshot().toDataURL('image/png');
     a.download = `${fileBase()}.png`;
     a.click();
-  });
-  $('entity-close').addEventListener('click', () => openEntity(''));
-  $('entity-open').addEventListener('click', () => {
-    const g = groups.groupOf(state.entity);
-    if (g !== undefined) toggleGroup(g);
-  });
-  $('entity-close-group').addEventListener('click', () => {
-    const g = groups.closable(state.entity);
-    if (g !== undefined) toggleGroup(g);
-  });
-  $('entity-hide').addEventListener('click', () =>
-    hideKey(groups.groupOf(state.entity) ?? state.entity),
-  );
-  $('entity-hide-ns').addEventListener('click', () => {
-    const e = visible.entities.find((x) => x.id === state.entity);
-    if (e?.namespace) hideKey(e.namespace);
-  });
-  $('find').addEventListener('input', () => renderFound());
-  $('find-form').addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    const first = findEntities(groups.searchable(), $<HTMLInputElement>('find').value, 1)[0];
-    if (first) reveal(first.id);
   });
 }
 
@@ -293,13 +287,16 @@ function regroup(): void {
 
 function renderSide(): void {
   table.show(shown.edges, state.entity);
-  renderNamespaces();
-  renderHidden();
-  renderEntity();
-  renderFound();
-  const grouped = shown.entities.length !== visible.entities.length;
-  $('summary').textContent =
-    `${traceState ? `${traceState}: ` : ''}${shown.entities.length.toLocaleString('en')} ${grouped ? `nodes for ${visible.entities.length.toLocaleString('en')} entities` : 'entities'}, ${shown.edges.length.toLocaleString('en')} edges${grouped ? ' (grouped: [+] opens)' : ''}`;
+  side.render({
+    traceState,
+    visible,
+    shown,
+    groups,
+    closed: view.focus.closed,
+    entity: state.entity,
+    hidden: list(state.hidden),
+    degree: (id) => (view.graph.hasNode(id) ? view.graph.degree(id) : 0),
+  });
 }
 
 /** Opens a closed group, framing what it holds; closes an open one, framing everything. */
@@ -342,92 +339,14 @@ function hideKey(key: string): void {
   regroup();
 }
 
-function button(text: string, title: string, onClick: () => void): HTMLButtonElement {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.textContent = text;
-  b.title = title;
-  b.addEventListener('click', onClick);
-  return b;
-}
-
-function renderNamespaces(): void {
-  const count = new Map<string, number>();
-  for (const e of visible.entities)
-    if (e.namespace) count.set(e.namespace, (count.get(e.namespace) ?? 0) + 1);
-  const names = [...count.keys()].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  $('namespace-list').replaceChildren(
-    ...names.map((ns) => {
-      const li = document.createElement('li');
-      const closed = view.focus.closed.has(ns);
-      const open = button(
-        closed ? `[+] ${ns} (${count.get(ns)})` : `[−] ${ns}`,
-        closed ? `open ${ns}: draw its entities` : `close ${ns}: draw it as one node`,
-        () => toggleGroup(ns),
-      );
-      open.dataset.namespace = ns;
-      open.setAttribute('aria-expanded', String(!closed));
-      li.append(
-        open,
-        button('hide', `hide ${ns}`, () => hideKey(ns)),
-      );
-      return li;
-    }),
-  );
-}
-
-function renderHidden(): void {
-  const hidden = list(state.hidden);
-  $('hidden-box').hidden = hidden.length === 0;
-  $('hidden-list').replaceChildren(
-    ...hidden.map((key) => {
-      const li = document.createElement('li');
-      li.append(
-        button(`show ${key}`, `draw ${key} again`, () => {
-          setState({ hidden: hidden.filter((k) => k !== key).join(',') }, false);
-          regroup();
-        }),
-      );
-      return li;
-    }),
-  );
-}
-
-function renderFound(): void {
-  const text = $<HTMLInputElement>('find').value;
-  $('find-results').replaceChildren(
-    ...findEntities(groups.searchable(), text, 12).map((e) => {
-      const li = document.createElement('li');
-      const b = button(e.id, `show ${e.id}`, () => reveal(e.id));
-      b.dataset.entity = e.id;
-      li.append(b);
-      return li;
-    }),
-  );
-}
-
 function refreshFocus(): void {
-  renderEntity();
+  side.renderEntity(state.entity);
   table.show(shown.edges, state.entity);
   view.refreshFocus();
   void loadSeries();
 }
 
-// ---- the entity view and its time series ----
-
-function renderEntity(): void {
-  const panel = $('entity');
-  const e = shown.entities.find((x) => x.id === state.entity);
-  panel.hidden = !e;
-  if (!e) return;
-  const group = groups.groupOf(e.id);
-  $('entity-title').textContent = `${e.kind} ${group === undefined ? e.id : labelOf(e)}`;
-  $('entity-totals').textContent =
-    `sent ${formatBytes(e.bytesSent)}, received ${formatBytes(e.bytesReceived)}, ${view.graph.hasNode(e.id) ? view.graph.degree(e.id) : 0} edges`;
-  $('entity-open').hidden = group === undefined;
-  $('entity-close-group').hidden = group !== undefined || groups.closable(e.id) === undefined;
-  $('entity-hide-ns').hidden = group !== undefined || !e.namespace;
-}
+// ---- the time series ----
 
 async function loadSeries(): Promise<void> {
   const top = [...raw.entities].sort(
