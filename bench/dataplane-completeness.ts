@@ -1,9 +1,13 @@
 // Completeness: 10,000 short-lived TCP connections between two pod namespaces
 // routed through a node namespace (two clients in parallel), both sides traced with
-// default map sizes, in each attach mode (socket filter, TCX); the share of
+// default map sizes beside 100 more traced pods (idle, each a namespace with an
+// address: the node's one edge table is shared by them all), in each attach mode
+// (socket filter, TCX; the idle pods have no host-side veth, so they get the socket
+// filter); the share of
 // connections each side's edge counted; and what noting the connecting process
 // costs (the netgraph_owner tracepoint's runs and ns per run, kernel.bpf_stats_enabled).
-// Usage: node --import tsx bench/dataplane-completeness.ts [--connections 10000] [--attach socket|tcx]
+// Usage: node --import tsx bench/dataplane-completeness.ts [--connections 10000] [--pods 100] [--attach socket|tcx]
+import { execFileSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import type { Edge } from '../api/edge.js';
 import { ATTACH_MODES, type AttachMode } from '../api/trace.js';
@@ -15,6 +19,7 @@ import { writeResults } from './lib/results.js';
 const { values } = parseArgs({
   options: {
     connections: { type: 'string', default: '10000' },
+    pods: { type: 'string', default: '100' },
     attach: { type: 'string', multiple: true },
   },
 });
@@ -22,6 +27,30 @@ const total = Number(values.connections);
 const clients = 2;
 const modes = (values.attach ?? [...ATTACH_MODES]) as AttachMode[];
 const results: Record<string, unknown> = {};
+const idle = Array.from({ length: Number(values.pods) }, (_, i) => `ng-cmpl-idle-${i}`);
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'ignore' });
+
+/** The idle pods: a namespace each, an address on a veth inside it (carrier, so it is listed). */
+function makeIdle(): () => void {
+  const cleanup = () => {
+    for (const ns of idle) {
+      try {
+        ip('netns', 'del', ns);
+      } catch {
+        // not there
+      }
+    }
+  };
+  cleanup();
+  for (const [i, ns] of idle.entries()) {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
+    ip('-n', ns, 'addr', 'add', `10.125.${(i + 1) >> 8}.${(i + 1) & 255}/32`, 'dev', 'eth0');
+    ip('-n', ns, 'link', 'set', 'eth1', 'up');
+    ip('-n', ns, 'link', 'set', 'eth0', 'up');
+  }
+  return cleanup;
+}
 
 for (const mode of modes) results[mode] = await measure(mode);
 console.log('target: 100% in each mode');
@@ -29,18 +58,19 @@ console.log(`wrote ${writeResults('dataplane-completeness', { connections: total
 
 async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
   const pair = makeRoutedPair('cmpl', 203);
+  const cleanupIdle = makeIdle();
   const srv = peer(pair.b, 'tcp-listen', '0.0.0.0', 9100, 64);
   let tracers: Tracer[] = [];
   try {
     if ((await srv.line()) !== 'ready') throw new Error('server did not start');
-    const opened = await openTracers([pair.a, pair.b], {
+    const opened = await openTracers([pair.a, pair.b, ...idle], {
       attach: mode,
       hostNetns: `/var/run/netns/${pair.node}`,
     });
-    tracers = opened.filter((t): t is Tracer => !(t instanceof Error) && t.mode === mode);
-    if (tracers.length !== 2)
-      throw new Error(`${mode}: not attached as asked: ${opened.join(', ')}`);
+    tracers = opened.filter((t): t is Tracer => !(t instanceof Error));
     const [ta, tb] = tracers as [Tracer, Tracer];
+    if (tracers.length !== 2 + idle.length || ta.mode !== mode || tb.mode !== mode)
+      throw new Error(`${mode}: not attached as asked: ${opened.join(', ')}`);
     // Drain while it runs, as an agent would, keeping the latest (cumulative) edge.
     const latest = new Map<string, Edge>();
     const drain = () => {
@@ -74,6 +104,7 @@ async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
     const server = latest.get('server/HOST')?.connections ?? 0;
     const figures = {
       connections: total,
+      tracedPods: tracers.length,
       seconds,
       perSecond: total / seconds,
       clientCounted: client,
@@ -85,7 +116,7 @@ async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
       owner,
     };
     console.log(
-      `${mode}: ${total} connections in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s): ${done.join('; ')}`,
+      `${mode}, ${tracers.length} pods traced: ${total} connections in ${seconds.toFixed(1)} s (${Math.round(total / seconds)}/s): ${done.join('; ')}`,
     );
     console.log(`client side counted ${client} (${((100 * client) / total).toFixed(2)}%)`);
     console.log(`server side counted ${server} (${((100 * server) / total).toFixed(2)}%)`);
@@ -98,5 +129,6 @@ async function measure(mode: AttachMode): Promise<Record<string, unknown>> {
     for (const t of tracers) t.close();
     srv.proc.kill();
     pair.cleanup();
+    cleanupIdle();
   }
 }
