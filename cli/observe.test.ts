@@ -60,19 +60,37 @@ afterAll(async () => {
   await http.close();
 });
 
+const sink = (append: (s: string) => void) =>
+  new Writable({
+    write(chunk: Buffer, _e, done) {
+      append(chunk.toString());
+      done();
+    },
+  });
+
 describe('observe', () => {
+  it('prints nothing on stdout when the operator refuses, and says why', async () => {
+    let out = '';
+    const refused = observe(operator, {
+      namespace: 'gadget',
+      name: 'nope',
+      output: 'table',
+      out: sink((s) => {
+        out += s;
+      }),
+      err: sink(() => {}),
+    });
+    await expect(refused).rejects.toThrow(
+      'observe gadget/nope: HTTP 404: trace gadget/nope is not held (never started, or deleted)',
+    );
+    expect(out).toBe('');
+  });
+
   it('follows the trace across the operator ending its stream, printing each edge once', async () => {
     for (const o of [store, stream]) o.started('gadget/t', {}, { groupBy: 'pod', ips: [] });
     see(edge('a'));
     let out = '';
     let err = '';
-    const sink = (append: (s: string) => void) =>
-      new Writable({
-        write(chunk: Buffer, _e, done) {
-          append(chunk.toString());
-          done();
-        },
-      });
     const done = observe(operator, {
       namespace: 'gadget',
       name: 't',

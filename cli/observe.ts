@@ -30,10 +30,15 @@ const RECONNECT_SINCE_MS = 30_000;
 export async function observe(operator: OperatorEndpoint, o: ObserveOptions): Promise<number> {
   const trace = `${o.namespace}/${o.name}`;
   const printed = new Set<string>();
-  if (o.output === 'table') o.out.write(`${edgeHeader()}\n`);
+  // The header once the operator has said yes: a refusal prints nothing on stdout.
+  let header = o.output === 'table';
+  const opened = () => {
+    if (header) o.out.write(`${edgeHeader()}\n`);
+    header = false;
+  };
   let sinceMs = o.sinceMs;
   for (;;) {
-    const end = await follow(operator, o, sinceMs, printed);
+    const end = await follow(operator, o, sinceMs, printed, opened);
     if (end === 'idle' || end === 'lifetime') {
       sinceMs = RECONNECT_SINCE_MS;
       continue;
@@ -59,10 +64,12 @@ async function follow(
   o: ObserveOptions,
   sinceMs: number | undefined,
   printed: Set<string>,
+  opened: () => void,
 ): Promise<EdgesStreamEnd | 'broken'> {
   const since = sinceMs === undefined ? '' : `?${SINCE_PARAM}=${sinceMs}ms`;
   const res = await operator.request(`${edgesStreamPath(o.namespace, o.name)}${since}`);
   if (res.statusCode !== 200) throw await refusal(res, `observe ${o.namespace}/${o.name}`);
+  opened();
   let buf = '';
   res.setEncoding('utf8');
   for await (const chunk of res) {
