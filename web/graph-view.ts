@@ -7,7 +7,7 @@ import Sigma from 'sigma';
 import { formatBytes } from './format.js';
 import type { Shown, ShownGraph } from './groups.js';
 import { hierarchyLayout, type Island, islandLayout, type Point } from './layout.js';
-import { edgeColor, edgeWidth, KIND_COLORS, MANY_EDGES } from './scale.js';
+import { EDGE_ALPHA, edgeColor, edgeWidth, KIND_COLORS, MANY_EDGES } from './scale.js';
 
 export interface GraphViewOptions {
   /** The sigma container, the layer panned by CSS, the islands' layer, the hover card. */
@@ -170,8 +170,8 @@ export class GraphView {
       } else
         graph.addNode(e.id, { ...attrs, ...(positions?.get(e.id) ?? this.placeNear(e.namespace)) });
     }
-    // Many edges are drawn see-through, so the entities and their names stay readable.
-    const alpha = shown.edges.length > MANY_EDGES ? 0.5 : 1;
+    // Many edges are drawn a little see-through, so crossings and what lies under show.
+    const alpha = shown.edges.length > MANY_EDGES ? EDGE_ALPHA : 1;
     for (const e of shown.edges) {
       const attrs = {
         size: edgeWidth(e.bytesTotal),

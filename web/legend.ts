@@ -44,7 +44,7 @@ export function renderLegend(el: HTMLElement): void {
     row(
       undefined,
       '',
-      `edges: requester → responder; width and colour: bytes in the window (over ${MANY_EDGES} edges: half see-through)`,
+      `edges: requester → responder; width and colour: bytes in the window (over ${MANY_EDGES} edges: a quarter see-through)`,
     ),
     row(swatch('e', EDGE_COLORS.low, edgeWidth(1024)), '', `${formatBytes(1024)}: thin, blue-grey`),
     row(

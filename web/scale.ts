@@ -29,5 +29,7 @@ export const KIND_COLORS: Record<string, string> = {
   external: '#777777',
 };
 
-/** Past this many edges, edges are drawn half see-through, so entities and names stay readable. */
+/** Past this many edges, edges are drawn a quarter see-through, so crossings show. */
 export const MANY_EDGES = 300;
+/** Their opacity: enough that each keeps the colour the legend gives it. */
+export const EDGE_ALPHA = 0.75;
