@@ -2,10 +2,13 @@
 // (the chart's post-delete hook). Every Trace carries the operator's finalizer so that
 // deleting one stops it on every node first; with no operator left, nothing would ever
 // remove it and a Trace deleted later would stay Terminating forever. The agents went
-// with their pods, so nothing is attached any more: this waits until no operator pod of
-// the release runs (a terminating one would add the finalizer back) and then removes
-// the finalizer from every Trace. Traces stay (the CRD is not removed by helm). Then it
-// removes the ConfigMap where the operator published its certificate.
+// with their pods, so nothing is attached any more: this waits until no operator or agent
+// pod of the release runs (a terminating operator would add the finalizer back) and then
+// removes the finalizer from every Trace. Traces stay (the CRD is not removed by helm).
+// Then it removes what the release's processes made and Helm does not know: the ConfigMap
+// where the operator published its certificate, and the agents' Leases (an agent deletes
+// its own as it stops, but Helm may have deleted its Role first).
+import { AGENT_LEASE_LABEL, agentLeasesPath, type Lease } from '../../api/agent.js';
 import { FINALIZER, TRACES_PATH, type Trace, traceObjectPath } from '../../api/trace.js';
 import {
   isConflict,
@@ -19,11 +22,11 @@ import {
 import { type Logger, logger } from '../../lib/log.js';
 
 /**
- * The operator's pods, as the chart labels them; the chart passes its release's own
- * selector in $NETGRAPH_OPERATOR_SELECTOR (another release's operator may run meanwhile).
+ * The operator's and the agents' pods, as the chart labels them; the chart passes its
+ * release's own selector in $NETGRAPH_PODS_SELECTOR (another release may run meanwhile).
  */
-export const OPERATOR_SELECTOR =
-  'app.kubernetes.io/name=netgraph,app.kubernetes.io/component=operator';
+export const PODS_SELECTOR =
+  'app.kubernetes.io/name=netgraph,app.kubernetes.io/component in (operator,gadget)';
 
 /** Removes FINALIZER from every Trace; returns how many held it. */
 export async function releaseFinalizers(kube: KubeClient, log: Logger): Promise<number> {
@@ -51,8 +54,8 @@ export async function releaseFinalizers(kube: KubeClient, log: Logger): Promise<
   return released;
 }
 
-/** Waits until no operator pod `selector` selects is left in NAMESPACE (at most timeoutMs). */
-export async function operatorGone(
+/** Waits until no pod `selector` selects is left in NAMESPACE (at most timeoutMs). */
+export async function podsGone(
   kube: KubeClient,
   namespace: string,
   selector: string,
@@ -73,11 +76,11 @@ export async function main(): Promise<number> {
   const log = logger('netgraph-release-finalizers');
   const kube = new Kube(loadKubeConfig());
   const namespace = netgraphNamespace();
-  const selector = process.env.NETGRAPH_OPERATOR_SELECTOR || OPERATOR_SELECTOR;
-  if (!(await operatorGone(kube, namespace, selector, 120_000))) {
+  const selector = process.env.NETGRAPH_PODS_SELECTOR || PODS_SELECTOR;
+  if (!(await podsGone(kube, namespace, selector, 120_000))) {
     log.error(
       { namespace, selector },
-      'an operator pod is still running after 2 minutes; finalizers left in place',
+      'a netgraph pod is still running after 2 minutes; finalizers left in place',
     );
     return 1;
   }
@@ -94,5 +97,16 @@ export async function main(): Promise<number> {
       });
     log.info({ configMap: cert }, 'published certificate removed');
   }
+  const leases = await kube.list<Lease>(agentLeasesPath(namespace), {
+    labelSelector: `${AGENT_LEASE_LABEL}=true`,
+  });
+  for (const l of leases.items) {
+    await kube
+      .request('DELETE', `${agentLeasesPath(namespace)}/${l.metadata?.name}`)
+      .catch((err) => {
+        if (!isNotFound(err)) throw err;
+      });
+  }
+  log.info({ leases: leases.items.length }, 'agent Leases left behind removed');
   return 0;
 }

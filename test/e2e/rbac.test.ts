@@ -239,6 +239,8 @@ beforeAll(async () => {
       agentKubeconfig: kubeconfigs[GADGET_SA] as string,
       operatorKubeconfig: kubeconfigs[OPERATOR_SA] as string,
       operatorEnv: { NETGRAPH_AGENT_TOKEN_FILE: agentToken },
+      // The Trace lives in its own namespace and traces the app's, as a trusted one may.
+      operatorArgs: ['--trusted-namespaces', TRACES_NS],
     });
     ({ operator } = net);
     [agent] = net.agents as [Proc];

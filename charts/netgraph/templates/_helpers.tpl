@@ -77,9 +77,9 @@ app.kubernetes.io/part-of: netgraph
 {{- end }}
 {{- end }}
 
-{{/* The label selector of the release's operator pods (the uninstall hook waits for them to go). */}}
-{{- define "netgraph.operatorSelector" -}}
-app.kubernetes.io/name={{ include "netgraph.name" . }},app.kubernetes.io/instance={{ .Release.Name }},app.kubernetes.io/component=operator
+{{/* The label selector of the release's operator and agent pods (the uninstall hook waits for them to go). */}}
+{{- define "netgraph.podsSelector" -}}
+app.kubernetes.io/name={{ include "netgraph.name" . }},app.kubernetes.io/instance={{ .Release.Name }},app.kubernetes.io/component in (operator,gadget)
 {{- end }}
 
 {{- define "netgraph.imagePullSecrets" -}}
