@@ -5,6 +5,7 @@
 // server puts in the token's user (checked here with a TokenReview). The Lease is
 // written by the agent's own code (gadget/agent/lease.ts).
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -15,7 +16,7 @@ import { logger } from '../../lib/log.js';
 import { selfSignedIdentity } from '../../lib/tls.js';
 import { NETGRAPH_NS, OPERATOR_SA } from './netgraph.js';
 import { prepareTestbed } from './on-testbed.js';
-import { kubeConfig, kubectl, repoRoot } from './testbed.js';
+import { kubeConfig, kubectl, repoRoot, testbed, testbedDir } from './testbed.js';
 
 const GADGET_SA = 'netgraph-gadget';
 const NODE = 'vap-node-a';
@@ -252,6 +253,67 @@ describe("an agent writes only its own node's Lease", () => {
       ).rejects.toThrow(message);
   });
 
+  it("the token a kubelet gives the agent's pod is refused another node's Lease", async () => {
+    const real = 'vap-real-node';
+    await testbed(['node', 'add', real, '--kubelet']);
+    try {
+      await kubectl(['apply', '-f', '-'], {
+        input: JSON.stringify({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: 'vap-kubelet-agent', namespace: NETGRAPH_NS },
+          spec: {
+            nodeName: real,
+            serviceAccountName: GADGET_SA,
+            terminationGracePeriodSeconds: 0,
+            containers: [
+              { name: 'gadget', image: 'localhost/pause:testbed', imagePullPolicy: 'Never' },
+            ],
+          },
+        }),
+      });
+      await kubectl(
+        [
+          'wait',
+          '-n',
+          NETGRAPH_NS,
+          '--for=condition=Ready',
+          'pod/vap-kubelet-agent',
+          '--timeout=90s',
+        ],
+        { timeoutMs: 100_000 },
+      );
+      const uid = (
+        await kubectl([
+          'get',
+          'pod',
+          '-n',
+          NETGRAPH_NS,
+          'vap-kubelet-agent',
+          '-o',
+          'jsonpath={.metadata.uid}',
+        ])
+      ).trim();
+      // The projected token the kubelet wrote for the pod, read on the node (this host).
+      const volumes = `${testbedDir()}/kubelets/${real}/kubelet/pods/${uid}/volumes/kubernetes.io~projected`;
+      const access = readdirSync(volumes).find((d) => d.startsWith('kube-api-access-'));
+      const kubelets = tokenKube(readFileSync(`${volumes}/${access}/token`, 'utf8'));
+      await expect(
+        kubelets.request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(OTHER)),
+      ).rejects.toThrow(
+        `an agent writes only the Lease of its own node, ${agentLeaseName(real)}, not ${agentLeaseName(OTHER)}`,
+      );
+      await kubelets.request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(real));
+      await kubelets.request('DELETE', leasePath(real));
+    } finally {
+      // While the kubelet runs, so the pod's deletion is confirmed.
+      await kubectl(['delete', 'pod', '-n', NETGRAPH_NS, 'vap-kubelet-agent', '--timeout=60s'], {
+        timeoutMs: 70_000,
+      }).catch(() => {});
+      await testbed(['node', 'del', real]).catch(() => {});
+    }
+  }, 300_000);
+
   it('a token bound to no pod names no node and writes no Lease', async () => {
     const unbound = tokenKube(await token(GADGET_SA));
     await expect(
@@ -270,14 +332,10 @@ describe("the operator writes only netgraph's ConfigMaps", () => {
   const path = `/api/v1/namespaces/${NETGRAPH_NS}/configmaps`;
   const ours = { 'app.kubernetes.io/managed-by': 'netgraph' };
 
-  it('creates and patches one labelled as netgraph', async () => {
+  // As lib/owned-config-map.ts writes them: created, then replaced (PUT).
+  it('creates and replaces one labelled as netgraph', async () => {
     await operatorKube.request('POST', path, cm('vap-ours', ours));
-    await operatorKube.request(
-      'PATCH',
-      `${path}/vap-ours`,
-      { data: { k: 'w' } },
-      { patch: 'merge' },
-    );
+    await operatorKube.request('PUT', `${path}/vap-ours`, cm('vap-ours', ours));
   });
 
   it('may not create one without the label, nor take one over by labelling it', async () => {
@@ -286,12 +344,7 @@ describe("the operator writes only netgraph's ConfigMaps", () => {
     );
     await admin().request('POST', path, cm('vap-theirs'));
     await expect(
-      operatorKube.request(
-        'PATCH',
-        `${path}/vap-theirs`,
-        { metadata: { labels: ours } },
-        { patch: 'merge' },
-      ),
+      operatorKube.request('PUT', `${path}/vap-theirs`, cm('vap-theirs', ours)),
     ).rejects.toThrow(/ConfigMap netgraph\/vap-theirs is not netgraph's/);
   });
 });
