@@ -41,7 +41,10 @@ const cluster = new SyntheticCluster();
 /** The page of git revision `rev`, built into a temporary directory. */
 function buildPageOf(rev: string): { webRoot: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'netgraph-page-'));
-  execFileSync('sh', ['-c', `git -C "${root}" archive "${rev}" web api lib | tar -x -C "${dir}"`]);
+  execFileSync('sh', [
+    '-c',
+    `git -C "${root}" archive "${rev}" web api lib tsconfig.json | tar -x -C "${dir}"`,
+  ]);
   symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'));
   execFileSync('node', [join(dir, 'web/build.mjs')]);
   return { webRoot: join(dir, 'dist/web'), remove: () => rmSync(dir, { recursive: true }) };
