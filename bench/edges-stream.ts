@@ -8,7 +8,6 @@
 //   node --expose-gc --import tsx bench/edges-stream.ts [--edges 50000] [--rounds 10]
 import { get } from 'node:http';
 import { parseArgs } from 'node:util';
-import { EDGES_STREAM_PREFIX } from '../api/edges-stream.js';
 import { HttpServer } from '../lib/http-server.js';
 import { logger } from '../lib/log.js';
 import { HistoryStore } from '../operator/history/history.js';
@@ -60,7 +59,7 @@ const bare = feed(() => {});
 
 // One watcher, reading as fast as loopback HTTP goes.
 const http = new HttpServer(logger('bench', 'silent'));
-http.route(EDGES_STREAM_PREFIX, stream.handler);
+stream.register(http);
 const { port } = await http.listen({ host: '127.0.0.1', port: 0 });
 store.started('bench/t', {}, params);
 stream.started('bench/t');

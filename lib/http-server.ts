@@ -105,6 +105,8 @@ export interface HttpServerOptions {
 /** A read-only port (GET and HEAD, no request bodies) with a router by path prefix. */
 export class HttpServer {
   private readonly routes: { prefix: string; handler: Handler }[] = [];
+  /** Paths chosen by a test of their own (a pattern a prefix cannot say), tried first. */
+  private readonly matches: { match: (path: string) => boolean; handler: Handler }[] = [];
   private server?: Server;
 
   constructor(
@@ -117,8 +119,15 @@ export class HttpServer {
     });
   }
 
-  /** Serves every path equal to `prefix`, or under it when it ends with '/'. Longest prefix wins. */
-  route(prefix: string, handler: Handler): void {
+  /**
+   * Serves every path equal to `prefix`, or under it when it ends with '/' (longest prefix
+   * wins); or every path `prefix` says yes to, before any prefix.
+   */
+  route(prefix: string | ((path: string) => boolean), handler: Handler): void {
+    if (typeof prefix === 'function') {
+      this.matches.push({ match: prefix, handler });
+      return;
+    }
     this.routes.push({ prefix, handler });
     this.routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
@@ -166,11 +175,13 @@ export class HttpServer {
       return;
     }
     const path = url.pathname;
-    const route = this.routes.find((r) =>
-      r.prefix.endsWith('/')
-        ? path.startsWith(r.prefix) || path === r.prefix.slice(0, -1)
-        : path === r.prefix,
-    );
+    const route =
+      this.matches.find((r) => r.match(path)) ??
+      this.routes.find((r) =>
+        r.prefix.endsWith('/')
+          ? path.startsWith(r.prefix) || path === r.prefix.slice(0, -1)
+          : path === r.prefix,
+      );
     const guard = this.opts.publicPaths?.includes(path) ? undefined : this.opts.guard;
     Promise.resolve()
       .then(async () => {

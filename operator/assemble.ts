@@ -1,11 +1,13 @@
 // The operator assembled: shared watches, enrichment, the trace core and its observers
 // (history, metrics), policy advice, and the HTTPS port that serves them. main.ts turns
 // flags into these options; nothing here parses or decides, it only wires.
+import type { IncomingMessage } from 'node:http';
 import { agentFromLease, isAlive } from '../api/agent.js';
 import type { ListenAddress } from '../lib/http-server.js';
 import { Informers } from '../lib/informer.js';
 import type { Kube } from '../lib/kube.js';
 import type { Logger } from '../lib/log.js';
+import { StreamSlots } from '../lib/stream-slots.js';
 import { securePort } from './access/secure-port.js';
 import type { ServingCertOptions } from './access/serving-cert.js';
 import { ClusterState } from './enrich/cluster-state.js';
@@ -13,6 +15,7 @@ import { Enricher } from './enrich/enricher.js';
 import { GroupView, groupNames } from './enrich/group.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
 import { GraphApi } from './graph/api.js';
+import { DEFAULT_STREAM_LIMITS } from './graph/streams.js';
 import { HistoryStore } from './history/history.js';
 import { liveWorkloads, podWorkload } from './metrics/cluster-workloads.js';
 import { MetricsEndpoint } from './metrics/endpoint.js';
@@ -20,6 +23,7 @@ import type { MetricsFlags } from './metrics/flags.js';
 import { PolicyAdvisor } from './policy/advisor.js';
 import { PolicyFacts } from './policy/cluster-facts.js';
 import { registerPolicyApi } from './policy/http.js';
+import { EdgesStream } from './stream/edges-stream.js';
 import { tokenFromFile, tokenFromRequest } from './trace/agent-token.js';
 import { Controller } from './trace/controller.js';
 
@@ -54,6 +58,15 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
   const policyFacts = new PolicyFacts(state);
   const cachesSynced = Promise.all([state.subscribe(informers), policyFacts.subscribe(informers)]);
   const enricher = new Enricher(state, o.reverseDns ? new ReverseDns() : undefined);
+  // The HTTPS port and who may see what on it.
+  const { http, access } = securePort({
+    ...o.tls,
+    kube,
+    informers,
+    namespace,
+    certConfigMap: o.certConfigMap,
+    log,
+  });
 
   // The one store of a trace's edges: 10-second bins over the history window for the
   // graph page, and the unique edges policy advice reads.
@@ -62,6 +75,14 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     groupNames: (e, by) => groupNames(e, by, state),
   });
   const advisor = new PolicyAdvisor(kube, history, policyFacts);
+  // Live streams (the page's and `kubectl netgraph observe`'s) share one bound, per
+  // caller and in all; the caller is who the port's access control let in.
+  const slots = new StreamSlots(DEFAULT_STREAM_LIMITS);
+  const identity = (req: IncomingMessage) =>
+    access.userOf(req)?.username ?? req.socket.remoteAddress ?? '';
+  // Each edge as the operator enriches it (the history, told first, replays what a trace
+  // already had).
+  const edgesStream = new EdgesStream({ store: history, slots, identity });
   // Prometheus: the graph's series and the operator's own, on /metrics.
   const metrics = new MetricsEndpoint({
     ...o.metrics,
@@ -84,31 +105,27 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
       : tokenFromRequest(kube, namespace, o.serviceAccount),
     enrich: (e) => enricher.enrich(e),
     view: (p) => new GroupView(p, state),
-    observers: [history, ...metrics.observers],
+    observers: [history, edgesStream, ...metrics.observers],
     generate: (trace, running) => advisor.generate(trace, running),
     trustedNamespaces: o.trustedNamespaces,
     informers,
     synced: cachesSynced.then(() => {}),
   });
 
-  const { http, access } = securePort({
-    ...o.tls,
-    kube,
-    informers,
-    namespace,
-    certConfigMap: o.certConfigMap,
-    log,
-  });
   let ready = false;
   http.route('/readyz', (_req, res) => {
     res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
     res.end(ready ? 'ok\n' : 'caches not synced yet\n');
   });
-  new GraphApi({
+  const graph = new GraphApi({
     store: history,
     log: log.child({ part: 'graph' }),
     mayList: (req, ns, name) => access.mayGetTrace(req, ns, name),
-  }).register(http);
+    identity,
+    slots,
+  });
+  graph.register(http);
+  edgesStream.register(http);
   http.route('/metrics', metrics.handler);
   registerPolicyApi(http, advisor);
 
@@ -120,6 +137,8 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
   return {
     async stop() {
       metrics.stop();
+      graph.close();
+      edgesStream.close();
       // Running traces stay Started on the agents; the next operator resumes them.
       controller.stop();
       informers.stop();

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { GraphParamName, SeriesAnswer, TraceList, TraceSummary } from '../../api/graph.js';
 import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
+import type { StreamSlots } from '../../lib/stream-slots.js';
 import { BIN_MS, binOf } from '../history/bin-log.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
 import { buildGraph, entityParts, type Totals } from './graph.js';
@@ -38,6 +39,8 @@ export interface GraphApiOptions {
   identity?(req: IncomingMessage): string;
   /** Bounds on live streams (streams.ts's defaults otherwise). */
   streams?: Partial<StreamLimits>;
+  /** Stream slots shared with the port's other streams (else its own, from `streams`). */
+  slots?: StreamSlots;
   /** The clock of the streams' idle time and lifetime (default Date.now; tests set it). */
   now?: () => number;
   /** Whether the caller of `req` may see this Trace in the list (default: every Trace). */
@@ -49,7 +52,7 @@ export class GraphApi {
   readonly streams: GraphStreams;
 
   constructor(private readonly o: GraphApiOptions) {
-    this.streams = new GraphStreams(o.log, o.streams, o.now);
+    this.streams = new GraphStreams(o.log, o.streams, o.now, o.slots);
     const root = o.webRoot ?? join(packageRoot(), 'dist', 'web');
     // The page's few files, read once: only these names are ever served.
     if (existsSync(root))

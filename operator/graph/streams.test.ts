@@ -113,7 +113,7 @@ describe('live streams', () => {
     const c = await open(port);
     expect(c.status).toBe(429);
     await c.ended;
-    expect(JSON.parse(c.body).error).toBe('too many live streams: the operator serves at most 2');
+    expect(JSON.parse(c.body).error).toBe('too many live streams: at most 2 in all');
     a.close();
     await until('the closed stream to be let go', () => api.streams.stats().streams === 1);
     expect((await open(port)).status).toBe(200);

@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import { type GraphAnswer, type GraphUpdate, STREAM_EVENTS } from '../../api/graph.js';
 import { sendJSON } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
+import { type Slot, StreamSlots } from '../../lib/stream-slots.js';
 import { binOf } from '../history/bin-log.js';
 import type { TraceHistory } from '../history/history.js';
 import { type buildGraph, diff } from './graph.js';
@@ -42,6 +43,7 @@ export type Computed = ReturnType<typeof buildGraph> & { body: GraphAnswer };
 
 interface Stream {
   res: ServerResponse;
+  slot: Slot;
   identity: string;
   opened: number;
   lastEvent: number;
@@ -70,7 +72,7 @@ const frame = (event: keyof typeof STREAM_EVENTS, data: GraphAnswer | GraphUpdat
 export class GraphStreams {
   private readonly limits: StreamLimits;
   private readonly watches = new Map<string, Watch>();
-  private readonly perIdentity = new Map<string, number>();
+  private readonly slots: StreamSlots;
   private open = 0;
   /** Graphs computed for streams, for the test that they are shared. */
   computations = 0;
@@ -79,8 +81,11 @@ export class GraphStreams {
     private readonly log: Logger,
     limits: Partial<StreamLimits> = {},
     private readonly now: () => number = Date.now,
+    /** Shared with the port's other kinds of stream, so the bound is on all of them. */
+    slots?: StreamSlots,
   ) {
     this.limits = { ...DEFAULT_STREAM_LIMITS, ...limits };
+    this.slots = slots ?? new StreamSlots(this.limits);
   }
 
   stats(): { streams: number; watches: number; computations: number } {
@@ -98,16 +103,10 @@ export class GraphStreams {
     key: string,
     compute: () => Computed,
   ): void {
-    const l = this.limits;
-    const mine = this.perIdentity.get(identity) ?? 0;
-    if (this.open >= l.maxStreams || mine >= l.maxPerIdentity) {
+    const slot = this.slots.take(identity);
+    if ('refused' in slot) {
       res.setHeader('retry-after', '10');
-      sendJSON(res, 429, {
-        error:
-          this.open >= l.maxStreams
-            ? `too many live streams: the operator serves at most ${l.maxStreams}`
-            : `too many live streams for ${identity}: at most ${l.maxPerIdentity} at once`,
-      });
+      sendJSON(res, 429, { error: slot.refused });
       return;
     }
     res.writeHead(200, {
@@ -117,9 +116,8 @@ export class GraphStreams {
     });
     res.socket?.setTimeout(0);
     const now = this.now();
-    const s: Stream = { res, identity, opened: now, lastEvent: now };
+    const s: Stream = { res, slot, identity, opened: now, lastEvent: now };
     this.open++;
-    this.perIdentity.set(identity, mine + 1);
     const w = this.watch(`${h.key}\n${key}`, h, compute);
     w.streams.add(s);
     w.graphFrame ??= frame(STREAM_EVENTS.graph, w.last.body);
@@ -218,9 +216,7 @@ export class GraphStreams {
   private closed(w: Watch, s: Stream): void {
     if (!w.streams.delete(s)) return;
     this.open--;
-    const n = (this.perIdentity.get(s.identity) ?? 1) - 1;
-    if (n === 0) this.perIdentity.delete(s.identity);
-    else this.perIdentity.set(s.identity, n);
+    s.slot.release();
     if (w.streams.size === 0) {
       clearInterval(w.timer);
       this.watches.delete(w.key);

@@ -2,7 +2,7 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
-import { EDGES_STREAM_PREFIX, type EdgesStreamLine } from '../../api/edges-stream.js';
+import type { EdgesStreamLine } from '../../api/edges-stream.js';
 import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { StreamSlots } from '../../lib/stream-slots.js';
@@ -83,7 +83,7 @@ async function until<T>(what: () => T | undefined): Promise<T> {
 }
 
 beforeAll(async () => {
-  http.route(EDGES_STREAM_PREFIX, stream.handler);
+  stream.register(http);
   const { port } = await http.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${port}`;
 });
@@ -164,7 +164,7 @@ describe('the edge stream', () => {
   it('writes blank lines on a quiet stream', async () => {
     const quiet = new EdgesStream({ store, keepAliveMs: 20 });
     const own = new HttpServer(logger('test', 'silent'));
-    own.route(EDGES_STREAM_PREFIX, quiet.handler);
+    quiet.register(own);
     const { port } = await own.listen({ host: '127.0.0.1', port: 0 });
     store.started('gadget/quiet', {}, { groupBy: 'pod', ips: [] });
     const saved = base;
@@ -191,7 +191,7 @@ describe('the edge stream', () => {
       now: () => clock2.now,
     });
     const own = new HttpServer(logger('test', 'silent'));
-    own.route(EDGES_STREAM_PREFIX, bounded.handler);
+    bounded.register(own);
     const { port } = await own.listen({ host: '127.0.0.1', port: 0 });
     const saved = base;
     base = `http://127.0.0.1:${port}`;

@@ -15,7 +15,7 @@ import {
   SINCE_PARAM,
 } from '../../api/edges-stream.js';
 import { parseDuration } from '../../lib/duration.js';
-import { badParameter, sendJSON } from '../../lib/http-server.js';
+import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
 import { StreamSlots } from '../../lib/stream-slots.js';
 import type { HistoryStore } from '../history/history.js';
 import type { EdgeObserver } from '../trace/edge-observer.js';
@@ -104,6 +104,11 @@ export class EdgesStream implements EdgeObserver {
     for (const w of this.traces.values())
       for (const watcher of w.watchers) finish(watcher.res, 'shutdown');
     this.traces.clear();
+  }
+
+  /** Serves its paths on `http`, beside the graph API's under the same prefix. */
+  register(http: HttpServer): void {
+    http.route((path) => parseEdgesStreamPath(path) !== undefined, this.handler);
   }
 
   /** GET /api/v1/traces/{ns}/{name}/edges?since=DURATION */

@@ -114,6 +114,8 @@ describe("the operator's port", () => {
       traces: { trace: string }[];
     };
     expect(list.traces.map((t) => t.trace)).toContain(TRACE);
+    // The edge stream answers too (HEAD: its first answer, without the stream).
+    expect((await port.head(`/api/v1/traces/${TRACE}/edges`, who)).status).toBe(200);
   });
 
   it('refuses, with 403 naming the right, one whose right is in another namespace', async () => {

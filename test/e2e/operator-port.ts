@@ -95,11 +95,25 @@ subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NETGRAPH_NS} }
     who: Identity = 'admin',
     headers: Record<string, string> = {},
   ): Promise<Answer> {
+    return this.request('GET', path, who, headers);
+  }
+
+  /** HEAD: the answer a stream would start with, without its body. */
+  head(path: string, who: Identity = 'admin'): Promise<Answer> {
+    return this.request('HEAD', path, who);
+  }
+
+  private request(
+    method: string,
+    path: string,
+    who: Identity,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     const opts = this.tlsOptions(who);
     return new Promise((resolve, reject) => {
-      const req = https.get(
+      const req = https.request(
         `${this.base}${path}`,
-        { ...opts, headers: { ...(opts.headers as object), ...headers } },
+        { ...opts, method, headers: { ...(opts.headers as object), ...headers } },
         (res) => {
           let text = '';
           res.setEncoding('utf8').on('data', (d: string) => {
@@ -110,6 +124,7 @@ subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NETGRAPH_NS} }
         },
       );
       req.on('error', reject);
+      req.end();
     });
   }
 }
