@@ -81,9 +81,3 @@ app.kubernetes.io/part-of: netgraph
 {{- define "netgraph.podsSelector" -}}
 app.kubernetes.io/name={{ include "netgraph.name" . }},app.kubernetes.io/instance={{ .Release.Name }},app.kubernetes.io/component in (operator,gadget)
 {{- end }}
-
-{{- define "netgraph.imagePullSecrets" -}}
-{{- with .Values.imagePullSecrets }}
-imagePullSecrets: {{- toYaml . | nindent 2 }}
-{{- end }}
-{{- end }}
