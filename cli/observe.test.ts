@@ -15,9 +15,20 @@ import { connectOperator, type OperatorEndpoint } from './operator-endpoint.js';
 // ending streams after 300 ms as its lifetime bound does after an hour.
 const store = new HistoryStore({ groupNames: () => ({ group: '', remoteGroup: '' }) });
 const stream = new EdgesStream({ store, keepAliveMs: 25, maxLifetimeMs: 300 });
-const http = new HttpServer(logger('test', 'silent'));
 const seen: (string | undefined)[] = [];
+let http: HttpServer;
+let port = 0;
 let operator: OperatorEndpoint;
+
+/** The operator's port: (again) on `port`, 0 for a free one. */
+async function serve(): Promise<void> {
+  http = new HttpServer(logger('test', 'silent'));
+  http.route(EDGES_STREAM_PREFIX, (req, res, url) => {
+    seen.push(req.headers.authorization);
+    stream.handler(req, res, url);
+  });
+  port = (await http.listen({ host: '127.0.0.1', port })).port;
+}
 
 const edge = (pod: string): Edge => ({
   type: 'normal',
@@ -33,16 +44,12 @@ const edge = (pod: string): Edge => ({
   connections: 1,
   firstSeen: new Date().toISOString(),
 });
-const see = (e: Edge) => {
-  for (const o of [store, stream]) o.edge('gadget/t', 'n1', e);
+const see = (e: Edge, trace = 'gadget/t') => {
+  for (const o of [store, stream]) o.edge(trace, 'n1', e);
 };
 
 beforeAll(async () => {
-  http.route(EDGES_STREAM_PREFIX, (req, res, url) => {
-    seen.push(req.headers.authorization);
-    stream.handler(req, res, url);
-  });
-  const { port } = await http.listen({ host: '127.0.0.1', port: 0 });
+  await serve();
   const config = new KubeConfig();
   config.loadFromOptions({
     clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
@@ -118,5 +125,42 @@ describe('observe', () => {
     // Asked more than once, each time with the kubeconfig's token.
     expect(seen.length).toBeGreaterThan(1);
     expect(new Set(seen)).toEqual(new Set(['Bearer the-users-token']));
+  });
+
+  it('asks again when the operator goes away and comes back (a restart), printing each edge once', async () => {
+    for (const o of [store, stream]) o.started('gadget/r', {}, { groupBy: 'pod', ips: [] });
+    see(edge('a'), 'gadget/r');
+    let out = '';
+    let err = '';
+    const done = observe(operator, {
+      namespace: 'gadget',
+      name: 'r',
+      output: 'json',
+      out: sink((s) => {
+        out += s;
+      }),
+      err: sink((s) => {
+        err += s;
+      }),
+    });
+    await sleep(100);
+    // The operator's port goes, every connection with it, and is back a second later.
+    await http.close();
+    await sleep(1000);
+    await serve();
+    await sleep(1500);
+    see(edge('b'), 'gadget/r');
+    await sleep(100);
+    for (const o of [store, stream]) o.ended('gadget/r', 'stopped');
+    expect(await done).toBe(0);
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as Edge).pod),
+    ).toEqual(['a', 'b']);
+    expect(err).toMatch(/; asking the operator at http:\/\/127\.0\.0\.1:\d+\/ again\n/);
+    expect(err).toContain('the stream is back\n');
+    expect(err).toMatch(/trace gadget\/r stopped\n$/);
   });
 });

@@ -1,6 +1,7 @@
 // observe: the operator's edge stream (api/edges-stream.ts) printed as it comes, a table
 // line or a JSON line per edge, until the trace ends or the user stops it.
 import type { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Edge, edgeKey } from '../api/edge.js';
 import {
   type EdgesStreamEnd,
@@ -8,9 +9,10 @@ import {
   edgesStreamPath,
   SINCE_PARAM,
 } from '../api/edges-stream.js';
+import { Backoff } from '../lib/backoff.js';
 import type { Output } from './args.js';
 import { edgeHeader, edgeRow } from './edge-row.js';
-import { type OperatorEndpoint, refusal } from './operator-endpoint.js';
+import { type OperatorEndpoint, OperatorRefusal, refusal } from './operator-endpoint.js';
 
 export interface ObserveOptions {
   namespace: string;
@@ -21,40 +23,75 @@ export interface ObserveOptions {
   err: Writable;
 }
 
-// The operator ends a stream that was idle or open long (its bounds on streams): observe
-// then asks again for the edges first seen since, with a margin for edges an agent had
-// not drained yet, and prints each edge once.
-const RECONNECT_SINCE_MS = 30_000;
+// The operator ends a stream that was idle or open long (its bounds on streams), and a
+// stream breaks when the operator restarts (a rollout, an upgrade). observe asks again
+// for the edges first seen since it last heard from the operator, with a margin for edges
+// an agent had not drained yet, and prints each edge once. After a break it asks at
+// lib/backoff's pace, for up to two minutes.
+const MARGIN_MS = 30_000;
+const RESUME_FOR_MS = 120_000;
+const PACE = { initialMs: 500, maxMs: 10_000 };
+
+interface Followed {
+  /** `node/edgeKey` of the edges printed. */
+  printed: Set<string>;
+  /** When the operator last sent anything (an edge, a blank line). */
+  heard: number;
+  /** Called once each stream is open (the operator said 200). */
+  opened(): void;
+}
 
 /** Resolves with the exit code once the stream ends: 0 when the trace ended, 1 when the stream broke. */
 export async function observe(operator: OperatorEndpoint, o: ObserveOptions): Promise<number> {
   const trace = `${o.namespace}/${o.name}`;
-  const printed = new Set<string>();
   // The header once the operator has said yes: a refusal prints nothing on stdout.
   let header = o.output === 'table';
-  const opened = () => {
-    if (header) o.out.write(`${edgeHeader()}\n`);
-    header = false;
+  let brokenAt: number | undefined;
+  const backoff = new Backoff(PACE);
+  const f: Followed = {
+    printed: new Set(),
+    heard: Date.now(),
+    opened: () => {
+      if (header) o.out.write(`${edgeHeader()}\n`);
+      header = false;
+      if (brokenAt !== undefined) o.err.write('the stream is back\n');
+      brokenAt = undefined;
+      backoff.reset();
+    },
   };
   let sinceMs = o.sinceMs;
   for (;;) {
-    const end = await follow(operator, o, sinceMs, printed, opened);
-    if (end === 'idle' || end === 'lifetime') {
-      sinceMs = RECONNECT_SINCE_MS;
-      continue;
+    let end: EdgesStreamEnd | 'broken';
+    let why = 'the stream broke off';
+    try {
+      end = await follow(operator, o, sinceMs, f);
+    } catch (err) {
+      if (err instanceof OperatorRefusal) throw err;
+      end = 'broken';
+      why = (err as Error).message;
     }
     if (end === 'stopped' || end === 'deleted') {
       o.err.write(`trace ${trace} ${end}\n`);
       return 0;
     }
-    o.err.write(
-      end === 'shutdown'
-        ? 'the operator ended the stream: it is shutting down\n'
-        : end === 'too slow'
-          ? 'the operator ended the stream: this client read too slowly\n'
-          : `the stream from ${operator.describe} broke off\n`,
-    );
-    return 1;
+    if (end === 'too slow') {
+      o.err.write('the operator ended the stream: this client read too slowly\n');
+      return 1;
+    }
+    sinceMs = Date.now() - f.heard + MARGIN_MS;
+    // idle, lifetime: asked again at once.
+    if (end !== 'shutdown' && end !== 'broken') continue;
+    const now = Date.now();
+    if (brokenAt === undefined) {
+      brokenAt = now;
+      o.err.write(
+        `${end === 'shutdown' ? 'the operator is shutting down' : why}; asking ${operator.describe} again\n`,
+      );
+    } else if (now - brokenAt > RESUME_FOR_MS) {
+      o.err.write(`no stream for ${RESUME_FOR_MS / 1000} s, giving up: ${why}\n`);
+      return 1;
+    }
+    await sleep(backoff.next());
   }
 }
 
@@ -63,29 +100,33 @@ async function follow(
   operator: OperatorEndpoint,
   o: ObserveOptions,
   sinceMs: number | undefined,
-  printed: Set<string>,
-  opened: () => void,
+  f: Followed,
 ): Promise<EdgesStreamEnd | 'broken'> {
-  const since = sinceMs === undefined ? '' : `?${SINCE_PARAM}=${sinceMs}ms`;
+  const since = sinceMs === undefined ? '' : `?${SINCE_PARAM}=${Math.ceil(sinceMs)}ms`;
   const res = await operator.request(`${edgesStreamPath(o.namespace, o.name)}${since}`);
   if (res.statusCode !== 200) throw await refusal(res, `observe ${o.namespace}/${o.name}`);
-  opened();
+  f.opened();
   let buf = '';
   res.setEncoding('utf8');
-  for await (const chunk of res) {
-    buf += chunk as string;
-    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-      const text = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      // Blank lines keep a quiet stream open.
-      if (text === '') continue;
-      const line = JSON.parse(text) as EdgesStreamLine;
-      if (!('edge' in line)) return line.end;
-      const key = `${line.edge.node}/${edgeKey(line.edge)}`;
-      if (printed.has(key)) continue;
-      printed.add(key);
-      o.out.write(`${print(line.edge, o.output)}\n`);
+  try {
+    for await (const chunk of res) {
+      f.heard = Date.now();
+      buf += chunk as string;
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const text = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        // Blank lines keep a quiet stream open.
+        if (text === '') continue;
+        const line = JSON.parse(text) as EdgesStreamLine;
+        if (!('edge' in line)) return line.end;
+        const key = `${line.edge.node}/${edgeKey(line.edge)}`;
+        if (f.printed.has(key)) continue;
+        f.printed.add(key);
+        o.out.write(`${print(line.edge, o.output)}\n`);
+      }
     }
+  } catch {
+    // The connection went (an aborted response): the caller asks again.
   }
   return 'broken';
 }

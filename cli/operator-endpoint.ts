@@ -57,7 +57,7 @@ export async function connectOperator(
   const creds = await credentials(ctx);
   if (o.operator) {
     const local = ['127.0.0.1', 'localhost', '[::1]'].includes(o.operator.hostname);
-    return endpoint(o.operator, o.operator.href, creds, {
+    return endpoint(o.operator, `the operator at ${o.operator.href}`, creds, {
       tls: o.operatorCA ? { ca: readFileSync(o.operatorCA, 'utf8') } : {},
       warning:
         o.operator.protocol === 'http:' && !local && creds.authorization
@@ -71,17 +71,21 @@ export async function connectOperator(
   const selector = Object.entries(svc.spec?.selector ?? {})
     .map(([k, v]) => `${k}=${v}`)
     .join(',');
-  const pods = await ctx.kube.list<Pod>(`/api/v1/namespaces/${ns}/pods`, {
-    labelSelector: selector,
-  });
-  const pod = readyPod(svc, pods.items);
-  const target = podPort(port, pod);
+  // The Service's Ready pod now: asked again when a forwarded connection fails.
+  const target = async () => {
+    const pods = await ctx.kube.list<Pod>(`/api/v1/namespaces/${ns}/pods`, {
+      labelSelector: selector,
+    });
+    const pod = readyPod(svc, pods.items);
+    return { pod: pod.metadata.name, port: podPort(port, pod) };
+  };
+  const first = await target();
   const pem = await publishedCertificate(ctx, svc);
-  const forward = await forwardPort(ctx.config, ns, pod.metadata.name, target);
+  const forward = await forwardPort(ctx.config, ns, target, first);
   const scheme = pem === undefined ? 'http' : 'https';
   return endpoint(
     new URL(`${scheme}://127.0.0.1:${forward.port}`),
-    `the operator (Service ${ns}/${svc.metadata.name}, pod ${pod.metadata.name}, port ${target} ${pem === undefined ? 'over plain HTTP' : `over HTTPS pinned to ConfigMap ${ns}/${certConfigMap(svc)}`}, through the API server)`,
+    `the operator (Service ${ns}/${svc.metadata.name}, port ${first.port} ${pem === undefined ? 'over plain HTTP' : `over HTTPS pinned to ConfigMap ${ns}/${certConfigMap(svc)}`}, through the API server)`,
     creds,
     {
       tls: pem === undefined ? {} : pinned(pem, serviceNames(svc), `${ns}/${certConfigMap(svc)}`),
@@ -201,8 +205,18 @@ function endpoint(
   };
 }
 
+/** The operator answered, and not with 2xx: asking again will not help. */
+export class OperatorRefusal extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** An answer that is not 2xx, as the operator explains it ({"error": ...}). */
-export async function refusal(res: http.IncomingMessage, what: string): Promise<Error> {
+export async function refusal(res: http.IncomingMessage, what: string): Promise<OperatorRefusal> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -216,5 +230,5 @@ export async function refusal(res: http.IncomingMessage, what: string): Promise<
       : res.statusCode === 403
         ? ' (your identity lacks the right: see the README, Security)'
         : '';
-  return new Error(`${what}: HTTP ${res.statusCode}: ${why}${hint}`);
+  return new OperatorRefusal(res.statusCode ?? 0, `${what}: HTTP ${res.statusCode}: ${why}${hint}`);
 }

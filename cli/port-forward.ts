@@ -1,6 +1,8 @@
 // A port of the operator's pod on 127.0.0.1, through the API server, as `kubectl
 // port-forward` does: each local connection is one WebSocket to the pod's portforward
-// subresource (client-node's PortForward), carrying the kubeconfig's credentials.
+// subresource (client-node's PortForward), carrying the kubeconfig's credentials. Unlike
+// kubectl's, it outlives the pod: after a failed connection (the pod replaced by a
+// rollout or an upgrade) the next one goes to the pod `target` names then.
 import { createServer, type Socket } from 'node:net';
 import { PassThrough, Writable } from 'node:stream';
 import { type KubeConfig, PortForward } from '@kubernetes/client-node';
@@ -15,17 +17,29 @@ export interface Forward {
   close(): Promise<void>;
 }
 
+export interface Target {
+  pod: string;
+  port: number;
+}
+
 export async function forwardPort(
   config: KubeConfig,
   namespace: string,
-  pod: string,
-  port: number,
+  target: () => Promise<Target>,
+  first: Target,
 ): Promise<Forward> {
+  let current = Promise.resolve(first);
+  let lastError: string | undefined;
+  const failed = (why: string) => {
+    lastError = why;
+    current = target();
+    // Said by the next connection, which awaits it.
+    current.catch(() => {});
+  };
   // client-node ends its handler's streams when the server half-closes one (protocol
   // v5); by default those are the process's own stdin and stdout.
   const inert = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
   const pf = new PortForward(config, true, new WebSocketHandler(config, undefined, inert));
-  let lastError: string | undefined;
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -39,22 +53,24 @@ export async function forwardPort(
           done();
           return;
         }
-        lastError = chunk.toString('utf8').trim();
+        failed(chunk.toString('utf8').trim());
         socket.destroy();
         done();
       },
     });
-    pf.portForward(namespace, pod, [port], socket, errors, socket).then(
-      (ws) => {
-        if (typeof ws === 'function') return;
-        ws.on('close', () => socket.end());
-        socket.on('close', () => ws.close());
-      },
-      (err: unknown) => {
-        lastError = err instanceof Error ? err.message : String(err);
-        socket.destroy();
-      },
-    );
+    current
+      .then(({ pod, port }) => pf.portForward(namespace, pod, [port], socket, errors, socket))
+      .then(
+        (ws) => {
+          if (typeof ws === 'function') return;
+          ws.on('close', () => socket.end());
+          socket.on('close', () => ws.close());
+        },
+        (err: unknown) => {
+          failed(err instanceof Error ? err.message : String(err));
+          socket.destroy();
+        },
+      );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
