@@ -218,6 +218,55 @@ describe('netgraph from its chart on a real node', () => {
     expect(bad).toEqual([]);
   });
 
+  it("the agent listens on its node's address only, and writes nothing to its root filesystem", async () => {
+    const nodeIP = (
+      await kubectl([
+        'get',
+        'node',
+        NODE,
+        '-o',
+        'jsonpath={.status.addresses[?(@.type=="InternalIP")].address}',
+      ])
+    ).trim();
+    // hostNetwork: the agent's listening socket is the node's, seen from the host.
+    const listening = (await run('ss', ['-Hltn', 'sport = :9478'], 10_000))
+      .trim()
+      .split('\n')
+      .map((l) => l.split(/\s+/)[3]);
+    expect(listening).toEqual([`${nodeIP}:9478`]);
+    const write = await kubectl([
+      'exec',
+      '-n',
+      NS,
+      'ds/netgraph-gadget',
+      '--',
+      'node',
+      '-e',
+      "try { require('node:fs').writeFileSync('/app/x', '') } catch (e) { console.log(e.code) }",
+    ]);
+    expect(write.trim()).toBe('EROFS');
+  });
+
+  it("the agent's own token cannot write another node's Lease: the API server refuses it", async () => {
+    // Run in the agent's container with the token the kubelet mounted there.
+    const forge = `const fs = require('node:fs'), https = require('node:https');
+const sa = '/var/run/secrets/kubernetes.io/serviceaccount/';
+const req = https.request({
+  host: process.env.KUBERNETES_SERVICE_HOST, port: process.env.KUBERNETES_SERVICE_PORT,
+  method: 'POST', path: '/apis/coordination.k8s.io/v1/namespaces/${NS}/leases',
+  ca: fs.readFileSync(sa + 'ca.crt'),
+  headers: { authorization: 'Bearer ' + fs.readFileSync(sa + 'token', 'utf8'), 'content-type': 'application/json' },
+}, (res) => { let t = ''; res.on('data', (c) => (t += c)); res.on('end', () => console.log(res.statusCode, JSON.parse(t).message)); });
+req.end(JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
+  metadata: { name: 'netgraph-agent-another-node' }, spec: { holderIdentity: 'another-node' } }));`;
+    const out = await kubectl(['exec', '-n', NS, 'ds/netgraph-gadget', '--', 'node', '-e', forge]);
+    expect(out.trim()).toMatch(
+      new RegExp(
+        `^403 .*denied request: an agent writes only the Lease of its own node, netgraph-agent-${NODE}, not netgraph-agent-another-node$`,
+      ),
+    );
+  });
+
   it('starts the seed Trace and logs the client -> Service and server <- client edges', async () => {
     await kubectl(['apply', '-f', SEED]);
     const started = await operate(
