@@ -26,14 +26,20 @@
 // counted per pod.
 //
 // Per packet: the headers read in place (tc) or two bounded copies (socket
-// filter), a per-CPU one-entry flow cache (bulk traffic hits it, skipping the
-// flow hash lookup) that also holds the clock of the current tick, two atomic
-// adds. The edge counters
+// filter), a small per-CPU flow cache with a slot by the pod's address (bulk
+// traffic hits it, skipping the flow and pod lookups) that also holds the clock
+// of the current tick, two atomic adds. The edge counters
 // live in an mmapable array indexed by an edge id stored in the flow, so user
 // space drains them by reading memory (no syscall per edge); each direction has
 // its own cache line, so data and ACKs handled on different CPUs do not fight
 // over one line. The edge hash map (`edge_ids`) is only touched when a flow
 // starts. The byte layouts below are mirrored in gadget/dataplane/bpf-abi.ts.
+//
+// DNS answers: a packet a traced pod receives from port 53 (UDP, or a TCP segment
+// with data), from whichever server, has its payload's first DNS_CAPTURE bytes put
+// in the `dns_answers` ring buffer with its pod id, for the agent to learn which
+// names the pod's remote addresses have. Any other packet pays one comparison of
+// its remote port; user space turns capture off with state.dns = 0.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -53,6 +59,9 @@
 #define POD_KEY_TCX 0x80 /* pod_key.kind of a tc program's packet */
 #define MAX_PODS 4096
 #define MAX_POD_KEYS (4 * MAX_PODS) /* addresses of a pod, both modes */
+#define FLOW_CACHE_SLOTS 16 /* per CPU, by the low bits of the pod's address */
+#define DNS_PORT_BE 0x3500 /* htons(53) */
+#define DNS_CAPTURE 512    /* payload bytes of a DNS answer handed over (a classic UDP answer's most) */
 
 /* A flow (5-tuple) of a pod, from its side: local is the pod. Ports in
  * network byte order; IPv4 addresses use the first 4 bytes. */
@@ -108,9 +117,10 @@ struct pod_key {
   __u8 addr[16];
 };
 
-/* Per CPU: the last flow counted (consecutive packets of a flow skip the hash
- * lookup), the last packet's pod, and the clock as of the current tick. User
- * space zeroes it when a pod id is freed. */
+/* Per CPU and slot (FLOW_CACHE_SLOTS, by the pod's address): the last flow
+ * counted (consecutive packets of a flow skip the hash lookups), the last
+ * packet's pod, and the clock as of the current tick. User space zeroes it when
+ * a pod id is freed. */
 struct flow_cache {
   struct flow_key key;
   struct flow_val val;
@@ -138,10 +148,26 @@ struct state {
   __u32 max_edges;  /* written by user space before attach; the ring's size */
   __u32 fair_share; /* max_edges / traced pods, kept by user space */
   __u32 reserve;    /* free slots kept for pods below their fair share */
-  __u32 pad;
+  __u32 dns;        /* nonzero: DNS answers go to `dns_answers` (set by user space) */
+  __u64 dns_drops;  /* DNS answers not handed over: the ring buffer was full */
 };
 
 struct state state;
+
+/* A DNS answer a pod received: its first bytes, and how long the payload was. */
+struct dns_event {
+  __u32 pod;
+  __u16 len;      /* the UDP or TCP payload's length */
+  __u16 captured; /* bytes of it in `payload` */
+  __u8 proto;
+  __u8 pad[7];
+  __u8 payload[DNS_CAPTURE];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 1 << 20);
+} dns_answers SEC(".maps");
 
 /* Sizes are placeholders: user space sets them with bpf_map__set_max_entries. */
 struct {
@@ -160,7 +186,7 @@ struct {
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
+  __uint(max_entries, FLOW_CACHE_SLOTS);
   __type(key, __u32);
   __type(value, struct flow_cache);
 } last_flow SEC(".maps");
@@ -409,14 +435,47 @@ static __always_inline int parse_direct(struct __sk_buff *skb, __u32 pkt_type, s
   return PARSE_OK;
 }
 
+/* Hands a DNS answer's payload (p's, pod already known) to user space. */
+static __always_inline void capture_dns(struct __sk_buff *skb, struct pkt *p)
+{
+  __u32 off = p->l4off + p->l4hdr;
+  bpf_printk("dns proto=%d l3len=%d off=%d", p->fk.proto, p->l3len, off);
+  if (p->l3len <= off || off > 120) /* no payload (a bare ACK), or a header past any real one */
+    return;
+  __u32 len = p->l3len - off;
+  struct dns_event *ev = bpf_ringbuf_reserve(&dns_answers, sizeof(*ev), 0);
+  if (!ev) {
+    __sync_fetch_and_add(&state.dns_drops, 1);
+    return;
+  }
+  __u32 n = len > DNS_CAPTURE ? DNS_CAPTURE : len;
+  /* Bounded for the verifier: 1..DNS_CAPTURE. */
+  n &= 2 * DNS_CAPTURE - 1;
+  if (n == 0 || n > DNS_CAPTURE ||
+      bpf_skb_load_bytes_relative(skb, off, ev->payload, n, BPF_HDR_START_NET)) {
+    bpf_printk("dns discard n=%d", n);
+    bpf_ringbuf_discard(ev, 0);
+    return;
+  }
+  ev->pod = p->fk.pod;
+  ev->len = len > 0xffff ? 0xffff : len;
+  ev->captured = n;
+  ev->proto = p->fk.proto;
+  bpf_ringbuf_submit(ev, 0);
+}
+
 /* Counts one parsed packet the pod sent (PACKET_OUTGOING) or received
  * (PACKET_HOST); `mode` is 0 (socket filter) or POD_KEY_TCX. */
 static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, __u8 mode, struct pkt *p)
 {
   struct flow_key *fk = &p->fk;
-  __u32 idx, zero = 0;
+  __u32 idx;
   int syn = fk->proto == PROTO_TCP && (p->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN;
-  struct flow_cache *fc = bpf_map_lookup_elem(&last_flow, &zero);
+  /* A slot by the pod's address: the pods of a node differ in its last byte, so
+   * packets of two pods taking turns on a CPU (both ends of a connection on the
+   * node) keep a cached flow each. */
+  __u32 slot = (fk->family == 4 ? fk->lip[3] : fk->lip[15]) & (FLOW_CACHE_SLOTS - 1);
+  struct flow_cache *fc = bpf_map_lookup_elem(&last_flow, &slot);
   if (!fc)
     return;
   /* Coarse (tick) time, read once a tick: the clock read costs more than the
@@ -489,6 +548,8 @@ static __always_inline void count(struct __sk_buff *skb, __u32 pkt_type, __u8 mo
   }
 
 counted:;
+  if (fk->rport == DNS_PORT_BE && pkt_type == PACKET_HOST && state.dns)
+    capture_dns(skb, p);
   struct edge *e = bpf_map_lookup_elem(&edges, &idx);
   if (!e)
     return;

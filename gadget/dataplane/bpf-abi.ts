@@ -43,19 +43,26 @@ export const EDGE = {
 export const DIR = { size: 64, packets: 0, bytes: 8, lastSeen: 16 };
 /** struct state, the object's .bss. */
 export const STATE = {
-  size: 32,
+  size: 40,
   head: 0,
   tail: 8,
   maxEdges: 16,
   fairShare: 20,
   reserve: 24,
+  dns: 28,
+  dnsDrops: 32,
 };
+/**
+ * struct dns_event: a record of the `dns_answers` ring buffer (not in the object's BTF,
+ * which holds no ring buffer record type: test/netns/dns-capture.test.ts reads real ones).
+ */
+export const DNS_EVENT = { size: 528, pod: 0, len: 4, captured: 6, proto: 8, payload: 16 };
 /** struct pod_state: one entry of the mmapable `pods` array. */
 export const POD_STATE = { size: 32, edges: 0, edgeDrops: 8, flowDrops: 16, midstream: 24 };
 /** An entry of the mmapable `free_edges` ring: a u32 slot number, 8 bytes apart (array elements are 8-aligned). */
 export const FREE_EDGE = { size: 8 };
-/** struct flow_cache: a CPU's entry of `last_flow`. */
-export const FLOW_CACHE = { size: 96 };
+/** struct flow_cache: an entry of `last_flow`, `slots` of them per CPU. */
+export const FLOW_CACHE = { size: 96, slots: 16 };
 /** struct pod_key: a `pod_of` key (built in pod-of.js, for the netns worker). */
 export const POD_KEY = { size: 24, kind: 0, addr: 8 };
 

@@ -202,7 +202,12 @@ export class EdgeMaps {
    */
   removePod(pod: number): void {
     this.pods.delete(pod);
-    mapUpdate(this.lastFlowFd, Buffer.alloc(4), Buffer.alloc(possibleCpus() * FLOW_CACHE.size));
+    const none = Buffer.alloc(possibleCpus() * FLOW_CACHE.size);
+    for (let slot = 0; slot < FLOW_CACHE.slots; slot++) {
+      const key = Buffer.alloc(4);
+      key.writeUInt32LE(slot);
+      mapUpdate(this.lastFlowFd, key, none);
+    }
     const keys = mapKeys(this.flowsFd, FLOW_KEY.size, FLOW_VAL.size);
     for (let off = 0; off < keys.length; off += FLOW_KEY.size) {
       if (keys.readUInt16LE(off + FLOW_KEY.pod) === pod)
