@@ -316,9 +316,10 @@ describe("an agent writes only its own node's Lease", () => {
 
   it('a token bound to no pod names no node and writes no Lease', async () => {
     const unbound = tokenKube(await token(GADGET_SA));
-    await expect(
-      unbound.request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(NODE)),
-    ).rejects.toThrow(/denied request: the token names no node/);
+    const write = unbound.request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(NODE));
+    await expect(write).rejects.toThrow(/denied request: the token names no node/);
+    // Forbidden (403), as the policies' reason says, not Invalid (422).
+    await expect(write).rejects.toMatchObject({ status: 403 });
   });
 });
 
