@@ -38,7 +38,9 @@ export function promtoolCheckMetrics(text: string): Promise<string> {
 }
 
 /** host:port over HTTP, or an HTTPS target with its CA and bearer token (files). */
-export type ScrapeTarget = string | { address: string; caFile: string; tokenFile: string };
+export type ScrapeTarget =
+  | string
+  | { address: string; caFile: string; tokenFile: string; serverName?: string; path?: string };
 
 export class Prometheus {
   private constructor(
@@ -76,7 +78,8 @@ export class Prometheus {
             [t.address],
             [
               '    scheme: https',
-              `    tls_config: { ca_file: ${JSON.stringify(t.caFile)} }`,
+              `    metrics_path: ${JSON.stringify(t.path ?? '/metrics')}`,
+              `    tls_config: { ca_file: ${JSON.stringify(t.caFile)}${t.serverName ? `, server_name: ${JSON.stringify(t.serverName)}` : ''} }`,
               `    authorization: { credentials_file: ${JSON.stringify(t.tokenFile)} }`,
             ],
           ),

@@ -3,13 +3,17 @@
 // behind a Service and a client Deployment as real containers, the seed Trace, and
 // the edges read with `kubectl logs` as a user reads them. hack/demo walks the same path.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
 import { FINALIZER, type Trace } from '../../api/trace.js';
+import { launchChromium, type PageHooks } from '../browser.js';
 import { buildKubeRouter, forwardedTo, type KubeRouter, startKubeRouter } from './kube-router.js';
+import { Prometheus } from './prometheus.js';
 import {
   addNode,
   addPod,
@@ -533,6 +537,125 @@ req.end(JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
     kubeRouter = undefined;
     await kubectl(['delete', '-f', '-'], { input: yaml });
     await kubectl(['delete', 'pod', '-n', 'demo', 'stranger', '--wait=false']);
+  });
+
+  it("a real Prometheus scrapes the operator as the chart's ServiceMonitor says: HTTPS, a token, the pinned CA", async () => {
+    // The endpoint the chart would give prometheus-operator, read from the chart itself.
+    const rendered = await helmRun([
+      'template',
+      'netgraph',
+      join(repoRoot, 'charts/netgraph'),
+      '-n',
+      NS,
+      '--set',
+      'metrics.serviceMonitor.enabled=true',
+      '-s',
+      'templates/servicemonitor.yaml',
+    ]);
+    interface Endpoint {
+      path: string;
+      scheme: string;
+      tlsConfig: { serverName: string; ca: { configMap: { name: string; key: string } } };
+    }
+    const monitor = parseAllDocuments(rendered)[0]?.toJSON() as
+      | { spec?: { endpoints?: Endpoint[] } }
+      | undefined;
+    const endpoint = monitor?.spec?.endpoints?.[0];
+    if (!endpoint) throw new Error(`no endpoint in the rendered ServiceMonitor:\n${rendered}`);
+    expect(endpoint.scheme).toBe('https');
+    const { name: cm, key } = endpoint.tlsConfig.ca.configMap;
+    const dir = mkdtempSync(join(tmpdir(), 'real-node-prometheus-'));
+    const caFile = join(dir, 'ca.crt');
+    const tokenFile = join(dir, 'token');
+    writeFileSync(
+      caFile,
+      await kubectl([
+        'get',
+        'configmap',
+        '-n',
+        NS,
+        cm,
+        '-o',
+        `jsonpath={.data.${key.replace('.', '\\.')}}`,
+      ]),
+    );
+    // Prometheus's ServiceAccount holds get on /metrics, as kube-prometheus-stack grants it.
+    await kubectl(['create', 'serviceaccount', '-n', NS, 'prometheus']).catch(() => {});
+    await kubectl(['apply', '-f', '-'], {
+      input: `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: real-node-prometheus }
+rules: [{ nonResourceURLs: [/metrics], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: real-node-prometheus }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: real-node-prometheus }
+subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NS} }]
+`,
+    });
+    writeFileSync(tokenFile, (await kubectl(['create', 'token', '-n', NS, 'prometheus'])).trim());
+    const op = await podOf(NS, 'app.kubernetes.io/component=operator');
+    const prometheus = await Prometheus.start([
+      {
+        address: `${op.ip}:9090`,
+        caFile,
+        tokenFile,
+        serverName: endpoint.tlsConfig.serverName,
+        path: endpoint.path,
+      },
+    ]);
+    try {
+      await prometheus.until('netgraph_operator_traces', (x) => x.length > 0);
+      for (const target of await prometheus.targets())
+        expect(target).toMatchObject({ health: 'up', lastError: '' });
+    } finally {
+      await prometheus.stop();
+      await kubectl(['delete', 'clusterrole,clusterrolebinding', 'real-node-prometheus']).catch(
+        () => {},
+      );
+    }
+  });
+
+  it('opens the graph page in Chromium through `kubectl netgraph ui`, and it draws the trace', async () => {
+    // The README's command: a proxy on 127.0.0.1, through the API server (a port-forward
+    // to the operator's pod) with the kubeconfig's client certificate.
+    const ui = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin/kubectl-netgraph.js'), 'ui', 'network-graph', '-n', 'gadget'],
+      { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let said = '';
+    for (const out of [ui.stdout, ui.stderr])
+      out?.on('data', (d: Buffer) => {
+        said += d.toString();
+      });
+    const browser = await launchChromium();
+    try {
+      const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(said)?.[0], {
+        timeoutMs: 60_000,
+        what: `kubectl netgraph ui's URL (it said: ${said})`,
+      });
+      const page = await browser.context.newPage();
+      await page.goto(url);
+      const hooks = () =>
+        page.evaluate(() => {
+          const n = (window as unknown as { netgraph?: PageHooks }).netgraph;
+          return n && { edges: n.shown().edges.length, painted: n.painted() };
+        });
+      const drawn = await waitFor(
+        async () => {
+          const h = await hooks();
+          return h && h.edges > 0 && h.painted > 100 ? h : undefined;
+        },
+        { timeoutMs: 60_000, what: 'the trace drawn on the page' },
+      );
+      expect(drawn.edges).toBeGreaterThan(0);
+      await page.screenshot({ path: join(repoRoot, 'test-results', 'real-node-graph-page.png') });
+    } finally {
+      await browser.close();
+      ui.kill('SIGINT');
+    }
   });
 
   it('leaves no netgraph pod after helm uninstall, and a Trace deleted then still goes', async () => {
