@@ -91,7 +91,7 @@ describe('malformed fields are named', () => {
     ],
     [
       { ...base, parameters: { colour: 'red' } },
-      'Unknown parameter "colour" for gadget "network-graph": known parameters are groupBy, ips, metricsLabels, attach, policyTypes, namedPorts, aggregateThreshold, aggregatePrefix, aggregatePrefix6, allowEmptyPodSelector',
+      'Unknown parameter "colour" for gadget "network-graph": known parameters are groupBy, ips, metricsLabels, attach, policyTypes, namedPorts, aggregateThreshold, aggregatePrefix, aggregatePrefix6, allowEmptyPodSelector, policyKind',
     ],
     [
       { ...base, parameters: { ips: '10.0.0.1, nope' } },
