@@ -439,7 +439,6 @@ static __always_inline int parse_direct(struct __sk_buff *skb, __u32 pkt_type, s
 static __always_inline void capture_dns(struct __sk_buff *skb, struct pkt *p)
 {
   __u32 off = p->l4off + p->l4hdr;
-  bpf_printk("dns proto=%d l3len=%d off=%d", p->fk.proto, p->l3len, off);
   if (p->l3len <= off || off > 120) /* no payload (a bare ACK), or a header past any real one */
     return;
   __u32 len = p->l3len - off;
@@ -451,17 +450,26 @@ static __always_inline void capture_dns(struct __sk_buff *skb, struct pkt *p)
   __u32 n = len > DNS_CAPTURE ? DNS_CAPTURE : len;
   /* Bounded for the verifier: 1..DNS_CAPTURE. */
   n &= 2 * DNS_CAPTURE - 1;
-  if (n == 0 || n > DNS_CAPTURE ||
-      bpf_skb_load_bytes_relative(skb, off, ev->payload, n, BPF_HDR_START_NET)) {
-    bpf_printk("dns discard n=%d", n);
-    bpf_ringbuf_discard(ev, 0);
-    return;
+  if (n == 0 || n > DNS_CAPTURE)
+    goto discard;
+  /* A relative read reaches only the packet's linear part; a TCP segment's data is
+   * mostly past it. Then the frame is read from its start (where both kinds of
+   * program see the MAC header): an Ethernet header when its type is the packet's
+   * protocol, as parse_direct checks. */
+  if (bpf_skb_load_bytes_relative(skb, off, ev->payload, n, BPF_HDR_START_NET)) {
+    __u16 type;
+    if (bpf_skb_load_bytes(skb, 12, &type, sizeof(type)) || type != skb->protocol ||
+        bpf_skb_load_bytes(skb, 14 + off, ev->payload, n))
+      goto discard;
   }
   ev->pod = p->fk.pod;
   ev->len = len > 0xffff ? 0xffff : len;
   ev->captured = n;
   ev->proto = p->fk.proto;
   bpf_ringbuf_submit(ev, 0);
+  return;
+discard:
+  bpf_ringbuf_discard(ev, 0);
 }
 
 /* Counts one parsed packet the pod sent (PACKET_OUTGOING) or received

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentFrame } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { logger } from '../../lib/log.js';
+import type { CapturedDns } from '../dataplane/dns-ring.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 import type { NetnsRef } from './pod-sandbox.js';
 
@@ -14,6 +15,8 @@ function fakeDataPlane(
   counters = new Map<string, Edge[]>(),
   /** Namespaces that are no pod's sandbox but hold a pod's IP. */
   impostors = new Map<string, NetnsRef[]>(),
+  /** DNS answers each namespace's pod receives, taken with its next drain. */
+  answers = new Map<string, CapturedDns[]>(),
 ) {
   const open = new Set<string>();
   let opened = 0;
@@ -31,6 +34,7 @@ function fakeDataPlane(
         return {
           ...(mode === 'tcx' && { warning: `no host-side veth for ${path}` }),
           drain: () => drains.get(path)?.splice(0) ?? [],
+          dnsAnswers: () => answers.get(path)?.splice(0) ?? [],
           snapshot: () => counters.get(path) ?? [],
           stats: () => ({ edges: 0, edgeDrops: 0, flowDrops: 0, midstream: 0, seeded: 0 }),
           close: () => open.delete(`${path} ${mode}`),
@@ -188,9 +192,6 @@ describe('Agent', () => {
       ['/var/run/netns/10.0.0.1', [edge('203.0.113.7', 1), edge('198.51.100.1', 1)]],
       ['/var/run/netns/10.0.0.2', [edge('203.0.113.7', 1)]],
     ]);
-    const { dp } = fakeDataPlane(drains);
-    const agent = new Agent('n1', dp, logger('test', 'silent'), 10);
-    agent.onPodsReset([pod('demo', 'a', '10.0.0.1'), pod('demo', 'b', '10.0.0.2')]);
     const answer = dnsPacket.encode({
       type: 'response',
       questions: [{ type: 'A', name: 'api.example.com' }],
@@ -199,11 +200,22 @@ describe('Agent', () => {
         { type: 'A', name: 'lb.example.net', ttl: 60, data: '203.0.113.7' },
       ],
     });
-    agent.learnDns('10.0.0.1', { transport: 'udp', bytes: answer, wireLength: answer.length });
-    // Over TCP, after the 2-byte length; and one malformed answer, counted.
+    // Over UDP, over TCP after the 2-byte length, and one malformed answer, counted: all
+    // taken before the edges of the same drain.
     const tcp = Uint8Array.from([answer.length >> 8, answer.length & 255, ...answer]);
-    agent.learnDns('10.0.0.1', { transport: 'tcp', bytes: tcp, wireLength: tcp.length });
-    agent.learnDns('10.0.0.1', { transport: 'udp', bytes: answer.subarray(0, 20), wireLength: 20 });
+    const answers = new Map<string, CapturedDns[]>([
+      [
+        '/var/run/netns/10.0.0.1',
+        [
+          { transport: 'udp', bytes: answer, wireLength: answer.length },
+          { transport: 'tcp', bytes: tcp, wireLength: tcp.length },
+          { transport: 'udp', bytes: answer.subarray(0, 20), wireLength: 20 },
+        ],
+      ],
+    ]);
+    const { dp } = fakeDataPlane(drains, new Map(), new Map(), answers);
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 10);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1'), pod('demo', 'b', '10.0.0.2')]);
     agent.startTrace('gadget/t', {});
     await settle();
     const frames: AgentFrame[] = [];

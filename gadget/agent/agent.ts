@@ -19,9 +19,10 @@ import { matchesFilter } from '../../api/filter.js';
 import type { AttachMode, TraceFilter } from '../../api/trace.js';
 import type { Pod as KubePod, NamespacedMeta } from '../../lib/kube-objects.js';
 import type { Logger } from '../../lib/log.js';
+import type { CapturedDns } from '../dataplane/dns-ring.js';
 import type { EdgeStats } from '../dataplane/edge-maps.js';
 import { baselineOf, EdgeWindow } from '../dataplane/edge-window.js';
-import { type CapturedDns, type DnsDropReason, parseCapturedDns } from './dns-answer.js';
+import { type DnsDropReason, parseCapturedDns } from './dns-answer.js';
 import { DnsNames, type DnsNamesOptions } from './dns-names.js';
 import { chooseSandbox, type PodNetnsFacts } from './pod-sandbox.js';
 
@@ -45,6 +46,8 @@ type Subscriber = (frame: AgentFrame) => void;
 export interface PodTracer {
   /** Edges changed since the previous drain, counters cumulative since attach. */
   drain(): Edge[];
+  /** The DNS answers the pod received since the previous call. */
+  dnsAnswers?(): CapturedDns[];
   /** Every edge now, counters cumulative since attach. */
   snapshot(): Edge[];
   /** Its edges in the node's maps, and the new connections they had no room for. */
@@ -209,26 +212,6 @@ export class Agent {
     for (const e of backlog) send({ seq: e.seq, edge: e.edge });
     t.subscribers.add(send);
     return () => t.subscribers.delete(send);
-  }
-
-  /**
-   * A DNS answer the data plane saw arrive for the pod at podIP (from whichever
-   * server): the addresses it names are learned for that pod's edges only.
-   */
-  learnDns(podIP: string, captured: CapturedDns): void {
-    let pod: Pod | undefined;
-    for (const p of this.pods.values()) if (podIPs(p).includes(podIP)) pod = p;
-    if (!pod) return;
-    const parsed = parseCapturedDns(captured);
-    if (!parsed.ok) {
-      this.dnsAnswers.dropped.set(
-        parsed.error,
-        (this.dnsAnswers.dropped.get(parsed.error) ?? 0) + 1,
-      );
-      return;
-    }
-    this.names.learn(`${pod.metadata.namespace}/${pod.metadata.name}`, parsed.answer);
-    this.dnsAnswers.learned++;
   }
 
   traceKeys(): string[] {
@@ -402,6 +385,8 @@ export class Agent {
   private drainAttachment(a: Attachment): void {
     let edges: Edge[];
     try {
+      // The pod's DNS answers first: a connection to an address follows its lookup.
+      for (const c of a.tracer.dnsAnswers?.() ?? []) this.learnDns(a.pod, c);
       edges = a.tracer.drain();
     } catch (err) {
       this.log.warn({ pod: a.pod.metadata.name, err }, 'drain failed');
@@ -427,6 +412,21 @@ export class Agent {
         t.publish(entry);
       }
     }
+  }
+
+  /**
+   * A DNS answer the pod received (from whichever server): the addresses it names
+   * are learned for that pod's edges only; a malformed one is counted.
+   */
+  private learnDns(pod: Pod, captured: CapturedDns): void {
+    const parsed = parseCapturedDns(captured);
+    if (!parsed.ok) {
+      const n = this.dnsAnswers.dropped.get(parsed.error) ?? 0;
+      this.dnsAnswers.dropped.set(parsed.error, n + 1);
+      return;
+    }
+    this.names.learn(`${pod.metadata.namespace}/${pod.metadata.name}`, parsed.answer);
+    this.dnsAnswers.learned++;
   }
 
   /** The local side of an edge: which pod of this node saw it, and the remote's name if the pod looked it up. */

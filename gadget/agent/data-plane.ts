@@ -10,6 +10,8 @@ import type { DataPlane, PodTracer } from './agent.js';
 export interface HostDataPlaneOptions {
   maxEdges?: number;
   maxFlows?: number;
+  /** Hand the DNS answers pods receive to their tracers (default true). */
+  dnsCapture?: boolean;
   /** Wraps each tracer opened (the agent's self-metrics). */
   measure?: (t: Tracer) => PodTracer;
   /** The container runtime, asked for pods' sandboxes besides their cgroups. */

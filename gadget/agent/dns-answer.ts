@@ -8,6 +8,7 @@
 // is an error naming why (the agent counts them), never a throw.
 
 import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
+import type { CapturedDns } from '../dataplane/dns-ring.js';
 
 export type DnsRecord =
   | { type: 'A' | 'AAAA'; name: string; ttl: number; address: string }
@@ -160,15 +161,6 @@ function readRecords(bytes: Uint8Array, start: number, count: number, records: D
       records.push({ type: 'CNAME', name, ttl, target });
     }
   }
-}
-
-/** A DNS answer as the data plane hands it over: the payload's first bytes and its length. */
-export interface CapturedDns {
-  transport: 'udp' | 'tcp';
-  /** The first bytes of the UDP datagram's or TCP segment's payload. */
-  bytes: Uint8Array;
-  /** The whole payload's length. */
-  wireLength: number;
 }
 
 /**

@@ -20,6 +20,7 @@ import { CriSandboxes } from '../dataplane/cri.js';
 import { DEFAULT_MAX_EDGES, flowsFor } from '../dataplane/tracer-defaults.js';
 import { Agent, type Pod } from './agent.js';
 import { hostDataPlane } from './data-plane.js';
+import { DEFAULT_DNS_GRACE_MS, DEFAULT_DNS_NAMES_PER_POD } from './dns-names.js';
 import { AgentLease } from './lease.js';
 import { AgentMetrics } from './metrics.js';
 import { agentServer } from './server.js';
@@ -54,6 +55,14 @@ and streams their edges back to it.
                                    (spec.parameters.attach): a socket filter inside it (default),
                                    or TCX on its host-side veth (kernel 6.6+; a pod without one
                                    gets the socket filter and the Trace a warning)
+  --dns-names on|off               learn the names traced pods look up from the DNS answers
+                                   they receive (UDP and TCP from port 53, any server), and put
+                                   them on the pod's edges (remoteName, remoteNameSource dns);
+                                   default on
+  --dns-grace DURATION             a name is kept this long past its answer's TTL (default
+                                   ${DEFAULT_DNS_GRACE_MS / 1000}s)
+  --dns-names-per-pod N            addresses a pod's names are kept for, the oldest learned
+                                   forgotten first (default ${DEFAULT_DNS_NAMES_PER_POD})
   --metrics-listen HOST:PORT       serve the agent's own metrics (GET /metrics, plain HTTP, no
                                    pod names or addresses) there; off unless given
   --runtime-endpoint PATH          the container runtime's CRI socket (containerd's:
@@ -78,6 +87,9 @@ export async function runAgent(argv: string[]): Promise<number> {
       'metrics-listen': { type: 'string' },
       attach: { type: 'string' },
       'runtime-endpoint': { type: 'string' },
+      'dns-names': { type: 'string' },
+      'dns-grace': { type: 'string' },
+      'dns-names-per-pod': { type: 'string' },
       kubeconfig: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -115,14 +127,28 @@ export async function runAgent(argv: string[]): Promise<number> {
     if (!Number.isInteger(v) || v < 1 || v > 1 << 24)
       throw new Error(`${flag} must be an integer 1..16777216`);
   }
+  const dnsNames = values['dns-names'] ?? 'on';
+  if (dnsNames !== 'on' && dnsNames !== 'off')
+    throw new Error(`--dns-names must be on or off, not "${dnsNames}"`);
+  const dns = {
+    graceMs: parseDuration(values['dns-grace'] ?? `${DEFAULT_DNS_GRACE_MS}ms`, '--dns-grace'),
+    maxPerPod: Number(values['dns-names-per-pod'] ?? DEFAULT_DNS_NAMES_PER_POD),
+  };
+  if (!Number.isInteger(dns.maxPerPod) || dns.maxPerPod < 1 || dns.maxPerPod > 1 << 20)
+    throw new Error('--dns-names-per-pod must be an integer 1..1048576');
   // Tracers are opened once traces start, after `metrics` below exists.
   const criSocket = values['runtime-endpoint'];
   const runtime = criSocket ? new CriSandboxes(criSocket) : undefined;
-  const dataPlane = hostDataPlane({ ...sizes, measure: (t) => metrics.measure(t), runtime });
+  const dataPlane = hostDataPlane({
+    ...sizes,
+    dnsCapture: dnsNames === 'on',
+    measure: (t) => metrics.measure(t),
+    runtime,
+  });
   const attach = values.attach ?? 'socket';
   if (!(ATTACH_MODES as readonly string[]).includes(attach))
     throw new Error(`--attach must be one of ${ATTACH_MODES.join(', ')}, not "${attach}"`);
-  const agent = new Agent(node, dataPlane, log, intervalMs, attach as AttachMode);
+  const agent = new Agent(node, dataPlane, log, intervalMs, attach as AttachMode, dns);
   const noOwners = probeOwners();
   if (noOwners) log.warn({ reason: noOwners }, 'edges will carry no pid and comm');
   const metrics = new AgentMetrics(agent, sizes.maxEdges);

@@ -26,6 +26,7 @@ const agent = {
     { pod: 'demo/c', netnsInode: 3, traces: ['gadget/b'] },
   ],
   mapMemory: () => 1500,
+  dnsAnswers: { learned: 12, dropped: new Map([['bad-name' as const, 2]]) },
 };
 
 describe('AgentMetrics', () => {
@@ -48,6 +49,8 @@ describe('AgentMetrics', () => {
     expect(text).toContain('netgraph_agent_pods_dropping 1');
     expect(text).toContain('netgraph_agent_dropped_total{reason="edge_map_full"} 10');
     expect(text).toContain('netgraph_agent_dropped_total{reason="flow_map_full"} 2');
+    expect(text).toContain('netgraph_agent_dns_answers_total{result="learned"} 12');
+    expect(text).toContain('netgraph_agent_dns_answers_total{result="bad-name"} 2');
     expect(text).toContain('netgraph_agent_drain_seconds_count 2');
   });
 

@@ -1,9 +1,11 @@
 // The agent's own health in Prometheus: traces and pods attached, its BPF maps' fill,
-// memory and drops (and how many pods lost connections), and how long a drain takes. Served on a plain-HTTP port of its own
-// (--metrics-listen, off unless given), not on the HTTPS command port: that port takes
-// only the operator's token, and its certificate is self-signed per agent, so a
-// Prometheus would need a token and to skip TLS verification to scrape it. These metrics
-// name no pod and no address, so a separate read-only port gives nothing away.
+// memory and drops (and how many pods lost connections), the DNS answers its pods
+// received (learned, or dropped as malformed), and how long a drain takes. Served on a
+// plain-HTTP port of its own (--metrics-listen, off unless given), not on the HTTPS
+// command port: that port takes only the operator's token, and its certificate is
+// self-signed per agent, so a Prometheus would need a token and to skip TLS
+// verification to scrape it. These metrics name no pod and no address, so a separate
+// read-only port gives nothing away.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Handler } from '../../lib/http-server.js';
@@ -17,7 +19,10 @@ export class AgentMetrics {
   private closedDrops = { edge: 0, flow: 0 };
   private readonly drainSeconds: Histogram<string>;
 
-  constructor(agent: Pick<Agent, 'traceKeys' | 'attachmentInfo' | 'mapMemory'>, maxEdges: number) {
+  constructor(
+    agent: Pick<Agent, 'traceKeys' | 'attachmentInfo' | 'mapMemory' | 'dnsAnswers'>,
+    maxEdges: number,
+  ) {
     const registers = [this.registry];
     const live = this.live;
     const closed = () => this.closedDrops;
@@ -85,6 +90,17 @@ export class AgentMetrics {
         this.inc({ reason: 'flow_map_full' }, closed().flow + each((s) => s.flowDrops));
       },
     });
+    new Counter({
+      name: 'netgraph_agent_dns_answers_total',
+      help: 'DNS answers the traced pods received: result learned, or the reason one was dropped as malformed (not-answer, truncated, bad-name, bad-record, too-large)',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        this.inc({ result: 'learned' }, agent.dnsAnswers.learned);
+        for (const [reason, n] of agent.dnsAnswers.dropped) this.inc({ result: reason }, n);
+      },
+    });
     this.drainSeconds = new Histogram({
       name: 'netgraph_agent_drain_seconds',
       help: "Time to drain one attachment's maps",
@@ -108,6 +124,7 @@ export class AgentMetrics {
       },
       snapshot: () => t.snapshot(),
       stats: () => t.stats(),
+      dnsAnswers: () => t.dnsAnswers?.() ?? [],
       close: () => {
         if (this.live.delete(t)) {
           const s = t.stats();

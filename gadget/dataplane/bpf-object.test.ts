@@ -107,7 +107,10 @@ describe.skipIf(!has('bpftool'))('BPF ABI (skipped: bpftool is not installed)', 
       maxEdges: 'max_edges',
       fairShare: 'fair_share',
       reserve: 'reserve',
+      dns: 'dns',
+      dnsDrops: 'dns_drops',
     });
+
     check('pod_state', POD_STATE, {
       edges: 'edges',
       edgeDrops: 'edge_drops',

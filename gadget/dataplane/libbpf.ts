@@ -28,6 +28,9 @@ koffi.struct('bpf_test_run_opts', {
   batch_size: 'uint32_t',
 });
 
+/** libbpf's ring_buffer_sample_fn: called for each record a consume reads. */
+const SampleFn = koffi.proto('int ring_buffer_sample_fn(void *ctx, void *data, size_t size)');
+
 const fn = {
   setPrint: lib.func('void *libbpf_set_print(void *fn)'),
   open: lib.func('void *bpf_object__open_file(const char *path, void *opts)'),
@@ -59,6 +62,11 @@ const fn = {
     'int bpf_map_update_batch(int fd, const void *keys, const void *values, _Inout_ uint32_t *count, void *opts)',
   ),
   testRun: lib.func('int bpf_prog_test_run_opts(int prog_fd, _Inout_ bpf_test_run_opts *opts)'),
+  ringNew: lib.func(
+    'void *ring_buffer__new(int map_fd, ring_buffer_sample_fn *cb, void *ctx, void *opts)',
+  ),
+  ringConsume: lib.func('int ring_buffer__consume(void *rb)'),
+  ringFree: lib.func('void ring_buffer__free(void *rb)'),
 };
 
 fn.setPrint(null);
@@ -213,6 +221,42 @@ export function testRun(
   };
   check(fn.testRun(progFd, opts), 'BPF_PROG_TEST_RUN');
   return { retval: opts.retval | 0, ns: opts.duration };
+}
+
+/**
+ * A BPF ring buffer map read from user space: consume() hands each record written
+ * since (a copy of its bytes) to `onRecord`, synchronously, and never waits.
+ */
+export class RingBuffer {
+  private rb: Ptr | null;
+  private readonly callback: bigint;
+
+  constructor(mapFd: number, onRecord: (bytes: Uint8Array) => void) {
+    this.callback = koffi.register((_ctx: unknown, data: Ptr, size: number | bigint) => {
+      // The record lives in the ring only until the callback returns.
+      onRecord(new Uint8Array(koffi.view(data, Number(size))).slice());
+      return 0;
+    }, koffi.pointer(SampleFn));
+    this.rb = fn.ringNew(mapFd, this.callback, null, null);
+    if (!this.rb) {
+      koffi.unregister(this.callback);
+      throw new SysError('ring_buffer__new', koffi.errno());
+    }
+  }
+
+  /** Reads every record there now; returns how many. */
+  consume(): number {
+    if (!this.rb) return 0;
+    return check(fn.ringConsume(this.rb), 'ring_buffer__consume');
+  }
+
+  /** Idempotent. */
+  close(): void {
+    if (!this.rb) return;
+    fn.ringFree(this.rb);
+    this.rb = null;
+    koffi.unregister(this.callback);
+  }
 }
 
 /** A loaded BPF object file. */

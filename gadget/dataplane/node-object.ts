@@ -4,6 +4,7 @@
 // the last pod. Its sizes are the node's (--max-edges, --max-flows), set at load.
 import { MAX_PODS } from './bpf-abi.js';
 import { bpfObjectPath } from './bpf-path.js';
+import { DnsRing } from './dns-ring.js';
 import { EdgeMaps } from './edge-maps.js';
 import { BpfObject } from './libbpf.js';
 import { PodIds } from './pod-ids.js';
@@ -18,6 +19,8 @@ export interface NodeSizes {
 
 export class NodeObject {
   readonly maps: EdgeMaps;
+  /** The DNS answers the traced pods receive, each pod's taken by its tracer. */
+  readonly dns: DnsRing;
   readonly podOfFd: number;
   /** Program fds: the socket filter and the two tc programs. */
   readonly progs: { socket: number; tcxIn: number; tcxOut: number };
@@ -28,6 +31,12 @@ export class NodeObject {
     readonly sizes: NodeSizes,
   ) {
     this.maps = new EdgeMaps(obj, sizes.maxEdges);
+    try {
+      this.dns = new DnsRing(obj);
+    } catch (err) {
+      this.maps.unmap();
+      throw err;
+    }
     this.podOfFd = obj.mapFd('pod_of');
     this.progs = {
       socket: obj.programFd('netgraph'),
@@ -49,10 +58,12 @@ export class NodeObject {
   removePod(id: number, keys: Uint8Array[]): void {
     for (const k of keys) deletePodOf(this.podOfFd, k);
     this.maps.removePod(id);
+    this.dns.forget(id);
     this.ids.release(id);
     if (this.ids.count === 0 && loaded === this) {
       loaded = undefined;
       this.maps.unmap();
+      this.dns.close();
       this.obj.close();
     }
   }

@@ -4,9 +4,10 @@
 // The room: tracer.ts (this file: one tracer per network namespace), libbpf.ts and
 // libc.js (bindings through koffi), bpf-abi.ts (the C structs), bpf-path.ts (where
 // the compiled objects are), edge-maps.ts and edge-decode.ts (draining and decoding
-// the maps), socket-table.ts (seeding connections open before attach), netns.ts
-// (finding namespaces), netns-thread.ts and netns-worker.js (entering one on the
-// worker thread, never on Node's main thread), edge-table.ts (the table view).
+// the maps), dns-ring.ts (the DNS answers pods receive), socket-table.ts (seeding
+// connections open before attach), netns.ts (finding namespaces), netns-thread.ts
+// and netns-worker.js (entering one on the worker thread, never on Node's main
+// thread), edge-table.ts (the table view).
 //
 // One tracer per network namespace, all on the node's one BPF object
 // (node-object.ts): each tracer is a pod id in its maps, the namespace's addresses
@@ -22,6 +23,7 @@ import type { AttachMode } from '../../api/trace.js';
 import { formatIPv4, formatIPv6 } from '../../lib/ip.js';
 import { edgeOfFlow } from './bpf-abi.js';
 import { type OwnerHandle, watchOwners } from './connect-owners.js';
+import type { CapturedDns } from './dns-ring.js';
 import type { EdgeStats } from './edge-maps.js';
 import { flowEdgeKey } from './edge-window.js';
 import { close as closeFd } from './libc.js';
@@ -44,6 +46,11 @@ export interface TracerOptions {
   attach?: AttachMode;
   /** tcx: the namespace holding the pods' host-side veths (default: this process's, the node's). */
   hostNetns?: string;
+  /**
+   * Hand the DNS answers the pods receive to dnsAnswers() (default true). The node's
+   * one object does as the tracer opened last asked.
+   */
+  dnsCapture?: boolean;
 }
 
 export type TracerStats = EdgeStats;
@@ -64,6 +71,8 @@ export interface Tracer {
   /** Every edge now, counters cumulative since attach; drain()'s bookkeeping is left alone. */
   snapshot(): Edge[];
   stats(): TracerStats;
+  /** The DNS answers the pod received since the previous call (UDP and TCP from port 53). */
+  dnsAnswers(): CapturedDns[];
   /** Detaches (closes the socket or its TCX links) and releases every fd and mapping. Idempotent. */
   close(): void;
 }
@@ -139,6 +148,11 @@ class NetnsTracer implements Tracer {
     return this.node.maps.stats(this.pod);
   }
 
+  dnsAnswers(): CapturedDns[] {
+    this.live();
+    return this.node.dns.take(this.pod);
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -158,6 +172,7 @@ function load(opts: TracerOptions, loc: NetnsLocation): NetnsTracer {
     if (!Number.isInteger(v) || v < 1 || v > 1 << 24) throw new Error(`${k} must be 1..16777216`);
   }
   const node = nodeObject({ maxEdges, maxFlows });
+  node.dns.capture = opts.dnsCapture ?? true;
   const pod = node.addPod(loc.name);
   const job: NetnsJob = {
     path: loc.path,

@@ -261,7 +261,7 @@ export function podExec(
 
 /** [node, test/e2e/tools/NAME.mjs, ...args]: a command line for podExec/spawnInPod. */
 export function nodeTool(
-  name: 'tcp-server' | 'tcp-client' | 'udp-server' | 'udp-client',
+  name: 'tcp-server' | 'tcp-client' | 'udp-server' | 'udp-client' | 'dns-server' | 'dns-client',
   args: string[] = [],
 ): string[] {
   return [process.execPath, join(toolsDir, `${name}.mjs`), ...args];

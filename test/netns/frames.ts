@@ -11,8 +11,8 @@ export interface FrameSpec {
   dst: string;
   sport: number;
   dport: number;
-  /** Payload bytes after the TCP or UDP header. */
-  payload?: number;
+  /** Payload bytes after the TCP or UDP header (zeros), or the payload itself. */
+  payload?: number | Uint8Array;
   /** TCP flags (default PSH|ACK: data of an open connection). */
   flags?: number;
   /** TCP sequence number. */
@@ -34,12 +34,13 @@ function ipv6Bytes(ip: string): Buffer {
 
 const ipv4Bytes = (ip: string) => Buffer.from(ip.split('.').map(Number));
 
-/** The frame: Ethernet, IPv4 or IPv6, TCP or UDP, zero payload bytes. */
+/** The frame: Ethernet, IPv4 or IPv6, TCP or UDP, then the payload. */
 export function frame(s: FrameSpec): Buffer {
   const v4 = isIPv4(s.src);
   const l3 = v4 ? 20 + 4 * (s.ipOptionWords ?? 0) : 40;
   const l4 = s.proto === 'udp' ? 8 : 20;
-  const payload = s.payload ?? 0;
+  const data = typeof s.payload === 'object' ? s.payload : undefined;
+  const payload = data?.length ?? (s.payload as number | undefined) ?? 0;
   const f = Buffer.alloc(14 + l3 + l4 + payload);
   const ip = 14;
   const protoNumber = s.proto === 'tcp' ? 6 : 17;
@@ -70,5 +71,6 @@ export function frame(s: FrameSpec): Buffer {
     f.writeUInt8(5 << 4, t + 12);
     f.writeUInt8(s.flags ?? TCP_PSH_ACK, t + 13);
   }
+  if (data) f.set(data, t + l4);
   return f;
 }
