@@ -7,7 +7,9 @@
 // - socket: netgraph's socket filter in each pod;
 // - tcx-empty: an empty tc program as TCX links on each pod's host-side veth
 //   (the cost of TCX at all);
-// - tcx: netgraph's TCX programs on each pod's host-side veth.
+// - tcx: netgraph's TCX programs on each pod's host-side veth;
+// - socket-nodns, tcx-nodns: the same with DNS answer capture off (state.dns = 0):
+//   what handing DNS answers to the agent costs packets that are not DNS answers.
 // Each round runs every mode once, in alternating order; a mode's figure is the
 // median over rounds of its rate divided by none's in the same round (paired, so
 // drift in the machine's load between rounds cancels), with the middle half of
@@ -15,7 +17,7 @@
 // runs per UDP datagram sent and nanoseconds per run (kernel.bpf_stats_enabled),
 // beside an empty TCX program's: the statistics' own cost is in both.
 // Usage: node --import tsx bench/dataplane-overhead.ts [--rounds 10] [--seconds 2]
-//        [--modes none,empty,socket,tcx-empty,tcx] (none always runs: the base)
+//        [--modes none,empty,socket,socket-nodns,tcx-empty,tcx,tcx-nodns] (none always runs: the base)
 import { parseArgs } from 'node:util';
 import { bpfObjectPath } from '../gadget/dataplane/bpf-path.js';
 import { BpfObject } from '../gadget/dataplane/libbpf.js';
@@ -32,12 +34,23 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '10' },
     seconds: { type: 'string', default: '2' },
-    modes: { type: 'string', default: 'none,empty,socket,tcx-empty,tcx' },
+    modes: {
+      type: 'string',
+      default: 'none,empty,socket,socket-nodns,tcx-empty,tcx,tcx-nodns',
+    },
   },
 });
 const rounds = Number(values.rounds);
 const seconds = Number(values.seconds);
-const ALL_MODES = ['none', 'empty', 'socket', 'tcx-empty', 'tcx'] as const;
+const ALL_MODES = [
+  'none',
+  'empty',
+  'socket',
+  'socket-nodns',
+  'tcx-empty',
+  'tcx',
+  'tcx-nodns',
+] as const;
 type Mode = (typeof ALL_MODES)[number];
 const MODES = ALL_MODES.filter((m) => m === 'none' || values.modes.split(',').includes(m));
 const unknown = values.modes.split(',').filter((m) => !ALL_MODES.includes(m as Mode));
@@ -47,12 +60,14 @@ if (unknown.length)
 /** Attaches `mode` to both pods; returns the detach. */
 async function attach(mode: Mode, pair: RoutedPair): Promise<() => void> {
   if (mode === 'none') return () => {};
-  if (mode === 'socket' || mode === 'tcx') {
+  if (mode !== 'empty' && mode !== 'tcx-empty') {
+    const as = mode.startsWith('tcx') ? 'tcx' : 'socket';
     const ts = await openTracers([pair.a, pair.b], {
-      attach: mode,
+      attach: as,
       hostNetns: `/var/run/netns/${pair.node}`,
+      dnsCapture: !mode.endsWith('-nodns'),
     });
-    const ok = ts.filter((t): t is Tracer => !(t instanceof Error) && t.mode === mode);
+    const ok = ts.filter((t): t is Tracer => !(t instanceof Error) && t.mode === as);
     if (ok.length !== 2) throw new Error(`${mode}: not attached as asked (${ts.join(', ')})`);
     return () => {
       for (const t of ok) t.close();
@@ -80,11 +95,19 @@ const pair = makeRoutedPair('bench', 200);
 const server = iperfServer(pair.b);
 try {
   // The programs each mode runs, by name prefix (the kernel keeps 15 characters).
-  const progs = { socket: 'netgraph', 'tcx-empty': 'empty_tcx', tcx: 'netgraph_tcx' } as const;
+  const progs = {
+    socket: 'netgraph',
+    'socket-nodns': 'netgraph',
+    'tcx-empty': 'empty_tcx',
+    tcx: 'netgraph_tcx',
+    'tcx-nodns': 'netgraph_tcx',
+  } as const;
   const runs: Record<keyof typeof progs, { perPacket: number; ns: number }[]> = {
     socket: [],
+    'socket-nodns': [],
     'tcx-empty': [],
     tcx: [],
+    'tcx-nodns': [],
   };
   const tcp = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
   const udp = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>;
@@ -124,7 +147,7 @@ try {
       }
       const [t, u] = [tcp[mode].at(-1) ?? 0, udp[mode].at(-1) ?? 0];
       console.log(
-        `round ${r + 1} ${mode.padEnd(9)} tcp ${(t / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(u)} pps`,
+        `round ${r + 1} ${mode.padEnd(12)} tcp ${(t / 1e9).toFixed(2)} Gbit/s  udp64 ${Math.round(u)} pps`,
       );
     }
   }
@@ -147,15 +170,27 @@ try {
       [`cpuRatio_tcp_${mode}`]: ct.median,
       [`cpuRatio_udp_${mode}`]: cu.median,
     });
-    console.log(`${mode.padEnd(9)} of none: tcp ${show(t)}  udp64 ${show(u)}`);
+    console.log(`${mode.padEnd(12)} of none: tcp ${show(t)}  udp64 ${show(u)}`);
     console.log(
-      `${''.padEnd(9)} by CPU time a unit (iperf3's processes): tcp ${pct(ct.median)}  udp64 ${pct(cu.median)} (udp64 ${median(cpu.udp[mode]).toFixed(0)} vs ${median(cpu.udp.none).toFixed(0)} ns a datagram)`,
+      `${''.padEnd(12)} by CPU time a unit (iperf3's processes): tcp ${pct(ct.median)}  udp64 ${pct(cu.median)} (udp64 ${median(cpu.udp[mode]).toFixed(0)} vs ${median(cpu.udp.none).toFixed(0)} ns a datagram)`,
     );
   }
-  for (const mode of (['socket', 'tcx-empty', 'tcx'] as const).filter((m) => MODES.includes(m))) {
+  for (const mode of (Object.keys(progs) as (keyof typeof progs)[]).filter((m) =>
+    MODES.includes(m),
+  )) {
     console.log(
-      `${mode.padEnd(9)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
+      `${mode.padEnd(12)} udp64: ${median(runs[mode].map((x) => x.perPacket)).toFixed(2)} program runs a datagram sent, ${median(runs[mode].map((x) => x.ns)).toFixed(0)} ns a run (medians)`,
     );
+  }
+  // DNS capture on over off, round by round: what non-DNS packets pay for it.
+  for (const [on, off] of [
+    ['socket', 'socket-nodns'],
+    ['tcx', 'tcx-nodns'],
+  ] as const) {
+    if (!MODES.includes(on) || !MODES.includes(off)) continue;
+    const u = pairedRatio(udp[on], udp[off]);
+    figures[`udpRatio_${on}_dnsOnOverOff`] = u.median;
+    console.log(`${on.padEnd(12)} DNS capture on over off: udp64 ${show(u)}`);
   }
   console.log('targets: tcx tcp >= 97%, udp64 >= 97%; socket tcp >= 97%, udp64 >= 88%');
   console.log(`wrote ${writeResults('dataplane-overhead', figures)}`);
