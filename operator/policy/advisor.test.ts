@@ -8,7 +8,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
 import type { Trace } from '../../api/trace.js';
 import { HttpServer } from '../../lib/http-server.js';
-import { KubeError } from '../../lib/kube.js';
+import { type JsonPatchOp, KubeError } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { ClusterState } from '../enrich/cluster-state.js';
 import { HistoryStore } from '../history/history.js';
@@ -43,16 +43,31 @@ function fakeKube() {
     calls,
     objects,
     kube: {
-      async get<T>(path: string): Promise<T> {
-        calls.push({ method: 'GET', path, body: undefined });
-        if (!objects.has(path)) throw new KubeError(404, 'NotFound', `GET ${path}: not found`);
-        return objects.get(path) as T;
-      },
       async request<T>(method: string, path: string, body?: unknown): Promise<T> {
         calls.push({ method, path, body });
         const name = (body as { metadata: { name: string } }).metadata.name;
-        objects.set(method === 'POST' ? `${path}/${name}` : path, body);
+        if (objects.has(`${path}/${name}`))
+          throw new KubeError(409, 'AlreadyExists', `POST ${path}: exists`);
+        objects.set(`${path}/${name}`, body);
         return body as T;
+      },
+      // As the API server: every `test` must hold, else 422 and nothing is written.
+      async jsonPatch<T>(path: string, ops: JsonPatchOp[]): Promise<T> {
+        calls.push({ method: 'PATCH', path, body: ops });
+        const o = objects.get(path) as {
+          metadata: { labels?: Record<string, string>; ownerReferences?: { uid: string }[] };
+          data?: unknown;
+        };
+        const at = (p: string) =>
+          p === '/metadata/labels/app.kubernetes.io~1managed-by'
+            ? o.metadata.labels?.['app.kubernetes.io/managed-by']
+            : o.metadata.ownerReferences?.[0]?.uid;
+        for (const op of ops)
+          if (op.op === 'test' && at(op.path) !== op.value)
+            throw new KubeError(422, 'Invalid', `PATCH ${path}: test failed`);
+        const data = ops.find((op) => op.op === 'add');
+        objects.set(path, { ...o, data: data && 'value' in data ? data.value : o.data });
+        return objects.get(path) as T;
       },
     } as never,
   };
@@ -100,7 +115,7 @@ describe('PolicyAdvisor', () => {
     expect(Buffer.byteLength(cm.data['networkpolicies.yaml'] ?? '')).toBeGreaterThan(256 * 1024);
     // A second generate updates the same ConfigMap.
     await advisor.generate(trace(), false);
-    expect(f.calls.map((c) => c.method)).toEqual(['GET', 'POST', 'GET', 'PUT']);
+    expect(f.calls.map((c) => c.method)).toEqual(['POST', 'POST', 'PATCH']);
   });
 
   it("never overwrites a ConfigMap of that name that is not netgraph's", async () => {
@@ -113,7 +128,7 @@ describe('PolicyAdvisor', () => {
       "ConfigMap gadget/np-networkpolicies exists and is not netgraph's (no app.kubernetes.io/managed-by=netgraph label or no owner reference to Trace np): not overwritten",
     );
     expect(f.objects.get(path)).toBe(theirs);
-    expect(f.calls.map((c) => c.method)).toEqual(['GET']);
+    expect(f.calls.map((c) => c.method)).toEqual(['POST', 'PATCH']);
   });
 
   it('leaves status.output to a running Status-mode trace and says where the YAML is', async () => {

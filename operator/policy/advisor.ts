@@ -54,7 +54,7 @@ export class PolicyAdvisor {
   private readonly yaml = new WeakMap<TraceHistory, string>();
 
   constructor(
-    private readonly kube: Pick<KubeClient, 'get' | 'request'>,
+    private readonly kube: Pick<KubeClient, 'request' | 'jsonPatch'>,
     private readonly traces: TraceSource,
     private readonly facts: ClusterFacts,
     private readonly maxEdges = MAX_POLICY_EDGES,

@@ -333,10 +333,12 @@ describe("the operator writes only netgraph's ConfigMaps", () => {
   const path = `/api/v1/namespaces/${NETGRAPH_NS}/configmaps`;
   const ours = { 'app.kubernetes.io/managed-by': 'netgraph' };
 
-  // As lib/owned-config-map.ts writes them: created, then replaced (PUT).
-  it('creates and replaces one labelled as netgraph', async () => {
+  // As lib/owned-config-map.ts writes them: created, then patched.
+  it('creates and patches one labelled as netgraph', async () => {
     await operatorKube.request('POST', path, cm('vap-ours', ours));
-    await operatorKube.request('PUT', `${path}/vap-ours`, cm('vap-ours', ours));
+    await operatorKube.jsonPatch(`${path}/vap-ours`, [
+      { op: 'add', path: '/data', value: { k: 'v2' } },
+    ]);
   });
 
   it('may not create one without the label, nor take one over by labelling it', async () => {
@@ -345,7 +347,7 @@ describe("the operator writes only netgraph's ConfigMaps", () => {
     );
     await admin().request('POST', path, cm('vap-theirs'));
     await expect(
-      operatorKube.request('PUT', `${path}/vap-theirs`, cm('vap-theirs', ours)),
+      operatorKube.mergePatch(`${path}/vap-theirs`, { metadata: { labels: ours } }),
     ).rejects.toThrow(/ConfigMap netgraph\/vap-theirs is not netgraph's/);
   });
 });

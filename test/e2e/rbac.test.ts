@@ -445,10 +445,9 @@ describe('least privilege', () => {
     'list discovery.k8s.io/endpointslices', // generate: target ports, selector-less endpoints
     'watch discovery.k8s.io/endpointslices',
     // generate's <trace>-networkpolicies (over 256 KiB) and the HTTPS port's certificate
-    // (<release>-operator-cert): read first, written only where netgraph's (owned-config-map.ts)
-    'get core/configmaps',
+    // (<release>-operator-cert): created, or patched only where netgraph's (owned-config-map.ts)
     'create core/configmaps',
-    'update core/configmaps',
+    'patch core/configmaps',
     'create authentication.k8s.io/tokenreviews', // the HTTPS port: who a bearer token is
     'create authorization.k8s.io/subjectaccessreviews', // the HTTPS port: may the caller read it
   ].sort();
@@ -486,7 +485,7 @@ describe('least privilege', () => {
       ['watch', 'jobs.batch'],
       ['watch', 'deployments.apps'],
       ['watch', 'endpointslices.discovery.k8s.io'],
-      ['update', 'configmaps', { ns: APP_NS }],
+      ['patch', 'configmaps', { ns: APP_NS }],
       ['create', 'tokenreviews.authentication.k8s.io'],
       ['create', 'subjectaccessreviews.authorization.k8s.io'],
       ['watch', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
@@ -504,7 +503,8 @@ describe('least privilege', () => {
       ['get', 'secrets'],
       ['get', 'secrets', { ns: NETGRAPH_NS }],
       ['delete', 'configmaps'],
-      ['patch', 'configmaps'],
+      ['get', 'configmaps'],
+      ['update', 'configmaps'],
       ['list', 'configmaps', { ns: 'kube-system' }],
       ['create', 'networkpolicies.networking.k8s.io'],
       ['create', 'pods'],
