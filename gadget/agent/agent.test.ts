@@ -20,6 +20,7 @@ function fakeDataPlane(
 ) {
   const open = new Set<string>();
   let opened = 0;
+  let tableReads = 0;
   const dp: DataPlane = {
     // Each pod's sandbox is the namespace named for its first IP, which holds it.
     findPodNetns: async ({ ips }) => {
@@ -40,9 +41,12 @@ function fakeDataPlane(
           close: () => open.delete(`${path} ${mode}`),
         };
       }),
-    openConnections: async (paths) => paths.map(() => new Map()),
+    openConnections: async (paths) => {
+      tableReads++;
+      return paths.map(() => new Map());
+    },
   };
-  return { dp, open, opened: () => opened };
+  return { dp, open, opened: () => opened, tableReads: () => tableReads };
 }
 
 const pod = (ns: string, name: string, ip: string, extra: Partial<Pod['spec']> = {}): Pod => ({
@@ -77,6 +81,20 @@ describe('Agent', () => {
     agent.onPodDeleted('demo/a');
     await settle();
     expect(open.size).toBe(0);
+    agent.close();
+  });
+
+  it('reads the socket tables once for traces starting together on pods attached already', async () => {
+    const { dp, opened, tableReads } = fakeDataPlane(new Map());
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 60_000);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1'), pod('demo', 'b', '10.0.0.2')]);
+    agent.startTrace('gadget/first', { namespace: 'demo' });
+    await settle();
+    for (const k of ['x', 'y', 'z']) agent.startTrace(`gadget/${k}`, { namespace: 'demo' });
+    await settle();
+    expect(opened()).toBe(2);
+    expect(tableReads()).toBe(1);
+    expect(agent.attachmentInfo().map((a) => a.traces.length)).toEqual([4, 4]);
     agent.close();
   });
 

@@ -71,6 +71,16 @@ interface Attachment {
 /** An attachment's identity: a network namespace and the mode it is attached in. */
 type AttachKey = `${number}/${AttachMode}`;
 
+/** A trace reconciled but for the attachments it joins (their socket tables are read for all traces at once). */
+interface JoinPlan {
+  t: AgentTrace;
+  /** The attachments it keeps. */
+  keep: Set<AttachKey>;
+  errors: string[];
+  podWarnings: string[];
+  toJoin: Attachment[];
+}
+
 /** What the agent holds in the kernel: for its self-metrics and tests. */
 export interface AttachmentInfo {
   pod: string;
@@ -123,6 +133,8 @@ export class Agent {
   private readonly attachments = new Map<AttachKey, Attachment>();
   private seq = 0;
   private timer?: NodeJS.Timeout;
+  /** Traces to reconcile in the next batch (schedule()). */
+  private readonly due = new Set<AgentTrace>();
   /** Serializes attach/detach work so a pod is never attached twice by racing events. */
   private work = Promise.resolve();
   /** What each pod of this node learned from the DNS answers it received. */
@@ -153,13 +165,13 @@ export class Agent {
 
   onPod(pod: Pod): void {
     this.pods.set(`${pod.metadata.namespace}/${pod.metadata.name}`, pod);
-    for (const t of this.traces.values()) this.enqueue(() => this.reconcile(t));
+    for (const t of this.traces.values()) this.schedule(t);
   }
 
   onPodDeleted(podKey: string): void {
     this.pods.delete(podKey);
     this.names.forget(podKey);
-    for (const t of this.traces.values()) this.enqueue(() => this.reconcile(t));
+    for (const t of this.traces.values()) this.schedule(t);
   }
 
   /**
@@ -178,7 +190,7 @@ export class Agent {
       this.log.info({ trace: traceKey, filter }, 'trace started');
     }
     const trace = t;
-    this.enqueue(() => this.reconcile(trace));
+    this.schedule(trace);
     return t.status();
   }
 
@@ -239,8 +251,32 @@ export class Agent {
   }
 
   /** Attaches the trace to every matching pod of this node, and detaches from pods gone. */
-  private async reconcile(t: AgentTrace): Promise<void> {
-    if (![...this.traces.values()].includes(t)) return;
+  /**
+   * Reconciles `t` in the next batch: every trace due then is reconciled together, so
+   * traces starting at once read the socket tables of the pods they join in one go
+   * (reading a namespace's tables walks the kernel's socket hashes, ~7 ms each).
+   */
+  private schedule(t: AgentTrace): void {
+    this.due.add(t);
+    if (this.due.size > 1) return;
+    this.enqueue(async () => {
+      const ts = [...this.due];
+      this.due.clear();
+      const plans: JoinPlan[] = [];
+      for (const t of ts) {
+        const plan = await this.reconcile(t);
+        if (plan) plans.push(plan);
+      }
+      const paths = [...new Set(plans.flatMap((p) => p.toJoin.map((a) => a.path)))];
+      const read = paths.length > 0 ? await this.dataPlane.openConnections(paths) : [];
+      const open = new Map(paths.map((path, i) => [path, read[i]]));
+      for (const plan of plans) this.join(plan, open);
+    });
+  }
+
+  /** Attaches the trace to every matching pod of this node; joining attachments is left to join(). */
+  private async reconcile(t: AgentTrace): Promise<JoinPlan | undefined> {
+    if (![...this.traces.values()].includes(t)) return undefined;
     const wanted = [...this.pods.values()].filter(
       (p) =>
         traceable(p) &&
@@ -307,20 +343,35 @@ export class Agent {
       this.log.info({ pod: name, netns: path, mode: t.attach }, 'attached');
       if (tracer.warning) this.log.warn({ pod: name }, tracer.warning);
     });
-    const open =
-      toJoin.length > 0 ? await this.dataPlane.openConnections(toJoin.map((a) => a.path)) : [];
-    toJoin.forEach((a, i) => {
-      const conns = open[i];
+    return { t, keep, errors, podWarnings, toJoin };
+  }
+
+  /**
+   * The trace joins the attachments it found already there (`open`: each one's
+   * connections open now), lets go of those it no longer selects, and says how it stands.
+   */
+  private join(
+    { t, keep, errors, podWarnings, toJoin }: JoinPlan,
+    open: Map<string, Map<string, number> | Error | undefined>,
+  ): void {
+    if (![...this.traces.values()].includes(t)) return;
+    for (const a of toJoin) {
+      // Closed meanwhile by a trace of the same batch letting go of it: attached afresh next time.
+      if (this.attachments.get(a.key) !== a) {
+        this.schedule(t);
+        continue;
+      }
+      const conns = open.get(a.path);
       const name = `${a.pod.metadata.namespace}/${a.pod.metadata.name}`;
       if (!conns || conns instanceof Error) {
         errors.push(`join pod ${name}: ${conns?.message ?? 'no socket table'}`);
-        return;
+        continue;
       }
       // Later traces: what the attachment counted so far is not theirs, open connections are.
       const since = new Date().toISOString();
       a.views.set(t, new EdgeWindow(baselineOf(a.tracer.snapshot(), conns), since));
       t.attached.add(a.key);
-    });
+    }
     for (const k of t.attached) if (!keep.has(k)) this.leave(t, k);
     t.error = errors.length > 0 ? errors.join('; ') : undefined;
     const warnings = [
