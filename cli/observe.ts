@@ -30,6 +30,7 @@ export interface ObserveOptions {
 // lib/backoff's pace, for up to two minutes.
 const MARGIN_MS = 30_000;
 const RESUME_FOR_MS = 120_000;
+const SILENT_MS = 45_000;
 const PACE = { initialMs: 500, maxMs: 10_000 };
 
 interface Followed {
@@ -66,7 +67,11 @@ export async function observe(operator: OperatorEndpoint, o: ObserveOptions): Pr
     try {
       end = await follow(operator, o, sinceMs, f);
     } catch (err) {
-      if (err instanceof OperatorRefusal) throw err;
+      // A refusal ends observe, but for what a restarted operator says while it starts
+      // (the trace not resumed yet: 404; caches not synced: 503).
+      const starting =
+        brokenAt !== undefined && err instanceof OperatorRefusal && err.status >= 404;
+      if (err instanceof OperatorRefusal && !starting) throw err;
       end = 'broken';
       why = (err as Error).message;
     }
@@ -90,7 +95,7 @@ export async function observe(operator: OperatorEndpoint, o: ObserveOptions): Pr
     } else if (now - brokenAt > RESUME_FOR_MS) {
       o.err.write(`no stream for ${RESUME_FOR_MS / 1000} s, giving up: ${why}\n`);
       return 1;
-    }
+    } else o.err.write(`still no stream: ${why}\n`);
     await sleep(backoff.next());
   }
 }
@@ -108,9 +113,13 @@ async function follow(
   f.opened();
   let buf = '';
   res.setEncoding('utf8');
+  // A quiet stream still sends a blank line every 15 s: 45 s of nothing is a dead one.
+  let watchdog = setTimeout(() => res.destroy(), SILENT_MS);
   try {
     for await (const chunk of res) {
       f.heard = Date.now();
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => res.destroy(), SILENT_MS);
       buf += chunk as string;
       for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const text = buf.slice(0, i);
@@ -127,6 +136,8 @@ async function follow(
     }
   } catch {
     // The connection went (an aborted response): the caller asks again.
+  } finally {
+    clearTimeout(watchdog);
   }
   return 'broken';
 }

@@ -191,8 +191,14 @@ function endpoint(
             ...(creds.authorization && { authorization: creds.authorization }),
           },
         });
-        req.on('response', resolve);
+        // An answer must begin within 15 s (a forward to a pod going away can stay silent).
+        const late = setTimeout(() => req.destroy(new Error('no answer in 15 s')), 15_000);
+        req.on('response', (res) => {
+          clearTimeout(late);
+          resolve(res);
+        });
         req.on('error', (err) => {
+          clearTimeout(late);
           const why = o.lastError?.();
           reject(new Error(`cannot reach ${describe}: ${why ?? err.message}`));
         });

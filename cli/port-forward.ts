@@ -58,13 +58,34 @@ export async function forwardPort(
         done();
       },
     });
+    // What the pod sends, to the local socket. A connection that closes before the pod
+    // said anything went nowhere (a pod going away can accept a forward and stay silent).
+    let answered = false;
+    const output = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        if (chunk.length > 0) answered = true;
+        socket.write(chunk);
+        done();
+      },
+    });
+    let forwardedTo = 'the pod';
+    let ws: { close(): void } | undefined;
+    // Also when the WebSocket never opened (a pod going away can leave it hanging).
+    socket.on('close', () => {
+      if (!answered) failed(`no answer from ${forwardedTo}`);
+      ws?.close();
+    });
     current
-      .then(({ pod, port }) => pf.portForward(namespace, pod, [port], socket, errors, socket))
+      .then(({ pod, port }) => {
+        forwardedTo = `pod ${pod} port ${port}`;
+        return pf.portForward(namespace, pod, [port], output, errors, socket);
+      })
       .then(
-        (ws) => {
-          if (typeof ws === 'function') return;
-          ws.on('close', () => socket.end());
-          socket.on('close', () => ws.close());
+        (opened) => {
+          if (typeof opened === 'function') return;
+          ws = opened;
+          if (socket.destroyed) opened.close();
+          else opened.on('close', () => socket.end());
         },
         (err: unknown) => {
           failed(err instanceof Error ? err.message : String(err));
