@@ -10,7 +10,7 @@ import type { DataPlane, PodTracer } from './agent.js';
 export interface HostDataPlaneOptions {
   maxEdges?: number;
   maxFlows?: number;
-  /** Hand the DNS answers pods receive to their tracers (default true). */
+  /** Hand the DNS answers pods receive to their tracers (default true, as the agent runs). */
   dnsCapture?: boolean;
   /** Wraps each tracer opened (the agent's self-metrics). */
   measure?: (t: Tracer) => PodTracer;
@@ -21,12 +21,13 @@ export interface HostDataPlaneOptions {
 export function hostDataPlane({
   measure,
   runtime,
+  dnsCapture = true,
   ...sizes
 }: HostDataPlaneOptions = {}): DataPlane {
   return {
     findPodNetns: podNetnsFinder(runtime),
     openTracers: async (paths, attach) => {
-      const tracers = await openTracers(paths, { ...sizes, attach });
+      const tracers = await openTracers(paths, { ...sizes, attach, dnsCapture });
       return measure ? tracers.map((t) => (t instanceof Error ? t : measure(t))) : tracers;
     },
     openConnections,

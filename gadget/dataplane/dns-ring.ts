@@ -1,8 +1,8 @@
 // The DNS answers the node's program hands over (bpf/netgraph.bpf.c, `dns_answers`):
 // each traced pod's, taken by its tracer at each drain. One read of the ring buffer
-// serves every pod; what a pod has not taken yet is bounded. Capture is on while
-// the node's object is loaded unless turned off (state.dns), and answers the ring
-// had no room for are counted there (state.dns_drops).
+// serves every pod; what a pod has not taken yet is bounded. Capture is on only when
+// asked (state.dns: the agent asks, `local` and most benchmarks do not), and answers
+// the ring had no room for are counted there (state.dns_drops).
 import { DNS_EVENT, STATE } from './bpf-abi.js';
 import { type BpfObject, RingBuffer } from './libbpf.js';
 import { mmapShared, munmap, PAGE_SIZE } from './libc.js';
@@ -29,13 +29,13 @@ export class DnsRing {
   /** Answers dropped here because their pod had MAX_PENDING waiting. */
   private overflow = 0;
 
-  constructor(obj: BpfObject, capture = true) {
+  /** Capture starts off (state.dns is 0 at load): set `capture` to turn it on. */
+  constructor(obj: BpfObject) {
     const m = mmapShared(obj.mapFd('.bss'), PAGE_SIZE);
     this.state = { ptr: m.ptr, len: PAGE_SIZE };
     this.state32 = new Uint32Array(m.buffer, 0, STATE.size / 4);
     this.state64 = new BigUint64Array(m.buffer, 0, STATE.size / 8);
     this.ring = new RingBuffer(obj.mapFd('dns_answers'), (b) => this.add(b));
-    this.capture = capture;
   }
 
   /** Whether the program hands DNS answers over. */

@@ -47,8 +47,8 @@ export interface TracerOptions {
   /** tcx: the namespace holding the pods' host-side veths (default: this process's, the node's). */
   hostNetns?: string;
   /**
-   * Hand the DNS answers the pods receive to dnsAnswers() (default true). The node's
-   * one object does as the tracer opened last asked.
+   * Hand the DNS answers the pods receive to dnsAnswers() (default false: only the
+   * agent reads them). The node's one object does as the tracer opened last asked.
    */
   dnsCapture?: boolean;
 }
@@ -172,7 +172,7 @@ function load(opts: TracerOptions, loc: NetnsLocation): NetnsTracer {
     if (!Number.isInteger(v) || v < 1 || v > 1 << 24) throw new Error(`${k} must be 1..16777216`);
   }
   const node = nodeObject({ maxEdges, maxFlows });
-  node.dns.capture = opts.dnsCapture ?? true;
+  node.dns.capture = opts.dnsCapture ?? false;
   const pod = node.addPod(loc.name);
   const job: NetnsJob = {
     path: loc.path,

@@ -104,7 +104,7 @@ describe.skipIf(!root)('DNS answers of real lookups, through the socket filter',
   let server: ChildProcess;
   beforeAll(async () => {
     pair = makePair('dns', 41);
-    tracer = await openTracer(`/var/run/netns/${pair.a}`, { attach: 'socket' });
+    tracer = await openTracer(`/var/run/netns/${pair.a}`, { attach: 'socket', dnsCapture: true });
     const zone = {
       'udp.example.test': { A: ['203.0.113.7'], ttl: 30 },
       'tcp.example.test': { A: ['203.0.113.8'], AAAA: ['2001:db8::8'], ttl: 30 },
