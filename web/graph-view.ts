@@ -33,7 +33,7 @@ export interface ViewFocus {
 /**
  * A label says what an entity is without its colour: `svc/` a Service, `deployment/...` an
  * owner, `ns/` a namespace; `[+] name (n)` a closed namespace of n, `[+] deployment/name (n)`
- * a closed owner (a click opens either).
+ * a closed owner, `[+] *.example.com (n)` n outside names of one domain (a click opens each).
  */
 export function labelOf(e: Shown): string {
   const parts = e.id.split('/');
@@ -48,7 +48,7 @@ export function labelOf(e: Shown): string {
             ? `ns/${e.id}`
             : e.id.slice(10)
           : e.kind === 'external' || e.kind === 'node'
-            ? e.id
+            ? e.id.replace(/^domain\//, '')
             : name;
   return e.members === undefined ? text : `[+] ${text} (${e.members})`;
 }

@@ -130,4 +130,42 @@ describe('groups', () => {
     expect(ids(closed.graph())).toContain('namespace/ops');
     expect(closed.toggle('ops')).toEqual({ expanded: [], collapsed: [] });
   });
+
+  it('groups outside names by domain in a large graph; addresses stay apart', () => {
+    const outside: Graph = {
+      entities: [
+        entity('demo/pod/client', 'demo'),
+        entity('api.example.com', '', 'external'),
+        entity('cdn.example.com', '', 'external'),
+        entity('example.org', '', 'external'),
+        entity('203.0.113.7', '', 'external'),
+        entity('2001:db8::1', '', 'external'),
+      ],
+      edges: [
+        edge('demo/pod/client', 'api.example.com', 10),
+        edge('demo/pod/client', 'cdn.example.com', 20),
+        edge('demo/pod/client', 'example.org', 1),
+        edge('demo/pod/client', '203.0.113.7', 1),
+      ],
+    };
+    const start = new Groups(outside, { limit: 3, expanded: none, collapsed: none });
+    const g = start.graph();
+    expect(ids(g)).toEqual([
+      'namespace/demo',
+      'domain/*.example.com',
+      'example.org',
+      '203.0.113.7',
+      '2001:db8::1',
+    ]);
+    expect(g.entities[1]).toMatchObject({ kind: 'external', members: 2 });
+    expect(g.edges.find((e) => e.target === 'domain/*.example.com')?.bytesTotal).toBe(90);
+    // Find shows a name: its domain opens.
+    const shown = start.reveal('api.example.com');
+    const open = new Groups(outside, {
+      limit: 3,
+      expanded: new Set(shown.expanded),
+      collapsed: new Set(shown.collapsed),
+    });
+    expect(ids(open.graph())).toContain('api.example.com');
+  });
 });

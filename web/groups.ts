@@ -1,6 +1,6 @@
 // A large graph drawn grouped: each namespace one node, and inside an opened namespace
-// that is itself large, each owner of several pods one node; a group's edges and bytes
-// summed. Past THRESHOLD entities the page opens so; the user opens (or closes) groups one
+// that is itself large, each owner of several pods one node, and the outside names of one
+// domain one node; a group's edges and bytes summed. Past THRESHOLD entities the page opens so; the user opens (or closes) groups one
 // at a time, and the view keeps which groups differ from that opening.
 import type { Entity, EntityKind, Graph, GraphEdge } from '../api/graph.js';
 
@@ -31,6 +31,21 @@ export interface GroupState {
 /** A closed namespace's node id. */
 export const namespaceNode = (ns: string): string => `namespace/${ns}`;
 
+const ADDRESS = /^[\d.]+$|:/;
+
+/**
+ * The group of an outside entity the pod named by DNS (or a reverse lookup): the others of
+ * its domain, its last two labels (`domain/*.example.com`); none for a bare address.
+ */
+export function domainGroup(e: Entity): string | undefined {
+  if (e.kind !== 'external' || ADDRESS.test(e.id)) return undefined;
+  const labels = e.id.split('.').filter(Boolean);
+  return labels.length >= 2 ? `domain/*.${labels.slice(-2).join('.')}` : undefined;
+}
+
+/** The group an entity closes into below its namespace: its owner, or its domain. */
+const ownerOf = (e: Entity): string | undefined => e.owner ?? domainGroup(e);
+
 export class Groups {
   private readonly ownerSize = new Map<string, number>();
   private readonly ownerNamespace = new Map<string, string>();
@@ -46,9 +61,10 @@ export class Groups {
     this.large = g.entities.length > state.limit;
     const count = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
     for (const e of g.entities) {
-      if (e.owner) {
-        count(this.ownerSize, e.owner);
-        this.ownerNamespace.set(e.owner, e.namespace);
+      const owner = ownerOf(e);
+      if (owner) {
+        count(this.ownerSize, owner);
+        this.ownerNamespace.set(owner, e.namespace);
       }
       count(this.namespaceSize, e.namespace);
     }
@@ -61,6 +77,8 @@ export class Groups {
   private closedAtStart(key: string): boolean {
     if (!this.large) return false;
     if (!key.includes('/')) return true;
+    // Outside names of one domain close together, as a namespace's pods do.
+    if (key.startsWith('domain/')) return (this.ownerSize.get(key) ?? 0) > 1;
     const ns = key.slice(0, key.indexOf('/'));
     return (
       (this.ownerSize.get(key) ?? 0) > 1 && (this.namespaceSize.get(ns) ?? 0) > this.state.limit
@@ -81,7 +99,8 @@ export class Groups {
   /** The node an entity is drawn as: its namespace's, its owner's, or its own. */
   nodeOf(e: Entity): string {
     if (e.namespace && this.closed(e.namespace)) return namespaceNode(e.namespace);
-    if (e.owner && this.closed(e.owner)) return e.owner;
+    const owner = ownerOf(e);
+    if (owner && this.closed(owner)) return owner;
     return e.id;
   }
 
@@ -95,7 +114,8 @@ export class Groups {
   closable(id: string): string | undefined {
     const e = this.byId.get(id);
     if (!e) return undefined;
-    if (e.owner && (this.ownerSize.get(e.owner) ?? 0) > 1 && !this.closed(e.owner)) return e.owner;
+    const owner = ownerOf(e);
+    if (owner && (this.ownerSize.get(owner) ?? 0) > 1 && !this.closed(owner)) return owner;
     return e.namespace || undefined;
   }
 
@@ -122,7 +142,7 @@ export class Groups {
     if (e)
       return this.settle([
         [e.namespace, false],
-        [e.owner ?? '', false],
+        [ownerOf(e) ?? '', false],
       ]);
     const ns = this.ownerNamespace.get(id);
     return ns === undefined
@@ -180,7 +200,11 @@ export class Groups {
       const x = entities.get(id);
       if (x) x.members = (x.members ?? 0) + 1;
       else {
-        const kind: EntityKind = id.startsWith('namespace/') ? 'namespace' : 'owner';
+        const kind: EntityKind = id.startsWith('namespace/')
+          ? 'namespace'
+          : id.startsWith('domain/')
+            ? 'external'
+            : 'owner';
         entities.set(id, {
           id,
           kind,

@@ -43,6 +43,11 @@ export function renderLegend(el: HTMLElement): void {
     row(undefined, '[+] deployment/name (n)', 'a closed owner of n pods'),
     row(
       undefined,
+      '[+] *.example.com (n)',
+      'n outside names (as the pods looked them up) of one domain',
+    ),
+    row(
+      undefined,
       '',
       `edges: requester → responder; width and colour: bytes in the window (over ${MANY_EDGES} edges: a quarter see-through)`,
     ),
