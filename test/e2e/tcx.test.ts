@@ -4,6 +4,7 @@
 // names its process (pid and comm), in the log stream and in status.output.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
+import { nodeMainThreadComm } from '../node-comm.js';
 import type { Proc } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import { addPod, kubectl, nodeTool, type PodInfo, type PodProcess, spawnInPod } from './testbed.js';
@@ -81,7 +82,12 @@ describe('attach: tcx on the test bed', () => {
     const edges = JSON.parse(stopped.status?.output ?? '[]') as Edge[];
     const out = edges.find((e) => e.pod === 'client' && e.pktType === 'OUTGOING');
     const inn = edges.find((e) => e.pod === 'server' && e.pktType === 'HOST');
-    expect(out).toMatchObject({ connections: 2, pid: conn.pid, comm: 'node', port: 8080 });
+    expect(out).toMatchObject({
+      connections: 2,
+      pid: conn.pid,
+      comm: nodeMainThreadComm(),
+      port: 8080,
+    });
     // 3000 bytes each way per connection (an echo), headers on top.
     expect(out?.bytesSent).toBeGreaterThan(6000);
     expect(out?.bytesReceived).toBeGreaterThan(6000);

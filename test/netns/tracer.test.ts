@@ -22,6 +22,7 @@ import {
   type Tracer,
   type TracerOptions,
 } from '../../gadget/dataplane/tracer.js';
+import { nodeMainThreadComm } from '../node-comm.js';
 import { makePair, makeRoutedPair, type Pair, type Peer, peer, run } from './netns-lib.js';
 
 const root = process.getuid?.() === 0;
@@ -222,12 +223,7 @@ describe.skipIf(!root).each(['socket', 'tcx'] as const)(
     });
 
     it('names the process that opened outgoing connections, and none where they differ', async () => {
-      // The connecting thread's name as the kernel has it: Node names its main thread
-      // (node-MainThread from Node 26 on), so ask the same binary rather than assume.
-      const comm = execFileSync(process.execPath, [
-        '-e',
-        "process.stdout.write(require('node:fs').readFileSync('/proc/thread-self/comm', 'utf8').trim())",
-      ]).toString();
+      const comm = nodeMainThreadComm();
       const srv = peer(pair.b, 'tcp-listen', '0.0.0.0', 7100, 0);
       const clients: number[] = [];
       try {
