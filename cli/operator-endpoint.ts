@@ -80,7 +80,8 @@ export async function connectOperator(
     return { pod: pod.metadata.name, port: podPort(port, pod) };
   };
   const first = await target();
-  const pem = await publishedCertificate(ctx, svc);
+  let pem = await publishedCertificate(ctx, svc);
+  const where = `${ns}/${certConfigMap(svc)}`;
   const forward = await forwardPort(ctx.config, ns, target, first);
   const scheme = pem === undefined ? 'http' : 'https';
   return endpoint(
@@ -88,7 +89,14 @@ export async function connectOperator(
     `the operator (Service ${ns}/${svc.metadata.name}, port ${first.port} ${pem === undefined ? 'over plain HTTP' : `over HTTPS pinned to ConfigMap ${ns}/${certConfigMap(svc)}`}, through the API server)`,
     creds,
     {
-      tls: pem === undefined ? {} : pinned(pem, serviceNames(svc), `${ns}/${certConfigMap(svc)}`),
+      tls: pem === undefined ? {} : pinned(pem, serviceNames(svc), where),
+      // A new operator pod makes a new certificate and publishes it: trust that one then.
+      refreshTls: async () => {
+        const now = await publishedCertificate(ctx, svc);
+        if (now === undefined || now === pem) return undefined;
+        pem = now;
+        return pinned(now, serviceNames(svc), where);
+      },
       lastError: forward.lastError,
       close: forward.close,
     },
@@ -167,15 +175,28 @@ function endpoint(
   creds: Credentials,
   o: {
     tls: Tls;
+    /** Asked after a failed request: the TLS settings to use from now on, if they changed. */
+    refreshTls?: () => Promise<Tls | undefined>;
     warning?: string;
     lastError?: () => string | undefined;
     close?: () => Promise<void>;
   },
 ): OperatorEndpoint {
   const secure = base.protocol === 'https:';
-  const agent = secure
-    ? new https.Agent({ keepAlive: true, ...o.tls, cert: creds.cert, key: creds.key })
-    : new http.Agent({ keepAlive: true });
+  const agentFor = (tls: Tls) =>
+    secure
+      ? new https.Agent({ keepAlive: true, ...tls, cert: creds.cert, key: creds.key })
+      : new http.Agent({ keepAlive: true });
+  let agent = agentFor(o.tls);
+  const refresh = () =>
+    o.refreshTls?.().then(
+      (tls) => {
+        if (tls === undefined) return;
+        agent.destroy();
+        agent = agentFor(tls);
+      },
+      () => {},
+    );
   return {
     base,
     describe,
@@ -183,6 +204,7 @@ function endpoint(
     request: (path, { method = 'GET', headers = {} } = {}) =>
       new Promise((resolve, reject) => {
         const send = secure ? https.request : http.request;
+        const forwardBefore = o.lastError?.();
         const req = send(new URL(path, base), {
           agent,
           method,
@@ -199,8 +221,11 @@ function endpoint(
         });
         req.on('error', (err) => {
           clearTimeout(late);
-          const why = o.lastError?.();
-          reject(new Error(`cannot reach ${describe}: ${why ?? err.message}`));
+          void refresh();
+          // What the port-forward saw go wrong says more than "socket hang up".
+          const forward = o.lastError?.();
+          const why = forward !== forwardBefore && forward ? forward : err.message;
+          reject(new Error(`cannot reach ${describe}: ${why}`));
         });
         req.end();
       }),

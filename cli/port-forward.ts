@@ -88,7 +88,9 @@ export async function forwardPort(
           else opened.on('close', () => socket.end());
         },
         (err: unknown) => {
-          failed(err instanceof Error ? err.message : String(err));
+          // client-node rejects with the WebSocket's error event, not an Error.
+          const message = (err as { message?: unknown } | undefined)?.message;
+          failed(typeof message === 'string' && message ? message : 'the forward failed');
           socket.destroy();
         },
       );
