@@ -12,10 +12,10 @@ import {
 } from '../../lib/http-bounds.js';
 import { listen } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 import { hugeBody, idleConnections, slowHeaders } from '../../test/hostile-clients.js';
 import { Agent, type DataPlane } from './agent.js';
 import { agentServer } from './server.js';
-import { selfSignedIdentity } from '../../lib/tls.js';
 
 const identity = selfSignedIdentity(['127.0.0.1']);
 const OPERATOR = 'Bearer operator-token';

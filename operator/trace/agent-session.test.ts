@@ -1,12 +1,11 @@
-import type https from 'node:https';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentTraceStatus } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { Agent, type DataPlane, type Pod } from '../../gadget/agent/agent.js';
 import { agentServer } from '../../gadget/agent/server.js';
-import { selfSignedIdentity } from '../../lib/tls.js';
 import { listen, type Server } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
+import { selfSignedIdentity } from '../../lib/tls.js';
 import { type AgentAddress, AgentSession } from './agent-session.js';
 
 // The operator's session against the agent's real HTTPS server and bookkeeping
