@@ -391,4 +391,34 @@ describe('kubectl netgraph, installed from the npm tarball', () => {
       /^error: observe gadget\/nope: HTTP 404: trace gadget\/nope is not held/,
     );
   });
+
+  it('keeps observing across an operator rollout, each edge once, and ends with the Trace', async () => {
+    expect((await plugin(['start', ...TRACE])).code).toBe(0);
+    const obs = start(['observe', ...TRACE, '-o', 'json']);
+    await waitFor(async () => obs.lines().length > 0 || undefined, {
+      timeoutMs: 60_000,
+      what: `observe's first edge (${obs.stderr})`,
+    });
+    // A new operator pod (as helm upgrade makes one): the port-forward's pod is gone.
+    await kubectl(['rollout', 'restart', '-n', NS, 'deploy/netgraph-operator']);
+    await kubectl(['rollout', 'status', '-n', NS, 'deploy/netgraph-operator', '--timeout=120s'], {
+      timeoutMs: 130_000,
+    });
+    await waitFor(async () => obs.stderr.includes('the stream is back') || undefined, {
+      // Past observe's 2 minutes of asking, so a failure shows its last reason.
+      timeoutMs: 150_000,
+      what: `observe back on the new operator pod (${obs.stderr})`,
+    });
+    expect(obs.stderr).toMatch(
+      /asking the operator \(Service netgraph\/netgraph-operator, .*\) again/,
+    );
+    expect((await plugin(['stop', ...TRACE])).code).toBe(0);
+    expect(await obs.exited).toBe(0);
+    expect(obs.stderr).toContain('trace gadget/network-graph stopped\n');
+    const keys = obs
+      .lines()
+      .map((l) => JSON.parse(l) as Edge)
+      .map((e) => `${e.node}/${e.namespace}/${e.pod}/${e.pktType}/${e.proto}/${e.ip}/${e.port}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  }, 400_000);
 });
