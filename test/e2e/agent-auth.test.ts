@@ -26,6 +26,7 @@ let net: Agents;
 let agent: Proc;
 let endpoint: string;
 let cert: string;
+let nodeIP: string;
 
 const token = async (sa: string, audience = AGENT_AUDIENCE) =>
   (await kubectl(['create', 'token', '-n', NETGRAPH_NS, sa, '--audience', audience])).trim();
@@ -52,7 +53,8 @@ function call(
 }
 
 beforeAll(async () => {
-  await prepareTestbed({ nodes: [NODE] });
+  const [node] = await prepareTestbed({ nodes: [NODE] });
+  nodeIP = node?.ip ?? '';
   await kubectl(['create', 'serviceaccount', '-n', NETGRAPH_NS, 'intruder']).catch(() => {});
   net = await startNetgraph({ nodes: [NODE], operator: false });
   [agent] = net.agents as [Proc];
@@ -71,8 +73,9 @@ afterAll(async () => {
 });
 
 describe('agent authentication', () => {
-  it('announces itself with a Lease holding its HTTPS endpoint and certificate', () => {
-    expect(endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+  it("announces itself with a Lease holding its HTTPS endpoint (on its node's address) and certificate", () => {
+    expect(new URL(endpoint).hostname).toBe(nodeIP);
+    expect(new URL(endpoint).protocol).toBe('https:');
     expect(cert).toMatch(/^-----BEGIN CERTIFICATE-----/);
   });
 
@@ -97,11 +100,11 @@ describe('agent authentication', () => {
     ],
   ])('refuses %s with 401 and a log line', async (what, auth, reason) => {
     const authorization = await auth();
-    // A trace name per case, so each log line is matched to its own request.
+    // A trace name per case, so each log line is matched to its own request. Two requests
+    // a case: the agent logs a burst of 10 refusals, then 10 a minute (the test below).
     const ref = { namespace: 'x', name: what.replace(/\W+/g, '-') };
     for (const [method, path] of [
       ['PUT', agentTracePath(ref)],
-      ['DELETE', agentTracePath(ref)],
       ['GET', edgesPath(ref)],
     ] as const) {
       expect(await call(method, path, authorization)).toBe(401);
@@ -111,6 +114,17 @@ describe('agent authentication', () => {
       );
       expect(String(line.reason)).toContain(reason);
     }
+  });
+
+  it('refuses a flood with 401 each, but logs only a few of them', async () => {
+    const ref = { namespace: 'x', name: 'flood' };
+    const before = agent.lines.length;
+    for (let i = 0; i < 30; i++)
+      expect(await call('PUT', agentTracePath(ref), 'Bearer not-a-token')).toBe(401);
+    await new Promise((r) => setTimeout(r, 500));
+    const logged = agent.lines.slice(before).filter((l) => l.msg === 'refused').length;
+    // What is left of the burst, plus at most a few refilled at 10 a minute.
+    expect(logged).toBeLessThan(10);
   });
 
   it("accepts the operator's audience-bound token", async () => {

@@ -38,6 +38,7 @@ import { getTrace, operate, waitTrace } from './traces.js';
 const A = 'fault-a';
 const B = 'fault-b';
 const NS = 'faults';
+// The Traces live apart from the pods they trace: a trusted namespace for this operator.
 const TRACES = 'faults-traces';
 
 let operator: Proc;
@@ -92,7 +93,7 @@ const total = (key: string, pod: string, ip: string) =>
 const running = () => operator.waitLine((l) => l.msg === 'operator started', 30_000);
 
 function restartOperator(): Promise<Line> {
-  operator = startOperator(kubeconfigPath());
+  operator = startOperator(kubeconfigPath(), {}, ['--trusted-namespaces', TRACES]);
   operators.push(operator);
   return running();
 }

@@ -86,6 +86,8 @@ describe('Pod Security admission', () => {
     // it allowPrivilegeEscalation, which Kubernetes refuses to set false with SYS_ADMIN).
     const needs = [
       /host namespaces \(hostNetwork=true, hostPID=true\)/,
+      // A named port (its liveness probe's) of a hostNetwork pod is a host port.
+      /hostPort \(container \\?"gadget\\?" uses hostPort 9478\)/,
       /allowPrivilegeEscalation != false/,
       /unrestricted capabilities \(container \\?"gadget\\?" must not include \\?"BPF\\?", \\?"NET_ADMIN\\?", \\?"NET_RAW\\?", \\?"PERFMON\\?", \\?"SYS_ADMIN\\?", \\?"SYS_PTRACE\\?", \\?"SYS_RESOURCE\\?" in/,
       /restricted volume types \(volume \\?"netns\\?" uses restricted volume type \\?"hostPath\\?"\)/,
