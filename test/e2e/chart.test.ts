@@ -8,7 +8,14 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kubeconfigPath, kubectl, repoRoot, testbedScript, waitFor } from './testbed.js';
+import {
+  addRealNode,
+  kubeconfigPath,
+  kubectl,
+  repoRoot,
+  testbedScript,
+  waitFor,
+} from './testbed.js';
 
 // The test bed's chart values name this real node's containerd socket (gadget.runtimeSocket).
 const NODE = 'albantyphoon-worker000003';
@@ -84,7 +91,7 @@ async function pods(ns: string): Promise<{ operator: Obj; gadget: Obj }> {
 beforeAll(async () => {
   helm =
     (await ok(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
-  await ok(testbedScript, ['node', 'add', NODE, '--kubelet']);
+  await addRealNode(NODE);
   await ok(testbedScript, ['image', 'build'], 1_200_000);
   await kubectl(['delete', 'namespace', A, B, '--ignore-not-found', '--timeout=120s'], {
     timeoutMs: 130_000,

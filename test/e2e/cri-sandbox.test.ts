@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chooseSandbox } from '../../gadget/agent/pod-sandbox.js';
 import { CriSandboxes } from '../../gadget/dataplane/cri.js';
 import { podNetnsFinder } from '../../gadget/dataplane/pod-netns.js';
-import { kubectl, testbed, testbedDir } from './testbed.js';
+import { addRealNode, kubectl, testbed, testbedDir } from './testbed.js';
 
 const NODE = 'cri-node';
 const NS = 'cri-test';
@@ -16,7 +16,7 @@ let cri: CriSandboxes;
 let pod: { uid: string; ip: string };
 
 beforeAll(async () => {
-  await testbed(['node', 'add', NODE, '--kubelet']);
+  await addRealNode(NODE);
   cri = new CriSandboxes(`${testbedDir()}/kubelets/${NODE}/containerd.sock`);
   await kubectl(['create', 'namespace', NS]);
   // The pause image is the one a real node has (no registry here).

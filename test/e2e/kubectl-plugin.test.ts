@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
-import { kubeconfigPath, kubectl, repoRoot, testbedScript, waitFor } from './testbed.js';
+import {
+  addRealNode,
+  kubeconfigPath,
+  kubectl,
+  repoRoot,
+  testbedScript,
+  waitFor,
+} from './testbed.js';
 
 const NODE = 'albantyphoon-worker000003';
 const NS = 'netgraph';
@@ -101,7 +108,7 @@ const start = (args: string[]) => {
 beforeAll(async () => {
   helm =
     (await must(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
-  await must(testbedScript, ['node', 'add', NODE, '--kubelet'], 300_000);
+  await addRealNode(NODE);
   await must(testbedScript, ['image', 'build'], 1_200_000);
   // What another test may have left of the chart's objects, which helm refuses to adopt.
   await kubectl([

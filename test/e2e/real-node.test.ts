@@ -17,6 +17,7 @@ import { Prometheus } from './prometheus.js';
 import {
   addNode,
   addPod,
+  addRealNode,
   delNode,
   delPod,
   jsonLines,
@@ -105,7 +106,7 @@ beforeAll(async () => {
   helm =
     (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
   const t0 = Date.now();
-  await run(testbedScript, ['node', 'add', NODE, '--kubelet'], 300_000);
+  await addRealNode(NODE);
   process.stderr.write(`[real-node] ${NODE} Ready in ${Date.now() - t0} ms\n`);
   const t1 = Date.now();
   await run(testbedScript, ['image', 'build'], 1_200_000);

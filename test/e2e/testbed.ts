@@ -125,6 +125,15 @@ export async function testbed(args: string[]): Promise<string> {
   return r.stdout;
 }
 
+/**
+ * Adds a real node (a kubelet and containerd), after removing one of that name that an
+ * earlier file may have left behind (a failed teardown must not fail the next file).
+ */
+export async function addRealNode(name: string): Promise<void> {
+  await testbed(['node', 'del', name]).catch(() => {});
+  await testbed(['node', 'add', name, '--kubelet']);
+}
+
 /** Runs kubectl against the test bed; returns stdout, throws with stderr on failure. */
 export async function kubectl(
   args: string[],
