@@ -93,9 +93,18 @@ beforeAll(async () => {
     (await ok(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
   await addRealNode(NODE);
   await ok(testbedScript, ['image', 'build'], 1_200_000);
-  await kubectl(['delete', 'namespace', A, B, '--ignore-not-found', '--timeout=120s'], {
+  // What earlier files may have left: a namespace still terminating (its Traces' too),
+  // and cluster-scoped objects of another release of this name.
+  await kubectl(['delete', 'namespace', A, B, TRACES, '--ignore-not-found', '--timeout=120s'], {
     timeoutMs: 130_000,
   });
+  await kubectl([
+    'delete',
+    'clusterrole,clusterrolebinding',
+    '-l',
+    `app.kubernetes.io/instance=${RELEASE}`,
+    '--ignore-not-found',
+  ]);
 }, 1_800_000);
 
 afterAll(async () => {
