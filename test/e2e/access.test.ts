@@ -75,6 +75,8 @@ subjects: [{ kind: ServiceAccount, name: scraper, namespace: ${READERS} }]
 }, 180_000);
 
 afterAll(async () => {
+  // While the operator runs, so it releases the Trace's finalizer and the namespace can go.
+  await kubectl(['delete', 'trace', '-n', 'gadget', 'access', '--timeout=30s']).catch(() => {});
   await net?.stop();
   await kubectl([
     'delete',
@@ -82,7 +84,6 @@ afterAll(async () => {
     'access-test-metrics-reader',
     '--ignore-not-found',
   ]).catch(() => {});
-  await kubectl(['delete', 'trace', '-n', 'gadget', 'access', '--wait=false']).catch(() => {});
 });
 
 const traceData = [

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addRealNode,
+  clearNamespaces,
   kubeconfigPath,
   kubectl,
   repoRoot,
@@ -95,9 +96,7 @@ beforeAll(async () => {
   await ok(testbedScript, ['image', 'build'], 1_200_000);
   // What earlier files may have left: a namespace still terminating (its Traces' too),
   // and cluster-scoped objects of another release of this name.
-  await kubectl(['delete', 'namespace', A, B, TRACES, '--ignore-not-found', '--timeout=120s'], {
-    timeoutMs: 130_000,
-  });
+  await clearNamespaces([A, B, TRACES]);
   await kubectl([
     'delete',
     'clusterrole,clusterrolebinding',

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
 import {
   addRealNode,
+  clearNamespaces,
   kubeconfigPath,
   kubectl,
   repoRoot,
@@ -118,12 +119,7 @@ beforeAll(async () => {
     'netgraph-gadget',
     '--ignore-not-found',
   ]);
-  await kubectl(
-    ['delete', 'namespace', NS, 'demo', 'gadget', '--ignore-not-found', '--timeout=60s'],
-    {
-      timeoutMs: 70_000,
-    },
-  );
+  await clearNamespaces([NS, 'demo', 'gadget']);
   await must(
     helm,
     [

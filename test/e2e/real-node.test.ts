@@ -18,6 +18,7 @@ import {
   addNode,
   addPod,
   addRealNode,
+  clearNamespaces,
   delNode,
   delPod,
   jsonLines,
@@ -120,15 +121,7 @@ beforeAll(async () => {
     'netgraph-gadget',
     '--ignore-not-found',
   ]);
-  await kubectl([
-    'delete',
-    'namespace',
-    NS,
-    'demo',
-    'gadget',
-    '--ignore-not-found',
-    '--timeout=60s',
-  ]);
+  await clearNamespaces([NS, 'demo', 'gadget']);
   await helmRun([
     'install',
     'netgraph',

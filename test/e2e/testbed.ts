@@ -134,6 +134,37 @@ export async function addRealNode(name: string): Promise<void> {
   await testbed(['node', 'add', name, '--kubelet']);
 }
 
+/**
+ * Deletes namespaces an earlier file may have left and waits until they are gone. What
+ * would hold them: Traces whose operator stopped before releasing its finalizer, and pods
+ * bound to a node whose kubelet is gone; both are let go here, as an admin would.
+ */
+export async function clearNamespaces(names: string[]): Promise<void> {
+  const present = (await kubectl(['get', 'namespaces', '-o', 'name']))
+    .split('\n')
+    .map((n) => n.replace('namespace/', ''))
+    .filter((n) => names.includes(n));
+  for (const ns of present) {
+    for (const trace of (await kubectl(['get', 'traces', '-n', ns, '-o', 'name'])).split('\n'))
+      if (trace)
+        // It may be gone between the list and the patch.
+        await kubectl([
+          'patch',
+          '-n',
+          ns,
+          trace,
+          '--type=merge',
+          '-p',
+          '{"metadata":{"finalizers":null}}',
+        ]).catch(() => {});
+    await kubectl(['delete', 'pods', '--all', '-n', ns, '--force', '--grace-period=0']);
+  }
+  if (present.length)
+    await kubectl(['delete', 'namespace', ...present, '--ignore-not-found', '--timeout=120s'], {
+      timeoutMs: 130_000,
+    });
+}
+
 /** Runs kubectl against the test bed; returns stdout, throws with stderr on failure. */
 export async function kubectl(
   args: string[],
