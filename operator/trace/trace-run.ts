@@ -13,6 +13,7 @@ import {
 import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../../api/trace.js';
 import type { Logger } from '../../lib/log.js';
 import { errorText } from '../../lib/result.js';
+import { adoptName } from './adopt-name.js';
 import type { AgentAddress, Session, SessionFactory } from './agent-session.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
@@ -155,6 +156,8 @@ export class TraceRun {
         kept.base = counters(kept.edge);
         kept.epoch = epoch;
       }
+      // A name the pod looked up after the first sighting comes on an update.
+      adoptName(kept.edge, raw);
       // Agents send cumulative counters: the newest value (on top of the base) is the truth.
       copyCounters(kept.edge, raw);
       if (kept.base) addCounters(kept.edge, kept.base);
