@@ -64,6 +64,9 @@ export function selfSignedIdentity(
       altNames: hosts.map((h) => (isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })),
     },
   ]);
-  cert.sign(nativeSigner(privateKey) as unknown as forge.pki.PrivateKey, forge.md.sha256.create());
+  cert.sign(
+    nativeSigner(privateKey) as unknown as forge.pki.rsa.PrivateKey,
+    forge.md.sha256.create(),
+  );
   return { cert: forge.pki.certificateToPem(cert), key: privateKey };
 }
