@@ -55,7 +55,11 @@ const schema = {
     {
       type: 'object',
       required: ['seq', 'edge'],
-      properties: { seq: { type: 'integer', minimum: 0 }, edge },
+      properties: {
+        seq: { type: 'integer', minimum: 0 },
+        first: { type: 'integer', minimum: 0 },
+        edge,
+      },
     },
     {
       type: 'object',

@@ -144,8 +144,12 @@ export interface StartCommand {
 export type AgentFrame =
   /** First line: the agent's epoch changes when it restarts, and sequence numbers with it. */
   | { hello: { node: string; epoch: string } }
-  /** An edge, new or with new counters (cumulative since the trace started on this node). */
-  | { seq: number; edge: Edge }
+  /**
+   * An edge, new or with new counters (cumulative since the trace started on this node).
+   * `first` is the sequence number it first came with: a replica taking the node over
+   * knows by it which edges the previous one already saw.
+   */
+  | { seq: number; first?: number; edge: Edge }
   /** What the agent is doing for the trace. */
   | { status: AgentTraceStatus }
   /** Keeps the connection alive (every AGENT_PING_MS); the number only counts. */

@@ -32,11 +32,7 @@ export interface Replica {
 }
 
 /** The Lease a replica writes for itself, renewed at `renewed`. */
-export function replicaLease(
-  namespace: string,
-  r: Omit<Replica, 'expires'>,
-  renewed: Date,
-): Lease {
+export function replicaLease(namespace: string, r: Omit<Replica, 'expires'>, renewed: Date): Lease {
   return {
     apiVersion: 'coordination.k8s.io/v1',
     kind: 'Lease',
@@ -58,6 +54,7 @@ export function replicaLease(
 /** The replica a Lease announces, or undefined when it lacks a field. */
 export function replicaFromLease(lease: Lease): Replica | undefined {
   const id = lease.spec?.holderIdentity;
+  if (lease.metadata?.labels?.[REPLICA_LEASE_LABEL] !== 'true') return undefined;
   const renew = Date.parse(lease.spec?.renewTime ?? '');
   if (!id || Number.isNaN(renew)) return undefined;
   const a = lease.metadata?.annotations ?? {};

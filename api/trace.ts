@@ -58,6 +58,8 @@ export interface NodeStatus {
   state: 'Started' | 'Stopped' | 'Failed' | 'AgentMissing';
   reason?: string;
   pods?: number;
+  /** Where the node's edge stream was read up to: a replica taking the node over resumes there. */
+  cursor?: { epoch: string; after: number };
 }
 
 /** Ready and Degraded, as metav1.Condition is shaped (the CRD documents their reasons). */

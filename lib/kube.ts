@@ -44,6 +44,7 @@ const CONTENT_TYPES = {
   merge: 'application/merge-patch+json',
   jsonPatch: 'application/json-patch+json',
   json: 'application/json',
+  apply: 'application/apply-patch+yaml',
 } as const;
 
 /** Loads a kubeconfig: $KUBECONFIG or ~/.kube/config, else the in-cluster service account. */
@@ -143,6 +144,18 @@ export class Kube {
     return this.request<T>('PATCH', path, patch, { patch: 'merge' });
   }
 
+  /**
+   * Server-side apply as `fieldManager`: the fields in `obj` become this manager's, and
+   * those it applied before and leaves out now go. Forced, it takes fields another manager
+   * holds; else a field another manager set differently is a 409 conflict.
+   */
+  apply<T>(path: string, obj: unknown, fieldManager: string, force = true): Promise<T> {
+    return this.request<T>('PATCH', path, obj, {
+      patch: 'apply',
+      query: { fieldManager, force },
+    });
+  }
+
   /** RFC 6902: with a `test` operation first, the patch applies only if the object still holds it. */
   jsonPatch<T>(path: string, ops: JsonPatchOp[]): Promise<T> {
     return this.request<T>('PATCH', path, ops, { patch: 'jsonPatch' });
@@ -191,7 +204,7 @@ export class Kube {
 /** What code that talks to the API needs of Kube: unit tests pass a fake. */
 export type KubeClient = Pick<
   Kube,
-  'request' | 'get' | 'list' | 'mergePatch' | 'jsonPatch' | 'watch'
+  'request' | 'get' | 'list' | 'mergePatch' | 'jsonPatch' | 'apply' | 'watch'
 >;
 
 const isIdleTimeout = (e: unknown): boolean => e instanceof Error && e.name === 'TimeoutError';

@@ -17,12 +17,15 @@ import { ReverseDns } from './enrich/reverse-dns.js';
 import { GraphApi } from './graph/api.js';
 import { DEFAULT_STREAM_LIMITS } from './graph/streams.js';
 import { HistoryStore } from './history/history.js';
-import { liveWorkloads, podWorkload } from './metrics/cluster-workloads.js';
+import { PrometheusHistory } from './history/prometheus-history.js';
+import { type PrometheusOptions, PrometheusSource } from './history/prometheus-source.js';
+import { liveWorkloads, podWorkload, workloadIndex } from './metrics/cluster-workloads.js';
 import { MetricsEndpoint } from './metrics/endpoint.js';
 import type { MetricsFlags } from './metrics/flags.js';
 import { PolicyAdvisor } from './policy/advisor.js';
 import { PolicyFacts } from './policy/cluster-facts.js';
 import { registerPolicyApi } from './policy/http.js';
+import { Ring } from './ring/ring.js';
 import { EdgesStream } from './stream/edges-stream.js';
 import { tokenFromFile, tokenFromRequest } from './trace/agent-token.js';
 import { Controller } from './trace/controller.js';
@@ -43,6 +46,12 @@ export interface OperatorOptions {
   trustedNamespaces: ReadonlySet<string>;
   tls: ServingCertOptions;
   certConfigMap: string;
+  /** A Prometheus for the graph's windows before the memory (--prometheus-url). */
+  prometheus?: PrometheusOptions;
+  /** This replica's id in the ring (its pod name). */
+  replicaId: string;
+  /** Where peers reach this replica's port; '' for nowhere. */
+  advertiseUrl: string;
 }
 
 export interface Operator {
@@ -95,7 +104,18 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
       return n;
     },
   });
+  // The replicas share the nodes: each follows the agents of those it owns.
+  const ring = new Ring({
+    kube,
+    namespace,
+    informers,
+    id: o.replicaId,
+    endpoint: o.advertiseUrl,
+    log: log.child({ part: 'ring' }),
+  });
   const controller = new Controller({
+    ownership: ring,
+    fieldManager: `netgraph-operator/${o.replicaId}`,
     kube,
     namespace,
     log,
@@ -112,15 +132,25 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     synced: cachesSynced.then(() => {}),
   });
 
-  let ready = false;
+  let synced = false;
   http.route('/readyz', (_req, res) => {
+    const ready = synced && ring.ready();
     res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
-    res.end(ready ? 'ok\n' : 'caches not synced yet\n');
+    res.end(
+      ready ? 'ok\n' : synced ? 'not holding its place in a settled ring\n' : 'caches not synced yet\n',
+    );
   });
   const graph = new GraphApi({
     store: history,
     log: log.child({ part: 'graph' }),
     mayList: (req, ns, name) => access.mayGetTrace(req, ns, name),
+    ...(o.prometheus && {
+      prometheus: new PrometheusHistory(
+        new PrometheusSource(o.prometheus),
+        () => workloadIndex(state),
+        log.child({ part: 'prometheus' }),
+      ),
+    }),
     identity,
     slots,
   });
@@ -131,15 +161,18 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
 
   await http.listen(o.listen);
   informers.start();
+  await ring.start(controller);
   await controller.start();
-  ready = true;
+  synced = true;
   metrics.start();
   return {
     async stop() {
       metrics.stop();
       graph.close();
       edgesStream.close();
-      // Running traces stay Started on the agents; the next operator resumes them.
+      // Running traces stay Started on the agents: this replica's nodes go to the others
+      // (or to the next operator), resumed where their streams stood.
+      await ring.stop();
       controller.stop();
       informers.stop();
       await http.close();

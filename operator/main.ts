@@ -1,4 +1,5 @@
 // netgraph-operator: watches Traces and drives the node agents.
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../lib/duration.js';
 import { parseListen } from '../lib/http-server.js';
@@ -6,6 +7,11 @@ import { Kube, loadKubeConfig, netgraphNamespace } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { terminated } from '../lib/terminated.js';
 import { assemble } from './assemble.js';
+import {
+  PROMETHEUS_FLAG_OPTIONS,
+  PROMETHEUS_USAGE,
+  parsePrometheusFlags,
+} from './history/prometheus-flags.js';
 import {
   METRICS_FLAG_OPTIONS,
   METRICS_USAGE,
@@ -34,10 +40,22 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
                            cert-manager Secret); default: self-signed at start
   --tls-ca-file PATH       what clients pin, with --tls-cert-file (default: the certificate)
   --tls-san NAME,...       more names for the self-signed certificate (the Service's)
+  --replica-id NAME        this replica's id among the operator's replicas (default: the pod's
+                           name from $NETGRAPH_POD_NAME, else host name and process id)
+  --advertise-url URL      where the other replicas reach this one's port (default: https on
+                           $NETGRAPH_POD_IP and the --http-listen port; none outside a pod)
   --cert-configmap NAME    the ConfigMap in --namespace where the port's certificate is
                            published for clients to pin, key ca.crt (default: netgraph-operator-cert)
 ${METRICS_USAGE}
+${PROMETHEUS_USAGE}
 Environment: NETGRAPH_LOG_LEVEL (info), NETGRAPH_NAMESPACE, NETGRAPH_SERVICE_ACCOUNT`;
+
+/** The pod's address and the port's: what peers reach in a cluster. */
+function advertised(port: number): string {
+  const ip = process.env.NETGRAPH_POD_IP;
+  if (!ip) return '';
+  return `https://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const log = logger('netgraph-operator');
@@ -58,7 +76,10 @@ export async function main(argv: string[]): Promise<number> {
         'tls-ca-file': { type: 'string' },
         'tls-san': { type: 'string' },
         'cert-configmap': { type: 'string', default: 'netgraph-operator-cert' },
+        'replica-id': { type: 'string' },
+        'advertise-url': { type: 'string' },
         ...METRICS_FLAG_OPTIONS,
+        ...PROMETHEUS_FLAG_OPTIONS,
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -75,10 +96,12 @@ export async function main(argv: string[]): Promise<number> {
   let listen: ReturnType<typeof parseListen>;
   let historyMs: number;
   let metricsFlags: MetricsFlags;
+  let prometheus: ReturnType<typeof parsePrometheusFlags>;
   try {
     listen = parseListen(args.values['http-listen']);
     historyMs = parseDuration(args.values['history-window'], '--history-window');
     metricsFlags = parseMetricsFlags(args.values);
+    prometheus = parsePrometheusFlags(args.values);
   } catch (err) {
     process.stderr.write(`netgraph-operator: ${(err as Error).message}\n`);
     return 2;
@@ -112,6 +135,12 @@ export async function main(argv: string[]): Promise<number> {
       sans: list(args.values['tls-san']),
     },
     certConfigMap: args.values['cert-configmap'],
+    ...(prometheus && { prometheus }),
+    replicaId:
+      args.values['replica-id'] ??
+      process.env.NETGRAPH_POD_NAME ??
+      `${hostname().toLowerCase()}-${process.pid}`,
+    advertiseUrl: args.values['advertise-url'] ?? advertised(listen.port),
   });
   await terminated();
   await operator.stop();

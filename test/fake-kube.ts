@@ -108,6 +108,8 @@ export class FakeKube implements KubeClient {
   private compactedRv = 0;
   /** Every request, in order: `METHOD path`. */
   readonly calls: string[] = [];
+  /** Object path -> status.nodes entry -> the field manager that applied it. */
+  private readonly nodeOwners = new Map<string, Map<string, string>>();
   /** Return an error to fail this request (called with `METHOD path`), undefined to serve it. */
   fail?: (call: string) => Error | undefined;
 
@@ -249,6 +251,46 @@ export class FakeKube implements KubeClient {
       const { status: _ignored, ...rest } = p;
       mergeInto(o as unknown as Record<string, unknown>, rest);
     }
+    return this.update(path, o) as T;
+  }
+
+  /**
+   * Server-side apply, modelled for what the operator applies: entries of status.nodes,
+   * each owned by the manager that last applied it.
+   */
+  async apply<T>(path: string, obj: unknown, fieldManager: string, force = true): Promise<T> {
+    this.check('PATCH', path);
+    const o = clone(this.find(path)) as Obj & { status?: { nodes?: Record<string, unknown> } };
+    const applied = (obj as { status?: { nodes?: Record<string, unknown> } }).status?.nodes ?? {};
+    const key = path.replace(/\/status$/, '');
+    const owners = this.nodeOwners.get(key) ?? new Map<string, string>();
+    this.nodeOwners.set(key, owners);
+    o.status ??= {};
+    const nodes = o.status.nodes ?? {};
+    for (const [n, v] of Object.entries(applied)) {
+      const owner = owners.get(n);
+      if (
+        !force &&
+        owner &&
+        owner !== fieldManager &&
+        JSON.stringify(nodes[n]) !== JSON.stringify(v)
+      )
+        throw new KubeError(
+          409,
+          'Conflict',
+          `Apply failed with 1 conflict: status.nodes.${n} (${owner})`,
+        );
+    }
+    for (const [n, m] of owners)
+      if (m === fieldManager && !(n in applied)) {
+        delete nodes[n];
+        owners.delete(n);
+      }
+    for (const [n, v] of Object.entries(applied)) {
+      nodes[n] = clone(v);
+      owners.set(n, fieldManager);
+    }
+    o.status.nodes = nodes;
     return this.update(path, o) as T;
   }
 

@@ -98,7 +98,7 @@ const traceable = (p: Pod): boolean =>
 class AgentTrace {
   /** The attachments it watches. */
   readonly attached = new Set<AttachKey>();
-  readonly edges = new Map<string, { seq: number; edge: Edge }>();
+  readonly edges = new Map<string, { seq: number; first: number; edge: Edge }>();
   readonly subscribers = new Set<Subscriber>();
   error?: string;
   warning?: string;
@@ -221,7 +221,7 @@ export class Agent {
     send({ hello: { node: this.node, epoch: this.epoch } });
     send({ status: t.status() });
     const backlog = [...t.edges.values()].filter((e) => e.seq > from).sort((a, b) => a.seq - b.seq);
-    for (const e of backlog) send({ seq: e.seq, edge: e.edge });
+    for (const e of backlog) send(e);
     t.subscribers.add(send);
     return () => t.subscribers.delete(send);
   }
@@ -458,7 +458,8 @@ export class Agent {
           prev.edge.comm === edge.comm
         )
           continue;
-        const entry = { seq: ++this.seq, edge };
+        const seq = ++this.seq;
+        const entry = { seq, first: prev?.first ?? seq, edge };
         t.edges.set(k, entry);
         t.publish(entry);
       }

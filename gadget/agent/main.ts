@@ -21,7 +21,7 @@ import { DEFAULT_MAX_EDGES, flowsFor } from '../dataplane/tracer-defaults.js';
 import { Agent, type Pod } from './agent.js';
 import { hostDataPlane } from './data-plane.js';
 import { DEFAULT_DNS_GRACE_MS, DEFAULT_DNS_NAMES_PER_POD } from './dns-names.js';
-import { AgentLease } from './lease.js';
+import { agentHeldLease } from './lease.js';
 import { AgentMetrics } from './metrics.js';
 import { agentServer } from './server.js';
 import { Authenticator } from './token-review.js';
@@ -175,7 +175,7 @@ export async function runAgent(argv: string[]): Promise<number> {
   const server = agentServer({ agent, authenticate: (h) => auth.check(h), log, tls });
   const addr = await listen(server, { host, port });
   const endpoint = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
-  const lease = new AgentLease(kube, namespace, { node, endpoint, cert: tls.cert }, log);
+  const lease = agentHeldLease(kube, namespace, { node, endpoint, cert: tls.cert }, log);
   await lease.start();
   const metricsServer = metricsListen && new HttpServer(log.child({ part: 'metrics' }));
   if (metricsServer) {

@@ -25,6 +25,8 @@ export interface EdgeRecord {
   readonly edge: Edge;
   /** Its group names in each view other than pod, fixed when first seen (as GroupView does). */
   readonly groups: Readonly<Record<GroupedBy, GroupNames>>;
+  /** Its names in the pod view when it has no pod: a workload-level edge from Prometheus. */
+  readonly podView?: GroupNames;
 }
 
 export interface TraceHistory {
@@ -88,7 +90,7 @@ export class HistoryStore implements EdgeObserver {
     });
   }
 
-  edge(trace: string, node: string, edge: Edge): void {
+  edge(trace: string, node: string, edge: Edge, seen = false): void {
     const t = this.traces.get(trace);
     if (t === undefined || t.history.stoppedAt !== undefined || edge.type !== 'normal') return;
     const h = t.history;
@@ -107,6 +109,12 @@ export class HistoryStore implements EdgeObserver {
       }
     }
     const i = 3 * rec.id;
+    // Counted up to here by the replica that held the node before: its bins have it.
+    if (seen) {
+      t.last[i] = edge.connections ?? 0;
+      t.last[i + 1] = edge.bytesSent ?? 0;
+      t.last[i + 2] = edge.bytesReceived ?? 0;
+    }
     const d = {
       connections: delta(edge.connections, t.last[i]),
       bytesSent: delta(edge.bytesSent, t.last[i + 1]),

@@ -159,12 +159,14 @@ export class GraphMetrics implements EdgeObserver {
     }
   }
 
-  edge(trace: string, _node: string, e: Edge): void {
+  edge(trace: string, _node: string, e: Edge, seen = false): void {
     if (e.type !== 'normal') return;
     let s = this.states.get(e);
     if (s === undefined) {
       s = this.newState(trace, e);
       this.states.set(e, s);
+      // The replica that held the node before counted it up to here, in its own series.
+      if (seen) for (const field of COUNTED) s[field] = e[field] ?? 0;
     }
     if (s.edge.removed) s.edge = this.readmit(s.edge, 'netgraph');
     if (s.ngraph.removed) s.ngraph = this.readmit(s.ngraph, 'ngraph');

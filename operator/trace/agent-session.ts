@@ -28,8 +28,11 @@ export interface AgentAddress {
 }
 
 export interface SessionEvents {
-  /** `epoch` is the agent's: a new one means it restarted and counts from zero again. */
-  onEdge(node: string, edge: Edge, epoch: string): void;
+  /**
+   * `epoch` is the agent's: a new one means it restarted and counts from zero again.
+   * `first`: the sequence number the edge first came with in that epoch.
+   */
+  onEdge(node: string, edge: Edge, epoch: string, first?: number): void;
   onStatus(node: string, status: AgentTraceStatus): void;
   /** The link failed (agent unreachable, refused); it is retried. */
   onError(node: string, reason: string): void;
@@ -39,6 +42,8 @@ export interface SessionEvents {
 export interface Session {
   start(): Promise<void>;
   moveTo(agent: AgentAddress): void;
+  /** Where its stream was read up to. */
+  cursor(): StreamCursor;
   stop(): Promise<void>;
   close(): void;
 }
@@ -61,7 +66,7 @@ export const agentSessions =
 export class AgentSession implements Session {
   private readonly abort = new AbortController();
   /** The agent epoch last seen and the last edge got in it: where a reconnect resumes. */
-  private cursor: StreamCursor = { epoch: '', after: 0 };
+  private position: StreamCursor = { epoch: '', after: 0 };
   private streaming?: Promise<void>;
   private readonly path: string;
   /** Reconnects: reset once a stream is open again. */
@@ -82,6 +87,10 @@ export class AgentSession implements Session {
   async start(): Promise<void> {
     await this.call('PUT', this.path, this.command);
     this.streaming ??= this.follow();
+  }
+
+  cursor(): StreamCursor {
+    return { ...this.position };
   }
 
   /** The agent moved (restarted with a new address or certificate): follow it there. */
@@ -125,7 +134,7 @@ export class AgentSession implements Session {
 
   /** One streaming request: 'done' when the agent ended the trace, 'gone' when it does not know it. */
   private async stream(): Promise<'done' | 'gone'> {
-    const res = await this.request('GET', agentEdgesPath(this.trace, this.cursor));
+    const res = await this.request('GET', agentEdgesPath(this.trace, this.position));
     if (res.statusCode === 404) {
       res.resume();
       return 'gone';
@@ -142,13 +151,13 @@ export class AgentSession implements Session {
       const { frame } = parsed;
       if ('hello' in frame) {
         // A new epoch means the agent restarted: its sequence numbers start over.
-        this.cursor = {
+        this.position = {
           epoch: frame.hello.epoch,
-          after: resumeAfter(frame.hello.epoch, this.cursor),
+          after: resumeAfter(frame.hello.epoch, this.position),
         };
       } else if ('edge' in frame) {
-        this.cursor.after = frame.seq;
-        this.events.onEdge(this.node, frame.edge, this.cursor.epoch);
+        this.position.after = frame.seq;
+        this.events.onEdge(this.node, frame.edge, this.position.epoch, frame.first);
       } else if ('status' in frame) {
         this.events.onStatus(this.node, frame.status);
       } else if ('end' in frame) {

@@ -17,10 +17,12 @@ export function tokenFromFile(path: string): TokenSource {
   };
 }
 
+/** `audiences`: none for the API server's own (what TokenReview accepts by default). */
 export function tokenFromRequest(
   kube: Kube,
   namespace: string,
   serviceAccount: string,
+  audiences: string[] = [AGENT_AUDIENCE],
 ): TokenSource {
   let cached: { expires: number; token: string } | undefined;
   let pending: Promise<string> | undefined;
@@ -31,7 +33,7 @@ export function tokenFromRequest(
       {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { audiences: [AGENT_AUDIENCE], expirationSeconds: 3600 },
+        spec: { ...(audiences.length > 0 && { audiences }), expirationSeconds: 3600 },
       },
     );
     // Renew well before expiry.

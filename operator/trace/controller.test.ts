@@ -1,6 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { agentLease, agentLeasesPath } from '../../api/agent.js';
-import type { Edge } from '../../api/edge.js';
 import {
   FINALIZER,
   OPERATION_ANNOTATION,
@@ -9,123 +7,29 @@ import {
   type TraceSpec,
   traceObjectPath,
 } from '../../api/trace.js';
-import { Informers } from '../../lib/informer.js';
 import { KubeError } from '../../lib/kube.js';
-import { logger } from '../../lib/log.js';
+import {
+  addAgent,
+  edge,
+  type FakeSession,
+  KEY,
+  NODES,
+  node,
+  replica,
+  trace,
+  until,
+} from '../../test/fake-agents.js';
 import { FakeKube } from '../../test/fake-kube.js';
-import { ClusterState } from '../enrich/cluster-state.js';
-import { GroupView } from '../enrich/group.js';
-import type { AgentAddress, Session, SessionEvents, SessionFactory } from './agent-session.js';
-import { Controller } from './controller.js';
 
 // The controller's reconcile paths against an apiserver in memory (FakeKube) and
 // scripted agent sessions: what a user sees in the Trace's status and the log.
-const NS = 'netgraph';
-const NODES = '/api/v1/nodes';
-const KEY = 'gadget/t';
-
-const node = (name: string, ready = true) => ({
-  metadata: { name },
-  status: {
-    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }],
-    addresses: [{ type: 'Hostname', address: name }],
-  },
-});
-const trace = (spec: TraceSpec, operation?: string, name = 't'): Trace => ({
-  apiVersion: 'gadget.kinvolk.io/v1alpha1',
-  kind: 'Trace',
-  metadata: {
-    namespace: 'gadget',
-    name,
-    ...(operation && { annotations: { [OPERATION_ANNOTATION]: operation } }),
-  },
-  spec: { gadget: 'network-graph', ...spec },
-});
-const edge = (port: number): Edge => ({
-  type: 'normal',
-  namespace: 'demo',
-  pod: 'client',
-  pktType: 'OUTGOING',
-  proto: 'tcp',
-  ip: '10.96.0.10',
-  port,
-  connections: 1,
-});
-
-class FakeSession implements Session {
-  state: 'new' | 'started' | 'stopped' | 'closed' = 'new';
-  constructor(
-    readonly node: string,
-    public agent: AgentAddress,
-    readonly filter: unknown,
-    readonly events: SessionEvents,
-    private readonly refuse: boolean,
-  ) {}
-  async start(): Promise<void> {
-    if (this.refuse) throw new Error(`agent on ${this.node} answered 503 to PUT`);
-    this.state = 'started';
-  }
-  moveTo(agent: AgentAddress): void {
-    this.agent = agent;
-  }
-  async stop(): Promise<void> {
-    this.state = 'stopped';
-  }
-  close(): void {
-    this.state = 'closed';
-  }
-}
-
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function setup() {
   const kube = new FakeKube();
   kube.put(NODES, node('n1'));
   kube.put(NODES, node('n2'));
-  const addAgent = (n: string, endpoint = `https://${n}:9478`) =>
-    kube.put(agentLeasesPath(NS), agentLease(NS, { node: n, endpoint, cert: 'PEM' }, new Date()));
-  addAgent('n1');
-  const sessions: FakeSession[] = [];
-  const refuse = new Set<string>();
-  const factory: SessionFactory = (n, agent, _trace, command, events) => {
-    const s = new FakeSession(n, agent, command.filter, events, refuse.has(n));
-    sessions.push(s);
-    return s;
-  };
-  const lines: Record<string, unknown>[] = [];
-  const log = logger('test', 'debug', { write: (s: string) => lines.push(JSON.parse(s)) });
-  const state = new ClusterState();
-  const informers = new Informers(kube, log);
-  const controller = new Controller({
-    kube,
-    informers,
-    trustedNamespaces: new Set(['gadget', NS]),
-    namespace: NS,
-    log,
-    edgeLog: log,
-    token: async () => 'unused',
-    sessions: factory,
-    enrich: (e) => e,
-    view: (p) => new GroupView(p, state),
-    flushMs: 10,
-  });
-  const get = (key = KEY) => kube.object<Trace>(TRACES_PATH, key);
-  const live = (n: string) => sessions.filter((s) => s.node === n && s.state === 'started');
-  const start = () => {
-    informers.start();
-    return controller.start();
-  };
-  const stop = () => {
-    controller.stop();
-    informers.stop();
-  };
-  return { kube, controller, start, stop, sessions, refuse, lines, get, live, addAgent };
+  addAgent(kube, 'n1');
+  return { ...replica(kube), addAgent: (n: string, e?: string) => addAgent(kube, n, e) };
 }
 
 describe('Controller', () => {
@@ -137,7 +41,11 @@ describe('Controller', () => {
     stop = t.stop;
     await t.start();
     t.kube.put(TRACES_PATH, trace(spec, 'start'));
-    await until(() => t.get()?.status?.state === 'Started');
+    // Started, then its nodes' entries and the summary that follows them.
+    await until(() => {
+      const s = t.get()?.status;
+      return s?.state === 'Started' && s.nodes !== undefined && s.edges !== undefined;
+    });
     return t;
   }
 

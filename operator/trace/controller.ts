@@ -1,5 +1,8 @@
 // The operator's controller: keeps Traces, Nodes and agent Leases in view,
 // carries out what decide() says, and keeps each running trace on the right nodes.
+// With replicas, each runs a started Trace on the nodes it owns (writing their status
+// entries by server-side apply, a field manager per replica), and one of them, the
+// Trace's leader, carries out its operations and writes the rest of its status.
 import {
   AGENT_LEASE_LABEL,
   type AgentInfo,
@@ -13,6 +16,9 @@ import {
 import type { Edge } from '../../api/edge.js';
 import {
   FINALIZER,
+  GROUP,
+  KIND,
+  type NodeStatus,
   OPERATION_ANNOTATION,
   TRACES_PATH,
   type Trace,
@@ -20,9 +26,11 @@ import {
   type TraceSpec,
   type TraceStatus,
   traceObjectPath,
+  VERSION,
 } from '../../api/trace.js';
 import type { Informers } from '../../lib/informer.js';
 import {
+  isConflict,
   isInvalid,
   type JsonPatchOp,
   type KubeClient,
@@ -36,10 +44,27 @@ import { DoNotRetry, WorkQueue } from '../../lib/work-queue.js';
 import { agentSessions, type SessionFactory } from './agent-session.js';
 import type { TokenSource } from './agent-token.js';
 import { mergedStatus, traceConditions } from './conditions.js';
-import { decide } from './decide.js';
+import { decide, runnable } from './decide.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
+import { traceSummary } from './summary.js';
 import { TraceRun } from './trace-run.js';
+
+/** Who does what among the operator's replicas (operator/ring); one replica does all. */
+export interface Ownership {
+  /** This replica follows the node's agent now. */
+  ownsNode(node: string): boolean;
+  /** The node stays this replica's in the view being settled: it need not let it go. */
+  keepsNode(node: string): boolean;
+  /** This replica carries out the Trace's operations and writes its summary. */
+  leadsTrace(key: string): boolean;
+}
+
+export const SOLE_REPLICA: Ownership = {
+  ownsNode: () => true,
+  keepsNode: () => true,
+  leadsTrace: () => true,
+};
 
 export interface ControllerOptions {
   kube: KubeClient;
@@ -63,6 +88,12 @@ export interface ControllerOptions {
   observers?: readonly EdgeObserver[];
   /** The `generate` operation: NetworkPolicies from the trace's edges; returns status fields. */
   generate?(trace: Trace, running: boolean): Promise<Partial<Record<keyof TraceStatus, unknown>>>;
+  /** Who does what among the replicas (default: this one does all). */
+  ownership?: Ownership;
+  /** This replica's field manager for its nodes' status entries. */
+  fieldManager?: string;
+  /** Every node's unique edges of a trace, given this replica's (default: its own only). */
+  gather?(trace: string, own: Edge[]): Promise<Edge[]>;
 }
 
 const isReady = (n: Node) =>
@@ -80,8 +111,10 @@ export class Controller {
   /** Traces are handled only once nodes, agents and caches are known. */
   private ready = false;
   private timer?: NodeJS.Timeout;
+  private readonly owns: Ownership;
 
   constructor(private readonly o: ControllerOptions) {
+    this.owns = o.ownership ?? SOLE_REPLICA;
     this.queue = new WorkQueue((key) => this.reconcile(key), o.log, {
       name: 'reconcile',
       keyField: 'trace',
@@ -114,6 +147,29 @@ export class Controller {
   }
 
   /**
+   * The ring moved to a view where some held nodes are another replica's: let them go,
+   * and record where their streams stood before the ring says this replica settled.
+   */
+  async release(): Promise<void> {
+    await Promise.all(
+      [...this.runs.values()].map(async (run) => {
+        const gone = run.heldNodes().filter((n) => !this.owns.keepsNode(n));
+        if (gone.length === 0) return;
+        for (const n of gone) run.release(n);
+        this.o.log.info({ trace: run.key, nodes: gone }, 'nodes handed over');
+        await run.flush();
+      }),
+    );
+  }
+
+  /** What this replica owns or leads may have changed. */
+  changed(): void {
+    if (!this.ready) return;
+    for (const key of this.traces.items.keys()) this.queue.add(key);
+    this.syncAll();
+  }
+
+  /**
    * The node's live agent, or why none is used. An agent may write only its own node's
    * Lease (the chart's admission policy), and its endpoint must be on that node too: a
    * Lease naming another host is refused, so no agent can draw the operator's token and
@@ -135,13 +191,17 @@ export class Controller {
     return [...this.nodes.items.values()].filter(isReady).map((n) => n.metadata?.name ?? '');
   }
 
-  /** Puts a running trace on the nodes it should be on, with their live agents. */
+  /** Puts a running trace on the nodes it should be on that this replica owns. */
   private async sync(run: TraceRun): Promise<void> {
     const wanted = new Set(this.wantedNodes(run.spec));
+    const mine = [...wanted].filter((n) => this.owns.ownsNode(n));
+    const taking = mine.filter((n) => !run.hasNode(n));
+    // Where each node's stream was read up to, as its last holder recorded it.
+    const cursors = taking.length > 0 ? await this.cursors(run.key) : {};
     await Promise.all(
-      [...wanted].map(async (node) => {
+      mine.map(async (node) => {
         const agent = this.agent(node);
-        if (typeof agent !== 'string') await run.attach(node, agent);
+        if (typeof agent !== 'string') await run.attach(node, agent, cursors[node]);
         else if (run.hasNode(node) || run.nodes.get(node)?.reason !== agent) {
           run.detach(node, 'AgentMissing', agent);
         }
@@ -153,6 +213,15 @@ export class Controller {
     }
   }
 
+  /** The nodes' stream cursors in the Trace's status, read fresh: a holder just wrote them. */
+  private async cursors(key: string): Promise<Record<string, NodeStatus['cursor']>> {
+    const [namespace = '', name = ''] = key.split('/');
+    const t = await this.o.kube.get<Trace>(traceObjectPath(namespace, name)).catch(() => undefined);
+    return Object.fromEntries(
+      Object.entries(t?.status?.nodes ?? {}).map(([n, s]) => [n, s.cursor]),
+    );
+  }
+
   private syncAll(): void {
     for (const run of this.runs.values()) {
       void this.sync(run).catch((err) => this.o.log.warn({ trace: run.key, err }, 'sync failed'));
@@ -160,14 +229,59 @@ export class Controller {
   }
 
   private async reconcile(key: string): Promise<void> {
+    await this.runHere(key);
+    const trace = this.traces.items.get(key);
+    if (trace && this.owns.leadsTrace(key)) await this.lead(key, trace);
+  }
+
+  /**
+   * Every replica's part: run a started Trace on the nodes it owns, from the start its
+   * status records (a new startedAt starts a new run), and stop when it is no longer started.
+   */
+  private async runHere(key: string): Promise<void> {
     const trace = this.traces.items.get(key);
     const run = this.runs.get(key);
-    if (!trace) {
-      // Deleted without our finalizer (it was removed by hand): still stop the agents.
-      await this.stopRun(key);
-      for (const o of this.o.observers ?? []) o.ended?.(key, 'deleted');
+    const started =
+      trace && !trace.metadata.deletionTimestamp && trace.status?.state === 'Started'
+        ? runnable(trace, this.o.trustedNamespaces)
+        : undefined;
+    if (!started || !trace) {
+      if (run) {
+        await this.stopRun(key);
+        this.o.log.info({ trace: key }, 'trace stopped');
+      }
+      if (!trace) for (const o of this.o.observers ?? []) o.ended?.(key, 'deleted');
       return;
     }
+    const startedAt = trace.status?.startedAt ?? '';
+    if (run?.startedAt === startedAt) return;
+    // A new start of a running trace starts it afresh, with the spec as it is now.
+    if (run) await this.stopRun(key);
+    const r: TraceRun = new TraceRun(key, started.spec, started.parameters, startedAt, {
+      edgeLog: this.o.edgeLog,
+      log: this.o.log,
+      sessions: this.o.sessions ?? agentSessions(this.o.token),
+      enrich: this.o.enrich,
+      view: this.o.view,
+      flushMs: this.o.flushMs,
+      observers: this.o.observers,
+      // A run replaced by a newer start of the trace writes no more.
+      writeStatus: async (w) => {
+        const current = this.runs.get(key);
+        if (current === undefined || current === w) await this.writeStatus(trace, w);
+      },
+    });
+    this.runs.set(key, r);
+    await this.sync(r);
+    this.o.log.info(
+      { trace: key, nodes: Object.fromEntries(r.nodes) },
+      run ? 'trace started afresh' : 'trace running',
+    );
+  }
+
+  /** The leader's part: operations, the finalizer, state and the summary. */
+  private async lead(key: string, trace: Trace): Promise<void> {
+    const run = this.runs.get(key);
     const { namespace, name } = trace.metadata;
     const { decision, operation } = decide(trace, {
       running: run !== undefined,
@@ -176,7 +290,9 @@ export class Controller {
     const now = new Date().toISOString();
     let status: Partial<Record<keyof TraceStatus, unknown>>;
     switch (decision.kind) {
+      // Resuming a started trace is every replica's part (runHere).
       case 'none':
+      case 'resume':
         return;
       case 'addFinalizer': {
         const ops: JsonPatchOp[] = trace.metadata.finalizers
@@ -186,7 +302,6 @@ export class Controller {
         return;
       }
       case 'finalize': {
-        await this.stopRun(key);
         for (const o of this.o.observers ?? []) o.ended?.(key, 'deleted');
         const i = trace.metadata.finalizers?.indexOf(FINALIZER) ?? -1;
         if (i >= 0)
@@ -197,47 +312,23 @@ export class Controller {
         status = { operationError: decision.error };
         break;
       case 'start':
-      case 'resume': {
         if (decision.spec.node && !this.nodes.items.has(`/${decision.spec.node}`)) {
           status = { operationError: `Node ${JSON.stringify(decision.spec.node)} not found` };
           break;
         }
-        // start on a running trace starts it afresh, with the spec as it is now.
-        await this.stopRun(key);
-        const r: TraceRun = new TraceRun(key, decision.spec, decision.parameters, {
-          edgeLog: this.o.edgeLog,
-          log: this.o.log,
-          sessions: this.o.sessions ?? agentSessions(this.o.token),
-          enrich: this.o.enrich,
-          view: this.o.view,
-          flushMs: this.o.flushMs,
-          observers: this.o.observers,
-          patchStatus: async (s) => {
-            if (this.runs.get(key) === r) await this.patchStatus(namespace, name, s);
-          },
-        });
-        this.runs.set(key, r);
-        await this.sync(r);
-        status =
-          decision.kind === 'start'
-            ? {
-                ...r.status(),
-                state: 'Started',
-                operationError: null,
-                startedAt: now,
-                stoppedAt: null,
-              }
-            : r.status();
-        this.o.log.info(
-          { trace: key, nodes: Object.fromEntries(r.nodes) },
-          `trace ${decision.kind === 'start' ? 'started' : 'resumed'}`,
-        );
+        status = { state: 'Started', operationError: null, startedAt: now, stoppedAt: null };
+        this.o.log.info({ trace: key }, 'trace started');
         break;
-      }
       case 'stop': {
-        const final = await this.stopRun(key);
-        status = { ...final, state: 'Stopped', operationError: null, stoppedAt: now };
-        this.o.log.info({ trace: key }, 'trace stopped');
+        // This replica's nodes now, so the summary has their last edges; the others
+        // stop theirs when they see the state.
+        await this.stopRun(key);
+        status = {
+          ...(run && (await this.summary(trace, run))),
+          state: 'Stopped',
+          operationError: null,
+          stoppedAt: now,
+        };
         break;
       }
       case 'generate':
@@ -261,12 +352,60 @@ export class Controller {
     }
   }
 
-  private async stopRun(key: string): Promise<Partial<Record<keyof TraceStatus, unknown>>> {
+  /** The summary of every node's edges; this replica's nodes' entries are the freshest. */
+  private async summary(
+    trace: Trace,
+    run: TraceRun,
+  ): Promise<Partial<Record<keyof TraceStatus, unknown>>> {
+    const own = run.edges();
+    const edges = this.o.gather ? await this.o.gather(run.key, own) : own;
+    const nodes = { ...this.traces.items.get(run.key)?.status?.nodes, ...run.nodeEntries() };
+    return traceSummary(edges, nodes, trace.spec ?? {});
+  }
+
+  /**
+   * A run's part of the status: its nodes' entries by server-side apply (nodes handed
+   * over kept, unforced, until their new owner writes its own), and, from the leader, the summary.
+   */
+  private async writeStatus(trace: Trace, run: TraceRun): Promise<void> {
+    const { namespace, name } = trace.metadata;
+    const path = `${traceObjectPath(namespace, name)}/status`;
+    const apply = (nodes: Record<string, NodeStatus>, force: boolean) =>
+      this.o.kube.apply<Trace>(
+        path,
+        {
+          apiVersion: `${GROUP}/${VERSION}`,
+          kind: KIND,
+          metadata: { namespace, name },
+          status: { nodes },
+        },
+        this.o.fieldManager ?? 'netgraph-operator',
+        force,
+      );
+    const nodes = run.nodeEntries();
+    let t: Trace;
+    if (run.handedOver.size === 0) t = await apply(nodes, true);
+    else {
+      try {
+        t = await apply({ ...Object.fromEntries(run.handedOver), ...nodes }, false);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        // The new owners wrote their entries: the handed-over ones are theirs now.
+        run.handedOver.clear();
+        t = await apply(nodes, true);
+      }
+    }
+    this.traces.set(namespacedName(t), t);
+    if (this.owns.leadsTrace(run.key) && this.runs.get(run.key) === run)
+      await this.patchStatus(namespace, name, await this.summary(trace, run));
+  }
+
+  /** Stops the trace on this replica's nodes; their final entries are written by the run. */
+  private async stopRun(key: string): Promise<void> {
     const run = this.runs.get(key);
-    if (!run) return {};
+    if (!run) return;
     this.runs.delete(key);
     await run.stop();
-    return run.status();
   }
 
   private async patchStatus(

@@ -47,6 +47,15 @@ function scoped(v: Validation, namespace: string, trusted: ReadonlySet<string>):
   return s.ok ? { ...v, spec: { ...v.spec, ...s.spec } } : s;
 }
 
+/** The spec and parameters a Trace runs with, if it may run as it is. */
+export function runnable(
+  trace: Trace,
+  trusted: ReadonlySet<string>,
+): { spec: ValidSpec['spec']; parameters: TraceParameters } | undefined {
+  const v = scoped(validateSpec(trace.spec), trace.metadata.namespace, trusted);
+  return v.ok ? { spec: v.spec, parameters: v.parameters } : undefined;
+}
+
 export function decide(trace: Trace, ctx: DecisionContext): Decided {
   const meta = trace.metadata;
   if (meta.deletionTimestamp) return { decision: { kind: 'finalize' } };

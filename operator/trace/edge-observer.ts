@@ -10,9 +10,10 @@ export interface EdgeObserver {
   /**
    * One node's edge of a trace, enriched, new or with grown counters (cumulative since
    * the trace started on that node). The same object comes again with its counters
-   * updated in place: keep what you need, never the object itself.
+   * updated in place: keep what you need, never the object itself. `seen`: the replica
+   * that held the node before counted it up to these counters; count only what comes after.
    */
-  edge(trace: string, node: string, edge: Edge): void;
+  edge(trace: string, node: string, edge: Edge, seen?: boolean): void;
   /** The trace stopped on every node; 'deleted' when its Trace object is gone. */
   ended?(trace: string, how: 'stopped' | 'deleted'): void;
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { StreamCursor } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { logger } from '../../lib/log.js';
 import { ClusterState } from '../enrich/cluster-state.js';
 import { GroupView } from '../enrich/group.js';
 import type { AgentAddress, Session, SessionEvents, SessionFactory } from './agent-session.js';
+import { traceSummary } from './summary.js';
 import { TraceRun } from './trace-run.js';
 
 // One running trace with scripted sessions: what it logs, counts and writes when
@@ -23,6 +25,8 @@ const AGENT: AgentAddress = { endpoint: 'https://n1:9478', cert: 'PEM' };
 function run(refuse = new Set<string>()) {
   const events = new Map<string, SessionEvents>();
   const states = new Map<string, string>();
+  /** Each node's stream position, as a session would track it. */
+  const cursors = new Map<string, StreamCursor>();
   const sessions: SessionFactory = (node, _agent, trace, _command, ev) => {
     expect(trace).toEqual({ namespace: 'gadget', name: 't' });
     events.set(node, ev);
@@ -36,6 +40,7 @@ function run(refuse = new Set<string>()) {
         states.set(node, 'stopped');
       },
       close: () => states.set(node, 'closed'),
+      cursor: () => cursors.get(node) ?? { epoch: '', after: 0 },
     };
     return s;
   };
@@ -43,32 +48,44 @@ function run(refuse = new Set<string>()) {
   const log = logger('test', 'info', { write: (s: string) => lines.push(JSON.parse(s)) });
   const written: Record<string, unknown>[] = [];
   const seen: string[] = [];
+  const status = () => ({
+    ...traceSummary(r.edges(), r.nodeEntries(), { outputMode: 'Status' }),
+    nodes: r.nodeEntries(),
+  });
   const state = new ClusterState();
   const r = new TraceRun(
     'gadget/t',
     { outputMode: 'Status' },
     { groupBy: 'pod', ips: [] },
+    '2026-12-07T10:00:00.000Z',
     {
       edgeLog: log,
       log,
       sessions,
       enrich: (e) => ({ ...e, remoteKind: 'svc' }),
       view: (p) => new GroupView(p, state),
-      patchStatus: async (s) => {
-        written.push(s);
+      writeStatus: async () => {
+        written.push(status());
       },
       flushMs: 5,
       observers: [
         {
           started: (t) => seen.push(`started ${t}`),
-          edge: (_t, node, e) => seen.push(`${node} ${e.port} ${e.connections}`),
+          edge: (_t, node, e, before) =>
+            seen.push(`${node} ${e.port} ${e.connections}${before ? ' seen' : ''}`),
           ended: (t, how) => seen.push(`${how} ${t}`),
         },
       ],
     },
   );
-  const send = (node: string, e: Edge, epoch = 'e1') => events.get(node)?.onEdge(node, e, epoch);
-  return { r, lines, written, seen, states, events, send };
+  let seq = 0;
+  /** An agent's frame: a new edge gets a new `first`, an update keeps its own. */
+  const send = (node: string, e: Edge, epoch = 'e1', first = seq + 1) => {
+    seq++;
+    cursors.set(node, { epoch, after: seq });
+    events.get(node)?.onEdge(node, e, epoch, first);
+  };
+  return { r, lines, written, seen, states, events, send, status };
 }
 
 describe('TraceRun', () => {
@@ -80,7 +97,7 @@ describe('TraceRun', () => {
     t.send('n1', edge(80)); // replayed
     t.send('n1', edge(80, 4)); // grown
     expect(t.lines.filter((l) => l.msg === 'edge').map((l) => l.port)).toEqual([80, 443]);
-    const s = t.r.status();
+    const s = t.status();
     expect(s.edges).toBe(2);
     expect(JSON.parse(s.output as string)).toContainEqual(
       expect.objectContaining({ port: 80, connections: 4, remoteKind: 'svc' }),
@@ -96,7 +113,7 @@ describe('TraceRun', () => {
     // The agent restarted (a new epoch) and counts from zero again.
     t.send('n1', { ...edge(80, 2), bytesSent: 40, bytesReceived: 10 }, 'e2');
     t.send('n1', { ...edge(80, 3), bytesSent: 60, bytesReceived: 20 }, 'e2');
-    const [e] = JSON.parse(t.r.status().output as string);
+    const [e] = JSON.parse(t.status().output as string);
     expect(e).toMatchObject({
       connections: 8,
       bytesSent: 560,
@@ -117,15 +134,15 @@ describe('TraceRun', () => {
 
     await t.r.attach('n1', AGENT);
     t.events.get('n1')?.onError('n1', 'agent on n1 timed out');
-    expect(t.r.status().operationWarning).toContain('node n1: agent on n1 timed out');
+    expect(t.status().operationWarning).toContain('node n1: agent on n1 timed out');
     t.events.get('n1')?.onStatus('n1', { pods: 3 });
     expect(t.r.nodes.get('n1')).toEqual({ state: 'Started', pods: 3 });
-    expect(t.r.status().operationWarning).not.toContain('node n1');
+    expect(t.status().operationWarning).not.toContain('node n1');
     // Running, but not as asked: a warning, the node still Started.
     const fallback = 'TCX not attached for x (no host-side veth): socket filter used instead';
     t.events.get('n1')?.onStatus('n1', { pods: 3, warning: fallback });
     expect(t.r.nodes.get('n1')).toEqual({ state: 'Started', pods: 3, reason: fallback });
-    expect(t.r.status().operationWarning).toContain(`node n1: ${fallback}`);
+    expect(t.status().operationWarning).toContain(`node n1: ${fallback}`);
   });
 
   it('follows an agent that moved, and keeps the edges of one that went away', async () => {
@@ -136,7 +153,7 @@ describe('TraceRun', () => {
     t.send('n1', edge(80));
     t.r.detach('n1', 'AgentMissing', 'no live netgraph agent on node n1');
     expect(t.states.get('n1')).toBe('closed');
-    expect(t.r.status()).toMatchObject({ edges: 1, nodes: { n1: { state: 'AgentMissing' } } });
+    expect(t.status()).toMatchObject({ edges: 1, nodes: { n1: { state: 'AgentMissing' } } });
   });
 
   it('stops every agent, logs each edge total and writes the final status', async () => {
@@ -153,5 +170,38 @@ describe('TraceRun', () => {
     // Late frames from a stopping agent change nothing.
     t.events.get('n1')?.onError('n1', 'connection reset');
     expect(t.r.nodes.get('n1')?.state).toBe('Stopped');
+  });
+
+  it('hands a node over with where its stream stood; the new holder logs only what came after', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT);
+    t.send('n1', edge(80)); // first 1
+    t.send('n1', edge(443)); // first 2
+    t.r.release('n1');
+    expect(t.states.get('n1')).toBe('closed'); // the agent keeps the trace
+    expect(t.r.hasNode('n1')).toBe(false);
+    expect(t.r.handedOver.get('n1')).toEqual({
+      state: 'Started',
+      pods: 0,
+      cursor: { epoch: 'e1', after: 2 },
+    });
+
+    // The next holder replays the agent's table from the start, knowing the cursor.
+    const next = run();
+    await next.r.attach('n1', AGENT, { epoch: 'e1', after: 2 });
+    next.send('n1', edge(80, 3), 'e1', 1); // grew since: seen before
+    next.send('n1', edge(443), 'e1', 2);
+    next.send('n1', edge(8080), 'e1', 5); // new after the handover
+    expect(next.lines.filter((l) => l.msg === 'edge').map((l) => l.port)).toEqual([8080]);
+    // Observers count from the counters the previous holder had reached.
+    expect(next.seen).toEqual(['started gadget/t', 'n1 80 3 seen', 'n1 443 1 seen', 'n1 8080 1']);
+    expect(next.status().edges).toBe(3);
+  });
+
+  it('takes nothing as seen from a cursor of another agent epoch', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT, { epoch: 'old', after: 10 });
+    t.send('n1', edge(80), 'e1', 1);
+    expect(t.lines.filter((l) => l.msg === 'edge')).toHaveLength(1);
   });
 });

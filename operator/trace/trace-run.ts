@@ -1,6 +1,8 @@
-// One running trace in the operator: a session per node's agent, the merged set
-// of unique edges, the log stream, and the status it keeps up to date.
-import { type AgentTraceStatus, traceRef } from '../../api/agent.js';
+// One running trace in one operator replica: a session per node's agent (the nodes this
+// replica owns), the merged set of unique edges, the log stream, and those nodes' part
+// of the status, with where each node's stream was read up to: a replica that takes a
+// node over resumes there, so an edge is logged once whoever held the node.
+import { type AgentTraceStatus, type StreamCursor, traceRef } from '../../api/agent.js';
 import {
   addCounters,
   COUNTER_FIELDS,
@@ -10,14 +12,13 @@ import {
   edgeKey,
   edgeToJSON,
 } from '../../api/edge.js';
-import type { NodeStatus, TraceParameters, TraceSpec, TraceStatus } from '../../api/trace.js';
+import type { NodeStatus, TraceParameters, TraceSpec } from '../../api/trace.js';
 import type { Logger } from '../../lib/log.js';
 import { errorText } from '../../lib/result.js';
 import { adoptName } from './adopt-name.js';
 import type { AgentAddress, Session, SessionFactory } from './agent-session.js';
 import type { EdgeObserver } from './edge-observer.js';
 import type { EdgeView } from './edge-view.js';
-import { statusOutput } from './status-output.js';
 
 const counters = (e: Edge): EdgeCounters =>
   Object.fromEntries(COUNTER_FIELDS.map((f) => [f, e[f] ?? 0])) as EdgeCounters;
@@ -30,8 +31,8 @@ export interface TraceRunDeps {
   sessions: SessionFactory;
   enrich(edge: Edge): Edge;
   view(parameters: TraceParameters): EdgeView;
-  /** Writes part of the Trace's status (a merge patch). */
-  patchStatus(status: Partial<Record<keyof TraceStatus, unknown>>): Promise<void>;
+  /** Writes this run's part of the status (its nodes' entries, and the summary if it leads). */
+  writeStatus(run: TraceRun): Promise<void>;
   flushMs?: number;
   /** Told of every edge and of the trace's start and stop (metrics, history, policy advice). */
   observers?: readonly EdgeObserver[];
@@ -39,9 +40,13 @@ export interface TraceRunDeps {
 
 export class TraceRun {
   readonly nodes = new Map<string, NodeStatus>();
+  /** Nodes handed to another replica: their last entry, kept until the new owner writes its own. */
+  readonly handedOver = new Map<string, NodeStatus>();
   private readonly sessions = new Map<string, Session>();
+  /** Per node taken over: where the previous holder had read its stream up to. */
+  private readonly known = new Map<string, StreamCursor>();
   /** Each node's edges, with the agent epoch that last sent them and what earlier epochs counted. */
-  private readonly edges = new Map<string, { edge: Edge; epoch: string; base?: EdgeCounters }>();
+  private readonly received = new Map<string, { edge: Edge; epoch: string; base?: EdgeCounters }>();
   private readonly view: EdgeView;
   private flushTimer?: NodeJS.Timeout;
   private flushing = Promise.resolve();
@@ -51,6 +56,8 @@ export class TraceRun {
     readonly key: string,
     readonly spec: TraceSpec,
     readonly parameters: TraceParameters,
+    /** status.startedAt of the start this run carries out: a new one starts a new run. */
+    readonly startedAt: string,
     private readonly deps: TraceRunDeps,
   ) {
     this.view = deps.view(parameters);
@@ -61,13 +68,23 @@ export class TraceRun {
     return this.sessions.has(node);
   }
 
-  /** Starts the trace on one node's agent; the failure reason lands in status.nodes. */
-  async attach(node: string, agent: AgentAddress): Promise<void> {
+  /** The nodes whose agents this run follows now. */
+  heldNodes(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /**
+   * Starts the trace on one node's agent; the failure reason lands in status.nodes.
+   * `known`: where the node's previous holder had read its stream up to.
+   */
+  async attach(node: string, agent: AgentAddress, known?: StreamCursor): Promise<void> {
     const existing = this.sessions.get(node);
     if (existing) {
       existing.moveTo(agent);
       return;
     }
+    if (known) this.known.set(node, known);
+    this.handedOver.delete(node);
     const session = this.deps.sessions(
       node,
       agent,
@@ -77,7 +94,7 @@ export class TraceRun {
         ...(this.parameters.attach && { attach: this.parameters.attach }),
       },
       {
-        onEdge: (n, e, epoch) => this.onEdge(n, e, epoch),
+        onEdge: (n, e, epoch, first) => this.onEdge(n, e, epoch, first),
         onStatus: (n, s) => this.onAgentStatus(n, s),
         onError: (n, reason) => this.setNode(n, { state: 'Failed', reason }),
       },
@@ -98,6 +115,22 @@ export class TraceRun {
     this.sessions.get(node)?.close();
     this.sessions.delete(node);
     this.setNode(node, { state, reason });
+  }
+
+  /**
+   * Hands the node to another replica: drops the link without stopping the agent, and
+   * keeps the node's entry (where its stream was read up to) for the new owner.
+   */
+  release(node: string): void {
+    const session = this.sessions.get(node);
+    if (!session) return;
+    const cursor = session.cursor();
+    session.close();
+    this.sessions.delete(node);
+    this.known.delete(node);
+    const entry = this.nodes.get(node);
+    this.nodes.delete(node);
+    if (entry) this.handedOver.set(node, { ...entry, cursor });
   }
 
   /** Stops every agent, takes their last edges, logs their totals and writes the final status. */
@@ -127,29 +160,24 @@ export class TraceRun {
     for (const s of this.sessions.values()) s.close();
   }
 
-  /** The status fields this run owns. */
-  status(): Partial<Record<keyof TraceStatus, unknown>> {
-    const edges = this.view.edges();
-    const out = this.spec.outputMode === 'Status' ? statusOutput(edges) : undefined;
-    // A started node with a reason runs, but not as asked (socket filter instead of TCX).
-    const failed = [...this.nodes].filter(
-      ([, s]) => s.state === 'Failed' || s.state === 'AgentMissing' || s.reason,
-    );
-    const warnings = [
-      out?.warning,
-      ...failed.map(([n, s]) => `node ${n}: ${s.reason ?? s.state}`),
-    ].filter(Boolean);
-    return {
-      edges: edges.length,
-      nodes: Object.fromEntries(this.nodes),
-      operationWarning: warnings.length > 0 ? warnings.join('; ') : null,
-      ...(out && { output: out.output }),
-    };
+  /** This run's unique edges, as its view shows them. */
+  edges(): Edge[] {
+    return this.view.edges();
   }
 
-  private onEdge(node: string, raw: Edge, epoch: string): void {
+  /** Its nodes' status entries, each with where its stream was read up to. */
+  nodeEntries(): Record<string, NodeStatus> {
+    const out: Record<string, NodeStatus> = {};
+    for (const [node, s] of this.nodes) {
+      const cursor = this.sessions.get(node)?.cursor();
+      out[node] = cursor?.epoch ? { ...s, cursor } : s;
+    }
+    return out;
+  }
+
+  private onEdge(node: string, raw: Edge, epoch: string, first?: number): void {
     const k = `${node}/${edgeKey(raw)}`;
-    const kept = this.edges.get(k);
+    const kept = this.received.get(k);
     if (kept) {
       // A restarted agent counts from zero: what its earlier life counted stays as a base.
       if (kept.epoch !== epoch) {
@@ -165,13 +193,16 @@ export class TraceRun {
       for (const o of this.deps.observers ?? []) o.edge(this.key, node, kept.edge);
     } else {
       const edge = this.deps.enrich(raw);
-      this.edges.set(k, { edge, epoch });
+      this.received.set(k, { edge, epoch });
       const shown = this.view.add(edge);
-      for (const o of this.deps.observers ?? []) o.edge(this.key, node, edge);
-      if (shown?.type === 'normal')
+      // Seen by the node's previous holder: logged and counted there already.
+      const known = this.known.get(node);
+      const seen = known?.epoch === epoch && first !== undefined && first <= known.after;
+      for (const o of this.deps.observers ?? []) o.edge(this.key, node, edge, seen);
+      if (shown?.type === 'normal' && !seen)
         this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(shown) }, 'edge');
       // An agent's warning (a full map: edges dropped) is logged as a warning.
-      else if (shown)
+      else if (shown && shown.type !== 'normal')
         this.deps.edgeLog.warn({ trace: this.key, ...edgeToJSON(shown) }, shown.message);
     }
     this.scheduleFlush();
@@ -201,9 +232,11 @@ export class TraceRun {
   }
 
   /** Status writes never overlap, so an older one cannot land after a newer one. */
-  private flush(): Promise<void> {
+  flush(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     this.flushing = this.flushing.then(() =>
-      this.deps.patchStatus(this.status()).catch((err) => {
+      this.deps.writeStatus(this).catch((err) => {
         this.deps.log.warn({ trace: this.key, err }, 'status write failed');
       }),
     );

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { agentLease, agentLeaseName, agentLeasesPath, type Lease } from '../../api/agent.js';
-import { AgentLease } from '../../gadget/agent/lease.js';
+import { replicaLease, replicaLeaseName } from '../../api/ring.js';
+import { agentHeldLease } from '../../gadget/agent/lease.js';
 import { Kube, KubeConfig } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { selfSignedIdentity } from '../../lib/tls.js';
@@ -78,6 +79,11 @@ const leaseOf = (node: string) =>
   );
 const leasePath = (node: string) => `${agentLeasesPath(NETGRAPH_NS)}/${agentLeaseName(node)}`;
 const silent = logger('test', 'silent');
+// An operator replica's Lease (api/ring.ts), as the operator's ServiceAccount writes it.
+const REPLICA = 'vap-replica';
+const replicaOf = (id: string) =>
+  replicaLease(NETGRAPH_NS, { id, endpoint: 'https://10.250.0.9:9090', view: '' }, new Date());
+const replicaPath = (id: string) => `${agentLeasesPath(NETGRAPH_NS)}/${replicaLeaseName(id)}`;
 
 beforeAll(async () => {
   const helm =
@@ -148,6 +154,8 @@ afterAll(async () => {
     `pod/${POD}`,
     `lease/${agentLeaseName(NODE)}`,
     `lease/${agentLeaseName(OTHER)}`,
+    `lease/${replicaLeaseName(REPLICA)}`,
+    `lease/${replicaLeaseName(NODE)}`,
     'configmap/vap-ours',
     'configmap/vap-theirs',
     '--ignore-not-found',
@@ -170,7 +178,7 @@ describe("an agent writes only its own node's Lease", () => {
   });
 
   it("its Lease: written, renewed and removed by the agent's code", async () => {
-    const lease = new AgentLease(
+    const lease = agentHeldLease(
       agentKube,
       NETGRAPH_NS,
       { node: NODE, endpoint: 'https://10.250.0.1:9478', cert: identity.cert },
@@ -185,7 +193,7 @@ describe("an agent writes only its own node's Lease", () => {
   });
 
   it("another node's Lease is refused by the API server, created or patched", async () => {
-    const forged = new AgentLease(
+    const forged = agentHeldLease(
       agentKube,
       NETGRAPH_NS,
       { node: OTHER, endpoint: 'https://10.250.0.1:9478', cert: identity.cert },
@@ -314,12 +322,56 @@ describe("an agent writes only its own node's Lease", () => {
     }
   }, 300_000);
 
+  it("an operator replica's Lease is refused, even one named for its node", async () => {
+    for (const id of [REPLICA, NODE])
+      await expect(
+        agentKube.request('POST', agentLeasesPath(NETGRAPH_NS), replicaOf(id)),
+        id,
+      ).rejects.toThrow(
+        `an agent writes only the Lease of its own node, ${agentLeaseName(NODE)}, not ${replicaLeaseName(id)}`,
+      );
+    // A live replica's cannot be taken over or removed.
+    await operatorKube.request('POST', agentLeasesPath(NETGRAPH_NS), replicaOf(REPLICA));
+    await expect(
+      agentKube.request(
+        'PATCH',
+        replicaPath(REPLICA),
+        { metadata: { annotations: { 'netgraph.dev/endpoint': 'https://10.250.0.1:9478' } } },
+        { patch: 'merge' },
+      ),
+    ).rejects.toThrow(/denied request: an agent writes only the Lease of its own node/);
+    await expect(agentKube.request('DELETE', replicaPath(REPLICA))).rejects.toThrow(
+      /denied request/,
+    );
+    await operatorKube.request('DELETE', replicaPath(REPLICA));
+  });
+
   it('a token bound to no pod names no node and writes no Lease', async () => {
     const unbound = tokenKube(await token(GADGET_SA));
     const write = unbound.request('POST', agentLeasesPath(NETGRAPH_NS), leaseOf(NODE));
     await expect(write).rejects.toThrow(/denied request: the token names no node/);
     // Forbidden (403), as the policies' reason says, not Invalid (422).
     await expect(write).rejects.toMatchObject({ status: 403 });
+  });
+});
+
+describe("the operator holds its replicas' Leases", () => {
+  it('creates one, renews it and deletes it with its own token', async () => {
+    await operatorKube.request('POST', agentLeasesPath(NETGRAPH_NS), replicaOf(REPLICA));
+    const renewed = replicaOf(REPLICA);
+    await operatorKube.request(
+      'PATCH',
+      replicaPath(REPLICA),
+      { spec: renewed.spec },
+      {
+        patch: 'merge',
+      },
+    );
+    const held = await admin().request<Lease>('GET', replicaPath(REPLICA));
+    expect(held.spec?.renewTime).toBe(renewed.spec?.renewTime);
+    expect(held.metadata?.labels).toEqual({ 'netgraph.dev/operator-replica': 'true' });
+    await operatorKube.request('DELETE', replicaPath(REPLICA));
+    await expect(admin().request('GET', replicaPath(REPLICA))).rejects.toThrow(/not found/);
   });
 });
 

@@ -1,0 +1,121 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { TRACES_PATH, type Trace } from '../../api/trace.js';
+import { Informers } from '../../lib/informer.js';
+import { logger } from '../../lib/log.js';
+import {
+  addAgent,
+  edge,
+  KEY,
+  NODES,
+  NS,
+  node,
+  replica,
+  trace,
+  until,
+} from '../../test/fake-agents.js';
+import { FakeKube } from '../../test/fake-kube.js';
+import { Ring } from './ring.js';
+
+// Two operator replicas on one apiserver in memory, each with its ring and controller:
+// how they share the nodes of a trace and hand them over, as a user sees it in the
+// Trace's status and in the replicas' logs.
+const NODE_NAMES = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
+
+function member(kube: FakeKube, id: string) {
+  const log = logger('ring', 'warn', { write: () => {} });
+  const informers = new Informers(kube, log);
+  const ring = new Ring({ kube, namespace: NS, informers, id, endpoint: '', log });
+  const r = replica(kube, { ownership: ring, fieldManager: `netgraph-operator/${id}` });
+  return {
+    ...r,
+    ring,
+    id,
+    held: () => r.sessions.filter((s) => s.state === 'started').map((s) => s.node),
+    async up() {
+      informers.start();
+      await ring.start(r.controller);
+      await r.start();
+    },
+    async down() {
+      await ring.stop();
+      r.stop();
+      informers.stop();
+    },
+  };
+}
+
+describe('operator replicas', () => {
+  const running: { down(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const m of running.splice(0)) await m.down().catch(() => {});
+  });
+
+  it("follow each node from exactly one replica, and hand a stopping one's nodes over", async () => {
+    const kube = new FakeKube();
+    for (const n of NODE_NAMES) {
+      kube.put(NODES, node(n));
+      addAgent(kube, n);
+    }
+    const a = member(kube, 'a');
+    const b = member(kube, 'b');
+    running.push(a, b);
+    await Promise.all([a.up(), b.up()]);
+    kube.put(TRACES_PATH, trace({}, 'start'));
+    const get = () => kube.object<Trace>(TRACES_PATH, KEY);
+    const allStarted = () =>
+      NODE_NAMES.every((n) => get()?.status?.nodes?.[n]?.state === 'Started');
+    await until(allStarted);
+
+    // Never two replicas on one node, checked while they share and while they hand over.
+    let overlap = '';
+    const watch = setInterval(() => {
+      for (const n of a.held()) if (b.held().includes(n)) overlap = n;
+    }, 2);
+    try {
+      expect([...a.held(), ...b.held()].sort()).toEqual(NODE_NAMES);
+      expect(a.held().length).toBeGreaterThan(0);
+      expect(b.held().length).toBeGreaterThan(0);
+
+      // b's nodes send two edges each, logged by b.
+      const fromB = b.held();
+      for (const [i, n] of fromB.entries()) {
+        const s = b.sessions.find((x) => x.node === n && x.state === 'started');
+        s?.send(edge(1000 + i), 1);
+        s?.send(edge(2000 + i), 2);
+      }
+      await until(() => fromB.every((n) => get()?.status?.nodes?.[n]?.cursor?.after === 2));
+
+      // b stops: its nodes go to a, resumed where b's streams stood.
+      await b.down();
+      running.splice(running.indexOf(b), 1);
+      await until(() => a.held().length === NODE_NAMES.length);
+      for (const [i, n] of fromB.entries()) {
+        const s = a.sessions.find((x) => x.node === n && x.state === 'started');
+        // The agent replays its table from the start, then sends what is new.
+        s?.send({ ...edge(1000 + i), connections: 3 }, 3, 1);
+        s?.send(edge(2000 + i), 2);
+        s?.send(edge(3000 + i), 4);
+      }
+      await until(() => NODE_NAMES.every((n) => get()?.status?.nodes?.[n]?.state === 'Started'));
+    } finally {
+      clearInterval(watch);
+    }
+    expect(overlap).toBe('');
+    const logged = [...a.lines, ...b.lines]
+      .filter((l) => l.msg === 'edge')
+      .map((l) => l.port as number)
+      .sort();
+    const want = fromPorts(b.sessions.map((s) => s.node));
+    expect(logged).toEqual(want);
+    // One replica led the Trace: the operation was carried out once.
+    expect([...a.lines, ...b.lines].filter((l) => l.msg === 'trace started')).toHaveLength(1);
+  });
+});
+
+/** Each edge of the nodes b held, once: the two b logged and the one sent after the handover. */
+function fromPorts(nodes: string[]): number[] {
+  const n = new Set(nodes).size;
+  return Array.from({ length: n }, (_, i) => [1000 + i, 2000 + i, 3000 + i])
+    .flat()
+    .sort();
+}
