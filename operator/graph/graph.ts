@@ -47,10 +47,8 @@ const outsideName = (e: Edge) => e.remoteName || e.remoteOther || e.ip || '';
 
 /** A record's local and remote names in a view; pod view names as group.ts would. */
 function sides(r: EdgeRecord, by: GroupBy): { local: string; remote: string } {
-  if (by !== 'pod') {
-    const g = r.groups[by];
-    return { local: g.group, remote: g.remoteGroup };
-  }
+  const g = by === 'pod' ? r.podView : r.groups[by];
+  if (g !== undefined) return { local: g.group, remote: g.remoteGroup };
   const e = r.edge;
   const remote =
     e.remoteKind === 'svc'

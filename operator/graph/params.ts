@@ -32,9 +32,16 @@ export interface GraphParams extends GraphQuery {
 }
 
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000 };
+
+/** How far back `windowMs` reaches, and which flags set it. */
+const reach = (windowMs: number) =>
+  `${windowMs / 60_000} minutes: flag --history-window, or more with --prometheus-url`;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Pixie's `start`: a negative duration, -30s, -5m, -1h; at most `windowMs` back. */
+/**
+ * Pixie's `start`: a negative duration, -30s, -5m, -1h; at most `windowMs` back (the
+ * memory's window, or Prometheus's reach).
+ */
 export function parseStart(text: string, windowMs: number): number {
   const m = /^-(\d+)(s|m|h)$/.exec(text);
   if (!m)
@@ -47,7 +54,7 @@ export function parseStart(text: string, windowMs: number): number {
   if (ms > windowMs)
     throw new ParameterError(
       'start',
-      `${text} is older than the history the operator keeps (${windowMs / 60_000} minutes, flag --history-window)`,
+      `${text} is older than the history the operator reaches (${reach(windowMs)})`,
     );
   return ms;
 }
@@ -65,7 +72,7 @@ function parseTime(name: 'from' | 'to', text: string, windowMs: number, end: num
   if (ms < end - windowMs)
     throw new ParameterError(
       name,
-      `${text} is older than the history the operator keeps (${windowMs / 60_000} minutes, flag --history-window)`,
+      `${text} is older than the history the operator reaches (${reach(windowMs)})`,
     );
   if (ms > end)
     throw new ParameterError(name, `${text} is after the history's end (now, or the trace's stop)`);

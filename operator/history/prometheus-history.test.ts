@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { BIN_MS, type BinVisitor } from './bin-log.js';
+import type { EdgeRecord } from './history.js';
+import { type EarlyPart, withEarlyPart } from './prometheus-history.js';
+
+const record = (id: number) => ({ id }) as EdgeRecord;
+
+describe('withEarlyPart', () => {
+  it("reads the memory's bins from its first on and the part's before it, records after the view's", () => {
+    const MEMORY = 100; // the memory's first bin
+    const asked: string[] = [];
+    const view = {
+      key: 'demo/t',
+      records: [record(0), record(1)],
+      each(fromMs: number, toMs: number, visit: BinVisitor) {
+        asked.push(`memory ${fromMs / BIN_MS}..${toMs / BIN_MS}`);
+        visit(MEMORY, 1, 1, 10, 20);
+      },
+    };
+    const part: EarlyPart = {
+      records: [record(2)],
+      each(from, to, visit) {
+        asked.push(`part ${from}..${to}`);
+        visit(from, 2, 2, 30, 40);
+      },
+    };
+    const v = withEarlyPart(view, part, MEMORY);
+    expect(v.key).toBe('demo/t');
+    expect(v.records.map((r) => r.id)).toEqual([0, 1, 2]);
+    const seen: number[][] = [];
+    v.each(90 * BIN_MS, 105 * BIN_MS, (...d) => seen.push(d));
+    expect(asked).toEqual(['memory 100..105', 'part 90..99']);
+    expect(seen).toEqual([
+      [100, 1, 1, 10, 20],
+      [90, 2, 2, 30, 40],
+    ]);
+    // A window all in memory, or all before it, reads one side only.
+    asked.length = 0;
+    v.each(101 * BIN_MS, 102 * BIN_MS, () => {});
+    v.each(80 * BIN_MS, 95 * BIN_MS, () => {});
+    expect(asked).toEqual(['memory 101..102', 'part 80..95']);
+  });
+});

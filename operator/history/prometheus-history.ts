@@ -1,0 +1,174 @@
+// The part of a trace's windows before the operator's memory, from Prometheus
+// (--prometheus-url): netgraph's workload-level counters of the trace, sampled by range
+// queries at every bin boundary and turned into bins (workload-bins.ts). What lies before
+// the memory no longer changes, so each span is asked for once and kept for the later
+// windows of the trace (a live stream's window slides over it); only a span not held yet
+// is asked for. Failures come back as a warning for the answer, never as an exception.
+import { EDGE_BYTES, EDGE_CONNECTIONS } from '../../api/metrics.js';
+import type { Logger } from '../../lib/log.js';
+import { BIN_MS, type BinVisitor, binOf } from './bin-log.js';
+import type { EdgeRecord } from './history.js';
+import type { PrometheusSource } from './prometheus-source.js';
+import { WORKLOAD_EDGE_LABELS, WorkloadBins } from './workload-bins.js';
+import { type WorkloadIndex, workloadRecords } from './workload-records.js';
+
+/** How far back a window may reach with Prometheus (the memory's own window may be longer). */
+export const PROMETHEUS_REACH_MS = 24 * 3_600_000;
+/** Samples a query asks for at most: Prometheus refuses more than 11,000 a series. */
+const MAX_STEPS = 10_000;
+
+/** Traces whose part is kept (the least recently read goes first). */
+const MAX_TRACES = 32;
+/** After a failed query, the next waits this long (a down Prometheus is not asked every second). */
+const RETRY_MS = 30_000;
+
+/** The trace's held part: records numbered from a given id, and their bins. */
+export interface EarlyPart {
+  records: EdgeRecord[];
+  /** Visits the growth of bins `from` to `to` (inclusive), edges by record id. */
+  each(fromBin: number, toBin: number, visit: BinVisitor): void;
+}
+
+/** What of a trace the graph reads: its records, and their bins by time (ms). */
+export interface BinnedRecords {
+  records: readonly EdgeRecord[];
+  each(fromMs: number, toMs: number, visit: BinVisitor): void;
+}
+
+/**
+ * `view` with the part before bin `memory` from Prometheus: its records after the view's
+ * (the part numbered from view.records.length), the view's bins from `memory` on and the
+ * part's before it.
+ */
+export function withEarlyPart<V extends BinnedRecords>(
+  view: V,
+  part: EarlyPart,
+  memory: number,
+): V {
+  return {
+    ...view,
+    records: [...view.records, ...part.records],
+    each(fromMs: number, toMs: number, visit: BinVisitor) {
+      if (toMs >= memory * BIN_MS) view.each(Math.max(fromMs, memory * BIN_MS), toMs, visit);
+      const last = Math.min(binOf(toMs), memory - 1);
+      if (binOf(fromMs) <= last) part.each(binOf(fromMs), last, visit);
+    },
+  };
+}
+
+interface Held {
+  book: WorkloadBins;
+  /** The first bin held. */
+  first: number;
+  /** The last load, which the next one waits for. */
+  loading: Promise<string | undefined>;
+  records?: { firstId: number; count: number; list: EdgeRecord[] };
+}
+
+/** A PromQL string literal of a label value. */
+const quoted = (s: string) => JSON.stringify(s);
+
+export class PrometheusHistory {
+  private readonly held = new Map<string, Held>();
+  private failed?: { at: number; warning: string };
+
+  constructor(
+    private readonly source: PrometheusSource,
+    /** The cluster's workloads now, to name remote workloads and match Services. */
+    private readonly workloads: () => WorkloadIndex,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Makes sure the trace's bins `fromBin` up to `endBin` (exclusive) are held; the answer's
+   * warning when Prometheus did not give them.
+   */
+  load(trace: string, fromBin: number, endBin: number): Promise<string | undefined> {
+    if (this.failed && Date.now() - this.failed.at < RETRY_MS)
+      return Promise.resolve(this.failed.warning);
+    let h = this.held.get(trace);
+    if (h === undefined) {
+      h = { book: new WorkloadBins(), first: fromBin, loading: Promise.resolve(undefined) };
+      for (const old of this.held.keys()) {
+        if (this.held.size < MAX_TRACES) break;
+        this.held.delete(old);
+      }
+    } else this.held.delete(trace);
+    // Last read, last to go.
+    this.held.set(trace, h);
+    const held = h;
+    held.loading = held.loading.then(() => this.fill(trace, held, fromBin, endBin));
+    return held.loading;
+  }
+
+  /** What is held of the trace, its records numbered from `firstId`. */
+  part(trace: string, firstId: number): EarlyPart | undefined {
+    const h = this.held.get(trace);
+    if (h === undefined || h.book.end === undefined) return undefined;
+    const edges = h.book.edges;
+    if (h.records?.firstId !== firstId || h.records.count !== edges.length)
+      h.records = {
+        firstId,
+        count: edges.length,
+        list: workloadRecords(edges, firstId, this.workloads()),
+      };
+    const { book } = h;
+    return {
+      records: h.records.list,
+      each: (from, to, visit) =>
+        book.each(from, to, (bin, edge, c, s, r) => visit(bin, firstId + edge, c, s, r)),
+    };
+  }
+
+  private async fill(
+    trace: string,
+    h: Held,
+    fromBin: number,
+    endBin: number,
+  ): Promise<string | undefined> {
+    try {
+      if (h.book.end !== undefined && fromBin < h.first) {
+        // Further back than held: the book starts again there (its first sample is the base).
+        const book = new WorkloadBins();
+        await this.add(trace, book, fromBin, Math.max(endBin, h.book.end));
+        h.book = book;
+        h.first = fromBin;
+        h.records = undefined;
+      } else if (h.book.end === undefined) {
+        h.first = fromBin;
+        await this.add(trace, h.book, fromBin, endBin);
+      } else if (endBin > h.book.end) await this.add(trace, h.book, h.book.end, endBin);
+      this.failed = undefined;
+      return undefined;
+    } catch (err) {
+      this.log.warn({ err, trace }, 'Prometheus range query failed');
+      // A book never filled is started again by the next load.
+      if (h.book.end === undefined) this.held.delete(trace);
+      const warning = `the part before the operator's memory is missing: ${(err as Error).message}`;
+      this.failed = { at: Date.now(), warning };
+      return warning;
+    }
+  }
+
+  /** Queries bins `from`..`end` in pieces Prometheus accepts, each continuing the book. */
+  private async add(trace: string, book: WorkloadBins, from: number, end: number): Promise<void> {
+    const by = `sum by (${WORKLOAD_EDGE_LABELS.join(', ')}`;
+    const select = `{trace=${quoted(trace)}}`;
+    const bytes = `${by}, direction) (${EDGE_BYTES}${select})`;
+    const connections = `${by}) (${EDGE_CONNECTIONS}${select})`;
+    let first = from;
+    do {
+      const last = Math.min(end, first + MAX_STEPS);
+      const range = [first * BIN_MS, last * BIN_MS, BIN_MS] as const;
+      const [b, c] = await Promise.all([
+        this.source.queryRange(bytes, ...range),
+        this.source.queryRange(connections, ...range),
+      ]);
+      book.add(first, last, [
+        ['bytes', b],
+        ['connections', c],
+      ]);
+      first = last;
+    } while (first < end);
+  }
+}
