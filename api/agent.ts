@@ -169,6 +169,13 @@ export interface AgentTraceStatus {
   warning?: string;
 }
 
+/**
+ * Request header naming the operator replica that calls (its id in api/ring.ts): the
+ * agent logs which replica follows each trace's stream. Informational; the token
+ * is what authenticates.
+ */
+export const AGENT_REPLICA_HEADER = 'netgraph-replica';
+
 /** How often the agent pings an idle stream. */
 export const AGENT_PING_MS = 5000;
 /** A stream silent this long is dead (six pings missed): reconnect. */

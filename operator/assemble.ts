@@ -115,7 +115,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
   });
   const controller = new Controller({
     ownership: ring,
-    fieldManager: `netgraph-operator/${o.replicaId}`,
+    replicaId: o.replicaId,
     kube,
     namespace,
     log,

@@ -41,7 +41,7 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
   --tls-ca-file PATH       what clients pin, with --tls-cert-file (default: the certificate)
   --tls-san NAME,...       more names for the self-signed certificate (the Service's)
   --replica-id NAME        this replica's id among the operator's replicas (default: the pod's
-                           name from $NETGRAPH_POD_NAME, else host name and process id)
+                           name from $NETGRAPH_POD_NAME, else the host name)
   --advertise-url URL      where the other replicas reach this one's port (default: https on
                            $NETGRAPH_POD_IP and the --http-listen port; none outside a pod)
   --cert-configmap NAME    the ConfigMap in --namespace where the port's certificate is
@@ -137,9 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     certConfigMap: args.values['cert-configmap'],
     ...(prometheus && { prometheus }),
     replicaId:
-      args.values['replica-id'] ??
-      process.env.NETGRAPH_POD_NAME ??
-      `${hostname().toLowerCase()}-${process.pid}`,
+      args.values['replica-id'] ?? process.env.NETGRAPH_POD_NAME ?? hostname().toLowerCase(),
     advertiseUrl: args.values['advertise-url'] ?? advertised(listen.port),
   });
   await terminated();

@@ -8,6 +8,7 @@ import type http from 'node:http';
 import {
   AGENT_HEALTH_PATH,
   AGENT_PING_MS,
+  AGENT_REPLICA_HEADER,
   type AgentFrame,
   parseAgentPath,
   type StartCommand,
@@ -162,6 +163,9 @@ function stream(
     reply(res, 404, { error: 'no such trace' });
     return;
   }
+  // Which operator replica follows the trace here, and from where: a handover shows.
+  const replica = req.headers[AGENT_REPLICA_HEADER] ?? '';
+  o.log.info({ trace: traceKey, replica, cursor }, 'stream opened');
   let n = 0;
   ping = setInterval(
     () => res.write(`${JSON.stringify({ ping: ++n })}\n`),
@@ -170,5 +174,6 @@ function stream(
   req.on('close', () => {
     clearInterval(ping);
     unsubscribe();
+    o.log.info({ trace: traceKey, replica }, 'stream closed');
   });
 }

@@ -25,7 +25,7 @@ function member(kube: FakeKube, id: string) {
   const log = logger('ring', 'warn', { write: () => {} });
   const informers = new Informers(kube, log);
   const ring = new Ring({ kube, namespace: NS, informers, id, endpoint: '', log });
-  const r = replica(kube, { ownership: ring, fieldManager: `netgraph-operator/${id}` });
+  const r = replica(kube, { ownership: ring, replicaId: id });
   return {
     ...r,
     ring,

@@ -6,6 +6,7 @@ import type http from 'node:http';
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  AGENT_REPLICA_HEADER,
   type AgentTraceStatus,
   agentEdgesPath,
   agentTracePath,
@@ -57,11 +58,11 @@ export type SessionFactory = (
   events: SessionEvents,
 ) => Session;
 
-/** Real sessions over HTTPS, showing agents the operator's token. */
+/** Real sessions over HTTPS, showing agents the operator's token and the replica's id. */
 export const agentSessions =
-  (token: () => Promise<string>): SessionFactory =>
+  (token: () => Promise<string>, replica = ''): SessionFactory =>
   (node, agent, trace, command, events) =>
-    new AgentSession(node, agent, trace, command, token, events);
+    new AgentSession(node, agent, trace, command, token, events, replica);
 
 export class AgentSession implements Session {
   private readonly abort = new AbortController();
@@ -79,6 +80,7 @@ export class AgentSession implements Session {
     private readonly command: StartCommand,
     private readonly token: () => Promise<string>,
     private readonly events: SessionEvents,
+    private readonly replica = '',
   ) {
     this.path = agentTracePath(trace);
   }
@@ -197,6 +199,7 @@ export class AgentSession implements Session {
           signal: this.abort.signal,
           headers: {
             authorization: `Bearer ${token}`,
+            ...(this.replica && { [AGENT_REPLICA_HEADER]: this.replica }),
             ...(payload && { 'content-type': 'application/json' }),
           },
         },

@@ -90,8 +90,8 @@ export interface ControllerOptions {
   generate?(trace: Trace, running: boolean): Promise<Partial<Record<keyof TraceStatus, unknown>>>;
   /** Who does what among the replicas (default: this one does all). */
   ownership?: Ownership;
-  /** This replica's field manager for its nodes' status entries. */
-  fieldManager?: string;
+  /** This replica's id: its field manager for its nodes' status entries, told to agents. */
+  replicaId?: string;
   /** Every node's unique edges of a trace, given this replica's (default: its own only). */
   gather?(trace: string, own: Edge[]): Promise<Edge[]>;
 }
@@ -260,7 +260,7 @@ export class Controller {
     const r: TraceRun = new TraceRun(key, started.spec, started.parameters, startedAt, {
       edgeLog: this.o.edgeLog,
       log: this.o.log,
-      sessions: this.o.sessions ?? agentSessions(this.o.token),
+      sessions: this.o.sessions ?? agentSessions(this.o.token, this.o.replicaId),
       enrich: this.o.enrich,
       view: this.o.view,
       flushMs: this.o.flushMs,
@@ -379,7 +379,7 @@ export class Controller {
           metadata: { namespace, name },
           status: { nodes },
         },
-        this.o.fieldManager ?? 'netgraph-operator',
+        this.o.replicaId ? `netgraph-operator/${this.o.replicaId}` : 'netgraph-operator',
         force,
       );
     const nodes = run.nodeEntries();

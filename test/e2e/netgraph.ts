@@ -114,6 +114,8 @@ export function startOperator(
     'operator',
     'netgraph-operator.js',
     // Port 0: several operators may run at once; the bound port is in the "http listening" line.
+    // One replica id unless a test gives its own: an operator restarted after a SIGKILL is
+    // the same replica, as a restarted container is the same pod.
     [
       '--namespace',
       NETGRAPH_NS,
@@ -121,6 +123,7 @@ export function startOperator(
       OPERATOR_SA,
       '--http-listen',
       '127.0.0.1:0',
+      ...(args.includes('--replica-id') ? [] : ['--replica-id', 'e2e-operator']),
       ...args,
     ],
     kubeconfig,
