@@ -137,7 +137,11 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     const ready = synced && ring.ready();
     res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' });
     res.end(
-      ready ? 'ok\n' : synced ? 'not holding its place in a settled ring\n' : 'caches not synced yet\n',
+      ready
+        ? 'ok\n'
+        : synced
+          ? 'not holding its place in a settled ring\n'
+          : 'caches not synced yet\n',
     );
   });
   const graph = new GraphApi({

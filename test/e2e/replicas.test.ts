@@ -190,8 +190,8 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
     // Logged as new once in all, the dead replica's log included.
     const edges = clientEdges();
     for (const p of pairs)
-      expect(
-        edges.filter((x) => x.pod === podName(p.client) && x.ip === p.server.ip),
-      ).toHaveLength(1);
+      expect(edges.filter((x) => x.pod === podName(p.client) && x.ip === p.server.ip)).toHaveLength(
+        1,
+      );
   });
 });
