@@ -151,7 +151,7 @@ export function groupEdges(
  * then: the operator updates an added edge's cumulative counters in place.
  */
 export class GroupView implements EdgeView {
-  private readonly members: Member[] = [];
+  private members: Member[] = [];
   private readonly keys = new Set<string>();
   private readonly keep: (e: Edge) => boolean;
 
@@ -179,6 +179,10 @@ export class GroupView implements EdgeView {
 
   /** Nothing to do: edges() reads the counters the operator updated in place. */
   update(): void {}
+
+  remove(edges: ReadonlySet<Edge>): void {
+    this.members = this.members.filter((m) => !edges.has(m[0]));
+  }
 
   edges(): Edge[] {
     return sumGroups(this.members, this.params.groupBy);

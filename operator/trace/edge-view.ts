@@ -6,6 +6,8 @@ export interface EdgeView {
   add(edge: Edge): Edge | undefined;
   /** An edge already added got new counters. */
   update(edge: Edge): void;
+  /** Edges added before that this replica no longer follows (their node was handed over). */
+  remove(edges: ReadonlySet<Edge>): void;
   /** What status.output and status.edges show. */
   edges(): Edge[];
 }

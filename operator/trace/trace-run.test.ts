@@ -185,6 +185,10 @@ describe('TraceRun', () => {
       pods: 0,
       cursor: { epoch: 'e1', after: 2 },
     });
+    // Its edges are the next holder's to show and total.
+    expect(t.r.edges()).toEqual([]);
+    await t.r.stop();
+    expect(t.lines.filter((l) => l.msg === 'edge total')).toEqual([]);
 
     // The next holder replays the agent's table from the start, knowing the cursor.
     const next = run();

@@ -131,6 +131,14 @@ export class TraceRun {
     const entry = this.nodes.get(node);
     this.nodes.delete(node);
     if (entry) this.handedOver.set(node, { ...entry, cursor });
+    // Its edges are the new owner's to show, sum and total from now on.
+    const gone = new Set<Edge>();
+    for (const [k, { edge }] of this.received)
+      if (k.startsWith(`${node}/`)) {
+        gone.add(edge);
+        this.received.delete(k);
+      }
+    this.view.remove(gone);
   }
 
   /** Stops every agent, takes their last edges, logs their totals and writes the final status. */
