@@ -2,8 +2,8 @@
 // tells the story). Agents announce themselves with a Lease per node; the operator
 // commands them over HTTPS, authenticated by a ServiceAccount token bound to
 // AGENT_AUDIENCE, and reads their edges as newline-delimited JSON frames.
-import type { KubeObject } from '../lib/kube-objects.js';
 import type { Edge } from './edge.js';
+import { type Lease, leaseExpiry, leaseObject } from './lease.js';
 import type { AttachMode, TraceFilter } from './trace.js';
 
 // --- Authentication
@@ -27,10 +27,7 @@ export const AGENT_CERT_ANNOTATION = 'netgraph.dev/cert';
 /** How long a Lease holds without renewal; the agent renews it every few seconds. */
 export const AGENT_LEASE_SECONDS = 15;
 
-/** A coordination.k8s.io/v1 Lease, the fields the contract uses. */
-export interface Lease extends KubeObject {
-  spec?: { holderIdentity?: string; renewTime?: string; leaseDurationSeconds?: number };
-}
+export type { Lease } from './lease.js';
 
 /** What an agent's Lease says: its node, where it listens and the certificate it serves. */
 export interface AgentInfo {
@@ -48,25 +45,20 @@ export function agentLease(
   agent: Omit<AgentInfo, 'expires'>,
   renewed: Date,
 ): Lease {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: {
+  return leaseObject(
+    {
       name: agentLeaseName(agent.node),
       namespace,
-      labels: { [AGENT_LEASE_LABEL]: 'true' },
+      label: AGENT_LEASE_LABEL,
       annotations: {
         [AGENT_ENDPOINT_ANNOTATION]: agent.endpoint,
         [AGENT_CERT_ANNOTATION]: agent.cert,
       },
+      holder: agent.node,
+      seconds: AGENT_LEASE_SECONDS,
     },
-    spec: {
-      holderIdentity: agent.node,
-      leaseDurationSeconds: AGENT_LEASE_SECONDS,
-      // MicroTime: the API wants microseconds.
-      renewTime: renewed.toISOString().replace('Z', '000Z'),
-    },
-  };
+    renewed,
+  );
 }
 
 /** The agent a Lease announces, or undefined when it lacks a field. */
@@ -74,10 +66,9 @@ export function agentFromLease(lease: Lease): AgentInfo | undefined {
   const node = lease.spec?.holderIdentity;
   const endpoint = lease.metadata?.annotations?.[AGENT_ENDPOINT_ANNOTATION];
   const cert = lease.metadata?.annotations?.[AGENT_CERT_ANNOTATION];
-  const renew = Date.parse(lease.spec?.renewTime ?? '');
-  if (!node || !endpoint || !cert || Number.isNaN(renew)) return undefined;
-  const seconds = lease.spec?.leaseDurationSeconds ?? AGENT_LEASE_SECONDS;
-  return { node, endpoint, cert, expires: renew + seconds * 1000 };
+  const expires = leaseExpiry(lease, AGENT_LEASE_SECONDS);
+  if (!node || !endpoint || !cert || Number.isNaN(expires)) return undefined;
+  return { node, endpoint, cert, expires };
 }
 
 /** The host (name or address, without brackets) of an agent's endpoint URL, '' when it is not one. */

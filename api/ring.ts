@@ -3,7 +3,8 @@
 // nodes and Traces are spread over by rendezvous hashing. A replica's Lease says where
 // its port is, for peers that fan reads in, and which ring view it has settled on: it
 // holds no node another replica owns in that view.
-import { AGENT_ENDPOINT_ANNOTATION, type Lease } from './agent.js';
+import { AGENT_ENDPOINT_ANNOTATION } from './agent.js';
+import { type Lease, leaseExpiry, leaseObject } from './lease.js';
 
 /** Label on every replica Lease; the ring's watch selects on it. */
 export const REPLICA_LEASE_LABEL = 'netgraph.dev/operator-replica';
@@ -33,37 +34,31 @@ export interface Replica {
 
 /** The Lease a replica writes for itself, renewed at `renewed`. */
 export function replicaLease(namespace: string, r: Omit<Replica, 'expires'>, renewed: Date): Lease {
-  return {
-    apiVersion: 'coordination.k8s.io/v1',
-    kind: 'Lease',
-    metadata: {
+  return leaseObject(
+    {
       name: replicaLeaseName(r.id),
       namespace,
-      labels: { [REPLICA_LEASE_LABEL]: 'true' },
+      label: REPLICA_LEASE_LABEL,
       annotations: { [REPLICA_ENDPOINT_ANNOTATION]: r.endpoint, [REPLICA_VIEW_ANNOTATION]: r.view },
+      holder: r.id,
+      seconds: REPLICA_LEASE_SECONDS,
     },
-    spec: {
-      holderIdentity: r.id,
-      leaseDurationSeconds: REPLICA_LEASE_SECONDS,
-      // MicroTime: the API wants microseconds.
-      renewTime: renewed.toISOString().replace('Z', '000Z'),
-    },
-  };
+    renewed,
+  );
 }
 
 /** The replica a Lease announces, or undefined when it lacks a field. */
 export function replicaFromLease(lease: Lease): Replica | undefined {
   const id = lease.spec?.holderIdentity;
   if (lease.metadata?.labels?.[REPLICA_LEASE_LABEL] !== 'true') return undefined;
-  const renew = Date.parse(lease.spec?.renewTime ?? '');
-  if (!id || Number.isNaN(renew)) return undefined;
+  const expires = leaseExpiry(lease, REPLICA_LEASE_SECONDS);
+  if (!id || Number.isNaN(expires)) return undefined;
   const a = lease.metadata?.annotations ?? {};
-  const seconds = lease.spec?.leaseDurationSeconds ?? REPLICA_LEASE_SECONDS;
   return {
     id,
     endpoint: a[REPLICA_ENDPOINT_ANNOTATION] ?? '',
     view: a[REPLICA_VIEW_ANNOTATION] ?? '',
-    expires: renew + seconds * 1000,
+    expires,
   };
 }
 

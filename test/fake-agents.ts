@@ -38,7 +38,7 @@ export const trace = (spec: TraceSpec, operation?: string, name = 't'): Trace =>
   },
   spec: { gadget: 'network-graph', ...spec },
 });
-export const edge = (port: number): Edge => ({
+export const edge = (port: number, connections = 1): Edge => ({
   type: 'normal',
   namespace: 'demo',
   pod: 'client',
@@ -46,7 +46,7 @@ export const edge = (port: number): Edge => ({
   proto: 'tcp',
   ip: '10.96.0.10',
   port,
-  connections: 1,
+  connections,
 });
 
 export class FakeSession implements Session {

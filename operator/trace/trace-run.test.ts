@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { StreamCursor } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { logger } from '../../lib/log.js';
+import { edge } from '../../test/fake-agents.js';
 import { ClusterState } from '../enrich/cluster-state.js';
 import { GroupView } from '../enrich/group.js';
 import type { AgentAddress, Session, SessionEvents, SessionFactory } from './agent-session.js';
@@ -10,16 +11,6 @@ import { TraceRun } from './trace-run.js';
 
 // One running trace with scripted sessions: what it logs, counts and writes when
 // agents send, resend after a reconnect, fail, go away and stop.
-const edge = (port: number, connections = 1): Edge => ({
-  type: 'normal',
-  namespace: 'demo',
-  pod: 'client',
-  pktType: 'OUTGOING',
-  proto: 'tcp',
-  ip: '10.96.0.10',
-  port,
-  connections,
-});
 const AGENT: AgentAddress = { endpoint: 'https://n1:9478', cert: 'PEM' };
 
 function run(refuse = new Set<string>()) {
