@@ -4,8 +4,11 @@
 // sees it (enriched, as its log's "edge" lines), until the trace stops or is deleted.
 // First come the edges it already holds (whose first packet is within `since`, or all),
 // then new ones as they arrive. Counter growth is not streamed: the graph API has it.
-// A blank line now and then keeps proxies from closing a quiet stream; skip it.
+// A blank line now and then keeps proxies from closing a quiet stream; skip it. With
+// several operator replicas, the one asked streams every replica's edges: a `coverage`
+// line says which replicas are in it once each has answered, and again when one drops out.
 import type { Edge } from './edge.js';
+import type { Coverage } from './graph.js';
 
 export const EDGES_STREAM_PREFIX = '/api/v1/traces/';
 export const EDGES_STREAM_SUFFIX = 'edges';
@@ -42,5 +45,7 @@ export type EdgesStreamEnd = 'stopped' | 'deleted' | 'shutdown' | 'too slow' | '
 export type EdgesStreamLine =
   /** An edge, edgeToJSON's fields with `node` set; `firstSeen` says when its first packet was. */
   | { edge: Edge }
+  /** The replicas whose nodes' edges the stream carries (only when there are several). */
+  | { coverage: Coverage }
   /** The last line. */
   | { end: EdgesStreamEnd };

@@ -2,6 +2,8 @@
 // API table): the trace list, the graph of a window, the live stream's frames, an entity's
 // series, and the query parameters they take. The operator serves these and the page
 // (web/) reads them; both import them from here.
+import type { Edge } from './edge.js';
+import { LOCAL_SCOPE_PARAM } from './ring.js';
 import type { GroupBy, TraceParameters } from './trace.js';
 
 export type EntityKind = 'pod' | 'service' | 'namespace' | 'node' | 'owner' | 'external';
@@ -42,6 +44,19 @@ export interface Graph {
 
 export type TraceRunState = 'Started' | 'Stopped';
 
+/**
+ * Which operator replicas an answer is made of (api/ring.ts): each replica holds its own
+ * nodes' edges, and the one asked gathers the others' part. One replica: just itself.
+ */
+export interface Coverage {
+  /** The replicas whose nodes are in the answer, the one asked first. */
+  answered: string[];
+  /** Peers that did not answer in time (2 s): their nodes' edges are missing. */
+  missing: string[];
+  /** Set when a peer is missing. */
+  partial?: true;
+}
+
 /** GET /api/v1/traces */
 export interface TraceSummary {
   /** `<namespace>/<name>` */
@@ -55,7 +70,7 @@ export interface TraceSummary {
   parameters: TraceParameters;
   historySeconds: number;
 }
-export interface TraceList {
+export interface TraceList extends Coverage {
   traces: TraceSummary[];
 }
 
@@ -65,7 +80,7 @@ export type ServiceMode = (typeof SERVICE_MODES)[number];
 export const PROTOCOLS = ['tcp', 'udp'] as const;
 
 /** GET /api/v1/traces/{ns}/{name}/graph: the graph of the window `from`..`to`. */
-export interface GraphAnswer extends Graph {
+export interface GraphAnswer extends Graph, Coverage {
   trace: string;
   state: TraceRunState;
   /** The window, RFC 3339. */
@@ -85,14 +100,14 @@ export interface GraphDiff {
   removedEntities: string[];
   removedEdges: string[];
 }
-/** The stream's `update` frame. */
-export interface GraphUpdate extends GraphDiff {
+/** The stream's `update` frame (with the replicas its graph is made of). */
+export interface GraphUpdate extends GraphDiff, Coverage {
   state: TraceRunState;
   to: string;
 }
 
 /** GET /api/v1/traces/{ns}/{name}/series: an entity's bytes per bin, from its own side. */
-export interface SeriesAnswer {
+export interface SeriesAnswer extends Coverage {
   trace: string;
   entity: string;
   known: boolean;
@@ -102,6 +117,35 @@ export interface SeriesAnswer {
   sent: number[];
   received: number[];
 }
+
+/** A pod-view edge's group names in the other views, as the replica that saw it named them. */
+export type PartGroups = Record<Exclude<GroupBy, 'pod'>, { group: string; remoteGroup: string }>;
+
+/**
+ * GET /api/v1/traces/{ns}/{name}/part?scope=local&after=N&epoch=STARTED: one replica's own
+ * part of a trace for a peer to merge (the graph is made from every node's edges at once: a
+ * connection's two ends may be on nodes of different replicas). Its edges as first seen,
+ * from the `after`-th on when `epoch` is still its startedAt (edges are only ever added),
+ * and what each added in the 10-second bins of the window the graph parameters say.
+ */
+export interface TracePart {
+  trace: string;
+  state: TraceRunState;
+  /** Unix ms; a trace started afresh has a new one (and its edges begin again at 0). */
+  startedAt: number;
+  stoppedAt?: number;
+  parameters: TraceParameters;
+  /** The index of records[0] among the replica's edges of the trace. */
+  after: number;
+  records: { edge: Edge; groups: PartGroups }[];
+  /** Flat: bin, edge index, connections, bytes sent, bytes received; repeated. */
+  bins: number[];
+}
+/**
+ * The part's own parameters, beside the graph's: how many of its edges the asker holds and
+ * of which start; `bins=false` for its edges alone.
+ */
+export const PART_PARAMS = { after: 'after', epoch: 'epoch', bins: 'bins' } as const;
 
 /** Any 4xx/5xx: `parameter` names the query parameter at fault on a 400. */
 export interface ApiError {
@@ -126,6 +170,8 @@ export const GRAPH_PARAMS = {
   protocols: 'only edges of these protocols (tcp, udp)',
   changed: 'true: only edges new, gone, or moved 2x or more against the window before',
   entity: 'the entity of a series',
+  [LOCAL_SCOPE_PARAM]:
+    "local: only this replica's own nodes, not its peers' (what replicas ask each other)",
 } as const;
 export type GraphParamName = keyof typeof GRAPH_PARAMS;
 /** A query as text, by parameter name: what the page builds and the operator parses. */
@@ -135,7 +181,7 @@ export const API_ROOT = 'api/v1';
 /** The path of a trace's endpoint, relative to the page (no leading slash). */
 export const traceApiPath = (
   trace: string,
-  endpoint: 'graph' | 'series' | 'stream',
+  endpoint: 'graph' | 'series' | 'stream' | 'part',
   query: GraphQueryText,
 ): string => {
   const q = new URLSearchParams();

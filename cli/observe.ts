@@ -9,6 +9,7 @@ import {
   edgesStreamPath,
   SINCE_PARAM,
 } from '../api/edges-stream.js';
+import type { Coverage } from '../api/graph.js';
 import { Backoff } from '../lib/backoff.js';
 import type { Output } from './args.js';
 import { edgeHeader, edgeRow } from './edge-row.js';
@@ -40,6 +41,8 @@ interface Followed {
   heard: number;
   /** Called once each stream is open (the operator said 200). */
   opened(): void;
+  /** The operator replicas the stream carries, when there are several. */
+  covered(c: Coverage): void;
 }
 
 /** Resolves with the exit code once the stream ends: 0 when the trace ended, 1 when the stream broke. */
@@ -48,6 +51,7 @@ export async function observe(operator: OperatorEndpoint, o: ObserveOptions): Pr
   // The header once the operator has said yes: a refusal prints nothing on stdout.
   let header = o.output === 'table';
   let brokenAt: number | undefined;
+  let missing = '';
   const backoff = new Backoff(PACE);
   const f: Followed = {
     printed: new Set(),
@@ -58,6 +62,17 @@ export async function observe(operator: OperatorEndpoint, o: ObserveOptions): Pr
       if (brokenAt !== undefined) o.err.write('the stream is back\n');
       brokenAt = undefined;
       backoff.reset();
+    },
+    covered: (c) => {
+      // Said when it changes: a replica whose nodes' edges are missing, or back.
+      const now = c.missing.join(', ');
+      if (now === missing) return;
+      o.err.write(
+        now
+          ? `partial: operator replicas ${now} did not answer; their nodes' edges are missing\n`
+          : `every operator replica answers again (${c.answered.join(', ')})\n`,
+      );
+      missing = now;
     },
   };
   let sinceMs = o.sinceMs;
@@ -127,6 +142,10 @@ async function follow(
         // Blank lines keep a quiet stream open.
         if (text === '') continue;
         const line = JSON.parse(text) as EdgesStreamLine;
+        if ('coverage' in line) {
+          f.covered(line.coverage);
+          continue;
+        }
         if (!('edge' in line)) return line.end;
         const key = `${line.edge.node}/${edgeKey(line.edge)}`;
         if (f.printed.has(key)) continue;

@@ -1,8 +1,8 @@
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pinned } from '../lib/pinned-cert.js';
 import { selfSignedIdentity } from '../lib/tls.js';
-import { pinned } from './operator-endpoint.js';
 
 // The operator's port as the plugin meets it through a port-forward: 127.0.0.1, a
 // self-signed certificate for the Service's names.

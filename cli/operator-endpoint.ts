@@ -4,12 +4,11 @@
 // certificate once the port serves HTTPS). The port's certificate is self-signed and
 // published in a ConfigMap: the plugin trusts exactly that one, as the operator trusts
 // exactly the certificate in an agent's Lease.
-import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { isNotFound, KubeError } from '../lib/kube.js';
+import { pinned, type PinnedTls as Tls } from '../lib/pinned-cert.js';
 import type { KubeContext } from './kube-context.js';
 import {
   certConfigMap,
@@ -45,11 +44,6 @@ export interface OperatorEndpoint {
   close(): Promise<void>;
 }
 
-interface Tls {
-  ca?: string;
-  checkServerIdentity?: (host: string, cert: PeerCertificate) => Error | undefined;
-}
-
 export async function connectOperator(
   ctx: KubeContext,
   o: OperatorOptions,
@@ -81,12 +75,12 @@ export async function connectOperator(
   };
   const first = await target();
   let pem = await publishedCertificate(ctx, svc);
-  const where = `${ns}/${certConfigMap(svc)}`;
+  const where = `ConfigMap ${ns}/${certConfigMap(svc)}`;
   const forward = await forwardPort(ctx.config, ns, target, first);
   const scheme = pem === undefined ? 'http' : 'https';
   return endpoint(
     new URL(`${scheme}://127.0.0.1:${forward.port}`),
-    `the operator (Service ${ns}/${svc.metadata.name}, port ${first.port} ${pem === undefined ? 'over plain HTTP' : `over HTTPS pinned to ConfigMap ${ns}/${certConfigMap(svc)}`}, through the API server)`,
+    `the operator (Service ${ns}/${svc.metadata.name}, port ${first.port} ${pem === undefined ? 'over plain HTTP' : `over HTTPS pinned to ${where}`}, through the API server)`,
     creds,
     {
       tls: pem === undefined ? {} : pinned(pem, serviceNames(svc), where),
@@ -130,25 +124,6 @@ async function publishedCertificate(ctx: KubeContext, svc: Service): Promise<str
     if (isNotFound(err)) return undefined;
     throw err;
   }
-}
-
-/**
- * Trust only the published certificate: the port's own (self-signed), or one it issued
- * for the Service's names. A port-forward's address is 127.0.0.1, which no certificate
- * names, so the address itself is not checked.
- */
-export function pinned(pem: string, names: string[], where: string): Tls {
-  const fingerprint = new X509Certificate(pem).fingerprint256;
-  return {
-    ca: pem,
-    checkServerIdentity: (_host, cert) => {
-      if (cert.fingerprint256 === fingerprint) return undefined;
-      if (names.some((n) => checkServerIdentity(n, cert) === undefined)) return undefined;
-      return new Error(
-        `the operator's certificate is not the one in ConfigMap ${where}, nor issued for ${names.join(' or ')}`,
-      );
-    },
-  };
 }
 
 interface Credentials {

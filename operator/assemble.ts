@@ -25,6 +25,8 @@ import type { MetricsFlags } from './metrics/flags.js';
 import { PolicyAdvisor } from './policy/advisor.js';
 import { PolicyFacts } from './policy/cluster-facts.js';
 import { registerPolicyApi } from './policy/http.js';
+import { PeerClient } from './ring/peer-client.js';
+import { peerToken } from './ring/peer-token.js';
 import { Ring } from './ring/ring.js';
 import { EdgesStream } from './stream/edges-stream.js';
 import { tokenFromFile, tokenFromRequest } from './trace/agent-token.js';
@@ -68,7 +70,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
   const cachesSynced = Promise.all([state.subscribe(informers), policyFacts.subscribe(informers)]);
   const enricher = new Enricher(state, o.reverseDns ? new ReverseDns() : undefined);
   // The HTTPS port and who may see what on it.
-  const { http, access } = securePort({
+  const { http, access, serving } = securePort({
     ...o.tls,
     kube,
     informers,
@@ -83,7 +85,27 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     windowMs: o.historyMs,
     groupNames: (e, by) => groupNames(e, by, state),
   });
-  const advisor = new PolicyAdvisor(kube, history, policyFacts);
+  // The replicas share the nodes: each follows the agents of those it owns.
+  const ring = new Ring({
+    kube,
+    namespace,
+    informers,
+    id: o.replicaId,
+    endpoint: o.advertiseUrl,
+    log: log.child({ part: 'ring' }),
+  });
+  // Reads (the graph API, the streams, policy advice) see every replica's nodes: the
+  // others' part is asked of them (with one replica, no one is).
+  const peers = new PeerClient({
+    peers: ring,
+    serving,
+    token: peerToken(kube, namespace, o.serviceAccount),
+    store: history,
+    log: log.child({ part: 'peers' }),
+  });
+  const advisor = new PolicyAdvisor(kube, history, policyFacts, undefined, (t) =>
+    peers.allEdges(t),
+  );
   // Live streams (the page's and `kubectl netgraph observe`'s) share one bound, per
   // caller and in all; the caller is who the port's access control let in.
   const slots = new StreamSlots(DEFAULT_STREAM_LIMITS);
@@ -91,7 +113,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     access.userOf(req)?.username ?? req.socket.remoteAddress ?? '';
   // Each edge as the operator enriches it (the history, told first, replays what a trace
   // already had).
-  const edgesStream = new EdgesStream({ store: history, slots, identity });
+  const edgesStream = new EdgesStream({ store: history, slots, identity, peers });
   // Prometheus: the graph's series and the operator's own, on /metrics.
   const metrics = new MetricsEndpoint({
     ...o.metrics,
@@ -103,15 +125,6 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
       for (const l of controller.leases.items.values()) if (isAlive(agentFromLease(l), now)) n++;
       return n;
     },
-  });
-  // The replicas share the nodes: each follows the agents of those it owns.
-  const ring = new Ring({
-    kube,
-    namespace,
-    informers,
-    id: o.replicaId,
-    endpoint: o.advertiseUrl,
-    log: log.child({ part: 'ring' }),
   });
   const controller = new Controller({
     ownership: ring,
@@ -157,6 +170,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     }),
     identity,
     slots,
+    peers,
   });
   graph.register(http);
   edgesStream.register(http);
@@ -174,6 +188,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
       metrics.stop();
       graph.close();
       edgesStream.close();
+      peers.close();
       // Running traces stay Started on the agents: this replica's nodes go to the others
       // (or to the next operator), resumed where their streams stood.
       await ring.stop();

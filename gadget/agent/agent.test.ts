@@ -252,6 +252,34 @@ describe('Agent', () => {
     agent.close();
   });
 
+  it('names an edge first seen unnamed on its updates after the pod looked the name up', async () => {
+    const path = '/var/run/netns/10.0.0.1';
+    const drains = new Map([[path, [edge('203.0.113.7', 1)]]]);
+    const answers = new Map<string, CapturedDns[]>();
+    const { dp } = fakeDataPlane(drains, new Map(), new Map(), answers);
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 10);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1')]);
+    agent.startTrace('gadget/t', {});
+    await settle();
+    const frames: AgentFrame[] = [];
+    const unsubscribe = agent.subscribe('gadget/t', { epoch: '', after: 0 }, (f) => frames.push(f));
+    const answer = dnsPacket.encode({
+      type: 'response',
+      questions: [{ type: 'A', name: 'api.example.com' }],
+      answers: [{ type: 'A', name: 'api.example.com', ttl: 60, data: '203.0.113.7' }],
+    });
+    answers.set(path, [{ transport: 'udp', bytes: answer, wireLength: answer.length }]);
+    drains.set(path, [edge('203.0.113.7', 2)]);
+    await settle();
+    unsubscribe?.();
+    const sent = frames.flatMap((f) => ('edge' in f ? [f.edge] : []));
+    expect(sent.map((e) => [e.connections, e.remoteName, e.remoteNameSource])).toEqual([
+      [1, undefined, undefined],
+      [2, 'api.example.com', 'dns'],
+    ]);
+    agent.close();
+  });
+
   it('does not trace a pod whose address another namespace holds, and says so in its status', async () => {
     const evil = { path: '/var/run/netns/evil', name: 'evil', inode: 99 };
     const { dp, open } = fakeDataPlane(new Map(), new Map(), new Map([['10.0.0.1', [evil]]]));

@@ -14,7 +14,7 @@ import { Authorizer } from './authorizer.js';
 import { watchClientCA } from './client-ca.js';
 import { hostAllowList } from './host-allow-list.js';
 import { PUBLIC_PATHS } from './permission.js';
-import { CA_KEY, type ServingCertOptions, servingCert } from './serving-cert.js';
+import { CA_KEY, type ServingCert, type ServingCertOptions, servingCert } from './serving-cert.js';
 
 export interface SecurePortOptions extends ServingCertOptions {
   kube: KubeClient;
@@ -26,7 +26,11 @@ export interface SecurePortOptions extends ServingCertOptions {
   log: Logger;
 }
 
-export function securePort(o: SecurePortOptions): { http: HttpServer; access: Access } {
+export function securePort(o: SecurePortOptions): {
+  http: HttpServer;
+  access: Access;
+  serving: ServingCert;
+} {
   const serving = servingCert(o);
   const authn = new Authenticator(o.kube);
   const access = new Access(authn, new Authorizer(o.kube), o.log.child({ part: 'access' }));
@@ -56,5 +60,5 @@ export function securePort(o: SecurePortOptions): { http: HttpServer; access: Ac
     { name: 'publish serving certificate', keyField: 'configMap' },
   );
   publish.add(o.certConfigMap);
-  return { http, access };
+  return { http, access, serving };
 }

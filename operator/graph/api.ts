@@ -1,17 +1,30 @@
 // The graph page's read-only HTTP API (/api/v1/) and the page itself (/), on the
 // operator's HTTP port. Everything is answered from the history store: the list of
 // traces, the graph of one trace for a window, an entity's time series, and a live
-// stream (server-sent events) of the graph's changes. See the README's API table.
+// stream (server-sent events) of the graph's changes. See the README's API table. With
+// peer replicas, each answer has their nodes too: their part, asked of them
+// (operator/ring/peer-client.ts), is merged with this replica's (operator/ring/merge.ts).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GraphParamName, SeriesAnswer, TraceList, TraceSummary } from '../../api/graph.js';
+import {
+  API_ROOT,
+  type Coverage,
+  type GraphParamName,
+  PART_PARAMS,
+  type SeriesAnswer,
+  type TraceList,
+  type TraceSummary,
+} from '../../api/graph.js';
+import { LOCAL_SCOPE, LOCAL_SCOPE_PARAM } from '../../api/ring.js';
 import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import type { StreamSlots } from '../../lib/stream-slots.js';
 import { BIN_MS, binOf } from '../history/bin-log.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
+import { coverage, mergeLists, mergeViews, partOf, type TraceView } from '../ring/merge.js';
+import type { PeerClient } from '../ring/peer-client.js';
 import { buildGraph, entityParts, type Totals } from './graph.js';
 import { type GraphParams, graphParams, ParameterError } from './params.js';
 import { type Computed, GraphStreams, type StreamLimits } from './streams.js';
@@ -45,8 +58,16 @@ export interface GraphApiOptions {
   now?: () => number;
   /** Whether the caller of `req` may see this Trace in the list (default: every Trace). */
   mayList?(req: IncomingMessage, namespace: string, name: string): Promise<boolean>;
+  /** The other replicas, whose nodes' part each answer gathers (default: none). */
+  peers?: Pick<PeerClient, 'self' | 'hasPeers' | 'alone' | 'ask' | 'parts'>;
 }
 
+/** A trace as one answer sees it, and the replicas it is made of. */
+interface Seen {
+  view: TraceView;
+  coverage: Coverage;
+}
+/** A trace as one answer reads it: with the part before the memory, and what came from where. */
 export class GraphApi {
   private readonly files = new Map<string, Buffer>();
   readonly streams: GraphStreams;
@@ -86,22 +107,32 @@ export class GraphApi {
     res.end(body);
   }
 
-  private api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> | undefined {
+  private async api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const parts = url.pathname.split('/').filter(Boolean).slice(2);
-    if (parts.length === 1 && parts[0] === 'traces') return this.list(req, res);
+    const scope = url.searchParams.get(LOCAL_SCOPE_PARAM);
+    if (scope !== null && scope !== LOCAL_SCOPE) {
+      badParameter(res, LOCAL_SCOPE_PARAM, `must be ${LOCAL_SCOPE} or absent, not "${scope}"`);
+      return;
+    }
+    // Peers asked only for an answer of every replica's nodes, and never by a peer.
+    const fanIn = scope === null && (this.o.peers?.hasPeers() ?? false);
+    if (parts.length === 1 && parts[0] === 'traces') return this.list(req, res, fanIn);
     if (parts.length !== 4 || parts[0] !== 'traces') {
       sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
       return;
     }
     const trace = `${parts[1]}/${parts[2]}`;
     const h = this.o.store.get(trace);
-    if (h === undefined) {
-      sendJSON(res, 404, { error: `trace ${trace} is not held (never started, or deleted)` });
+    const own = h && this.localView(h);
+    if (parts[3] === 'part') {
+      this.part(res, url, trace, own);
       return;
     }
+    const entityParam: GraphParamName = 'entity';
+    const entity = url.searchParams.get(entityParam);
     let params: GraphParams;
     try {
-      params = graphParams(url.searchParams, this.o.store.windowMs, this.o.store.endOf(h));
+      params = graphParams(url.searchParams, this.o.store.windowMs, own?.end ?? Date.now());
     } catch (err) {
       if (err instanceof ParameterError) {
         badParameter(res, err.parameter, err.message);
@@ -109,35 +140,142 @@ export class GraphApi {
       }
       throw err;
     }
-    const entityParam: GraphParamName = 'entity';
-    const entity = url.searchParams.get(entityParam);
-    switch (parts[3]) {
-      case 'graph':
-        sendJSON(res, 200, this.graph(h, params).body);
+    // What peers are asked: the window and its parameters (the rest is applied to the whole).
+    const query = new URLSearchParams(url.searchParams);
+    query.delete(entityParam);
+    const see = () => this.see(trace, own, query, fanIn);
+    if (parts[3] === 'stream') {
+      const first = await see();
+      if ('missing' in first) {
+        this.notHeld(res, trace, first.missing);
         return;
-      case 'series':
-        if (!entity) {
-          badParameter(res, entityParam, 'is required: the id of an entity of the graph');
-          return;
-        }
-        sendJSON(res, 200, this.series(h, params, entity));
-        return;
-      case 'stream':
-        this.stream(req, res, h, params);
-        return;
-      default:
-        sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
+      }
+      this.stream(req, res, trace, h, params, fanIn, see);
+      return;
     }
+    if (parts[3] !== 'graph' && parts[3] !== 'series') {
+      sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
+      return;
+    }
+    if (parts[3] === 'series' && !entity) {
+      badParameter(res, entityParam, 'is required: the id of an entity of the graph');
+      return;
+    }
+    const seen = await see();
+    if ('missing' in seen) this.notHeld(res, trace, seen.missing);
+    else if (entity) sendJSON(res, 200, this.series(seen, params, entity));
+    else sendJSON(res, 200, this.graph(seen, params).body);
   }
 
-  private async list(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const { mayList } = this.o;
-    let traces = this.o.store.list().map((h) => this.summary(h));
+  /** The trace as this replica holds it. */
+  private localView(h: TraceHistory): TraceView {
+    return {
+      key: h.key,
+      parameters: h.parameters,
+      startedAt: h.startedAt,
+      ...(h.stoppedAt === undefined ? {} : { stoppedAt: h.stoppedAt }),
+      end: this.o.store.endOf(h),
+      records: h.records,
+      each: (from, to, visit) => this.o.store.each(h, from, to, visit),
+    };
+  }
+
+  /** This replica's part and, with `fanIn`, its peers': one view, or who did not answer. */
+  private async see(
+    trace: string,
+    own: TraceView | undefined,
+    query: URLSearchParams,
+    fanIn: boolean,
+  ): Promise<Seen | { missing: string[] }> {
+    const peers = this.o.peers;
+    const alone = peers?.alone() ?? { answered: [], missing: [] };
+    if (!fanIn || peers === undefined)
+      return own ? { view: own, coverage: alone } : { missing: [] };
+    const { views, answered, missing } = await peers.parts(trace, query);
+    // In the replicas' order, so that every replica draws the same graph.
+    const all = own ? [{ replica: peers.self, view: own }, ...views] : views;
+    all.sort((x, y) => (x.replica < y.replica ? -1 : 1));
+    const view = mergeViews(all.map((v) => v.view));
+    return view ? { view, coverage: coverage(peers.self, answered, missing) } : { missing };
+  }
+
+  private notHeld(res: ServerResponse, trace: string, missing: string[]): void {
+    const peers =
+      missing.length > 0 ? `; replicas ${missing.join(', ')} did not answer (partial)` : '';
+    sendJSON(res, 404, {
+      error: `trace ${trace} is not held (never started, or deleted)${peers}`,
+    });
+  }
+
+  /** GET .../part: this replica's own part of a trace, for a peer (api/graph.ts's TracePart). */
+  private part(res: ServerResponse, url: URL, trace: string, own: TraceView | undefined): void {
+    const q = new URLSearchParams(url.searchParams);
+    const after = q.get(PART_PARAMS.after) ?? '0';
+    const epoch = q.get(PART_PARAMS.epoch);
+    const bins = q.get(PART_PARAMS.bins) ?? 'true';
+    for (const [name, text] of [
+      [PART_PARAMS.after, after],
+      [PART_PARAMS.epoch, epoch ?? '0'],
+    ] as const)
+      if (!/^\d{1,15}$/.test(text)) {
+        badParameter(res, name, `must be a whole number, not "${text}"`);
+        return;
+      }
+    if (bins !== 'true' && bins !== 'false') {
+      badParameter(res, PART_PARAMS.bins, `must be true or false, not "${bins}"`);
+      return;
+    }
+    for (const name of Object.values(PART_PARAMS)) q.delete(name);
+    let p: GraphParams;
+    try {
+      p = graphParams(q, this.o.store.windowMs, own?.end ?? Date.now());
+    } catch (err) {
+      if (err instanceof ParameterError) {
+        badParameter(res, err.parameter, err.message);
+        return;
+      }
+      throw err;
+    }
+    if (own === undefined) {
+      this.notHeld(res, trace, []);
+      return;
+    }
+    const w = this.window(own, p);
+    sendJSON(
+      res,
+      200,
+      partOf(own, {
+        after: Number(after),
+        ...(epoch === null ? {} : { epoch: Number(epoch) }),
+        // "Changed" compares with the window before: its bins too.
+        fromMs: p.changed ? 2 * w.from - w.to : w.from,
+        toMs: w.to,
+        bins: bins === 'true',
+      }),
+    );
+  }
+
+  private async list(req: IncomingMessage, res: ServerResponse, fanIn: boolean): Promise<void> {
+    const { mayList, peers } = this.o;
+    const own = this.o.store.list().map((h) => this.summary(h));
+    let cover = peers?.alone() ?? { answered: [], missing: [] };
+    let traces = own;
+    if (fanIn && peers) {
+      const asked = await peers.ask<TraceList>(`/${API_ROOT}/traces`);
+      const ok = asked.answers.filter((a) => a.status === 200 && a.body);
+      const failed = asked.answers.filter((a) => !ok.includes(a)).map((a) => a.replica);
+      traces = mergeLists([own, ...ok.map((a) => a.body?.traces ?? [])]);
+      cover = coverage(
+        peers.self,
+        ok.map((a) => a.replica),
+        [...asked.missing, ...failed],
+      );
+    }
     if (mayList) {
       const seen = await Promise.all(traces.map((t) => mayList(req, t.namespace, t.name)));
       traces = traces.filter((_, i) => seen[i]);
     }
-    const list: TraceList = { traces };
+    const list: TraceList = { traces, ...cover };
     sendJSON(res, 200, list);
   }
 
@@ -160,36 +298,37 @@ export class GraphApi {
    * The window a query covers: `from` to `to`, or `start` back from `to`; `to` is at most
    * now (or when the trace stopped).
    */
-  private window(h: TraceHistory, p: GraphParams): { from: number; to: number } {
-    const end = this.o.store.endOf(h);
+  private window(v: TraceView, p: GraphParams): { from: number; to: number } {
+    const end = v.end;
     const to = Math.min(p.toMs ?? end, end);
     return { from: Math.min(p.fromMs ?? to - p.startMs, to), to };
   }
 
-  private graph(h: TraceHistory, p: GraphParams): Computed {
-    const w = this.window(h, p);
-    const totals = this.totals(h, w.from, w.to);
+  private graph({ view: v, coverage: cover }: Seen, p: GraphParams): Computed {
+    const w = this.window(v, p);
+    const totals = this.totals(v, w.from, w.to);
     // "Changed" compares with the window of the same length just before.
-    const before = p.changed ? this.totals(h, 2 * w.from - w.to, w.from) : undefined;
-    const { graph, contributions } = buildGraph(h.records, totals, p, before);
+    const before = p.changed ? this.totals(v, 2 * w.from - w.to, w.from) : undefined;
+    const { graph, contributions } = buildGraph(v.records, totals, p, before);
     return {
       graph,
       contributions,
       body: {
-        trace: h.key,
-        state: h.stoppedAt === undefined ? 'Started' : 'Stopped',
+        trace: v.key,
+        state: v.stoppedAt === undefined ? 'Started' : 'Stopped',
         from: new Date(w.from).toISOString(),
         to: new Date(w.to).toISOString(),
         groupBy: p.groupBy,
         services: p.services,
         ...graph,
+        ...cover,
       },
     };
   }
 
-  private totals(h: TraceHistory, from: number, to: number): Totals {
-    const totals: Totals = new Float64Array(3 * h.records.length);
-    this.o.store.each(h, from, to, (_bin, edge, c, s, r) => {
+  private totals(v: TraceView, from: number, to: number): Totals {
+    const totals: Totals = new Float64Array(3 * v.records.length);
+    v.each(from, to, (_bin, edge, c, s, r) => {
       totals[3 * edge] = (totals[3 * edge] ?? 0) + c;
       totals[3 * edge + 1] = (totals[3 * edge + 1] ?? 0) + s;
       totals[3 * edge + 2] = (totals[3 * edge + 2] ?? 0) + r;
@@ -198,15 +337,15 @@ export class GraphApi {
   }
 
   /** Bytes the entity sent and received in each 10-second bin of the window. */
-  private series(h: TraceHistory, p: GraphParams, entity: string): SeriesAnswer {
-    const { graph, contributions } = this.graph(h, p);
-    const w = this.window(h, p);
+  private series(seen: Seen, p: GraphParams, entity: string): SeriesAnswer {
+    const { graph, contributions } = this.graph(seen, p);
+    const w = this.window(seen.view, p);
     const first = binOf(w.from);
     const n = binOf(w.to) - first + 1;
     const sent = new Array<number>(n).fill(0);
     const received = new Array<number>(n).fill(0);
     const sends = entityParts(graph, contributions, entity);
-    this.o.store.each(h, w.from, w.to, (bin, edge, _c, s, r) => {
+    seen.view.each(w.from, w.to, (bin, edge, _c, s, r) => {
       const own = sends.get(edge);
       if (own === undefined) return;
       const i = bin - first;
@@ -214,7 +353,7 @@ export class GraphApi {
       received[i] = (received[i] ?? 0) + (own ? r : s);
     });
     return {
-      trace: h.key,
+      trace: seen.view.key,
       entity,
       known: graph.entities.some((e) => e.id === entity),
       binSeconds: BIN_MS / 1000,
@@ -222,6 +361,7 @@ export class GraphApi {
       times: Array.from({ length: n }, (_, i) => ((first + i) * BIN_MS) / 1000),
       sent,
       received,
+      ...seen.coverage,
     };
   }
 
@@ -230,8 +370,28 @@ export class GraphApi {
    * edges that appeared or changed and the ids of those gone, whenever the trace changes;
    * bounded and shared by streams.ts.
    */
-  private stream(req: IncomingMessage, res: ServerResponse, h: TraceHistory, p: GraphParams): void {
+  private stream(
+    req: IncomingMessage,
+    res: ServerResponse,
+    trace: string,
+    h: TraceHistory | undefined,
+    p: GraphParams,
+    fanIn: boolean,
+    see: () => Promise<Seen | { missing: string[] }>,
+  ): void {
     const identity = this.o.identity?.(req) ?? req.socket.remoteAddress ?? '';
-    this.streams.start(res, identity, h, JSON.stringify(p), () => this.graph(h, p));
+    const key = `${trace}\n${fanIn}\n${JSON.stringify(p)}`;
+    const cover = this.o.peers?.alone() ?? { answered: [], missing: [] };
+    // This replica's own trace is followed by its version; peers' parts are asked each interval.
+    this.streams.start(res, identity, key, {
+      version: () => (fanIn ? undefined : h?.version),
+      running: () => h?.stoppedAt === undefined,
+      compute: async () => {
+        const seen = fanIn || h === undefined ? await see() : undefined;
+        if (seen && 'missing' in seen)
+          throw new Error(`trace ${trace} is no longer held by any replica`);
+        return this.graph(seen ?? { view: this.localView(h as TraceHistory), coverage: cover }, p);
+      },
+    });
   }
 }

@@ -5,6 +5,9 @@
 // last watcher. Streams are bounded as the graph API's are: slots in all and per identity
 // (shared with the other streams of the port, else 429), a bound on unsent bytes, an
 // idle time and a lifetime (`kubectl netgraph observe` reconnects after those two).
+// With peer replicas, a stream carries every replica's edges: each peer's own stream
+// (`scope=local`) is read and its edges passed on, each node's edge once; the stream ends
+// once this replica and every peer that held the trace have ended it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Edge, edgeKey, edgeToJSON } from '../../api/edge.js';
 import {
@@ -14,10 +17,13 @@ import {
   parseEdgesStreamPath,
   SINCE_PARAM,
 } from '../../api/edges-stream.js';
+import { LOCAL_SCOPE, LOCAL_SCOPE_PARAM } from '../../api/ring.js';
 import { parseDuration } from '../../lib/duration.js';
 import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
 import { StreamSlots } from '../../lib/stream-slots.js';
-import type { HistoryStore } from '../history/history.js';
+import type { HistoryStore, TraceHistory } from '../history/history.js';
+import { coverage, nodeEdgeKey } from '../ring/merge.js';
+import type { PeerClient } from '../ring/peer-client.js';
 import type { EdgeObserver } from '../trace/edge-observer.js';
 
 export interface EdgesStreamOptions {
@@ -38,6 +44,8 @@ export interface EdgesStreamOptions {
   /** Every stream ends after this long, 'lifetime' (ms, default 1 hour). */
   maxLifetimeMs?: number;
   now?: () => number;
+  /** The other replicas, whose edges a stream carries too (default: none). */
+  peers?: Pick<PeerClient, 'self' | 'hasPeers' | 'others' | 'stream'>;
 }
 
 interface Watcher {
@@ -47,7 +55,30 @@ interface Watcher {
   /** Live lines that came while the replay was still being written. */
   queued?: string[];
   queuedBytes: number;
+  /** A stream of every replica's edges: its peers' streams. */
+  fan?: FanIn;
 }
+
+/** The peers' side of a stream that carries every replica's edges. */
+interface FanIn {
+  /** `node/edgeKey` of every edge sent on it, from any replica. */
+  shown: Set<string>;
+  /** Peers whose stream is open (or opening), each with its close. */
+  live: Map<string, () => void>;
+  answered: Set<string>;
+  missing: Set<string>;
+  /** Peers whose stream opened: they hold the trace. */
+  holders: number;
+  /** How each peer's stream ended (its last line). */
+  ends: EdgesStreamEnd[];
+  /** How this replica's part ended, once it did. */
+  localEnd?: EdgesStreamEnd;
+  /** Whether this replica held the trace when the stream began. */
+  local: boolean;
+}
+
+/** A stream's end of every replica's: this one's, else a peer's in this order, else 'shutdown'. */
+const ORDER: EdgesStreamEnd[] = ['deleted', 'stopped', 'too slow', 'shutdown', 'lifetime', 'idle'];
 
 interface Watched {
   /** `node/edgeKey` of every edge already sent: an update of one is not new. */
@@ -89,18 +120,23 @@ export class EdgesStream implements EdgeObserver {
     if (w.sent.has(k)) return;
     w.sent.add(k);
     const text = edgeLine({ ...edge, node });
-    for (const watcher of w.watchers) this.send(watcher, text);
+    for (const watcher of w.watchers) {
+      if (watcher.fan?.shown.has(k)) continue;
+      watcher.fan?.shown.add(k);
+      this.send(watcher, text);
+    }
   }
 
   ended(trace: string, how: 'stopped' | 'deleted'): void {
     const w = this.traces.get(trace);
     if (w === undefined) return;
     this.traces.delete(trace);
-    for (const watcher of w.watchers) finish(watcher.res, how);
+    for (const watcher of w.watchers) this.localEnded(watcher, how);
   }
 
   /** Ends every stream (the operator is stopping). */
   close(): void {
+    // Shutting down ends even a stream of every replica: the client asks another.
     for (const w of this.traces.values())
       for (const watcher of w.watchers) finish(watcher.res, 'shutdown');
     this.traces.clear();
@@ -112,17 +148,26 @@ export class EdgesStream implements EdgeObserver {
   }
 
   /** GET /api/v1/traces/{ns}/{name}/edges?since=DURATION */
-  readonly handler = (req: IncomingMessage, res: ServerResponse, url: URL): void => {
+  readonly handler = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const at = parseEdgesStreamPath(url.pathname);
     if (at === undefined) {
       sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
       return;
     }
     for (const k of url.searchParams.keys())
-      if (k !== SINCE_PARAM) {
-        badParameter(res, k, `unknown parameter (the edge stream takes only ${SINCE_PARAM})`);
+      if (k !== SINCE_PARAM && k !== LOCAL_SCOPE_PARAM) {
+        badParameter(
+          res,
+          k,
+          `unknown parameter (the edge stream takes only ${SINCE_PARAM} and ${LOCAL_SCOPE_PARAM})`,
+        );
         return;
       }
+    const scope = url.searchParams.get(LOCAL_SCOPE_PARAM);
+    if (scope !== null && scope !== LOCAL_SCOPE) {
+      badParameter(res, LOCAL_SCOPE_PARAM, `must be ${LOCAL_SCOPE} or absent, not "${scope}"`);
+      return;
+    }
     const since = url.searchParams.get(SINCE_PARAM);
     let sinceMs: number | undefined;
     if (since !== null) {
@@ -135,7 +180,9 @@ export class EdgesStream implements EdgeObserver {
     }
     const trace = `${at.namespace}/${at.name}`;
     const h = this.o.store.get(trace);
-    if (h === undefined) {
+    // Peers asked only for every replica's edges, and never by a peer.
+    const fanIn = scope === null && (this.o.peers?.hasPeers() ?? false);
+    if (h === undefined && !fanIn) {
       sendJSON(res, 404, { error: `trace ${trace} is not held (never started, or deleted)` });
       return;
     }
@@ -150,33 +197,51 @@ export class EdgesStream implements EdgeObserver {
       return;
     }
     res.on('close', () => slot.release());
-    res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE, 'cache-control': 'no-cache' });
-    // Headers now, so a client knows the trace is there before its first edge.
-    res.flushHeaders();
-    // The replay: the records held now, in the order first seen.
-    const cutoff = sinceMs === undefined ? undefined : this.now() - sinceMs;
-    const replay = h.records
-      .map((r) => r.edge)
-      .filter((e) => cutoff === undefined || !e.firstSeen || Date.parse(e.firstSeen) >= cutoff);
-    if (h.stoppedAt !== undefined) {
-      void this.write(res, replay).then(() => finish(res, 'stopped'));
-      return;
-    }
-    let w = this.traces.get(trace);
-    if (w === undefined) {
-      w = { sent: new Set(), sentObjects: new WeakSet(), watchers: new Set() };
-      this.traces.set(trace, w);
-    }
-    for (const r of h.records) w.sent.add(`${r.edge.node}/${edgeKey(r.edge)}`);
     const now = this.now();
     const watcher: Watcher = { res, opened: now, lastLine: now, queued: [], queuedBytes: 0 };
-    w.watchers.add(watcher);
+    if (fanIn) {
+      const answered = await this.fanIn(watcher, url, h !== undefined);
+      if (!answered) return;
+    } else {
+      res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE, 'cache-control': 'no-cache' });
+      // Headers now, so a client knows the trace is there before its first edge.
+      res.flushHeaders();
+    }
+    this.follow(req, trace, watcher, h, sinceMs);
+  };
+
+  /** Sends this replica's replay, then its live edges, to `watcher` (its headers are sent). */
+  private follow(
+    req: IncomingMessage,
+    trace: string,
+    watcher: Watcher,
+    h: TraceHistory | undefined,
+    sinceMs: number | undefined,
+  ): void {
+    const { res } = watcher;
+    // The replay: the records held now, in the order first seen.
+    const cutoff = sinceMs === undefined ? undefined : this.now() - sinceMs;
+    const replay = (h?.records ?? [])
+      .map((r) => r.edge)
+      .filter((e) => cutoff === undefined || !e.firstSeen || Date.parse(e.firstSeen) >= cutoff);
+    for (const e of replay) watcher.fan?.shown.add(nodeEdgeKey(e));
+    let w = this.traces.get(trace);
+    if (h?.stoppedAt === undefined) {
+      if (w === undefined) {
+        w = { sent: new Set(), sentObjects: new WeakSet(), watchers: new Set() };
+        this.traces.set(trace, w);
+      }
+      for (const r of h?.records ?? []) w.sent.add(`${r.edge.node}/${edgeKey(r.edge)}`);
+      w.watchers.add(watcher);
+    }
     // Writing keeps the connection from the port's idle timeout; a quiet trace writes blank lines.
     req.socket.setTimeout(0);
     const keepAlive = setInterval(() => this.tick(watcher), this.o.keepAliveMs ?? 15_000);
     const watched = w;
     res.on('close', () => {
       clearInterval(keepAlive);
+      for (const close of watcher.fan?.live.values() ?? []) close();
+      if (watched === undefined) return;
       watched.watchers.delete(watcher);
       if (watched.watchers.size === 0 && this.traces.get(trace) === watched)
         this.traces.delete(trace);
@@ -186,8 +251,137 @@ export class EdgesStream implements EdgeObserver {
       const queued = watcher.queued ?? [];
       watcher.queued = undefined;
       for (const text of queued) this.send(watcher, text);
+      if (h?.stoppedAt !== undefined) this.localEnded(watcher, 'stopped');
+      else this.maybeFinish(watcher);
     });
-  };
+  }
+
+  /**
+   * Opens every peer's stream for `watcher` and waits until each has answered (or the peer
+   * client's timeout): false, and a 404 sent, when neither this replica nor a peer holds the
+   * trace; else the headers are sent and the peers' edges go to the watcher as they come.
+   */
+  private async fanIn(watcher: Watcher, url: URL, local: boolean): Promise<boolean> {
+    const peers = this.o.peers as NonNullable<EdgesStreamOptions['peers']>;
+    const { res } = watcher;
+    const fan: FanIn = {
+      shown: new Set(),
+      live: new Map(),
+      answered: new Set(),
+      missing: new Set(),
+      holders: 0,
+      ends: [],
+      local,
+    };
+    watcher.fan = fan;
+    const path = url.pathname;
+    const since = url.searchParams.get(SINCE_PARAM);
+    let settled: () => void = () => {};
+    const waiting = new Set<string>();
+    const allSettled = new Promise<void>((resolve) => {
+      settled = resolve;
+    });
+    const settle = (id: string) => {
+      waiting.delete(id);
+      if (waiting.size === 0) settled();
+    };
+    const open = (peer: ReturnType<typeof peers.others>[number], sinceText: string | null) => {
+      let heard = this.now();
+      let end: EdgesStreamEnd | undefined;
+      const q = new URLSearchParams(sinceText === null ? {} : { [SINCE_PARAM]: sinceText });
+      const close = peers.stream(peer, path, q, {
+        opened: (id) => {
+          fan.holders++;
+          fan.answered.add(id);
+          fan.missing.delete(id);
+          settle(id);
+          this.coverage(watcher);
+        },
+        line: (_id, text) => {
+          heard = this.now();
+          if (text === '') return;
+          let line: EdgesStreamLine;
+          try {
+            line = JSON.parse(text) as EdgesStreamLine;
+          } catch {
+            return;
+          }
+          if ('end' in line) end = line.end;
+          if (!('edge' in line)) return;
+          const k = nodeEdgeKey(line.edge);
+          if (fan.shown.has(k)) return;
+          fan.shown.add(k);
+          this.send(watcher, `${text}\n`);
+        },
+        ended: (id, error) => {
+          fan.live.delete(id);
+          settle(id);
+          // Ended at once, without an error: a 404, the peer holds none of the trace.
+          if (error === undefined && !fan.answered.has(id)) fan.answered.add(id);
+          else if (error !== undefined || end === undefined) {
+            fan.answered.delete(id);
+            fan.missing.add(id);
+            this.coverage(watcher);
+          } else if (end === 'idle' || end === 'lifetime') {
+            // The peer's bounds, not the stream's: asked again for what came meanwhile.
+            if (!res.writableEnded) open(peer, `${Math.ceil(this.now() - heard + 30_000)}ms`);
+            return;
+          } else if (end !== undefined) fan.ends.push(end);
+          this.maybeFinish(watcher);
+        },
+      });
+      fan.live.set(peer.id, close);
+    };
+    for (const peer of peers.others()) {
+      waiting.add(peer.id);
+      open(peer, since);
+    }
+    if (waiting.size > 0) await allSettled;
+    if (!local && fan.holders === 0) {
+      const missing = [...fan.missing];
+      const why = missing.length > 0 ? `; replicas ${missing.join(', ')} did not answer` : '';
+      sendJSON(res, 404, {
+        error: `trace ${url.pathname} is not held by any replica (never started, or deleted)${why}`,
+      });
+      return false;
+    }
+    res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE, 'cache-control': 'no-cache' });
+    // The replicas first, then the edges (this replica's replay, what peers sent meanwhile).
+    res.write(this.coverageLine(fan));
+    return true;
+  }
+
+  private coverageLine(fan: FanIn): string {
+    const self = this.o.peers?.self ?? '';
+    return line({ coverage: coverage(self, [...fan.answered], [...fan.missing]) });
+  }
+
+  /** Tells the client when a peer drops out or comes back, once the stream has begun. */
+  private coverage(watcher: Watcher): void {
+    if (watcher.fan !== undefined && watcher.res.headersSent)
+      this.send(watcher, this.coverageLine(watcher.fan));
+  }
+
+  /** This replica's part of the stream ended: the stream too, unless peers' still run. */
+  private localEnded(watcher: Watcher, how: EdgesStreamEnd): void {
+    if (watcher.fan === undefined) {
+      finish(watcher.res, how);
+      return;
+    }
+    watcher.fan.localEnd = how;
+    this.maybeFinish(watcher);
+  }
+
+  /** Ends a stream of every replica once none of its parts is left. */
+  private maybeFinish(watcher: Watcher): void {
+    const fan = watcher.fan;
+    // Not before the replay and what came meanwhile are written.
+    if (fan === undefined || fan.live.size > 0 || watcher.queued !== undefined) return;
+    if (fan.local && fan.localEnd === undefined) return;
+    const end =
+      fan.localEnd ?? ORDER.find((e) => fan.ends.includes(e)) ?? ('shutdown' as EdgesStreamEnd);
+    finish(watcher.res, end);
+  }
 
   /** Writes the replay as the client reads it, so a long one never piles up in memory. */
   private async write(res: ServerResponse, edges: Edge[]): Promise<void> {

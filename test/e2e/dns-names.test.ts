@@ -5,7 +5,8 @@
 // to the agent, which names the client's edge: remoteName is the name asked,
 // remoteNameSource dns; the same over AAAA and IPv6, through a CNAME chain (the canonical
 // name beside it), and over TCP when the answer came truncated over UDP. After the TTL
-// and the agent's grace period, a new edge to that address has no name. The log stream
+// and the agent's grace period, a new edge to that address has no name; an edge first
+// seen unnamed takes the name once the pod looks it up and connects again. The log stream
 // and status.output carry the fields; `generate` comments the names in NetworkPolicies
 // and, with policyKind=cilium, writes toFQDNs that Cilium's own CRD accepts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,7 +24,7 @@ import {
   spawnInPod,
   testbed,
 } from './testbed.js';
-import { operate } from './traces.js';
+import { operate, waitTrace } from './traces.js';
 
 const NS = 'dnsnames';
 const NODE = 'dnsnames-node';
@@ -164,6 +165,27 @@ describe('names from the DNS answers a pod received', () => {
     expect(late.remoteKind).toBe('other');
     expect(late.remoteName).toBeUndefined();
     expect(late.remoteNameSource).toBeUndefined();
+  });
+
+  it('an edge first seen unnamed takes the name the pod looks up later', async () => {
+    // The TTL test above let tcp.example.test's answer run out: the edge starts unnamed.
+    await connect(outside.c.ip, 8444);
+    const first = await edgeTo(outside.c.ip, 8444);
+    expect(first.remoteName).toBeUndefined();
+    expect(await lookup('tcp.example.test', 'A')).toBe(outside.c.ip);
+    await connect(outside.c.ip, 8444);
+    const t = await waitTrace(NS, TRACE, (x) =>
+      (JSON.parse(x.status?.output ?? '[]') as Line[]).some(
+        (e) => e.ip === outside.c.ip && e.port === 8444 && e.remoteName !== undefined,
+      ),
+    );
+    const edges = JSON.parse(t.status?.output ?? '[]') as Line[];
+    expect(edges.find((e) => e.ip === outside.c.ip && e.port === 8444)).toMatchObject({
+      remoteKind: 'other',
+      remoteName: 'tcp.example.test',
+      remoteNameSource: 'dns',
+      connections: 2,
+    });
   });
 
   it('status.output carries the names', async () => {
