@@ -17,7 +17,7 @@
 //   node --import tsx bench/operator-load.ts [--traces 200] [--pods 1000] [--nodes 50] [--churn 120s]
 // A count of 0 skips its part.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -38,7 +38,8 @@ import {
   podRun,
   testbedScript,
 } from '../test/e2e/testbed.js';
-import { fdCount, rssMB, scrapeGauges } from './lib/proc-sample.js';
+import { pool } from './lib/pool.js';
+import { cpuSeconds, fdCount, rssMB, scrapeGauges } from './lib/proc-sample.js';
 import { writeResults } from './lib/results.js';
 import { median, slope } from './lib/stats.js';
 
@@ -67,12 +68,6 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 // --- process figures from /proc
 
-const TICK = 100; // USER_HZ
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return Number(fields[11]) + Number(fields[12]); // utime, stime
-}
-
 /** Has the process write a heap snapshot (--heap-snapshots) and waits until it is whole. */
 async function heapSnapshot(p: Proc, dir: string): Promise<string> {
   const before = new Set(readdirSync(dir));
@@ -89,7 +84,7 @@ async function heapSnapshot(p: Proc, dir: string): Promise<string> {
 /** CPU (share of one core) and peak RSS of a process over an interval, sampled every 500 ms. */
 function usage(p: Proc) {
   const pid = p.child.pid as number;
-  const ticks0 = cpuTicks(pid);
+  const cpu0 = cpuSeconds(pid);
   const start = Date.now();
   let peak = rssMB(pid);
   const timer = setInterval(() => {
@@ -97,7 +92,7 @@ function usage(p: Proc) {
   }, 500);
   return () => {
     clearInterval(timer);
-    const cpu = (cpuTicks(pid) - ticks0) / TICK / ((Date.now() - start) / 1000);
+    const cpu = (cpuSeconds(pid) - cpu0) / ((Date.now() - start) / 1000);
     return {
       cpu: Number(cpu.toFixed(2)),
       rssPeakMB: Math.round(peak),
@@ -121,18 +116,6 @@ const traceObj = (name: string, node: string, filter: Record<string, string>) =>
     outputMode: 'Stream',
   },
 });
-
-async function pool<T>(items: T[], n: number, fn: (item: T, i: number) => Promise<unknown>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: n }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        await fn(items[i] as T, i);
-      }
-    }),
-  );
-}
 
 async function operateAll(names: string[], op: 'start' | 'stop') {
   await pool(names, 16, (name) =>

@@ -5,6 +5,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 export const rssMB = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
+/** CPU time (user and system) the process has used, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ
+}
+
 export const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 /** The unlabelled samples of a Prometheus text exposition, by metric name. */
