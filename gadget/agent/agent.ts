@@ -37,6 +37,8 @@ export interface DataPlane {
   openTracers(netnsPaths: string[], mode: AttachMode): Promise<(PodTracer | Error)[]>;
   /** Kernel memory of the node's BPF maps (one set, shared by every pod traced), in bytes. */
   mapMemory?(): number;
+  /** DNS answers the pods received that found no room on their way to the agent (cumulative). */
+  dnsDrops?(): number;
   /** Connections open now per edge key (flowEdgeKey), per path, or the Error reading them. */
   openConnections(netnsPaths: string[]): Promise<(Map<string, number> | Error)[]>;
 }
@@ -405,6 +407,11 @@ export class Agent {
   /** Kernel memory of the node's BPF maps, in bytes. */
   mapMemory(): number {
     return this.dataPlane.mapMemory?.() ?? 0;
+  }
+
+  /** DNS answers dropped before the agent saw them: the ring buffer or a pod's backlog was full. */
+  dnsDrops(): number {
+    return this.dataPlane.dnsDrops?.() ?? 0;
   }
 
   private drainAll(): void {

@@ -2,7 +2,7 @@
 // sandboxes, one tracer per namespace (gadget/dataplane), and the connections open now.
 // The agent runs it, and the benchmarks use the same one, so they measure what the agent runs.
 
-import { nodeMapMemory } from '../dataplane/node-object.js';
+import { nodeDnsDrops, nodeMapMemory } from '../dataplane/node-object.js';
 import { podNetnsFinder, type SandboxSource } from '../dataplane/pod-netns.js';
 import { openConnections, openTracers, type Tracer } from '../dataplane/tracer.js';
 import type { DataPlane, PodTracer } from './agent.js';
@@ -32,5 +32,6 @@ export function hostDataPlane({
     },
     openConnections,
     mapMemory: nodeMapMemory,
+    dnsDrops: nodeDnsDrops,
   };
 }

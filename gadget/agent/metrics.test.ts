@@ -27,6 +27,7 @@ const agent = {
   ],
   mapMemory: () => 1500,
   dnsAnswers: { learned: 12, dropped: new Map([['bad-name' as const, 2]]) },
+  dnsDrops: () => 5,
 };
 
 describe('AgentMetrics', () => {
@@ -51,6 +52,7 @@ describe('AgentMetrics', () => {
     expect(text).toContain('netgraph_agent_dropped_total{reason="flow_map_full"} 2');
     expect(text).toContain('netgraph_agent_dns_answers_total{result="learned"} 12');
     expect(text).toContain('netgraph_agent_dns_answers_total{result="bad-name"} 2');
+    expect(text).toContain('netgraph_agent_dns_answers_total{result="no-room"} 5');
     expect(text).toContain('netgraph_agent_drain_seconds_count 2');
   });
 

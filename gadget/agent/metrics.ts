@@ -1,11 +1,11 @@
 // The agent's own health in Prometheus: traces and pods attached, its BPF maps' fill,
 // memory and drops (and how many pods lost connections), the DNS answers its pods
-// received (learned, or dropped as malformed), and how long a drain takes. Served on a
-// plain-HTTP port of its own (--metrics-listen, off unless given), not on the HTTPS
-// command port: that port takes only the operator's token, and its certificate is
-// self-signed per agent, so a Prometheus would need a token and to skip TLS
-// verification to scrape it. These metrics name no pod and no address, so a separate
-// read-only port gives nothing away.
+// received (learned, or dropped as malformed or for want of room), and how long a
+// drain takes. Served on a plain-HTTP port of its own (--metrics-listen, off unless
+// given), not on the HTTPS command port: that port takes only the operator's token,
+// and its certificate is self-signed per agent, so a Prometheus would need a token and
+// to skip TLS verification to scrape it. These metrics name no pod and no address, so
+// a separate read-only port gives nothing away.
 
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Handler } from '../../lib/http-server.js';
@@ -20,7 +20,7 @@ export class AgentMetrics {
   private readonly drainSeconds: Histogram<string>;
 
   constructor(
-    agent: Pick<Agent, 'traceKeys' | 'attachmentInfo' | 'mapMemory' | 'dnsAnswers'>,
+    agent: Pick<Agent, 'traceKeys' | 'attachmentInfo' | 'mapMemory' | 'dnsAnswers' | 'dnsDrops'>,
     maxEdges: number,
   ) {
     const registers = [this.registry];
@@ -92,13 +92,14 @@ export class AgentMetrics {
     });
     new Counter({
       name: 'netgraph_agent_dns_answers_total',
-      help: 'DNS answers the traced pods received: result learned, or the reason one was dropped as malformed (not-answer, truncated, bad-name, bad-record, too-large)',
+      help: "DNS answers the traced pods received: result learned, the reason one was dropped as malformed (not-answer, truncated, bad-name, bad-record, too-large), or no-room (dropped before the agent saw it: the ring buffer or the pod's backlog was full)",
       labelNames: ['result'],
       registers,
       collect() {
         this.reset();
         this.inc({ result: 'learned' }, agent.dnsAnswers.learned);
         for (const [reason, n] of agent.dnsAnswers.dropped) this.inc({ result: reason }, n);
+        this.inc({ result: 'no-room' }, agent.dnsDrops());
       },
     });
     this.drainSeconds = new Histogram({

@@ -62,6 +62,7 @@ export class NodeObject {
     this.ids.release(id);
     if (this.ids.count === 0 && loaded === this) {
       loaded = undefined;
+      unloadedDnsDrops += this.dns.drops();
       this.maps.unmap();
       this.dns.close();
       this.obj.close();
@@ -75,6 +76,8 @@ export class NodeObject {
 }
 
 let loaded: NodeObject | undefined;
+/** DNS answers dropped by objects since unloaded, so the node's total never goes down. */
+let unloadedDnsDrops = 0;
 
 /** The node's object, loaded with `sizes` if it is not yet; it unloads when its last pod goes. */
 export function nodeObject(sizes: NodeSizes): NodeObject {
@@ -104,3 +107,6 @@ export function nodeObject(sizes: NodeSizes): NodeObject {
 
 /** Kernel memory of the node's maps, 0 while no pod is traced. */
 export const nodeMapMemory = (): number => loaded?.mapMemory() ?? 0;
+
+/** DNS answers the node's object had no room for (DnsRing.drops), since the agent started. */
+export const nodeDnsDrops = (): number => unloadedDnsDrops + (loaded?.dns.drops() ?? 0);

@@ -3,14 +3,15 @@
 // answers from port 53 over UDP and TCP, the payload's bytes as they were and its
 // whole length, the first 512 bytes of a longer one; nothing for the packets that
 // are not answers (queries the pod sends, other ports, a bare ACK), nothing with
-// capture off. Real traffic through the socket filter is test/e2e/dns-names.test.ts's.
+// capture off; answers past the room it has are counted, for the agent's metric.
+// Real traffic through the socket filter is test/e2e/dns-names.test.ts's.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as dnsPacket from 'dns-packet';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseCapturedDns } from '../../gadget/agent/dns-answer.js';
 import { testRun } from '../../gadget/dataplane/libbpf.js';
-import { type NodeObject, nodeObject } from '../../gadget/dataplane/node-object.js';
+import { type NodeObject, nodeDnsDrops, nodeObject } from '../../gadget/dataplane/node-object.js';
 import { podKey, setPodOf } from '../../gadget/dataplane/pod-of.js';
 import { openTracer, type Tracer } from '../../gadget/dataplane/tracer.js';
 import { frame, TCP_SYN } from './frames.js';
@@ -94,6 +95,26 @@ describe.skipIf(!root)('DNS answers handed to user space', () => {
     run('received', frame({ ...fromServer, proto: 'udp', payload: answer }));
     expect(node.dns.take(pod.id)).toEqual([]);
     expect(node.dns.drops()).toBe(0);
+  });
+
+  it('counts the answers it had no room for, and the count outlives the object', () => {
+    const before = nodeDnsDrops();
+    const f = frame({ ...fromServer, proto: 'udp', payload: answer });
+    // More than the 1 MiB ring holds, and more than the pod may have waiting.
+    const sent = 3000;
+    for (let i = 0; i < sent; i++) run('received', f);
+    const handed = node.dns.take(pod.id).length;
+    const dropped = node.dns.drops();
+    expect(handed).toBeGreaterThan(0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(handed + dropped).toBe(sent);
+    expect(nodeDnsDrops() - before).toBe(dropped);
+    // The last pod goes and the object unloads; the agent's metric does not go down.
+    node.removePod(pod.id, pod.keys);
+    expect(nodeDnsDrops() - before).toBe(dropped);
+    node = nodeObject({ maxEdges: 16, maxFlows: 64 });
+    pod = { id: node.addPod('test'), keys: [] };
+    expect(nodeDnsDrops() - before).toBe(dropped);
   });
 });
 
