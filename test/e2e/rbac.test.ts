@@ -298,6 +298,8 @@ describe('the chart', () => {
       'Job/netgraph-uninstall',
       'Role/netgraph-uninstall',
       'RoleBinding/netgraph-uninstall',
+      // The certificate every operator replica serves (test/chart-replicas.test.ts).
+      'Secret/netgraph-operator-tls',
       'Service/netgraph-operator',
       'ServiceAccount/netgraph-uninstall',
       // Admission policies: test/e2e/admission-policies.test.ts applies them.
@@ -422,7 +424,9 @@ describe('least privilege', () => {
   // Each rule, with what needs it. A rule added to the chart fails here until it is
   // added, with its reason, to this list.
   const operatorRules = [
-    'list gadget.kinvolk.io/traces', // the Trace watch (no get: the watch has them all)
+    // A peer replica's port asks whether the caller (another replica) may get the Trace.
+    'get gadget.kinvolk.io/traces',
+    'list gadget.kinvolk.io/traces', // the Trace watch
     'watch gadget.kinvolk.io/traces',
     'patch gadget.kinvolk.io/traces', // finalizer, operation annotation removed
     'patch gadget.kinvolk.io/traces/status', // state, edges, nodes, output
@@ -458,9 +462,10 @@ describe('least privilege', () => {
   ].sort();
   const leases = (verbs: string[]) => verbs.map((v) => `${v} coordination.k8s.io/leases`);
 
-  it('the operator holds exactly its rules, the agents Leases only in its namespace', async () => {
+  it('the operator holds exactly its rules, Leases only in its namespace', async () => {
+    // The agents' and its peers' (watched), its own (created, renewed by a patch, deleted).
     expect(await grantedRules(OPERATOR_SA, NETGRAPH_NS)).toEqual(
-      [...operatorRules, ...leases(['list', 'watch'])].sort(),
+      [...operatorRules, ...leases(['list', 'watch', 'create', 'patch', 'delete'])].sort(),
     );
     expect(await grantedRules(OPERATOR_SA, 'default')).toEqual(operatorRules);
   });
@@ -489,6 +494,9 @@ describe('least privilege', () => {
       ['create', 'tokenreviews.authentication.k8s.io'],
       ['create', 'subjectaccessreviews.authorization.k8s.io'],
       ['watch', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
+      ['create', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
+      ['patch', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
+      ['delete', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
     ],
     [GADGET_SA]: [
       ['watch', 'pods'],
@@ -516,7 +524,8 @@ describe('least privilege', () => {
       ['delete', 'traces.gadget.kinvolk.io'],
       // Its token for the agents is the projected file (NETGRAPH_AGENT_TOKEN_FILE).
       ['create', 'serviceaccounts', { ns: NETGRAPH_NS, sub: 'token' }],
-      ['create', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
+      ['create', 'leases.coordination.k8s.io', { ns: APP_NS }],
+      ['update', 'leases.coordination.k8s.io', { ns: NETGRAPH_NS }],
       ['list', 'leases.coordination.k8s.io', { ns: 'kube-system' }],
       ['create', 'clusterrolebindings.rbac.authorization.k8s.io'],
       ['impersonate', 'serviceaccounts'],

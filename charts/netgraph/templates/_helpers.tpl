@@ -81,3 +81,49 @@ app.kubernetes.io/part-of: netgraph
 {{- define "netgraph.podsSelector" -}}
 app.kubernetes.io/name={{ include "netgraph.name" . }},app.kubernetes.io/instance={{ .Release.Name }},app.kubernetes.io/component in (operator,gadget)
 {{- end }}
+
+{{/* What selects the operator's pods: the release's, and its component. */}}
+{{- define "netgraph.operatorSelectorLabels" -}}
+{{ include "netgraph.selectorLabels" . }}
+app.kubernetes.io/component: operator
+{{- end }}
+
+{{/*
+The names the operator's port is reached by, comma-separated: the Service's, then
+operator.tls.extraSans. In its certificate and its Host allow-list (--tls-san).
+*/}}
+{{- define "netgraph.operatorSans" -}}
+{{- $svc := printf "%s-operator" (include "netgraph.fullname" .) }}
+{{- $ns := .Release.Namespace }}
+{{- $own := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) }}
+{{- concat $own .Values.operator.tls.extraSans | join "," }}
+{{- end }}
+
+{{/*
+The certificate every operator replica serves when operator.tls.secretName names none,
+as the data of a kubernetes.io/tls Secret (YAML): a CA and a certificate it signs for
+the port's names. Made once; later renders keep the release's (lookup) while the names
+are the same, so clients' pins hold across upgrades. Without access to the cluster
+(`helm template`) each render makes a new one.
+*/}}
+{{- define "netgraph.operatorGeneratedTls" -}}
+{{- $name := printf "%s-operator-tls" (include "netgraph.fullname" .) }}
+{{- $sans := include "netgraph.operatorSans" . }}
+{{- $old := lookup "v1" "Secret" .Release.Namespace $name }}
+{{- if and $old (eq (dig "metadata" "annotations" "netgraph.dev/sans" "" $old) $sans) }}
+{{- toYaml $old.data }}
+{{- else }}
+{{- $ips := list }}
+{{- $dns := list }}
+{{- range splitList "," $sans }}
+{{- if regexMatch "^[0-9.]+$|:" . }}
+{{- $ips = append $ips . }}
+{{- else }}
+{{- $dns = append $dns . }}
+{{- end }}
+{{- end }}
+{{- $ca := genCA (printf "%s-operator-ca" (include "netgraph.fullname" .)) 3650 }}
+{{- $cert := genSignedCert (first $dns) $ips $dns 3650 $ca }}
+{{- toYaml (dict "ca.crt" ($ca.Cert | b64enc) "tls.crt" ($cert.Cert | b64enc) "tls.key" ($cert.Key | b64enc)) }}
+{{- end }}
+{{- end }}
