@@ -55,18 +55,20 @@ export class OperatorPort {
   /**
    * The port as a Prometheus scrapes it: a ServiceAccount holding `get` on /metrics (the
    * right Prometheus ServiceAccounts hold), its token and the pinned certificate in files.
+   * Its RBAC is named apart from any release of the chart (chart.test.ts checks a release
+   * leaves nothing of its own name behind).
    */
   async scrapeTarget(): Promise<{ address: string; caFile: string; tokenFile: string }> {
     await kubectl(['apply', '-f', '-'], {
       input: `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
-metadata: { name: netgraph-test-metrics-reader }
+metadata: { name: e2e-scrape-metrics-reader }
 rules: [{ nonResourceURLs: [/metrics], verbs: [get] }]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
-metadata: { name: netgraph-test-prometheus }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: netgraph-test-metrics-reader }
+metadata: { name: e2e-scrape-prometheus }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: e2e-scrape-metrics-reader }
 subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NETGRAPH_NS} }]
 `,
     });
