@@ -88,6 +88,21 @@ export interface GraphAnswer extends Graph, Coverage {
   to: string;
   groupBy: GroupBy;
   services: ServiceMode;
+  sources: WindowSources;
+}
+
+/**
+ * Where a window's numbers come from: the operator's memory (10-second bins, each pod's
+ * edges) from `memoryFrom` on; before it, with `--prometheus-url`, Prometheus's range
+ * queries over netgraph's own series (workload-level edges, as often as Prometheus scraped).
+ */
+export interface WindowSources {
+  /** RFC 3339: from here to the window's end, the operator's memory. */
+  memoryFrom: string;
+  /** The span (RFC 3339) read from Prometheus, when the window (or `changed`'s) starts earlier. */
+  prometheus?: { from: string; to: string };
+  /** What is missing and why: no Prometheus configured, or it did not answer. */
+  warning?: string;
 }
 
 /** The stream's events: `graph` (a GraphAnswer) first, then `update`s. */
@@ -116,6 +131,7 @@ export interface SeriesAnswer extends Coverage {
   times: number[];
   sent: number[];
   received: number[];
+  sources: WindowSources;
 }
 
 /** A pod-view edge's group names in the other views, as the replica that saw it named them. */

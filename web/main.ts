@@ -5,7 +5,7 @@
 // (series-chart.ts). It reads only the operator's /api/v1/ (api-client.ts) and follows the
 // live stream, so new edges and growing counters appear without a reload. A large graph
 // is drawn grouped (groups.ts). This file assembles them and keeps the view's state.
-import type { Graph, TraceRunState } from '../api/graph.js';
+import type { Graph, TraceRunState, WindowSources } from '../api/graph.js';
 import { fetchGraph, fetchSeries, fetchTraces, follow } from './api-client.js';
 import { applyUpdate } from './apply-update.js';
 import { toDot } from './dot.js';
@@ -176,6 +176,18 @@ function showError(text: string): void {
   el.hidden = text === '';
 }
 
+/** Which part of the window came from where: a note when not all of it is the operator's memory. */
+function showSources(s: WindowSources): void {
+  const el = $('sources');
+  const at = (iso: string) => new Date(iso).toLocaleString();
+  el.textContent =
+    s.warning ??
+    (s.prometheus
+      ? `Before ${at(s.prometheus.to)}: from Prometheus, by workload (pods are drawn as their workload), as often as it scraped.`
+      : '');
+  el.hidden = el.textContent === '';
+}
+
 // ---- data ----
 
 async function loadTraces(): Promise<void> {
@@ -203,6 +215,7 @@ async function load(): Promise<void> {
     const g = await fetchGraph(state.trace, apiQuery(state));
     raw = g;
     traceState = g.state;
+    showSources(g.sources);
   } catch (err) {
     showError((err as Error).message);
     return;
@@ -217,6 +230,7 @@ async function load(): Promise<void> {
       graph: (g) => {
         raw = g;
         traceState = g.state;
+        showSources(g.sources);
         sync(false);
       },
       update: (u) => {

@@ -16,6 +16,7 @@ import {
   type SeriesAnswer,
   type TraceList,
   type TraceSummary,
+  type WindowSources,
 } from '../../api/graph.js';
 import { LOCAL_SCOPE, LOCAL_SCOPE_PARAM } from '../../api/ring.js';
 import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
@@ -23,6 +24,12 @@ import type { Logger } from '../../lib/log.js';
 import type { StreamSlots } from '../../lib/stream-slots.js';
 import { BIN_MS, binOf } from '../history/bin-log.js';
 import type { HistoryStore, TraceHistory } from '../history/history.js';
+import {
+  memoryStart,
+  PROMETHEUS_REACH_MS,
+  type PrometheusHistory,
+  withEarlyPart,
+} from '../history/prometheus-history.js';
 import { coverage, mergeLists, mergeViews, partOf, type TraceView } from '../ring/merge.js';
 import type { PeerClient } from '../ring/peer-client.js';
 import { buildGraph, entityParts, type Totals } from './graph.js';
@@ -58,6 +65,8 @@ export interface GraphApiOptions {
   now?: () => number;
   /** Whether the caller of `req` may see this Trace in the list (default: every Trace). */
   mayList?(req: IncomingMessage, namespace: string, name: string): Promise<boolean>;
+  /** Where windows reaching before the memory are read (--prometheus-url; default: nowhere). */
+  prometheus?: PrometheusHistory;
   /** The other replicas, whose nodes' part each answer gathers (default: none). */
   peers?: Pick<PeerClient, 'self' | 'hasPeers' | 'alone' | 'ask' | 'parts'>;
 }
@@ -68,6 +77,8 @@ interface Seen {
   coverage: Coverage;
 }
 /** A trace as one answer reads it: with the part before the memory, and what came from where. */
+type Read = Seen & { sources: WindowSources };
+
 export class GraphApi {
   private readonly files = new Map<string, Buffer>();
   readonly streams: GraphStreams;
@@ -132,7 +143,7 @@ export class GraphApi {
     const entity = url.searchParams.get(entityParam);
     let params: GraphParams;
     try {
-      params = graphParams(url.searchParams, this.o.store.windowMs, own?.end ?? Date.now());
+      params = graphParams(url.searchParams, this.reachMs, own?.end ?? Date.now());
     } catch (err) {
       if (err instanceof ParameterError) {
         badParameter(res, err.parameter, err.message);
@@ -163,8 +174,37 @@ export class GraphApi {
     }
     const seen = await see();
     if ('missing' in seen) this.notHeld(res, trace, seen.missing);
-    else if (entity) sendJSON(res, 200, this.series(seen, params, entity));
-    else sendJSON(res, 200, this.graph(seen, params).body);
+    else if (entity) sendJSON(res, 200, this.series(await this.read(seen, params), params, entity));
+    else sendJSON(res, 200, this.graph(await this.read(seen, params), params).body);
+  }
+
+  /** How far back a window may start: the memory's window, or Prometheus's reach. */
+  private get reachMs(): number {
+    const { windowMs } = this.o.store;
+    return this.o.prometheus ? Math.max(windowMs, PROMETHEUS_REACH_MS) : windowMs;
+  }
+
+  /**
+   * The trace with, when the window (or `changed`'s window before) starts before the
+   * memory's first bin, the part before it from Prometheus.
+   */
+  private async read(seen: Seen, p: GraphParams): Promise<Read> {
+    const v = seen.view;
+    const w = this.window(v, p);
+    const earliest = binOf(p.changed ? 2 * w.from - w.to : w.from);
+    const { bin: memory, ranBefore } = memoryStart(v, this.o.store.windowMs);
+    const iso = (bin: number) => new Date(bin * BIN_MS).toISOString();
+    const sources: WindowSources = { memoryFrom: iso(memory) };
+    const prometheus = this.o.prometheus;
+    if (earliest >= memory || !ranBefore || prometheus === undefined) return { ...seen, sources };
+    const warning = await prometheus.load(v.key, earliest, memory);
+    const part = warning === undefined ? prometheus.part(v.key, v.records.length) : undefined;
+    if (part === undefined) return { ...seen, sources: { ...sources, warning } };
+    return {
+      ...seen,
+      view: withEarlyPart(v, part, memory),
+      sources: { ...sources, prometheus: { from: iso(earliest), to: iso(memory) } },
+    };
   }
 
   /** The trace as this replica holds it. */
@@ -228,7 +268,7 @@ export class GraphApi {
     for (const name of Object.values(PART_PARAMS)) q.delete(name);
     let p: GraphParams;
     try {
-      p = graphParams(q, this.o.store.windowMs, own?.end ?? Date.now());
+      p = graphParams(q, this.reachMs, own?.end ?? Date.now());
     } catch (err) {
       if (err instanceof ParameterError) {
         badParameter(res, err.parameter, err.message);
@@ -304,7 +344,7 @@ export class GraphApi {
     return { from: Math.min(p.fromMs ?? to - p.startMs, to), to };
   }
 
-  private graph({ view: v, coverage: cover }: Seen, p: GraphParams): Computed {
+  private graph({ view: v, coverage: cover, sources }: Read, p: GraphParams): Computed {
     const w = this.window(v, p);
     const totals = this.totals(v, w.from, w.to);
     // "Changed" compares with the window of the same length just before.
@@ -322,6 +362,7 @@ export class GraphApi {
         services: p.services,
         ...graph,
         ...cover,
+        sources,
       },
     };
   }
@@ -337,7 +378,7 @@ export class GraphApi {
   }
 
   /** Bytes the entity sent and received in each 10-second bin of the window. */
-  private series(seen: Seen, p: GraphParams, entity: string): SeriesAnswer {
+  private series(seen: Read, p: GraphParams, entity: string): SeriesAnswer {
     const { graph, contributions } = this.graph(seen, p);
     const w = this.window(seen.view, p);
     const first = binOf(w.from);
@@ -362,6 +403,7 @@ export class GraphApi {
       sent,
       received,
       ...seen.coverage,
+      sources: seen.sources,
     };
   }
 
@@ -390,7 +432,8 @@ export class GraphApi {
         const seen = fanIn || h === undefined ? await see() : undefined;
         if (seen && 'missing' in seen)
           throw new Error(`trace ${trace} is no longer held by any replica`);
-        return this.graph(seen ?? { view: this.localView(h as TraceHistory), coverage: cover }, p);
+        const own = { view: this.localView(h as TraceHistory), coverage: cover };
+        return this.graph(await this.read(seen ?? own, p), p);
       },
     });
   }

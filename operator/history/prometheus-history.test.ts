@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BIN_MS, type BinVisitor } from './bin-log.js';
 import type { EdgeRecord } from './history.js';
-import { type EarlyPart, withEarlyPart } from './prometheus-history.js';
+import { type EarlyPart, memoryStart, withEarlyPart } from './prometheus-history.js';
 
 const record = (id: number) => ({ id }) as EdgeRecord;
 
@@ -39,5 +39,37 @@ describe('withEarlyPart', () => {
     v.each(101 * BIN_MS, 102 * BIN_MS, () => {});
     v.each(80 * BIN_MS, 95 * BIN_MS, () => {});
     expect(asked).toEqual(['memory 101..102', 'part 80..95']);
+  });
+});
+
+describe('memoryStart', () => {
+  const T = 1_700_000_000_000; // a bin boundary
+  const seen = (firstSeen: string) =>
+    ({ id: 0, edge: { type: 'normal', firstSeen } }) as EdgeRecord;
+  const bin = (ms: number) => ms / BIN_MS;
+
+  it('finds nothing before a trace the memory held from its start', () => {
+    const fresh = [seen(new Date(T + 2000).toISOString()), seen(new Date(T - 5000).toISOString())];
+    expect(
+      memoryStart({ startedAt: T + 1000, end: T + 60_000, records: fresh }, 3_600_000),
+    ).toEqual({
+      bin: bin(T),
+      ranBefore: false,
+    });
+  });
+
+  it("after a restart, starts at the memory's first whole bin: its agents saw edges before", () => {
+    const old = [seen(new Date(T - 60_000).toISOString())];
+    expect(memoryStart({ startedAt: T + 1000, end: T + 60_000, records: old }, 3_600_000)).toEqual({
+      bin: bin(T) + 1,
+      ranBefore: true,
+    });
+  });
+
+  it('past the window, starts at the oldest bin the memory still holds whole', () => {
+    expect(memoryStart({ startedAt: T, end: T + 7_200_000, records: [] }, 3_600_000)).toEqual({
+      bin: bin(T + 3_600_000) + 1,
+      ranBefore: true,
+    });
   });
 });

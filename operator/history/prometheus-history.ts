@@ -35,6 +35,25 @@ export interface BinnedRecords {
   each(fromMs: number, toMs: number, visit: BinVisitor): void;
 }
 
+/** Agents' clocks may run a little behind the operator's (an edge's firstSeen is theirs). */
+const CLOCK_SLACK_MS = 10_000;
+
+/**
+ * The first bin the memory holds whole, and whether the trace ran before it: when the
+ * memory dropped older bins (past `windowMs`), or began after the trace did (the operator
+ * restarted: its agents saw edges before). The bin the memory began in holds only what came
+ * after; a trace that started there has nothing before.
+ */
+export function memoryStart(
+  v: { startedAt: number; end: number; records: readonly EdgeRecord[] },
+  windowMs: number,
+): { bin: number; ranBefore: boolean } {
+  if (v.end - windowMs > v.startedAt) return { bin: binOf(v.end - windowMs) + 1, ranBefore: true };
+  const seenBefore = v.startedAt - CLOCK_SLACK_MS;
+  const ranBefore = v.records.some((r) => Date.parse(r.edge.firstSeen ?? '') < seenBefore);
+  return { bin: binOf(v.startedAt) + (ranBefore ? 1 : 0), ranBefore };
+}
+
 /**
  * `view` with the part before bin `memory` from Prometheus: its records after the view's
  * (the part numbered from view.records.length), the view's bins from `memory` on and the
@@ -62,7 +81,8 @@ interface Held {
   first: number;
   /** The last load, which the next one waits for. */
   loading: Promise<string | undefined>;
-  records?: { firstId: number; count: number; list: EdgeRecord[] };
+  /** The book's edges as records numbered from 0, made once for as many edges (they only grow). */
+  records?: EdgeRecord[];
 }
 
 /** A PromQL string literal of a label value. */
@@ -106,15 +126,10 @@ export class PrometheusHistory {
     const h = this.held.get(trace);
     if (h === undefined || h.book.end === undefined) return undefined;
     const edges = h.book.edges;
-    if (h.records?.firstId !== firstId || h.records.count !== edges.length)
-      h.records = {
-        firstId,
-        count: edges.length,
-        list: workloadRecords(edges, firstId, this.workloads()),
-      };
+    if (h.records?.length !== edges.length) h.records = workloadRecords(edges, 0, this.workloads());
     const { book } = h;
     return {
-      records: h.records.list,
+      records: h.records.map((r) => ({ ...r, id: firstId + r.id })),
       each: (from, to, visit) =>
         book.each(from, to, (bin, edge, c, s, r) => visit(bin, firstId + edge, c, s, r)),
     };
