@@ -16,7 +16,7 @@
 //      exact, across every replica's log; the largest Trace object and status written.
 // The test bed is brought up if needed and taken down again if it was down.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,7 +29,7 @@ import { logger } from '../lib/log.js';
 import { rsaKeyPair, selfSignedIdentity } from '../lib/tls.js';
 import { NETGRAPH_NS, OPERATOR_SA } from '../test/e2e/netgraph.js';
 import { prepareTestbed } from '../test/e2e/on-testbed.js';
-import { kubeconfigPath, repoRoot, testbedScript } from '../test/e2e/testbed.js';
+import { kubeconfigPath, repoRoot, testbedDir, testbedScript } from '../test/e2e/testbed.js';
 import { pool } from './lib/pool.js';
 import { cpuSeconds } from './lib/proc-sample.js';
 import { writeResults } from './lib/results.js';
@@ -40,6 +40,7 @@ import {
   SIM_NODE_IP,
 } from './sim/cluster-objects.js';
 import { checkLedger } from './sim/edge-ledger.js';
+import { LogTally } from './sim/log-tally.js';
 import { freePort, OperatorReplica } from './sim/operator-replica.js';
 import { SimDataPlane } from './sim/sim-data-plane.js';
 import { SimNode } from './sim/sim-node.js';
@@ -104,6 +105,16 @@ async function getTrace(): Promise<Trace> {
 }
 
 const killed = new Set<OperatorReplica>();
+const simTally = new LogTally();
+
+/** The test bed's apiserver's CPU time so far (s): what the simulated cluster costs it. */
+const apiserverCpu = () =>
+  cpuSeconds(Number(readFileSync(join(testbedDir(), 'pids/kube-apiserver.pid'), 'utf8')));
+/** Its share of one core since `from` (a [cpu seconds, ms] pair from mark()). */
+const mark = (): [number, number] => [apiserverCpu(), Date.now()];
+const share = ([cpu, at]: [number, number]) =>
+  Number(((apiserverCpu() - cpu) / ((Date.now() - at) / 1000)).toFixed(2));
+const apiserverShare: Record<string, number> = {};
 
 /**
  * Polls `ok` every `everyMs` until it holds: the ms it took. On the timeout it throws,
@@ -217,7 +228,7 @@ try {
     selfSignedIdentity([SIM_NODE_IP], 'netgraph-agent', 365, key),
   );
   const certsMs = Date.now() - t;
-  const simLog = logger('netgraph-scale-sim', 'warn');
+  const simLog = logger('netgraph-scale-sim', 'warn', simTally);
   // simPods numbers pods node by node: a node's are one slice.
   for (const [i, node] of nodeNames.entries()) {
     const own = pods.slice(i * PODS, (i + 1) * PODS);
@@ -242,6 +253,14 @@ try {
   figures.agents = { certsMs, leasesMs: agentsMs };
   say(
     `${int(NODES)} agents: certificates in ${secs(certsMs)} (one key), ports and Leases in ${secs(agentsMs)}`,
+  );
+
+  // What the Leases alone cost the apiserver: 10 s with no operator.
+  let m = mark();
+  await sleep(10_000);
+  apiserverShare.leasesOnly = share(m);
+  say(
+    `apiserver with ${int(NODES)} agents' Leases renewed every ${secs(RENEW_MS)}: ${apiserverShare.leasesOnly} core`,
   );
 
   // 3. The operator replicas.
@@ -278,6 +297,7 @@ try {
     return st?.state === 'Started' && ns.length === NODES && ns.every(ok);
   };
   const cpu0 = replicas.map((r) => cpuSeconds(r.child.pid as number));
+  m = mark();
   await setOperation('start');
   const startedMs = await until(
     'every node Started',
@@ -289,6 +309,7 @@ try {
       'every pod attached',
       allNodes((s) => s.state === 'Started' && s.pods === PODS),
     ));
+  apiserverShare.start = share(m);
   figures.start = { startedMs, attachedMs };
   say(
     `Trace on ${int(NODES)} nodes: all Started in ${secs(startedMs)}, all pods attached in ${secs(attachedMs)}`,
@@ -304,19 +325,38 @@ try {
       10_000,
     );
   };
+  // The operators' longest event-loop stall, every 5 s (prom-client's, reset at each scrape).
+  const lagMax: Record<string, number> = {};
+  const lagTimer = setInterval(() => {
+    for (const r of replicas.filter((x) => x.running))
+      void r
+        .metric('nodejs_eventloop_lag_max_seconds')
+        .then((v) => {
+          lagMax[r.id] = Math.max(lagMax[r.id] ?? 0, v.get('') ?? 0);
+        })
+        .catch(() => {});
+  }, 5000);
   traffic.round = 1;
+  m = mark();
   t = Date.now();
   let tick = progress('edge lines', edgeLines, newEdges);
-  const newMs = await until('every new edge logged', () => edgeLines() >= newEdges).finally(() =>
-    clearInterval(tick),
-  );
+  const newMs = await until('every new edge logged', () => edgeLines() >= newEdges, {
+    soft: true,
+  }).finally(() => clearInterval(tick));
   const rssNew = rss();
+  apiserverShare.newEdges = share(m);
   figures.newEdges = {
     edges: newEdges,
+    logged: edgeLines(),
     ms: newMs,
     perSecond: Math.round(newEdges / (newMs / 1000)),
     rssMB: rssNew,
   };
+  if (newMs < 0) {
+    clearInterval(lagTimer);
+    figures.eventLoopLagMaxS = lagMax;
+    throw new Error(`round 1 stalled: ${int(edgeLines())} of ${int(newEdges)} edges logged`);
+  }
   say(
     `round 1: ${int(newEdges)} new edges logged in ${secs(newMs)}: ${int(newEdges / (newMs / 1000))} edges/s; RSS MB ${JSON.stringify(rssNew)}`,
   );
@@ -336,6 +376,16 @@ try {
     { everyMs: 1000 },
   ).finally(() => clearInterval(tick));
   const rssUpd = rss();
+  // Who follows which node now, by the replica each open stream names.
+  const owners = (): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const s of sims)
+      for (const x of s.openStreams()) out[x.replica || '?'] = (out[x.replica || '?'] ?? 0) + 1;
+    return out;
+  };
+  figures.nodesPerReplica = owners();
+  clearInterval(lagTimer);
+  figures.eventLoopLagMaxS = lagMax;
   figures.updates = {
     edges: newEdges,
     ms: updMs,
@@ -369,6 +419,7 @@ try {
       soft: true,
     });
     figures.kill = {
+      nodesPerReplica: owners(),
       orphaned: orphaned.length,
       takeoverMs,
       caughtUpMs: Date.now() - tk,
@@ -420,6 +471,8 @@ try {
     r.lines.filter((l) => Number(l.level) >= 40).map((l) => `${r.id}: ${l.msg}`),
   );
   figures.warnings = warnings.length;
+  figures.apiserverCores = apiserverShare;
+  figures.agentLog = simTally.summary();
 
   const rows: [string, string][] = [
     [
@@ -437,11 +490,16 @@ try {
       `${JSON.stringify(rssNew)} / ${JSON.stringify(rssUpd)}`,
     ],
     ['operator CPU over the run (s)', JSON.stringify(cpu)],
+    ['nodes each replica streams', JSON.stringify(figures.nodesPerReplica)],
+    ['longest event-loop stall, rounds 1-2 (s)', JSON.stringify(lagMax)],
     ...(KILL
       ? ([
           [
             'SIGKILL: its nodes streaming again',
-            secs((figures.kill as { takeoverMs: number }).takeoverMs),
+            (({ takeoverMs, orphaned, nodesPerReplica }) =>
+              `${secs(takeoverMs)} (${orphaned} nodes moved; then ${JSON.stringify(nodesPerReplica)})`)(
+              figures.kill as { takeoverMs: number; orphaned: number; nodesPerReplica: object },
+            ),
           ],
         ] as [string, string][])
       : []),
@@ -460,6 +518,11 @@ try {
     ['nodes streamed by two at once', String(figures.overlaps)],
     ['largest Trace written (status)', `${kb(maxTraceBytes)} (${kb(maxStatusBytes)})`],
     ['operator warnings and errors logged', String(warnings.length)],
+    [
+      'apiserver cores: Leases alone / start / round 1',
+      `${apiserverShare.leasesOnly} / ${apiserverShare.start} / ${apiserverShare.newEdges}`,
+    ],
+    ["agents' warnings (by message)", JSON.stringify(simTally.summary())],
   ];
   console.log(
     `\n| measure | figure |\n|---|---|\n${rows.map(([a, b]) => `| ${a} | ${b} |`).join('\n')}`,
@@ -473,6 +536,11 @@ try {
   failed = err;
   console.error(err);
   for (const r of replicas) console.error(`replica ${r.id}:\n${r.tail(10)}`);
+  console.error(
+    `apiserver cores: ${JSON.stringify(apiserverShare)}; agents' log: ${JSON.stringify(simTally.summary())}`,
+  );
+  figures.apiserverCores = apiserverShare;
+  figures.agentLog = simTally.summary();
 } finally {
   say('cleaning up');
   await cleanup().catch((err) => console.error('cleanup failed', err));

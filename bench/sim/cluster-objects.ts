@@ -3,6 +3,8 @@
 // Pod per simulated pod, as test/e2e/testbed-objects.ts shapes them, with no network
 // wired (the agents are simulated). All carry SCALE_LABEL, so a run removes what an
 // earlier, interrupted one left.
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AGENT_LEASE_LABEL, agentLeasesPath, type Lease } from '../../api/agent.js';
 import type { Pod } from '../../gadget/agent/agent.js';
 import { isNotFound, type Kube } from '../../lib/kube.js';
@@ -70,19 +72,31 @@ export async function createSimPods(
   });
 }
 
+/** A bulk delete, retried while a loaded apiserver times out (it goes on meanwhile). */
+async function retried(what: () => Promise<unknown>): Promise<void> {
+  for (let i = 1; ; i++) {
+    try {
+      await what();
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (i >= 5) throw err;
+      await sleep(2000 * i);
+    }
+  }
+}
+
 /** Removes every simulated Pod, Node and agent Lease (an earlier run's too). */
 export async function deleteSimObjects(
   kube: Kube,
   podNamespace: string,
   leaseNamespace: string,
 ): Promise<void> {
-  const selector = { labelSelector: `${SCALE_LABEL}=true` };
-  await kube
-    .request('DELETE', `/api/v1/namespaces/${podNamespace}/pods`, undefined, { query: selector })
-    .catch((err) => {
-      if (!isNotFound(err)) throw err;
-    });
-  await kube.request('DELETE', '/api/v1/nodes', undefined, { query: selector });
+  const query = { labelSelector: `${SCALE_LABEL}=true` };
+  await retried(() =>
+    kube.request('DELETE', `/api/v1/namespaces/${podNamespace}/pods`, undefined, { query }),
+  );
+  await retried(() => kube.request('DELETE', '/api/v1/nodes', undefined, { query }));
   const leases = await kube.list<Lease>(agentLeasesPath(leaseNamespace), {
     labelSelector: AGENT_LEASE_LABEL,
   });

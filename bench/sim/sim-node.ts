@@ -6,6 +6,7 @@
 // stream the operator opens: when, until when and how it was answered, so a run can
 // tell when a node was streaming again and whether two replicas ever held one at once.
 import type http from 'node:http';
+import { AGENT_REPLICA_HEADER } from '../../api/agent.js';
 import { Agent, type DataPlane, type Pod } from '../../gadget/agent/agent.js';
 import { agentHeldLease } from '../../gadget/agent/lease.js';
 import { agentServer } from '../../gadget/agent/server.js';
@@ -18,6 +19,8 @@ import type { TlsIdentity } from '../../lib/tls.js';
 
 /** One GET of the edge stream: when it came, when it ended and the answer's status. */
 export interface StreamRecord {
+  /** The replica that asked (its header), '' when it named none. */
+  replica: string;
   start: number;
   end?: number;
   status?: number;
@@ -67,7 +70,10 @@ export class SimNode {
     });
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
       if (req.method !== 'GET' || !req.url?.includes('/edges')) return;
-      const rec: StreamRecord = { start: Date.now() };
+      const rec: StreamRecord = {
+        replica: String(req.headers[AGENT_REPLICA_HEADER] ?? ''),
+        start: Date.now(),
+      };
       this.streams.push(rec);
       res.on('close', () => {
         rec.end = Date.now();
