@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BIN_MS, type BinVisitor } from './bin-log.js';
 import type { EdgeRecord } from './history.js';
-import { type EarlyPart, memoryStart, withEarlyPart } from './prometheus-history.js';
+import { type EarlyPart, memoryStart, sampling, withEarlyPart } from './prometheus-history.js';
 
 const record = (id: number) => ({ id }) as EdgeRecord;
 
@@ -71,5 +71,14 @@ describe('memoryStart', () => {
       bin: bin(T + 3_600_000) + 1,
       ranBefore: true,
     });
+  });
+});
+
+describe('sampling', () => {
+  it('reads a span in at most 60 samples, the last one at its end', () => {
+    expect(sampling(1000, 1090)).toEqual({ step: 2, first: 1000 }); // 15 minutes: every 20 s
+    expect(sampling(1000, 1360)).toEqual({ step: 6, first: 1000 }); // an hour: every minute
+    expect(sampling(1001, 1090)).toEqual({ step: 2, first: 1000 }); // starts a step early
+    expect(sampling(1000, 1030)).toEqual({ step: 1, first: 1000 });
   });
 });

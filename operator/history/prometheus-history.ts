@@ -16,6 +16,18 @@ import { type WorkloadIndex, workloadRecords } from './workload-records.js';
 export const PROMETHEUS_REACH_MS = 24 * 3_600_000;
 /** Samples a query asks for at most: Prometheus refuses more than 11,000 a series. */
 const MAX_STEPS = 10_000;
+/**
+ * Samples a span is first read with at most: the answer and the bins kept grow with them
+ * (bench/prometheus-history.ts). An hour is read a sample a minute, fifteen minutes every
+ * 20 s; Prometheus's own scrape interval is often as coarse.
+ */
+const MAX_SAMPLES = 60;
+
+/** Every how many bins a span is first sampled, and the bin its samples start at (ending at `end`). */
+export function sampling(from: number, end: number): { step: number; first: number } {
+  const step = Math.max(1, Math.ceil((end - from) / MAX_SAMPLES));
+  return { step, first: end - step * Math.ceil((end - from) / step) };
+}
 
 /** Traces whose part is kept (the least recently read goes first). */
 const MAX_TRACES = 32;
@@ -142,17 +154,17 @@ export class PrometheusHistory {
     endBin: number,
   ): Promise<string | undefined> {
     try {
-      if (h.book.end !== undefined && fromBin < h.first) {
-        // Further back than held: the book starts again there (its first sample is the base).
+      if (h.book.end === undefined || fromBin < h.first) {
+        // New, or further back than held: the book starts again there (its first sample is
+        // the base), sampled every few bins, its last sample at the memory's start.
+        const end = Math.max(endBin, h.book.end ?? endBin);
+        const { step, first } = sampling(fromBin, end);
         const book = new WorkloadBins();
-        await this.add(trace, book, fromBin, Math.max(endBin, h.book.end));
+        await this.add(trace, book, first, end, step);
         h.book = book;
-        h.first = fromBin;
+        h.first = first;
         h.records = undefined;
-      } else if (h.book.end === undefined) {
-        h.first = fromBin;
-        await this.add(trace, h.book, fromBin, endBin);
-      } else if (endBin > h.book.end) await this.add(trace, h.book, h.book.end, endBin);
+      } else if (endBin > h.book.end) await this.add(trace, h.book, h.book.end, endBin, 1);
       this.failed = undefined;
       return undefined;
     } catch (err) {
@@ -165,16 +177,22 @@ export class PrometheusHistory {
     }
   }
 
-  /** Queries bins `from`..`end` in pieces Prometheus accepts, each continuing the book. */
-  private async add(trace: string, book: WorkloadBins, from: number, end: number): Promise<void> {
+  /** Queries bins `from`..`end` every `step` bins, in pieces Prometheus accepts, each continuing the book. */
+  private async add(
+    trace: string,
+    book: WorkloadBins,
+    from: number,
+    end: number,
+    step: number,
+  ): Promise<void> {
     const by = `sum by (${WORKLOAD_EDGE_LABELS.join(', ')}`;
     const select = `{trace=${quoted(trace)}}`;
     const bytes = `${by}, direction) (${EDGE_BYTES}${select})`;
     const connections = `${by}) (${EDGE_CONNECTIONS}${select})`;
     let first = from;
     do {
-      const last = Math.min(end, first + MAX_STEPS);
-      const range = [first * BIN_MS, last * BIN_MS, BIN_MS] as const;
+      const last = Math.min(end, first + step * MAX_STEPS);
+      const range = [first * BIN_MS, last * BIN_MS, step * BIN_MS] as const;
       const [b, c] = await Promise.all([
         this.source.queryRange(bytes, ...range),
         this.source.queryRange(connections, ...range),

@@ -24,7 +24,7 @@ export interface MatrixSeries {
 }
 
 /** Answers past this are refused rather than held (a runaway query must not sink the operator). */
-const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+const MAX_ANSWER_BYTES = 128 * 1024 * 1024;
 
 export class PrometheusSource {
   private readonly base: URL;
