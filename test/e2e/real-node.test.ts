@@ -1,7 +1,8 @@
 // The user's path on a real node (a kubelet and containerd on the test bed): the image
 // built here from the Dockerfile, the chart installed by helm, a server Deployment
 // behind a Service and a client Deployment as real containers, the seed Trace, and
-// the edges read with `kubectl logs` as a user reads them. hack/demo walks the same path.
+// the edges read with `kubectl logs` as a user reads them; a pod's edge named by the
+// answer of a real resolver pod. hack/demo walks the same path.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +39,8 @@ const NODE = 'albantyphoon-worker000003';
 const NS = 'netgraph';
 const SEED = join(repoRoot, 'test/fixtures/traces/seed-network-graph.yaml');
 const OPERATOR = ['-n', NS, 'deploy/netgraph-operator'];
+/** The resolver test's own namespace: its pods, its Trace and all its traffic stay there. */
+const DNS_NS = 'real-node-dns';
 
 type LogLine = Partial<Edge> & { msg?: string; level?: number };
 
@@ -78,10 +81,10 @@ async function podOf(ns: string, app: string): Promise<{ name: string; ip: strin
   return { name: p.metadata.name, ip: p.status.podIP };
 }
 
-/** One TCP connection from a container of namespace demo (kubectl exec), closed at once; fails after 3 s. */
-function connectFrom(from: string, host: string, port: number): Promise<string> {
+/** One TCP connection from a container (kubectl exec), closed at once; fails after 3 s. */
+function connectFrom(from: string, host: string, port: number, ns = 'demo'): Promise<string> {
   const js = `const s=require('node:net').connect(${port},'${host}',()=>{s.end();console.log('connected')});s.on('error',e=>{console.error(e.message);process.exit(1)});s.setTimeout(3000,()=>{console.error('no answer in 3 s');process.exit(1)})`;
-  return kubectl(['exec', '-n', 'demo', from, '--', 'node', '-e', js]);
+  return kubectl(['exec', '-n', ns, from, '--', 'node', '-e', js]);
 }
 const connectFromClient = (host: string, port: number) => connectFrom('deploy/client', host, port);
 /** Whether `from` gets a connection to host:port. */
@@ -121,7 +124,7 @@ beforeAll(async () => {
     'netgraph-gadget',
     '--ignore-not-found',
   ]);
-  await clearNamespaces([NS, 'demo', 'gadget']);
+  await clearNamespaces([NS, 'demo', 'gadget', DNS_NS]);
   await helmRun([
     'install',
     'netgraph',
@@ -162,7 +165,7 @@ afterAll(async () => {
     },
   ).catch(() => {});
   await kubectl(
-    ['delete', 'namespace', 'demo', 'gadget', NS, '--ignore-not-found', '--timeout=120s'],
+    ['delete', 'namespace', 'demo', 'gadget', DNS_NS, NS, '--ignore-not-found', '--timeout=120s'],
     {
       timeoutMs: 130_000,
     },
@@ -367,6 +370,108 @@ req.end(JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
       expect(edge).toMatchObject({ remoteKind: 'pod', remotePodName: server.name });
     } finally {
       follow.stop();
+    }
+  });
+
+  it('names an edge by the answer of a real resolver pod: remoteName, remoteNameSource dns', async () => {
+    // The resolver runs test/e2e/tools/dns-server.mjs (from a ConfigMap) in the netgraph
+    // image, which has Node; it answers a name with the address of a pod of the test's
+    // namespace, and the traced client looks the name up there, then connects.
+    const name = 'api.real-node.test';
+    const tool = (f: string) => `--from-file=${join(repoRoot, 'test/e2e/tools', f)}`;
+    const pod = (app: string, command: string[]) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: app, namespace: DNS_NS, labels: { app } },
+      spec: {
+        nodeSelector: { 'kubernetes.io/hostname': NODE },
+        terminationGracePeriodSeconds: 1,
+        containers: [
+          {
+            name: app,
+            image: 'localhost/netgraph:dev',
+            imagePullPolicy: 'Never',
+            command,
+            volumeMounts: [{ name: 'tools', mountPath: '/tools' }],
+          },
+        ],
+        volumes: [{ name: 'tools', configMap: { name: 'dns-tools' } }],
+      },
+    });
+    /** Starts the pod and waits until its program said it listens; its name and IP. */
+    const running = async (app: string, command: string[], listening = /listening/) => {
+      await kubectl(['apply', '-f', '-'], { input: JSON.stringify(pod(app, command)) });
+      await kubectl(
+        ['wait', '-n', DNS_NS, `pod/${app}`, '--for=condition=Ready', '--timeout=120s'],
+        { timeoutMs: 130_000 },
+      );
+      await waitFor(
+        async () => listening.test(await kubectl(['logs', '-n', DNS_NS, `pod/${app}`])),
+        { timeoutMs: 30_000, what: `${app} listening` },
+      );
+      return podOf(DNS_NS, `app=${app}`);
+    };
+    try {
+      await kubectl(['create', 'namespace', DNS_NS]);
+      await kubectl([
+        ...['create', 'configmap', 'dns-tools', '-n', DNS_NS],
+        ...[tool('dns-server.mjs'), tool('dns-client.mjs')],
+      ]);
+      const target = await running('target', [
+        ...['node', '-e'],
+        "require('node:net').createServer((s) => s.end()).listen(8443, () => console.log('listening'))",
+      ]);
+      const resolver = await running('resolver', [
+        ...['node', '/tools/dns-server.mjs', '--host', '0.0.0.0'],
+        ...['--zone', JSON.stringify({ [name]: { A: [target.ip], ttl: 60 } })],
+      ]);
+      await running(
+        'client',
+        ['node', '-e', "console.log('up'); setInterval(() => {}, 1 << 30)"],
+        /up/,
+      );
+      const trace = {
+        apiVersion: 'gadget.kinvolk.io/v1alpha1',
+        kind: 'Trace',
+        metadata: { name: 'names', namespace: DNS_NS },
+        spec: {
+          node: NODE,
+          gadget: 'network-graph',
+          filter: { namespace: DNS_NS, podname: 'client' },
+          outputMode: 'Stream',
+        },
+      };
+      await kubectl(['apply', '-f', '-'], { input: JSON.stringify(trace) });
+      await operate(DNS_NS, 'names', 'start', (t) => t.status?.nodes?.[NODE]?.pods === 1);
+
+      const answer = await kubectl([
+        ...['exec', '-n', DNS_NS, 'client', '--'],
+        ...['node', '/tools/dns-client.mjs', '--server', resolver.ip, '--name', name],
+      ]);
+      expect(JSON.parse(answer)).toMatchObject({ addresses: [target.ip] });
+      await connectFrom('client', target.ip, 8443, DNS_NS);
+      const edge = await waitFor(
+        async () =>
+          edges(await operatorLog()).find(
+            (e) =>
+              e.namespace === DNS_NS && e.pod === 'client' && e.ip === target.ip && e.port === 8443,
+          ),
+        { timeoutMs: 30_000, what: `the client's edge to ${target.ip}:8443 in kubectl logs` },
+      );
+      expect(edge).toMatchObject({
+        pktType: 'OUTGOING',
+        remoteKind: 'pod',
+        remotePodName: 'target',
+        remoteName: name,
+        remoteNameSource: 'dns',
+      });
+      await operate(DNS_NS, 'names', 'stop', (t) => t.status?.state === 'Stopped');
+    } finally {
+      // The operator lets the Trace go while it runs; the kubelet then removes the pods.
+      await kubectl(['delete', 'trace', '--all', '-n', DNS_NS, '--timeout=30s'], {
+        timeoutMs: 40_000,
+      }).catch(() => {});
+      await kubectl(['delete', 'namespace', DNS_NS, '--wait=false']).catch(() => {});
     }
   });
 
