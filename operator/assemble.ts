@@ -175,7 +175,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
   graph.register(http);
   edgesStream.register(http);
   http.route('/metrics', metrics.handler);
-  registerPolicyApi(http, advisor);
+  registerPolicyApi(http, advisor, peers);
 
   await http.listen(o.listen);
   informers.start();

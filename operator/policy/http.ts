@@ -1,23 +1,42 @@
 // The last generated NetworkPolicies of a trace on the operator's HTTP port:
 // GET /api/v1/networkpolicies/<namespace>/<trace> -> the same YAML as the Trace's
-// status.output or ConfigMap, for `curl ... | kubectl apply -f -` after review.
+// status.output or ConfigMap, for `curl ... | kubectl apply -f -` after review. With
+// peer replicas, the one that generated it (the Trace's leader) may be another: asked.
+import { LOCAL_SCOPE, LOCAL_SCOPE_PARAM } from '../../api/ring.js';
 import type { HttpServer } from '../../lib/http-server.js';
-import { sendJSON } from '../../lib/http-server.js';
+import { badParameter, sendJSON } from '../../lib/http-server.js';
+import type { PeerClient } from '../ring/peer-client.js';
 import type { PolicyAdvisor } from './advisor.js';
 
 export const POLICY_API_PREFIX = '/api/v1/networkpolicies/';
 
-export function registerPolicyApi(http: HttpServer, advisor: Pick<PolicyAdvisor, 'advice'>): void {
-  http.route(POLICY_API_PREFIX, (_req, res, url) => {
+export function registerPolicyApi(
+  http: HttpServer,
+  advisor: Pick<PolicyAdvisor, 'advice'>,
+  peers?: Pick<PeerClient, 'hasPeers' | 'ask'>,
+): void {
+  http.route(POLICY_API_PREFIX, async (_req, res, url) => {
     const parts = url.pathname.slice(POLICY_API_PREFIX.length).split('/');
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
       sendJSON(res, 404, { error: `use ${POLICY_API_PREFIX}<namespace>/<trace>` });
       return;
     }
-    const yaml = advisor.advice(`${parts[0]}/${parts[1]}`);
+    const scope = url.searchParams.get(LOCAL_SCOPE_PARAM);
+    if (scope !== null && scope !== LOCAL_SCOPE) {
+      badParameter(res, LOCAL_SCOPE_PARAM, `must be ${LOCAL_SCOPE} or absent, not "${scope}"`);
+      return;
+    }
+    let yaml = advisor.advice(`${parts[0]}/${parts[1]}`);
+    let missing: string[] = [];
+    if (yaml === undefined && scope === null && peers?.hasPeers()) {
+      const asked = await peers.ask(url.pathname, undefined, (text) => text);
+      yaml = asked.answers.find((a) => a.status === 200)?.body;
+      missing = asked.missing;
+    }
     if (yaml === undefined) {
+      const partial = missing.length > 0 ? ` (replicas ${missing.join(', ')} did not answer)` : '';
       sendJSON(res, 404, {
-        error: `no NetworkPolicies generated for trace ${parts[0]}/${parts[1]}: annotate it with gadget.kinvolk.io/operation=generate`,
+        error: `no NetworkPolicies generated for trace ${parts[0]}/${parts[1]}${partial}: annotate it with gadget.kinvolk.io/operation=generate`,
       });
       return;
     }

@@ -9,11 +9,15 @@ import type { Edge } from '../../api/edge.js';
 import type { EdgesStreamLine } from '../../api/edges-stream.js';
 import type { GraphAnswer, SeriesAnswer, TraceList } from '../../api/graph.js';
 import type { Replica } from '../../api/ring.js';
+import type { Trace } from '../../api/trace.js';
 import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { selfSignedIdentity } from '../../lib/tls.js';
 import { GraphApi } from '../graph/api.js';
 import { HistoryStore } from '../history/history.js';
+import { PolicyAdvisor } from '../policy/advisor.js';
+import { PolicyFacts } from '../policy/cluster-facts.js';
+import { registerPolicyApi } from '../policy/http.js';
 import { EdgesStream } from '../stream/edges-stream.js';
 import { PeerClient } from './peer-client.js';
 
@@ -63,10 +67,17 @@ interface Node {
   id: string;
   store: HistoryStore;
   stream: EdgesStream;
+  advisor: PolicyAdvisor;
   http: HttpServer;
   endpoint: string;
   others: Replica[];
 }
+
+const noFacts = new PolicyFacts({
+  pod: () => undefined,
+  ownerOf: () => undefined,
+  nodeWithPodRange: () => undefined,
+});
 
 const store = () =>
   new HistoryStore({
@@ -84,6 +95,9 @@ async function replica(id: string): Promise<Node> {
     log,
   });
   n.stream = new EdgesStream({ store: n.store, peers });
+  // Small advice goes to status.output: nothing is written to the API server.
+  const kube = { request: async () => ({}), jsonPatch: async () => ({}) };
+  n.advisor = new PolicyAdvisor(kube, n.store, noFacts, undefined, (t) => peers.allEdges(t));
   n.http = new HttpServer(log, { tls: { cert: tls.cert, key: tls.key } });
   new GraphApi({
     store: n.store,
@@ -93,6 +107,7 @@ async function replica(id: string): Promise<Node> {
     streams: { intervalMs: 50 },
   }).register(n.http);
   n.stream.register(n.http);
+  registerPolicyApi(n.http, n.advisor, peers);
   const { port } = await n.http.listen({ host: '127.0.0.1', port: 0 });
   n.endpoint = `https://127.0.0.1:${port}`;
   return n;
@@ -226,6 +241,38 @@ describe('reads across two replicas', () => {
     const list = await get<TraceList>(b, '/api/v1/traces');
     expect(list.body.traces).toEqual([expect.objectContaining({ trace: TRACE, edges: 2 })]);
     expect(list.body.answered).toEqual(['b', 'a']);
+  });
+
+  it("advises from every node's edges, and either replica serves the advice", async () => {
+    const t: Trace = {
+      apiVersion: 'gadget.kinvolk.io/v1alpha1',
+      kind: 'Trace',
+      metadata: { namespace: 'gadget', name: 't', uid: 'u1' },
+      spec: { gadget: 'network-graph' },
+    };
+    // The Trace's leader generates: b, which holds only the server's node.
+    const s = await b.advisor.generate(t, false);
+    expect(s.operationError).toBeNull();
+    expect(s.output).toMatch(/from 2 unique edges/);
+    const text = (n: Node) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        https
+          .get(
+            `${n.endpoint}/api/v1/networkpolicies/${TRACE}`,
+            { ca: tls.cert, servername: NAME },
+            (res) => {
+              let body = '';
+              res.setEncoding('utf8');
+              res.on('data', (c: string) => {
+                body += c;
+              });
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, text: body }));
+            },
+          )
+          .on('error', reject);
+      });
+    expect(await text(a)).toEqual({ status: 200, text: s.output });
+    expect(await text(b)).toEqual({ status: 200, text: s.output });
   });
 
   it('answers only its own nodes when asked with scope=local', async () => {

@@ -88,12 +88,16 @@ export class PeerClient {
     return coverage(this.self, [], []);
   }
 
-  /** GET `path?query&scope=local` of every peer at once. */
-  async ask<T>(path: string, query = new URLSearchParams()): Promise<Asked<T>> {
+  /** GET `path?query&scope=local` of every peer at once; a 200's body parsed by `parse` (JSON). */
+  async ask<T>(
+    path: string,
+    query = new URLSearchParams(),
+    parse: (text: string) => T = JSON.parse,
+  ): Promise<Asked<T>> {
     const out: Asked<T> = { answers: [], missing: [] };
     await Promise.all(
       this.o.peers.others().map(async (peer) => {
-        const answer = await this.askOne<T>(peer, path, query);
+        const answer = await this.askOne<T>(peer, path, query, parse);
         if (answer === undefined) out.missing.push(peer.id);
         else out.answers.push({ replica: peer.id, ...answer });
       }),
@@ -231,7 +235,7 @@ export class PeerClient {
       q.set(PART_PARAMS.after, String(held?.records.length ?? 0));
       if (held) q.set(PART_PARAMS.epoch, String(held.startedAt));
       if (!bins) q.set(PART_PARAMS.bins, 'false');
-      const answer = await this.askOne<TracePart>(peer, path, q);
+      const answer = await this.askOne<TracePart>(peer, path, q, JSON.parse);
       if (answer === undefined) return 'missing';
       if (answer.status === 404) return undefined;
       if (answer.status !== 200 || answer.body === undefined) {
@@ -254,9 +258,10 @@ export class PeerClient {
     peer: Replica,
     path: string,
     query: URLSearchParams,
+    parse: (text: string) => T,
   ): Promise<{ status: number; body: T | undefined } | undefined> {
     try {
-      const answer = await this.get<T>(peer, path, query);
+      const answer = await this.get<T>(peer, path, query, parse);
       this.reachable(peer.id);
       return answer;
     } catch (err) {
@@ -270,6 +275,7 @@ export class PeerClient {
     peer: Replica,
     path: string,
     query: URLSearchParams,
+    parse: (text: string) => T,
   ): Promise<{ status: number; body: T | undefined }> {
     const req = await this.open(peer, path, query, this.timeoutMs);
     return new Promise((resolve, reject) => {
@@ -285,7 +291,7 @@ export class PeerClient {
             return;
           }
           try {
-            resolve({ status, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as T });
+            resolve({ status, body: parse(Buffer.concat(chunks).toString('utf8')) });
           } catch (err) {
             reject(err);
           }
