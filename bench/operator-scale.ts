@@ -142,6 +142,12 @@ async function until(
 
 const edgeLines = () => replicas.reduce((n, r) => n + r.edgeLines, 0);
 const totalLines = () => replicas.reduce((n, r) => n + r.totalLines, 0);
+/** A replica's netgraph_edge_connections_total, every series added up. */
+async function connectionsOf(r: OperatorReplica): Promise<number> {
+  let n = 0;
+  for (const v of (await r.metric(EDGE_CONNECTIONS)).values()) n += v;
+  return n;
+}
 async function updatesCounted(): Promise<number> {
   let n = 0;
   for (const r of replicas.filter((x) => x.running))
@@ -396,9 +402,11 @@ try {
     `round 2: ${int(newEdges)} edge updates counted in ${secs(updMs)}: ${int(newEdges / (updMs / 1000))} edges/s; RSS MB ${JSON.stringify(rssUpd)}`,
   );
 
+  let victimConnections = 0;
   // 7. One replica SIGKILLed as round 3 starts: its nodes must be picked up.
   if (KILL) {
     const victim = replicas[0] as OperatorReplica;
+    victimConnections = await connectionsOf(victim);
     killed.add(victim);
     const tk = Date.now();
     victim.child.kill('SIGKILL');
@@ -433,9 +441,10 @@ try {
   // 8. /metrics against the truth, then stop: totals and the ledger.
   const truth = traffic.truth(pods, traffic.round);
   await sleep(2 * DRAIN_MS + 2000);
-  let metricConnections = 0;
-  for (const r of replicas.filter((x) => x.running))
-    for (const v of (await r.metric(EDGE_CONNECTIONS)).values()) metricConnections += v;
+  // As Prometheus adds them up: what the killed replica had counted when it was last
+  // read, and what the live ones count now.
+  let metricConnections = victimConnections;
+  for (const r of replicas.filter((x) => x.running)) metricConnections += await connectionsOf(r);
   const cpu = replicas.map((r, i) =>
     r.running ? Number((cpuSeconds(r.child.pid as number) - (cpu0[i] ?? 0)).toFixed(1)) : null,
   );
@@ -512,7 +521,7 @@ try {
       `${ledger.totalsMissing} / ${ledger.totalsWrong} (${int(ledger.totals)} total lines)`,
     ],
     [
-      'connections: totals / metrics / truth',
+      "connections: edge totals / /metrics (a killed replica's last read + live) / truth",
       `${int(ledger.connections)} / ${int(metricConnections)} / ${int(ledger.expectedConnections)}`,
     ],
     ['nodes streamed by two at once', String(figures.overlaps)],

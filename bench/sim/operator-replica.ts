@@ -54,6 +54,7 @@ export class OperatorReplica {
   private readonly fd: number;
   private offset = 0;
   private partial = '';
+  private readonly buf = Buffer.alloc(1 << 20);
 
   constructor(private readonly o: ReplicaOptions) {
     this.logPath = join(o.logDir, `operator-${o.id}.log`);
@@ -100,7 +101,7 @@ export class OperatorReplica {
 
   /** Reads what the log gained since the last call. */
   poll(): void {
-    const buf = Buffer.alloc(1 << 20);
+    const buf = this.buf;
     for (;;) {
       const n = readSync(this.fd, buf, 0, buf.length, this.offset);
       if (n === 0) break;
