@@ -21,6 +21,14 @@ export const REPLICA_LEASE_SECONDS = 15;
 export const LOCAL_SCOPE_PARAM = 'scope';
 export const LOCAL_SCOPE = 'local';
 
+/**
+ * GET: the edges of a trace's nodes this replica follows now, each with its node and its
+ * counters as the agent last sent them (a JSON array of Edge): what the Trace's leader
+ * sums into the status. Local only.
+ */
+export const replicaNodeEdgesPath = (namespace: string, name: string): string =>
+  `/api/v1/traces/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/node-edges`;
+
 /** What a replica's Lease says. */
 export interface Replica {
   id: string;

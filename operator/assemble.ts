@@ -12,7 +12,7 @@ import { securePort } from './access/secure-port.js';
 import type { ServingCertOptions } from './access/serving-cert.js';
 import { ClusterState } from './enrich/cluster-state.js';
 import { Enricher } from './enrich/enricher.js';
-import { GroupView, groupNames } from './enrich/group.js';
+import { GroupView, groupEdges, groupNames } from './enrich/group.js';
 import { ReverseDns } from './enrich/reverse-dns.js';
 import { GraphApi } from './graph/api.js';
 import { DEFAULT_STREAM_LIMITS } from './graph/streams.js';
@@ -25,6 +25,7 @@ import type { MetricsFlags } from './metrics/flags.js';
 import { PolicyAdvisor } from './policy/advisor.js';
 import { PolicyFacts } from './policy/cluster-facts.js';
 import { registerPolicyApi } from './policy/http.js';
+import { NodeEdgesGatherer, registerNodeEdges } from './ring/node-edges.js';
 import { PeerClient } from './ring/peer-client.js';
 import { peerToken } from './ring/peer-token.js';
 import { Ring } from './ring/ring.js';
@@ -103,6 +104,9 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     store: history,
     log: log.child({ part: 'peers' }),
   });
+  const gatherer = new NodeEdgesGatherer(peers, (edges, parameters) =>
+    groupEdges(edges, parameters, state),
+  );
   const advisor = new PolicyAdvisor(kube, history, policyFacts, undefined, (t) =>
     peers.allEdges(t),
   );
@@ -140,6 +144,8 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     view: (p) => new GroupView(p, state),
     observers: [history, edgesStream, ...metrics.observers],
     generate: (trace, running) => advisor.generate(trace, running),
+    // The summary (status.edges, status.output) of every replica's nodes, in the trace's view.
+    gather: (trace, parameters, own, fresh) => gatherer.gather(trace, parameters, own, fresh),
     trustedNamespaces: o.trustedNamespaces,
     informers,
     synced: cachesSynced.then(() => {}),
@@ -173,6 +179,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     peers,
   });
   graph.register(http);
+  registerNodeEdges(http, (trace) => controller.runs.get(trace)?.nodeEdges());
   edgesStream.register(http);
   http.route('/metrics', metrics.handler);
   registerPolicyApi(http, advisor, peers);

@@ -92,8 +92,17 @@ export interface ControllerOptions {
   ownership?: Ownership;
   /** This replica's id: its field manager for its nodes' status entries, told to agents. */
   replicaId?: string;
-  /** Every node's unique edges of a trace, given this replica's (default: its own only). */
-  gather?(trace: string, own: Edge[]): Promise<Edge[]>;
+  /**
+   * Every node's edges of a trace as its view shows them, given this replica's nodes'
+   * edges; undefined when this replica's own view is the whole (no peers). With replicas,
+   * the leader's summary covers the others' nodes too. `fresh`: not from a recent answer.
+   */
+  gather?(
+    trace: string,
+    parameters: TraceParameters,
+    own: Edge[],
+    fresh: boolean,
+  ): Promise<Edge[] | undefined>;
 }
 
 const isReady = (n: Node) =>
@@ -324,7 +333,7 @@ export class Controller {
         // stop theirs when they see the state.
         await this.stopRun(key);
         status = {
-          ...(run && (await this.summary(trace, run))),
+          ...(run && (await this.summary(trace, run, true))),
           state: 'Stopped',
           operationError: null,
           stoppedAt: now,
@@ -356,9 +365,10 @@ export class Controller {
   private async summary(
     trace: Trace,
     run: TraceRun,
+    fresh = false,
   ): Promise<Partial<Record<keyof TraceStatus, unknown>>> {
-    const own = run.edges();
-    const edges = this.o.gather ? await this.o.gather(run.key, own) : own;
+    const edges =
+      (await this.o.gather?.(run.key, run.parameters, run.nodeEdges(), fresh)) ?? run.edges();
     const nodes = { ...this.traces.items.get(run.key)?.status?.nodes, ...run.nodeEntries() };
     return traceSummary(edges, nodes, trace.spec ?? {});
   }

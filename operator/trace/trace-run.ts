@@ -173,6 +173,14 @@ export class TraceRun {
     return this.view.edges();
   }
 
+  /** Each edge of its nodes, with its node, its counters as the agents last sent them. */
+  nodeEdges(): Edge[] {
+    return [...this.received].map(([k, { edge }]) => ({
+      ...edge,
+      node: k.slice(0, k.indexOf('/')),
+    }));
+  }
+
   /** Its nodes' status entries, each with where its stream was read up to. */
   nodeEntries(): Record<string, NodeStatus> {
     const out: Record<string, NodeStatus> = {};
