@@ -154,14 +154,24 @@ export interface TracePart {
   /** The index of records[0] among the replica's edges of the trace. */
   after: number;
   records: { edge: Edge; groups: PartGroups }[];
-  /** Flat: bin, edge index, connections, bytes sent, bytes received; repeated. */
+  /**
+   * Flat: bin, edge index, connections, bytes sent, bytes received; repeated. With
+   * `bins=window`, an edge's sum over the window in one entry at the window's middle bin
+   * (and its sum over the window before, for `changed`, at that one's middle bin).
+   */
   bins: number[];
 }
 /**
  * The part's own parameters, beside the graph's: how many of its edges the asker holds and
- * of which start; `bins=false` for its edges alone.
+ * of which start, and which bins it wants (PART_BINS).
  */
 export const PART_PARAMS = { after: 'after', epoch: 'epoch', bins: 'bins' } as const;
+/**
+ * `each` bin of the window (a series needs them), one sum an edge for the `window` (all a
+ * graph needs, some 30 times less for 5 minutes), or `none` (the edges alone).
+ */
+export const PART_BINS = ['each', 'window', 'none'] as const;
+export type PartBins = (typeof PART_BINS)[number];
 
 /** Any 4xx/5xx: `parameter` names the query parameter at fault on a 400. */
 export interface ApiError {

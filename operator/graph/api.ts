@@ -12,7 +12,9 @@ import {
   API_ROOT,
   type Coverage,
   type GraphParamName,
+  PART_BINS,
   PART_PARAMS,
+  type PartBins,
   type SeriesAnswer,
   type TraceList,
   type TraceSummary,
@@ -154,7 +156,8 @@ export class GraphApi {
     // What peers are asked: the window and its parameters (the rest is applied to the whole).
     const query = new URLSearchParams(url.searchParams);
     query.delete(entityParam);
-    const see = () => this.see(trace, own, query, fanIn);
+    // A graph needs each edge's sums over the window, a series each bin.
+    const see = () => this.see(trace, own, query, fanIn, parts[3] === 'series' ? 'each' : 'window');
     if (parts[3] === 'stream') {
       const first = await see();
       if ('missing' in first) {
@@ -226,12 +229,13 @@ export class GraphApi {
     own: TraceView | undefined,
     query: URLSearchParams,
     fanIn: boolean,
+    bins: PartBins,
   ): Promise<Seen | { missing: string[] }> {
     const peers = this.o.peers;
     const alone = peers?.alone() ?? { answered: [], missing: [] };
     if (!fanIn || peers === undefined)
       return own ? { view: own, coverage: alone } : { missing: [] };
-    const { views, answered, missing } = await peers.parts(trace, query);
+    const { views, answered, missing } = await peers.parts(trace, query, bins);
     // In the replicas' order, so that every replica draws the same graph.
     const all = own ? [{ replica: peers.self, view: own }, ...views] : views;
     all.sort((x, y) => (x.replica < y.replica ? -1 : 1));
@@ -252,7 +256,7 @@ export class GraphApi {
     const q = new URLSearchParams(url.searchParams);
     const after = q.get(PART_PARAMS.after) ?? '0';
     const epoch = q.get(PART_PARAMS.epoch);
-    const bins = q.get(PART_PARAMS.bins) ?? 'true';
+    const bins = (q.get(PART_PARAMS.bins) ?? 'each') as PartBins;
     for (const [name, text] of [
       [PART_PARAMS.after, after],
       [PART_PARAMS.epoch, epoch ?? '0'],
@@ -261,8 +265,8 @@ export class GraphApi {
         badParameter(res, name, `must be a whole number, not "${text}"`);
         return;
       }
-    if (bins !== 'true' && bins !== 'false') {
-      badParameter(res, PART_PARAMS.bins, `must be true or false, not "${bins}"`);
+    if (!PART_BINS.includes(bins)) {
+      badParameter(res, PART_PARAMS.bins, `must be ${PART_BINS.join(', ')}, not "${bins}"`);
       return;
     }
     for (const name of Object.values(PART_PARAMS)) q.delete(name);
@@ -287,10 +291,12 @@ export class GraphApi {
       partOf(own, {
         after: Number(after),
         ...(epoch === null ? {} : { epoch: Number(epoch) }),
-        // "Changed" compares with the window before: its bins too.
-        fromMs: p.changed ? 2 * w.from - w.to : w.from,
+        fromMs: w.from,
         toMs: w.to,
-        bins: bins === 'true',
+        // "Changed" compares with the window before: its bins too.
+        ...(p.changed && { beforeMs: 2 * w.from - w.to }),
+        bins,
+        memoryFromMs: memoryStart(own, this.o.store.windowMs).bin * BIN_MS,
       }),
     );
   }

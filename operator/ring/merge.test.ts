@@ -74,7 +74,7 @@ function sentBy(v: TraceView, from: number, to: number): Record<string, number> 
 /** A peer's view as the asker sees it: its part over the wire (JSON), then as a view. */
 const overTheWire = (v: TraceView, from: number, to: number) => {
   const part = JSON.parse(
-    JSON.stringify(partOf(v, { after: 0, fromMs: from, toMs: to, bins: true })),
+    JSON.stringify(partOf(v, { after: 0, fromMs: from, toMs: to, bins: 'each', memoryFromMs: 0 })),
   );
   return partView(part, part.records, to);
 };
@@ -115,6 +115,40 @@ describe('merging replicas’ parts of a trace', () => {
       expect(sentBy(merged as TraceView, t, t)).toEqual(sentBy(one.view(), t, t));
   });
 
+  it("sends a window's sums that count as its bins do, and bins where the memory ends", () => {
+    const r = replica();
+    // 40 bins of traffic on two edges, one quiet for a while.
+    for (let b = 0; b < 40; b++) {
+      r.feed(T0 + b * BIN_MS + 1, edge('n1', 'a', 1, 100 * (b + 1)));
+      if (b < 10 || b > 30) r.feed(T0 + b * BIN_MS + 2, edge('n1', 'b', 2, 7 * (b + 1)));
+    }
+    const v = r.view();
+    const ask = (bins: 'each' | 'window', beforeMs: number, fromMs: number, toMs: number) => {
+      const part = partOf(v, { after: 0, fromMs, toMs, beforeMs, bins, memoryFromMs: T0 });
+      return { view: partView(part, part.records, toMs), entries: part.bins.length / 5 };
+    };
+    const [before, from, to] = [T0 + 50_000, T0 + 200_000, T0 + 350_000];
+    const each = ask('each', before, from, to);
+    const sums = ask('window', before, from, to);
+    for (const [f, t] of [
+      [from, to],
+      [before, from],
+    ] as const)
+      expect(sentBy(sums.view, f, t)).toEqual(sentBy(each.view, f, t));
+    // One entry an edge a window, against one an edge a bin.
+    expect(sums.entries).toBe(4);
+    expect(each.entries).toBeGreaterThan(30);
+    // A window starting before the memory is sent bin by bin (Prometheus has what came before).
+    const early = partOf(v, {
+      after: 0,
+      fromMs: T0 + 100_000,
+      toMs: to,
+      bins: 'window',
+      memoryFromMs: T0 + 150_000,
+    });
+    expect(early.bins.length / 5).toBeGreaterThan(20);
+  });
+
   it('is running while any replica runs, stopped at the last stop otherwise', () => {
     const base = replica().view();
     const at = (stoppedAt?: number): TraceView => ({
@@ -131,7 +165,13 @@ describe('merging replicas’ parts of a trace', () => {
     const r = replica();
     r.feed(T0, edge('n1', 'a', 1, 1));
     r.feed(T0 + 1, edge('n1', 'b', 2, 1));
-    const first = partOf(r.view(), { after: 0, fromMs: T0, toMs: T0 + 1, bins: false });
+    const first = partOf(r.view(), {
+      after: 0,
+      fromMs: T0,
+      toMs: T0 + 1,
+      bins: 'none',
+      memoryFromMs: T0,
+    });
     expect(first.records).toHaveLength(2);
     expect(first.bins).toEqual([]);
     let held = appendPart(undefined, first);
@@ -141,7 +181,8 @@ describe('merging replicas’ parts of a trace', () => {
       epoch: held?.startedAt,
       fromMs: T0,
       toMs: T0 + 2,
-      bins: true,
+      bins: 'each',
+      memoryFromMs: T0,
     });
     expect(next.after).toBe(2);
     expect(next.records.map((x) => x.edge.pod)).toEqual(['c']);
@@ -157,7 +198,8 @@ describe('merging replicas’ parts of a trace', () => {
       epoch: held?.startedAt,
       fromMs: T0,
       toMs: T0 + 101,
-      bins: true,
+      bins: 'each',
+      memoryFromMs: T0,
     });
     expect(fresh.after).toBe(0);
     expect(appendPart(held, fresh)?.records.map((x) => x.edge.pod)).toEqual(['d']);

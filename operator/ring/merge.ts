@@ -4,9 +4,9 @@
 // by two replicas (the node changed owner while the trace ran) is one edge, its bins
 // summed (each replica counted only what it received).
 import { type Edge, edgeKey } from '../../api/edge.js';
-import type { Coverage, PartGroups, TracePart, TraceSummary } from '../../api/graph.js';
+import type { Coverage, PartBins, PartGroups, TracePart, TraceSummary } from '../../api/graph.js';
 import type { TraceParameters } from '../../api/trace.js';
-import { type BinVisitor, binOf } from '../history/bin-log.js';
+import { BIN_MS, type BinVisitor, binOf } from '../history/bin-log.js';
 import type { EdgeRecord } from '../history/history.js';
 
 /** One node's edge across replicas: its node and Inspektor Gadget's key. */
@@ -26,14 +26,37 @@ export interface TraceView {
   each(fromMs: number, toMs: number, visit: BinVisitor): void;
 }
 
-/** The part a peer asked for: edges from `after` on (all when `epoch` is not its start), bins of fromMs..toMs. */
+/**
+ * The part a peer asked for: edges from `after` on (all when `epoch` is not its start), and
+ * the deltas of the window `fromMs`..`toMs` and of the window before it from `beforeMs`
+ * (for `changed`), in each bin or summed.
+ */
 export function partOf(
   v: TraceView,
-  ask: { after: number; epoch?: number; fromMs: number; toMs: number; bins: boolean },
+  ask: {
+    after: number;
+    epoch?: number;
+    fromMs: number;
+    toMs: number;
+    beforeMs?: number;
+    bins: PartBins;
+    /** Where this replica's memory begins: a window reaching before it is read bin by bin. */
+    memoryFromMs: number;
+  },
 ): TracePart {
   const after = ask.epoch === v.startedAt ? Math.min(ask.after, v.records.length) : 0;
   const bins: number[] = [];
-  if (ask.bins) v.each(ask.fromMs, ask.toMs, (...d) => bins.push(...d));
+  // Summed only over two bins or more: a sum sits in its window's middle bin, inside the
+  // asker's window though the asker's clock and bins are a little off this replica's; and
+  // only within the memory, where the asker joins Prometheus's part to it by bin.
+  const summed =
+    ask.toMs - ask.fromMs >= 2 * BIN_MS && (ask.beforeMs ?? ask.fromMs) >= ask.memoryFromMs;
+  const mode = ask.bins === 'window' && !summed ? 'each' : ask.bins;
+  if (mode === 'each') v.each(ask.beforeMs ?? ask.fromMs, ask.toMs, (...d) => bins.push(...d));
+  if (mode === 'window') {
+    sums(v, ask.fromMs, ask.toMs, bins);
+    if (ask.beforeMs !== undefined) sums(v, ask.beforeMs, ask.fromMs, bins);
+  }
   return {
     trace: v.key,
     state: v.stoppedAt === undefined ? 'Started' : 'Stopped',
@@ -44,6 +67,22 @@ export function partOf(
     records: v.records.slice(after).map((r) => ({ edge: r.edge, groups: r.groups })),
     bins,
   };
+}
+
+/** Each edge's deltas over fromMs..toMs, summed as one entry in its middle bin. */
+function sums(v: TraceView, fromMs: number, toMs: number, out: number[]): void {
+  const cells = new Float64Array(3 * v.records.length);
+  const touched: number[] = [];
+  v.each(fromMs, toMs, (_bin, id, c, s, r) => {
+    const i = 3 * id;
+    if (cells[i] === 0 && cells[i + 1] === 0 && cells[i + 2] === 0) touched.push(id);
+    cells[i] = (cells[i] ?? 0) + c;
+    cells[i + 1] = (cells[i + 1] ?? 0) + s;
+    cells[i + 2] = (cells[i + 2] ?? 0) + r;
+  });
+  const bin = binOf((fromMs + toMs) / 2);
+  for (const id of touched)
+    out.push(bin, id, cells[3 * id] ?? 0, cells[3 * id + 1] ?? 0, cells[3 * id + 2] ?? 0);
 }
 
 /**

@@ -96,7 +96,7 @@ async function replica(id: string): Promise<Node> {
   });
   n.stream = new EdgesStream({ store: n.store, peers });
   // Small advice goes to status.output: nothing is written to the API server.
-  const kube = { request: async () => ({}), jsonPatch: async () => ({}) };
+  const kube = { request: async () => ({}), jsonPatch: async () => ({}) } as never;
   n.advisor = new PolicyAdvisor(kube, n.store, noFacts, undefined, (t) => peers.allEdges(t));
   n.http = new HttpServer(log, { tls: { cert: tls.cert, key: tls.key } });
   new GraphApi({

@@ -10,6 +10,7 @@ import type { Edge } from '../../api/edge.js';
 import {
   type Coverage,
   PART_PARAMS,
+  type PartBins,
   type PartGroups,
   type TracePart,
   traceApiPath,
@@ -107,13 +108,13 @@ export class PeerClient {
 
   /**
    * The peers' parts of a trace (api/graph.ts's TracePart) for the graph query `query`,
-   * as views; a peer that does not hold the trace answers 404 and adds none. `bins`
-   * false: their edges only.
+   * as views; a peer that does not hold the trace answers 404 and adds none. `bins`: what
+   * of their bins (api/graph.ts's PART_BINS).
    */
   async parts(
     trace: string,
     query: URLSearchParams,
-    bins = true,
+    bins: PartBins = 'each',
   ): Promise<{ views: PeerView[]; answered: string[]; missing: string[] }> {
     const out = { views: [] as PeerView[], answered: [] as string[], missing: [] as string[] };
     const now = Date.now();
@@ -139,7 +140,7 @@ export class PeerClient {
   async allEdges(trace: string): Promise<{ edges: Edge[]; answered: string[]; missing: string[] }> {
     const own = this.o.store.get(trace)?.records.map((r) => r.edge) ?? [];
     if (!this.hasPeers()) return { edges: own, answered: [this.self], missing: [] };
-    const { views, answered, missing } = await this.parts(trace, new URLSearchParams(), false);
+    const { views, answered, missing } = await this.parts(trace, new URLSearchParams(), 'none');
     return {
       edges: uniqueNodeEdges([own, ...views.map((v) => v.view.records.map((r) => r.edge))]),
       answered: [this.self, ...answered],
@@ -224,7 +225,7 @@ export class PeerClient {
     peer: Replica,
     trace: string,
     query: URLSearchParams,
-    bins: boolean,
+    bins: PartBins,
   ): Promise<{ part: TracePart; records: PartRecords['records'] } | undefined | 'missing'> {
     const key = `${peer.id}\n${trace}`;
     const path = `/${traceApiPath(trace, 'part', {})}`;
@@ -234,7 +235,7 @@ export class PeerClient {
       const q = new URLSearchParams(query);
       q.set(PART_PARAMS.after, String(held?.records.length ?? 0));
       if (held) q.set(PART_PARAMS.epoch, String(held.startedAt));
-      if (!bins) q.set(PART_PARAMS.bins, 'false');
+      q.set(PART_PARAMS.bins, bins);
       const answer = await this.askOne<TracePart>(peer, path, q, JSON.parse);
       if (answer === undefined) return 'missing';
       if (answer.status === 404) return undefined;
