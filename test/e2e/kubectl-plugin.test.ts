@@ -11,9 +11,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
+import { followersOf } from './agent-streams.js';
 import {
   addRealNode,
   clearNamespaces,
+  jsonLines,
   kubeconfigPath,
   kubectl,
   repoRoot,
@@ -415,6 +417,12 @@ describe('kubectl netgraph, installed from the npm tarball', () => {
     expect(obs.stderr).toMatch(
       /asking the operator \(Service netgraph\/netgraph-operator, .*\) again/,
     );
+    // The rollout handed the node from the old operator pod to the new one: by the agent's
+    // own log, never followed by both at once.
+    const agentLog = jsonLines(await kubectl(['logs', '-n', NS, 'ds/netgraph-gadget']));
+    const followed = followersOf(agentLog, 'gadget/network-graph');
+    expect(followed.twice).toBeUndefined();
+    expect(followed.now).toHaveLength(1);
     expect((await plugin(['stop', ...TRACE])).code).toBe(0);
     expect(await obs.exited).toBe(0);
     expect(obs.stderr).toContain('trace gadget/network-graph stopped\n');

@@ -5,6 +5,7 @@
 // counters exact against the connections made.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followersOf } from './agent-streams.js';
 import { type Proc, startOperator } from './netgraph.js';
 import { type Agents, prepareTestbed, startNetgraph } from './on-testbed.js';
 import {
@@ -47,19 +48,9 @@ const connect = (p: (typeof pairs)[number], count: number) =>
     ]),
   );
 
-/** Which replica each agent's stream of the trace is open to now, from the agents' logs. */
+/** Which replicas follow the trace on each node now, from the agents' logs. */
 function followers(): Map<string, string[]> {
-  const open = new Map<string, string[]>();
-  for (const [i, agent] of net.agents.entries()) {
-    const now: string[] = [];
-    for (const l of agent.lines) {
-      if (l.trace !== KEY) continue;
-      if (l.msg === 'stream opened') now.push(l.replica as string);
-      if (l.msg === 'stream closed') now.splice(now.indexOf(l.replica as string), 1);
-    }
-    open.set(NODES[i] as string, now);
-  }
-  return open;
+  return new Map(net.agents.map((a, i) => [NODES[i] as string, followersOf(a.lines, KEY).now]));
 }
 
 /** The client edges logged as new, by replica. */
@@ -191,6 +182,8 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
       bytes.add(t[0]?.bytesSent);
     }
     expect(bytes.size).toBe(1);
+    // No node was ever followed by two replicas at once, by its agent's own log.
+    for (const a of net.agents) expect(followersOf(a.lines, KEY).twice).toBeUndefined();
     // Logged as new once in all, the dead replica's log included.
     const edges = clientEdges();
     for (const p of pairs)
