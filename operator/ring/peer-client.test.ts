@@ -94,7 +94,8 @@ async function replica(id: string): Promise<Node> {
     store: n.store,
     log,
   });
-  n.stream = new EdgesStream({ store: n.store, peers });
+  // Blank lines (and peers asked again) every 100 ms, not 15 s.
+  n.stream = new EdgesStream({ store: n.store, peers, keepAliveMs: 100 });
   // Small advice goes to status.output: nothing is written to the API server.
   const kube = { request: async () => ({}), jsonPatch: async () => ({}) } as never;
   n.advisor = new PolicyAdvisor(kube, n.store, noFacts, undefined, (t) => peers.allEdges(t));
@@ -334,6 +335,17 @@ describe('reads across two replicas', () => {
     });
     const frames = await page.wait(events, (e) => e.some((x) => x.partial === true));
     expect(frames.at(-1)).toMatchObject({ answered: ['a'], missing: ['b'], partial: true });
+    // The ring drops the dead replica (its Lease expired): whole again, from one replica.
+    a.others = [];
+    const again = await edges.wait(ndjson, (l) => {
+      const last = l.filter((x) => 'coverage' in x).at(-1);
+      return last !== undefined && 'coverage' in last && last.coverage.missing.length === 0;
+    });
+    expect(again.filter((x) => 'coverage' in x).at(-1)).toEqual({
+      coverage: { answered: ['a'], missing: [] },
+    });
+    const whole = await page.wait(events, (e) => e.at(-1)?.partial === undefined);
+    expect(whole.at(-1)).toMatchObject({ answered: ['a'], missing: [] });
     edges.close();
     page.close();
   });

@@ -45,7 +45,7 @@ export interface EdgesStreamOptions {
   maxLifetimeMs?: number;
   now?: () => number;
   /** The other replicas, whose edges a stream carries too (default: none). */
-  peers?: Pick<PeerClient, 'self' | 'hasPeers' | 'others' | 'stream'>;
+  peers?: Pick<PeerClient, 'self' | 'hasPeers' | 'others' | 'stream' | 'parts'>;
 }
 
 interface Watcher {
@@ -69,12 +69,15 @@ interface FanIn {
   missing: Set<string>;
   /** Peers whose stream opened: they hold the trace. */
   holders: number;
-  /** How each peer's stream ended (its last line). */
+  /** How each peer's stream ended (its last line), and which did. */
   ends: EdgesStreamEnd[];
+  done: Set<string>;
   /** How this replica's part ended, once it did. */
   localEnd?: EdgesStreamEnd;
   /** Whether this replica held the trace when the stream began. */
   local: boolean;
+  /** Opens the streams of peers that were not there when it began. */
+  join?: () => void;
 }
 
 /** A stream's end of every replica's: this one's, else a peer's in this order, else 'shutdown'. */
@@ -187,7 +190,10 @@ export class EdgesStream implements EdgeObserver {
       return;
     }
     if (req.method === 'HEAD') {
-      res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE }).end();
+      // Held here, or by a peer.
+      const held = h !== undefined || (await this.heldByPeer(trace));
+      if (held) res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE }).end();
+      else sendJSON(res, 404, { error: `trace ${trace} is not held by any replica` });
       return;
     }
     const slot = this.slots.take(this.o.identity?.(req) ?? req.socket.remoteAddress ?? '');
@@ -200,7 +206,7 @@ export class EdgesStream implements EdgeObserver {
     const now = this.now();
     const watcher: Watcher = { res, opened: now, lastLine: now, queued: [], queuedBytes: 0 };
     if (fanIn) {
-      const answered = await this.fanIn(watcher, url, h !== undefined);
+      const answered = await this.fanIn(watcher, url, trace, h !== undefined);
       if (!answered) return;
     } else {
       res.writeHead(200, { 'content-type': EDGES_STREAM_TYPE, 'cache-control': 'no-cache' });
@@ -261,7 +267,7 @@ export class EdgesStream implements EdgeObserver {
    * client's timeout): false, and a 404 sent, when neither this replica nor a peer holds the
    * trace; else the headers are sent and the peers' edges go to the watcher as they come.
    */
-  private async fanIn(watcher: Watcher, url: URL, local: boolean): Promise<boolean> {
+  private async fanIn(watcher: Watcher, url: URL, trace: string, local: boolean): Promise<boolean> {
     const peers = this.o.peers as NonNullable<EdgesStreamOptions['peers']>;
     const { res } = watcher;
     const fan: FanIn = {
@@ -271,6 +277,7 @@ export class EdgesStream implements EdgeObserver {
       missing: new Set(),
       holders: 0,
       ends: [],
+      done: new Set(),
       local,
     };
     watcher.fan = fan;
@@ -287,15 +294,18 @@ export class EdgesStream implements EdgeObserver {
     };
     const open = (peer: ReturnType<typeof peers.others>[number], sinceText: string | null) => {
       let heard = this.now();
+      let opened = false;
       let end: EdgesStreamEnd | undefined;
       const q = new URLSearchParams(sinceText === null ? {} : { [SINCE_PARAM]: sinceText });
       const close = peers.stream(peer, path, q, {
         opened: (id) => {
+          opened = true;
           fan.holders++;
-          fan.answered.add(id);
-          fan.missing.delete(id);
           settle(id);
-          this.coverage(watcher);
+          this.cover(watcher, () => {
+            fan.answered.add(id);
+            fan.missing.delete(id);
+          });
         },
         line: (_id, text) => {
           heard = this.now();
@@ -316,17 +326,24 @@ export class EdgesStream implements EdgeObserver {
         ended: (id, error) => {
           fan.live.delete(id);
           settle(id);
-          // Ended at once, without an error: a 404, the peer holds none of the trace.
-          if (error === undefined && !fan.answered.has(id)) fan.answered.add(id);
-          else if (error !== undefined || end === undefined) {
-            fan.answered.delete(id);
-            fan.missing.add(id);
-            this.coverage(watcher);
-          } else if (end === 'idle' || end === 'lifetime') {
+          if (end === 'idle' || end === 'lifetime') {
             // The peer's bounds, not the stream's: asked again for what came meanwhile.
             if (!res.writableEnded) open(peer, `${Math.ceil(this.now() - heard + 30_000)}ms`);
             return;
-          } else if (end !== undefined) fan.ends.push(end);
+          }
+          this.cover(watcher, () => {
+            if (!opened && error === undefined) {
+              // A 404: the peer holds none of the trace (asked again as the stream goes on).
+              fan.answered.add(id);
+              fan.missing.delete(id);
+            } else if (error !== undefined || end === undefined) {
+              fan.answered.delete(id);
+              fan.missing.add(id);
+            } else {
+              fan.ends.push(end);
+              fan.done.add(id);
+            }
+          });
           this.maybeFinish(watcher);
         },
       });
@@ -336,12 +353,25 @@ export class EdgesStream implements EdgeObserver {
       waiting.add(peer.id);
       open(peer, since);
     }
+    // Nodes move between replicas, replicas come and go: every peer whose stream is not
+    // open (and has not ended it) is asked again now and then for its edges since this
+    // stream began, each node's edge still sent once.
+    fan.join = () => {
+      const now = peers.others();
+      // A replica the ring dropped is no longer missing: its nodes are another's now.
+      this.cover(watcher, () => {
+        for (const id of fan.missing) if (!now.some((p) => p.id === id)) fan.missing.delete(id);
+      });
+      for (const peer of now)
+        if (!fan.live.has(peer.id) && !fan.done.has(peer.id))
+          open(peer, `${Math.ceil(this.now() - watcher.opened + 30_000)}ms`);
+    };
     if (waiting.size > 0) await allSettled;
     if (!local && fan.holders === 0) {
       const missing = [...fan.missing];
       const why = missing.length > 0 ? `; replicas ${missing.join(', ')} did not answer` : '';
       sendJSON(res, 404, {
-        error: `trace ${url.pathname} is not held by any replica (never started, or deleted)${why}`,
+        error: `trace ${trace} is not held by any replica (never started, or deleted)${why}`,
       });
       return false;
     }
@@ -356,10 +386,14 @@ export class EdgesStream implements EdgeObserver {
     return line({ coverage: coverage(self, [...fan.answered], [...fan.missing]) });
   }
 
-  /** Tells the client when a peer drops out or comes back, once the stream has begun. */
-  private coverage(watcher: Watcher): void {
-    if (watcher.fan !== undefined && watcher.res.headersSent)
-      this.send(watcher, this.coverageLine(watcher.fan));
+  /** Applies `change` to who answered; tells the client if that changed, once the stream has begun. */
+  private cover(watcher: Watcher, change: () => void): void {
+    const fan = watcher.fan;
+    if (fan === undefined) return;
+    const was = JSON.stringify([[...fan.answered], [...fan.missing]]);
+    change();
+    if (watcher.res.headersSent && JSON.stringify([[...fan.answered], [...fan.missing]]) !== was)
+      this.send(watcher, this.coverageLine(fan));
   }
 
   /** This replica's part of the stream ended: the stream too, unless peers' still run. */
@@ -401,7 +435,17 @@ export class EdgesStream implements EdgeObserver {
     if (now - watcher.opened >= (this.o.maxLifetimeMs ?? 3_600_000))
       finish(watcher.res, 'lifetime');
     else if (now - watcher.lastLine >= (this.o.idleMs ?? 600_000)) finish(watcher.res, 'idle');
-    else watcher.res.write('\n');
+    else {
+      watcher.res.write('\n');
+      watcher.fan?.join?.();
+    }
+  }
+
+  /** Whether a peer holds the trace (for HEAD, which opens no stream). */
+  private async heldByPeer(trace: string): Promise<boolean> {
+    const peers = this.o.peers;
+    if (!peers?.hasPeers()) return false;
+    return (await peers.parts(trace, new URLSearchParams(), 'none')).views.length > 0;
   }
 
   private send(watcher: Watcher, text: string): void {
