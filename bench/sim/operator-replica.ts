@@ -141,7 +141,7 @@ export class OperatorReplica {
   tail(n = 5): string {
     return this.lines
       .slice(-n)
-      .map((l) => JSON.stringify(l))
+      .map((l) => JSON.stringify(l).slice(0, 400))
       .join('\n');
   }
 
