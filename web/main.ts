@@ -5,7 +5,7 @@
 // (series-chart.ts). It reads only the operator's /api/v1/ (api-client.ts) and follows the
 // live stream, so new edges and growing counters appear without a reload. A large graph
 // is drawn grouped (groups.ts). This file assembles them and keeps the view's state.
-import type { Graph, TraceRunState, WindowSources } from '../api/graph.js';
+import type { Coverage, Graph, TraceRunState, WindowSources } from '../api/graph.js';
 import { fetchGraph, fetchSeries, fetchTraces, follow } from './api-client.js';
 import { applyUpdate } from './apply-update.js';
 import { toDot } from './dot.js';
@@ -188,6 +188,15 @@ function showSources(s: WindowSources): void {
   el.hidden = el.textContent === '';
 }
 
+/** Says when the graph lacks some operator replica's nodes (it did not answer in time). */
+function showCoverage(c: Coverage): void {
+  const el = $('coverage');
+  el.textContent = c.partial
+    ? `Partial: operator replicas ${c.missing.join(', ')} did not answer; the edges of their nodes are missing.`
+    : '';
+  el.hidden = el.textContent === '';
+}
+
 // ---- data ----
 
 async function loadTraces(): Promise<void> {
@@ -216,6 +225,7 @@ async function load(): Promise<void> {
     raw = g;
     traceState = g.state;
     showSources(g.sources);
+    showCoverage(g);
   } catch (err) {
     showError((err as Error).message);
     return;
@@ -231,11 +241,13 @@ async function load(): Promise<void> {
         raw = g;
         traceState = g.state;
         showSources(g.sources);
+        showCoverage(g);
         sync(false);
       },
       update: (u) => {
         raw = applyUpdate(raw, u);
         traceState = u.state;
+        showCoverage(u);
         scheduleSync();
         scheduleSeries();
       },
