@@ -62,8 +62,12 @@ type PartRecords = { startedAt: number; records: { edge: Edge; groups: PartGroup
 export class PeerClient {
   private readonly agent: https.Agent;
   private readonly timeoutMs: number;
-  /** Edges of peers' traces already fetched (they are only ever added): only new ones are asked for. */
-  private readonly records = new LRUCache<string, PartRecords>({ max: 256, ttl: 600_000 });
+  /**
+   * Edges of peers' traces already fetched (they are only ever added): only new ones are
+   * asked for. Some 620 bytes an edge of heap (bench/fan-in.ts), so a trace's go two
+   * minutes after it was last read (a live graph reads it every second).
+   */
+  private readonly records = new LRUCache<string, PartRecords>({ max: 64, ttl: 120_000 });
   /** Peers last found unreachable, so a dead one is logged once, not at every read. */
   private readonly down = new Set<string>();
 
