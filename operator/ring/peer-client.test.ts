@@ -2,15 +2,22 @@
 // with its own history store and node, sharing one serving certificate as replicas do;
 // the answers of either are those one replica holding both nodes gives, and a replica
 // that stops answering makes them partial.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
 import { createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
 import type { EdgesStreamLine } from '../../api/edges-stream.js';
 import type { GraphAnswer, SeriesAnswer, TraceList } from '../../api/graph.js';
 import type { Replica } from '../../api/ring.js';
 import type { Trace } from '../../api/trace.js';
+import { observe } from '../../cli/observe.js';
+import { connectOperator } from '../../cli/operator-endpoint.js';
 import { HttpServer } from '../../lib/http-server.js';
+import { Kube, KubeConfig } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { selfSignedIdentity } from '../../lib/tls.js';
 import { GraphApi } from '../graph/api.js';
@@ -22,7 +29,8 @@ import { EdgesStream } from '../stream/edges-stream.js';
 import { PeerClient } from './peer-client.js';
 
 const NAME = 'netgraph-operator.netgraph.svc';
-const tls = selfSignedIdentity([NAME]);
+// The Service's name, and the address `kubectl netgraph observe --operator` dials here.
+const tls = selfSignedIdentity([NAME, '127.0.0.1']);
 const log = logger('test', process.env.LOG ? 'info' : 'silent');
 const TRACE = 'gadget/t';
 const PARAMS = { groupBy: 'pod' as const, ips: [] };
@@ -367,5 +375,67 @@ describe('reads across two replicas', () => {
       for (const s of sockets) s.destroy();
       hung.close();
     }
+  });
+  it('kubectl netgraph observe through one replica prints every edge once, and says when one goes', async () => {
+    const [c, d] = [await replica('c'), await replica('d')];
+    c.others = [member(d)];
+    d.others = [member(c)];
+    for (const n of [c, d]) n.store.started(TRACE, {}, PARAMS);
+    see(c.store, c.stream, 'n1', client);
+    see(d.store, d.stream, 'n2', server);
+    // As a user runs it: `--operator https://<one replica> --operator-ca <its certificate>`.
+    const ca = join(mkdtempSync(join(tmpdir(), 'netgraph-observe-')), 'ca.crt');
+    writeFileSync(ca, tls.cert);
+    const config = new KubeConfig();
+    config.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }],
+      users: [{ name: 'u', token: 'the-users-token' }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    const operator = await connectOperator(
+      { config, kube: new Kube(config), namespace: 'gadget' },
+      { operator: new URL(c.endpoint), operatorCA: ca },
+    );
+    let out = '';
+    let err = '';
+    const sink = (append: (s: string) => void) =>
+      new Writable({
+        write(chunk: Buffer, _e, done) {
+          append(chunk.toString());
+          done();
+        },
+      });
+    const exit = observe(operator, {
+      namespace: 'gadget',
+      name: 't',
+      output: 'json',
+      out: sink((x) => {
+        out += x;
+      }),
+      err: sink((x) => {
+        err += x;
+      }),
+    });
+    const until = async (ok: () => boolean) => {
+      for (let i = 0; i < 400 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+    };
+    await until(() => out.split('\n').length > 2);
+    await d.http.close();
+    await until(() => err.includes('partial'));
+    // The trace stops: this replica's part ends, the missing one's cannot.
+    c.store.ended(TRACE, 'stopped');
+    c.stream.ended(TRACE, 'stopped');
+    expect(await exit).toBe(0);
+    await operator.close();
+    await c.http.close();
+    const printed = out
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Edge);
+    expect(printed.map((e) => `${e.node}/${e.pod}`).sort()).toEqual(['n1/client', 'n2/web-1']);
+    expect(err).toBe(
+      "partial: operator replicas d did not answer; their nodes' edges are missing\ntrace gadget/t stopped\n",
+    );
   });
 });
