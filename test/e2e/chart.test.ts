@@ -2,8 +2,10 @@
 // platform engineer lives it: `helm install` with its NOTES, every object carrying Helm's
 // labels, the image on netgraph's Node; a Trace Ready to `kubectl wait`; a second release
 // of the same name in another namespace beside it (its agents on other ports); `helm
-// upgrade` with a changed value rolling the pods; a bad value refused by the schema,
-// naming it; `helm uninstall` leaving nothing behind in the namespaces or the cluster.
+// upgrade` with a changed value rolling the pods and keeping the certificate; a bad value
+// refused by the schema, naming it; two operator replicas rolled by an upgrade while a
+// Trace runs, the node never followed by both (the agent's log says); `helm uninstall`
+// leaving nothing behind in the namespaces or the cluster.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,6 +90,22 @@ async function pods(ns: string): Promise<{ operator: Obj; gadget: Obj }> {
     { timeoutMs: 120_000, what: `one operator and one agent pod in ${ns}` },
   );
 }
+
+/** The names of the release's N operator pods, once no other is left going. */
+const operatorPods = (ns: string, n: number): Promise<string[]> =>
+  waitFor(
+    async () => {
+      const items = (await list('pods', [
+        '-n',
+        ns,
+        '-l',
+        'app.kubernetes.io/component=operator',
+      ])) as (Obj & { metadata: { deletionTimestamp?: string } })[];
+      if (items.length !== n || items.some((p) => p.metadata.deletionTimestamp)) return undefined;
+      return items.map((p) => p.metadata.name).sort();
+    },
+    { timeoutMs: 120_000, what: `${n} operator pods in ${ns}` },
+  );
 
 beforeAll(async () => {
   helm =
@@ -256,8 +274,19 @@ describe('the chart, installed, upgraded and uninstalled by helm on a real node'
     );
   }, 600_000);
 
-  it('rolls the pods when an upgrade changes a value', async () => {
+  it('rolls the pods when an upgrade changes a value, keeping the certificate clients pin', async () => {
     const before = await pods(A);
+    const served = () =>
+      kubectl([
+        'get',
+        'secret',
+        '-n',
+        A,
+        `${RELEASE}-operator-tls`,
+        '-o',
+        'jsonpath={.data.tls\\.crt} {.data.ca\\.crt}',
+      ]);
+    const certBefore = await served();
     await ok(helm, [
       'upgrade',
       RELEASE,
@@ -286,6 +315,20 @@ describe('the chart, installed, upgraded and uninstalled by helm on a real node'
       'jsonpath={.spec.containers[0].env[?(@.name=="NETGRAPH_LOG_LEVEL")].value}',
     ]);
     expect(env).toBe('debug');
+    // The chart's certificate is the one it made at install (Helm's lookup), and what the
+    // new pod published for clients to pin is its CA.
+    const certAfter = await served();
+    expect(certAfter).toBe(certBefore);
+    const published = await kubectl([
+      'get',
+      'configmap',
+      '-n',
+      A,
+      `${RELEASE}-operator-cert`,
+      '-o',
+      'jsonpath={.data.ca\\.crt}',
+    ]);
+    expect(published).toBe(Buffer.from(certAfter.split(' ')[1] ?? '', 'base64').toString());
   }, 600_000);
 
   it('refuses a bad value by the schema, naming it, and leaves the release as it was', async () => {
@@ -301,6 +344,79 @@ describe('the chart, installed, upgraded and uninstalled by helm on a real node'
     }[];
     expect(history.map((h) => h.status)).toEqual(['superseded', 'deployed']);
   });
+
+  it('hands the node over without overlap as an upgrade rolls two replicas, a Trace running', async () => {
+    await ok(helm, [
+      'upgrade',
+      RELEASE,
+      CHART,
+      '-n',
+      A,
+      '--reuse-values',
+      '--set',
+      'operator.replicas=2',
+      '--wait',
+      '--timeout',
+      '4m',
+    ]);
+    await rolledOut(A);
+    await kubectl(['create', 'namespace', TRACES]).catch(() => {});
+    await kubectl(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'gadget.kinvolk.io/v1alpha1',
+        kind: 'Trace',
+        metadata: { name: 'rolling', namespace: TRACES },
+        spec: { node: NODE, gadget: 'network-graph', filter: { namespace: A } },
+      }),
+    });
+    await kubectl(['annotate', '-n', TRACES, 'trace/rolling', 'gadget.kinvolk.io/operation=start']);
+    const ready = ['wait', '-n', TRACES, 'trace/rolling', '--for=condition=Ready', '--timeout=60s'];
+    await kubectl(ready, { timeoutMs: 70_000 });
+    const before = await operatorPods(A, 2);
+
+    // An operator-only change: both replicas replaced, one new pod at a time.
+    await ok(helm, [
+      'upgrade',
+      RELEASE,
+      CHART,
+      '-n',
+      A,
+      '--reuse-values',
+      '--set',
+      'operator.podAnnotations.rolled=yes',
+      '--wait',
+      '--timeout',
+      '4m',
+    ]);
+    await rolledOut(A);
+    const after = await operatorPods(A, 2);
+    expect(after.filter((n) => before.includes(n))).toEqual([]);
+    await kubectl(ready, { timeoutMs: 70_000 });
+
+    // The agent's own log of who followed the trace's stream, in order (replica: pod name).
+    const [agent] = await list('pods', ['-n', A, '-l', 'app.kubernetes.io/component=gadget']);
+    const log = await kubectl(['logs', '-n', A, `pod/${agent?.metadata.name}`]);
+    const open: string[] = [];
+    const followed: string[] = [];
+    for (const line of log.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      const l = JSON.parse(line) as { msg: string; trace?: string; replica?: string };
+      if (l.trace !== `${TRACES}/rolling`) continue;
+      if (l.msg === 'stream opened') {
+        open.push(l.replica ?? '');
+        followed.push(l.replica ?? '');
+        expect(open, 'two replicas followed the node at once').toHaveLength(1);
+      }
+      if (l.msg === 'stream closed') open.splice(open.indexOf(l.replica ?? ''), 1);
+    }
+    // Followed first by an old replica and at the end by exactly one new one.
+    expect(before).toContain(followed[0]);
+    expect(open).toHaveLength(1);
+    expect(after).toContain(open[0]);
+
+    await kubectl(['annotate', '-n', TRACES, 'trace/rolling', 'gadget.kinvolk.io/operation=stop']);
+    await kubectl(['delete', 'namespace', TRACES, '--timeout=60s'], { timeoutMs: 70_000 });
+  }, 900_000);
 
   it('leaves nothing behind after helm uninstall, in the namespaces or the cluster', async () => {
     for (const ns of [A, B])
