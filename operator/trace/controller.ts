@@ -346,7 +346,14 @@ export class Controller {
           : { operationError: 'NetworkPolicy advice is not enabled in this operator' };
         break;
     }
-    const updated = await this.patchStatus(namespace, name, status);
+    let updated = await this.patchStatus(namespace, name, status);
+    if (decision.kind === 'start' && status.state === 'Started') {
+      // Its own nodes' entries are in status before the operation is marked handled, so
+      // whoever waits for that (kubectl netgraph start) sees where it runs.
+      await this.runHere(key);
+      await this.runs.get(key)?.flush();
+      updated = this.traces.items.get(key) ?? updated;
+    }
     if (operation !== undefined) {
       // Remove the annotation only if it still holds the operation just handled.
       const path = `/metadata/annotations/${pointer(OPERATION_ANNOTATION)}`;
