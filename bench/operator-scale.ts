@@ -186,11 +186,12 @@ async function removeTrace(): Promise<void> {
   await kube.jsonPatch(path, [{ op: 'remove', path: '/metadata/finalizers' }]).catch(() => {});
 }
 
-async function cleanup(): Promise<void> {
-  await removeTrace();
+/** Stops what the run started; `objects`: also removes what it wrote (the bed stays up). */
+async function cleanup(objects: boolean): Promise<void> {
+  if (objects) await removeTrace();
   await Promise.all(replicas.map((r) => r.stop()));
-  await pool(sims, 64, (s) => s.stop());
-  await deleteSimObjects(kube, NS, NETGRAPH_NS);
+  await pool(sims, 64, (s) => s.stop(objects));
+  if (objects) await deleteSimObjects(kube, NS, NETGRAPH_NS);
 }
 
 // --- run
@@ -569,7 +570,8 @@ try {
   figures.agentLog = simTally.summary();
 } finally {
   say('cleaning up');
-  await cleanup().catch((err) => console.error('cleanup failed', err));
+  // A bed this run brought up goes down with everything in it: no need to delete 30,000 Pods.
+  await cleanup(wasUp).catch((err) => console.error('cleanup failed', err));
   console.log(
     `results: ${writeResults(`operator-scale-${NODES}x${REPLICAS}${KILL ? '-kill' : ''}`, figures)}`,
   );

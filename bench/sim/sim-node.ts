@@ -107,8 +107,12 @@ export class SimNode {
     return n;
   }
 
-  async stop(): Promise<void> {
-    await this.lease?.stop();
+  /**
+   * `deleteLease`: stop renewing and remove the Lease; without it the renewals go on
+   * until the process exits (the whole bed is going down with the Lease in it).
+   */
+  async stop(deleteLease = true): Promise<void> {
+    if (deleteLease) await this.lease?.stop();
     this.agent.close();
     if (this.server) await closeServer(this.server);
   }
