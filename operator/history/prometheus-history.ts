@@ -8,12 +8,14 @@ import { EDGE_BYTES, EDGE_CONNECTIONS } from '../../api/metrics.js';
 import type { Logger } from '../../lib/log.js';
 import { BIN_MS, type BinVisitor, binOf } from './bin-log.js';
 import type { EdgeRecord } from './history.js';
-import type { PrometheusSource } from './prometheus-source.js';
-import { WORKLOAD_EDGE_LABELS, WorkloadBins } from './workload-bins.js';
+import type { MatrixSeries, PrometheusSource } from './prometheus-source.js';
+import { type CounterFamily, WorkloadBins } from './workload-bins.js';
 import { type WorkloadIndex, workloadRecords } from './workload-records.js';
 
 /** How far back a window may reach with Prometheus (the memory's own window may be longer). */
 export const PROMETHEUS_REACH_MS = 24 * 3_600_000;
+/** How far back a book's first sample looks for the series already there. */
+const BASE_LOOKBACK = '1h';
 /** Samples a query asks for at most: Prometheus refuses more than 11,000 a series. */
 const MAX_STEPS = 10_000;
 /**
@@ -177,7 +179,12 @@ export class PrometheusHistory {
     }
   }
 
-  /** Queries bins `from`..`end` every `step` bins, in pieces Prometheus accepts, each continuing the book. */
+  /**
+   * Reads bins `from`..`end` every `step` bins into the book. Each sample is the last value
+   * of each of the trace's series in the step before it, so a series alive only between two
+   * samples is not missed; a book's first sample looks back an hour, so a series that was
+   * there already is its base, not new. A book is continued every bin, in pieces.
+   */
   private async add(
     trace: string,
     book: WorkloadBins,
@@ -185,23 +192,33 @@ export class PrometheusHistory {
     end: number,
     step: number,
   ): Promise<void> {
-    const by = `sum by (${WORKLOAD_EDGE_LABELS.join(', ')}`;
-    const select = `{trace=${quoted(trace)}}`;
-    const bytes = `${by}, direction) (${EDGE_BYTES}${select})`;
-    const connections = `${by}) (${EDGE_CONNECTIONS}${select})`;
-    let first = from;
-    do {
-      const last = Math.min(end, first + step * MAX_STEPS);
-      const range = [first * BIN_MS, last * BIN_MS, step * BIN_MS] as const;
-      const [b, c] = await Promise.all([
-        this.source.queryRange(bytes, ...range),
-        this.source.queryRange(connections, ...range),
-      ]);
-      book.add(first, last, [
-        ['bytes', b],
-        ['connections', c],
-      ]);
+    const ask = async (lookback: string, first: number, last: number, every: number) =>
+      Promise.all(
+        [
+          ['bytes', EDGE_BYTES],
+          ['connections', EDGE_CONNECTIONS],
+        ].map(async ([family, name]) => {
+          const query = `last_over_time(${name}{trace=${quoted(trace)}}[${lookback}])`;
+          const matrix = await this.source.queryRange(
+            query,
+            first * BIN_MS,
+            last * BIN_MS,
+            every * BIN_MS,
+          );
+          return [family, matrix] as [CounterFamily, MatrixSeries[]];
+        }),
+      );
+    const stepText = `${(step * BIN_MS) / 1000}s`;
+    if (book.end === undefined) {
+      const base = await ask(BASE_LOOKBACK, from, from, step);
+      const rest = from < end ? await ask(stepText, from + step, end, step) : [];
+      book.add(from, end, [...base, ...rest]);
+      return;
+    }
+    for (let first = from; first < end; ) {
+      const last = Math.min(end, first + MAX_STEPS);
+      book.add(first, last, await ask(stepText, first + 1, last, 1));
       first = last;
-    } while (first < end);
+    }
   }
 }

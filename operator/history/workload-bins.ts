@@ -1,13 +1,15 @@
 // netgraph's edge counters as a Prometheus holds them, turned into what each workload-level
 // edge grew by in each 10-second bin (pure): the part of a graph's window before the
-// operator's memory. Range queries sample the counters at bin boundaries; a sample's growth
-// over the one before belongs to the bin that ends at it.
+// operator's memory. Range queries sample each series (each replica's, each operator
+// process's) at bin boundaries; a sample's growth over the series' one before belongs to
+// the bin that ends at it, and the series of one workload-level edge are summed after.
 //
 // Counters are read as Prometheus's increase() reads them, without its extrapolation: a
 // value lower than the one before is a counter that started again from zero (a series
-// deleted and made again, a trace started afresh). A series already there at the first
-// sample of the book was counting before it: that value is where it starts. One that shows
-// up later is an edge new in that span: its first value is all growth.
+// deleted and made again, an operator restarted on the same address). A series already
+// there at the first sample of the book was counting before it: that value is where it
+// starts. One that shows up later is new (an edge, or an operator that counts only what it
+// saw): its first value is all growth.
 import { binOf } from './bin-log.js';
 import type { MatrixSeries } from './prometheus-source.js';
 
@@ -34,6 +36,13 @@ function counterIndex(family: CounterFamily, metric: Record<string, string>): nu
   if (family === 'connections') return 0;
   return metric.direction === 'sent' ? 1 : metric.direction === 'received' ? 2 : undefined;
 }
+
+/** A series' identity: all its labels (the replica's or process's target labels too). */
+const seriesKey = (metric: Record<string, string>) =>
+  Object.keys(metric)
+    .sort()
+    .map((k) => `${k}=${metric[k]}`)
+    .join('\n');
 
 export type WorkloadBinVisitor = (
   bin: number,
@@ -70,7 +79,7 @@ export class WorkloadBins {
         const at = counterIndex(family, series.metric);
         if (at === undefined || series.metric.remote_kind === 'overflow') continue;
         const edge = this.edgeOf(series.metric);
-        const id = `${edge}\n${at}`;
+        const id = `${seriesKey(series.metric)}\n${at}`;
         let before = this.last.get(id);
         for (const [seconds, text] of series.values) {
           const boundary = binOf(Math.round(seconds * 1000));
