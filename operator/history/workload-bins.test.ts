@@ -110,6 +110,26 @@ describe('WorkloadBins', () => {
     expect(() => b.add(B0 + 9, B0 + 10, [])).toThrow(/do not continue/);
   });
 
+  it("sums one edge's series (two operator processes) after taking each one's growth", () => {
+    const b = new WorkloadBins();
+    const old = { direction: 'sent', instance: '10.0.0.5:9090' };
+    const restarted = { direction: 'sent', instance: '10.0.0.6:9090' };
+    b.add(B0, B0 + 4, [
+      [
+        'bytes',
+        // The old process's series ends; the new one counts only what it saw since.
+        [series(old, [100, 400, null, null, null]), series(restarted, [null, null, 30, 90, 95])],
+      ],
+    ]);
+    expect(grown(b)).toEqual([
+      [0, 0, 0, 300, 0],
+      [1, 0, 0, 30, 0],
+      [2, 0, 0, 60, 0],
+      [3, 0, 0, 5, 0],
+    ]);
+    expect(b.edges).toHaveLength(1);
+  });
+
   it('visits only the bins asked for, and leaves out the overflow label set', () => {
     const b = new WorkloadBins();
     b.add(B0, B0 + 3, [
