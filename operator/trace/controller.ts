@@ -144,8 +144,14 @@ export class Controller {
     await this.synced;
     this.ready = true;
     for (const key of this.traces.items.keys()) this.queue.add(key);
-    // Leases expire by time, not by events.
-    this.timer = setInterval(() => this.syncAll(), 2000);
+    // Leases expire by time, not by events. A leader's summary also covers its peers'
+    // nodes, whose edges do not wake its run: it is written again every 10 s.
+    let tick = 0;
+    this.timer = setInterval(() => {
+      this.syncAll();
+      if (this.o.gather && ++tick % 5 === 0)
+        for (const run of this.runs.values()) if (this.owns.leadsTrace(run.key)) void run.flush();
+    }, 2000);
     this.o.log.info({ namespace: this.o.namespace }, 'operator started');
   }
 

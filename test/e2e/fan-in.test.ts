@@ -6,31 +6,15 @@
 // replica SIGKILLed makes the other's answers partial, naming it, until the ring drops it
 // and the survivor holds both nodes.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EdgesStreamLine } from '../../api/edges-stream.js';
 import type { GraphAnswer } from '../../api/graph.js';
-import { selfSignedIdentity } from '../../lib/tls.js';
 import { ownerOf } from '../../operator/ring/rendezvous.js';
-import { NETGRAPH_NS, OPERATOR_SA, type Proc, startOperator } from './netgraph.js';
-import { type Agents, prepareTestbed, startNetgraph } from './on-testbed.js';
 import { OperatorPort } from './operator-port.js';
-import {
-  addPod,
-  kubeconfigPath,
-  kubectl,
-  nodeTool,
-  type PodInfo,
-  type PodProcess,
-  podRun,
-  repoRoot,
-  spawnInPod,
-  waitFor,
-} from './testbed.js';
+import { connect, type Pair, podName, type ReplicaSet, startReplicaSet } from './replica-set.js';
+import { kubeconfigPath, kubectl, repoRoot, waitFor } from './testbed.js';
 import { operate } from './traces.js';
 
 const NS = 'fan-in';
@@ -44,41 +28,13 @@ const REPLICAS = (() => {
 })();
 const KEY = `${NS}/shared`;
 
-let net: Agents;
-const operators = new Map<string, Proc>();
+let set: ReplicaSet;
 const ports = new Map<string, OperatorPort>();
-const servers: PodProcess[] = [];
-const pairs: { node: string; client: PodInfo; server: PodInfo }[] = [];
 const children: ChildProcess[] = [];
-let caFile = '';
+let pairs: Pair[] = [];
+const followers = () => set.followers(KEY);
 
-const podName = (p: PodInfo) => p.ref.slice(p.ref.indexOf('/') + 1);
-const edgeId = (p: (typeof pairs)[number]) =>
-  `${NS}/pod/${podName(p.client)}->${NS}/pod/${podName(p.server)}`;
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-
-/** Which replica each agent's stream of the trace is open to now, from the agents' logs. */
-function followers(): Map<string, string[]> {
-  const open = new Map<string, string[]>();
-  for (const [i, agent] of net.agents.entries()) {
-    const now: string[] = [];
-    for (const l of agent.lines) {
-      if (l.trace !== KEY) continue;
-      if (l.msg === 'stream opened') now.push(l.replica as string);
-      if (l.msg === 'stream closed') now.splice(now.indexOf(l.replica as string), 1);
-    }
-    open.set(NODES[i] as string, now);
-  }
-  return open;
-}
+const edgeId = (p: Pair) => `${NS}/pod/${podName(p.client)}->${NS}/pod/${podName(p.server)}`;
 
 /** A replica's graph of the last 5 minutes: every replica's nodes, or with `scope=local` its own. */
 const graphOf = async (id: string, scope = ''): Promise<GraphAnswer> => {
@@ -90,76 +46,15 @@ const graphOf = async (id: string, scope = ''): Promise<GraphAnswer> => {
 };
 
 beforeAll(async () => {
-  await prepareTestbed({ namespaces: [NS], nodes: NODES });
-  // What the chart grants the operator's ServiceAccount for this: a replica's port asks
-  // whether the asking replica may get the Trace.
-  await kubectl([
-    'create',
-    'role',
-    '-n',
-    NS,
-    'fan-in-trace-reader',
-    '--verb=get',
-    '--resource=traces.gadget.kinvolk.io',
-  ]).catch(() => {});
-  await kubectl([
-    'create',
-    'rolebinding',
-    '-n',
-    NS,
-    'fan-in-trace-reader',
-    '--role=fan-in-trace-reader',
-    `--serviceaccount=${NETGRAPH_NS}:${OPERATOR_SA}`,
-  ]).catch(() => {});
-  for (const [i, node] of NODES.entries()) {
-    const [client, server] = await Promise.all([
-      addPod(`${NS}/client-${i + 1}`, { node, labels: { app: 'client' } }),
-      addPod(`${NS}/server-${i + 1}`, { node, labels: { app: 'server' } }),
-    ]);
-    const s = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
-    servers.push(s);
-    await s.waitForLine(/listening/);
-    pairs.push({ node, client, server });
-  }
-  // One certificate for both replicas, as the chart's Secret gives them.
-  const dir = mkdtempSync(join(tmpdir(), 'netgraph-fan-in-'));
-  const tls = selfSignedIdentity(['localhost', '127.0.0.1'], 'netgraph-operator');
-  const [certFile, keyFile] = [join(dir, 'tls.crt'), join(dir, 'tls.key')];
-  caFile = certFile;
-  writeFileSync(certFile, tls.cert);
-  writeFileSync(keyFile, tls.key);
-  net = await startNetgraph({ nodes: NODES, operator: false });
-  for (const id of REPLICAS) {
-    const port = await freePort();
-    const op = startOperator(kubeconfigPath(), {}, [
-      '--replica-id',
-      id,
-      '--http-listen',
-      `127.0.0.1:${port}`,
-      '--advertise-url',
-      `https://127.0.0.1:${port}`,
-      '--tls-cert-file',
-      certFile,
-      '--tls-key-file',
-      keyFile,
-    ]);
-    operators.set(id, op);
-  }
-  await Promise.all(
-    [...operators.values()].map((o) => o.waitLine((l) => l.msg === 'operator started', 30_000)),
-  );
-  for (const [id, op] of operators) ports.set(id, await OperatorPort.of(op));
+  set = await startReplicaSet({ namespace: NS, nodes: NODES, replicas: REPLICAS });
+  pairs = set.pairs;
+  for (const [id, op] of set.operators) ports.set(id, await OperatorPort.of(op));
 }, 240_000);
 
 afterAll(async () => {
   for (const c of children) c.kill('SIGINT');
   await kubectl(['delete', 'trace', '-n', NS, 'shared', '--timeout=30s']).catch(() => {});
-  await Promise.all([
-    ...[...operators.values()].map((o) => o.stop()),
-    net?.stop(),
-    ...servers.map((s) => s.kill()),
-  ]);
-  await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
+  await set?.stop();
 });
 
 describe('two operator replicas, a node each', () => {
@@ -184,20 +79,7 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
     );
     expect(new Set([...open.values()].flat())).toEqual(new Set(REPLICAS));
 
-    for (const p of pairs)
-      await podRun(
-        p.client,
-        nodeTool('tcp-client', [
-          '--host',
-          p.server.ip,
-          '--port',
-          '8080',
-          '--bytes',
-          '100',
-          '--count',
-          '3',
-        ]),
-      );
+    for (const p of pairs) await connect(p, 3);
     for (const id of REPLICAS) {
       const g = await waitFor(
         async () => {
@@ -239,7 +121,7 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
         '--operator',
         (ports.get(first) as OperatorPort).base,
         '--operator-ca',
-        caFile,
+        set.caFile,
       ],
       { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -297,12 +179,12 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
     await waitFor(() => lines.length > 0 || undefined, { what: 'the stream', timeoutMs: 10_000 });
     expect(lines[0]).toEqual({ coverage: { answered: REPLICAS, missing: [] } });
 
-    await operators.get(victim)?.stop('SIGKILL');
+    await set.operators.get(victim)?.stop('SIGKILL');
     const killedAt = Date.now();
     const partial = await graphOf(survivor);
     expect(partial).toMatchObject({ answered: [survivor], missing: [victim], partial: true });
     const own = pairs.find((p) => followers().get(p.node)?.[0] === survivor);
-    expect(partial.edges.map((e) => e.id)).toContain(edgeId(own as (typeof pairs)[number]));
+    expect(partial.edges.map((e) => e.id)).toContain(edgeId(own as Pair));
     await waitFor(
       () => lines.some((l) => 'coverage' in l && l.coverage.missing.includes(victim)) || undefined,
       { what: 'the stream saying the replica is missing', timeoutMs: 10_000 },

@@ -6,89 +6,33 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { followersOf } from './agent-streams.js';
-import { type Proc, startOperator } from './netgraph.js';
-import { type Agents, prepareTestbed, startNetgraph } from './on-testbed.js';
-import {
-  addPod,
-  kubeconfigPath,
-  kubectl,
-  nodeTool,
-  type PodInfo,
-  type PodProcess,
-  podRun,
-  spawnInPod,
-  waitFor,
-} from './testbed.js';
-import { operate, waitTrace } from './traces.js';
+import { connect, podName, type ReplicaSet, startReplicaSet } from './replica-set.js';
+import { kubectl, waitFor } from './testbed.js';
+import { getTrace, operate, waitTrace } from './traces.js';
 
 const NS = 'replicas';
 const NODES = ['replicas-node-1', 'replicas-node-2', 'replicas-node-3', 'replicas-node-4'];
 const REPLICAS = ['replica-a', 'replica-b', 'replica-c'];
 const KEY = `${NS}/shared`;
 
-let net: Agents;
-const operators = new Map<string, Proc>();
-const servers: PodProcess[] = [];
-const pairs: { node: string; client: PodInfo; server: PodInfo }[] = [];
-
-const podName = (p: PodInfo) => p.ref.slice(p.ref.indexOf('/') + 1);
-
-const connect = (p: (typeof pairs)[number], count: number) =>
-  podRun(
-    p.client,
-    nodeTool('tcp-client', [
-      '--host',
-      p.server.ip,
-      '--port',
-      '8080',
-      '--bytes',
-      '100',
-      '--count',
-      String(count),
-    ]),
-  );
-
-/** Which replicas follow the trace on each node now, from the agents' logs. */
-function followers(): Map<string, string[]> {
-  return new Map(net.agents.map((a, i) => [NODES[i] as string, followersOf(a.lines, KEY).now]));
-}
+let set: ReplicaSet;
+const followers = () => set.followers(KEY);
 
 /** The client edges logged as new, by replica. */
 const clientEdges = () =>
-  [...operators].flatMap(([id, op]) =>
+  [...set.operators].flatMap(([id, op]) =>
     op.lines
       .filter((l) => l.msg === 'edge' && l.trace === KEY && l.pktType === 'OUTGOING')
       .map((l) => ({ id, pod: l.pod as string, ip: l.ip as string })),
   );
 
 beforeAll(async () => {
-  await prepareTestbed({ namespaces: [NS], nodes: NODES });
-  for (const [i, node] of NODES.entries()) {
-    const [client, server] = await Promise.all([
-      addPod(`${NS}/client-${i + 1}`, { node, labels: { app: 'client' } }),
-      addPod(`${NS}/server-${i + 1}`, { node, labels: { app: 'server' } }),
-    ]);
-    const s = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
-    servers.push(s);
-    await s.waitForLine(/listening/);
-    pairs.push({ node, client, server });
-  }
-  net = await startNetgraph({ nodes: NODES, operator: false });
-  for (const id of REPLICAS)
-    operators.set(id, startOperator(kubeconfigPath(), {}, ['--replica-id', id]));
-  await Promise.all(
-    [...operators.values()].map((o) => o.waitLine((l) => l.msg === 'operator started', 30_000)),
-  );
+  set = await startReplicaSet({ namespace: NS, nodes: NODES, replicas: REPLICAS });
 }, 240_000);
 
 afterAll(async () => {
   await kubectl(['delete', 'trace', '-n', NS, 'shared', '--timeout=30s']).catch(() => {});
-  await Promise.all([
-    ...[...operators.values()].map((o) => o.stop()),
-    net?.stop(),
-    ...servers.map((s) => s.kill()),
-  ]);
-  await kubectl(['delete', 'namespace', NS, '--wait=false']).catch(() => {});
+  await set?.stop();
 });
 
 describe('three operator replicas sharing four nodes', () => {
@@ -115,11 +59,11 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
     );
     expect(new Set([...open.values()].flat()).size).toBeGreaterThan(1);
 
-    for (const p of pairs) await connect(p, 3);
+    for (const p of set.pairs) await connect(p, 3);
     const all = await waitFor(
       async () => {
         const e = clientEdges();
-        return pairs.every((p) =>
+        return set.pairs.every((p) =>
           e.some((x) => x.pod === podName(p.client) && x.ip === p.server.ip),
         )
           ? e
@@ -127,7 +71,17 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
       },
       { what: 'every client edge logged', timeoutMs: 20_000 },
     );
-    for (const p of pairs) {
+    // The Trace's leader sums every replica's nodes into status.edges: each edge once.
+    const logged = () =>
+      [...set.operators.values()].flatMap((op) =>
+        op.lines.filter((l) => l.msg === 'edge' && l.trace === KEY),
+      ).length;
+    // (Written again every 10 s from the peers' answers, themselves at most 10 s old.)
+    await waitFor(
+      async () => ((await getTrace(NS, 'shared')).status?.edges === logged() ? true : undefined),
+      { what: 'status.edges counting every replica', timeoutMs: 30_000 },
+    );
+    for (const p of set.pairs) {
       const lines = all.filter((x) => x.pod === podName(p.client) && x.ip === p.server.ip);
       // Once, by the replica the node's agent streams to.
       expect(lines.map((x) => x.id)).toEqual(open.get(p.node));
@@ -144,10 +98,10 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
     // Its status entries carry where each stream stood (written every second).
     await sleep(2000);
     const killedAt = Date.now();
-    await operators.get(victim)?.stop('SIGKILL');
+    await set.operators.get(victim)?.stop('SIGKILL');
 
     // Traffic while its nodes have no replica: their agents hold the edges.
-    for (const p of pairs) await connect(p, 2);
+    for (const p of set.pairs) await connect(p, 2);
     const taken = await waitFor(
       async () => {
         const f = followers();
@@ -169,13 +123,13 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
     await waitTrace(NS, 'shared', (t) =>
       NODES.every((n) => t.status?.nodes?.[n]?.state === 'Stopped'),
     );
-    const totals = [...operators.values()].flatMap((op) =>
+    const totals = [...set.operators.values()].flatMap((op) =>
       op.lines.filter((l) => l.msg === 'edge total' && l.trace === KEY && l.pktType === 'OUTGOING'),
     );
     // Every pair made the same five connections: the same totals, whether its node
     // was handed over (its counts carried by two replicas in turn) or not.
     const bytes = new Set<unknown>();
-    for (const p of pairs) {
+    for (const p of set.pairs) {
       const t = totals.filter((l) => l.pod === podName(p.client) && l.ip === p.server.ip);
       expect(t).toHaveLength(1);
       expect(t[0]?.connections).toBe(5);
@@ -183,10 +137,10 @@ spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
     }
     expect(bytes.size).toBe(1);
     // No node was ever followed by two replicas at once, by its agent's own log.
-    for (const a of net.agents) expect(followersOf(a.lines, KEY).twice).toBeUndefined();
+    for (const a of set.agents.agents) expect(followersOf(a.lines, KEY).twice).toBeUndefined();
     // Logged as new once in all, the dead replica's log included.
     const edges = clientEdges();
-    for (const p of pairs)
+    for (const p of set.pairs)
       expect(edges.filter((x) => x.pod === podName(p.client) && x.ip === p.server.ip)).toHaveLength(
         1,
       );
