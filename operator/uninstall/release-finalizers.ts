@@ -6,9 +6,10 @@
 // pod of the release runs (a terminating operator would add the finalizer back) and then
 // removes the finalizer from every Trace. Traces stay (the CRD is not removed by helm).
 // Then it removes what the release's processes made and Helm does not know: the ConfigMap
-// where the operator published its certificate, and the agents' Leases (an agent deletes
-// its own as it stops, but Helm may have deleted its Role first).
+// where the operator published its certificate, and the agents' and operator replicas'
+// Leases (each deletes its own as it stops, but Helm may have deleted its Role first).
 import { AGENT_LEASE_LABEL, agentLeasesPath, type Lease } from '../../api/agent.js';
+import { REPLICA_LEASE_LABEL } from '../../api/ring.js';
 import { FINALIZER, TRACES_PATH, type Trace, traceObjectPath } from '../../api/trace.js';
 import {
   isConflict,
@@ -97,16 +98,18 @@ export async function main(): Promise<number> {
       });
     log.info({ configMap: cert }, 'published certificate removed');
   }
-  const leases = await kube.list<Lease>(agentLeasesPath(namespace), {
-    labelSelector: `${AGENT_LEASE_LABEL}=true`,
-  });
-  for (const l of leases.items) {
-    await kube
-      .request('DELETE', `${agentLeasesPath(namespace)}/${l.metadata?.name}`)
-      .catch((err) => {
-        if (!isNotFound(err)) throw err;
-      });
+  for (const label of [AGENT_LEASE_LABEL, REPLICA_LEASE_LABEL]) {
+    const leases = await kube.list<Lease>(agentLeasesPath(namespace), {
+      labelSelector: `${label}=true`,
+    });
+    for (const l of leases.items) {
+      await kube
+        .request('DELETE', `${agentLeasesPath(namespace)}/${l.metadata?.name}`)
+        .catch((err) => {
+          if (!isNotFound(err)) throw err;
+        });
+    }
+    log.info({ label, leases: leases.items.length }, 'Leases left behind removed');
   }
-  log.info({ leases: leases.items.length }, 'agent Leases left behind removed');
   return 0;
 }
