@@ -1,9 +1,10 @@
 // The part of a trace's windows before the operator's memory, from Prometheus
 // (--prometheus-url): netgraph's workload-level counters of the trace, sampled by range
-// queries at every bin boundary and turned into bins (workload-bins.ts). What lies before
-// the memory no longer changes, so each span is asked for once and kept for the later
-// windows of the trace (a live stream's window slides over it); only a span not held yet
-// is asked for. Failures come back as a warning for the answer, never as an exception.
+// queries (each series' last value every few bins) and turned into bins (workload-bins.ts).
+// What lies before the memory no longer changes, so each span is asked for once and kept
+// for the later windows of the trace (a live stream's window slides over it); only a span
+// not held yet is asked for. Failures come back as a warning for the answer, never as an
+// exception.
 import { EDGE_BYTES, EDGE_CONNECTIONS } from '../../api/metrics.js';
 import type { Logger } from '../../lib/log.js';
 import { BIN_MS, type BinVisitor, binOf } from './bin-log.js';
