@@ -4,6 +4,7 @@
 // before its start from Prometheus (--prometheus-url): the workloads' edge and its bytes
 // come back, summed with what the new operator saw itself, and the answer says which part
 // came from where. With Prometheus gone, the answer says what is missing instead.
+import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphAnswer } from '../../api/graph.js';
 import { NETGRAPH_NS, type Proc, startOperator } from './netgraph.js';
@@ -53,6 +54,29 @@ const traffic = (bytes: number, count: number) =>
 const CLIENT = `${NS}/deployment/client`;
 const SERVICE = `${NS}/service/server`;
 const SERIES = `netgraph_edge_bytes_total{trace="${TRACE}",workload="client",remote_kind="svc",direction="sent"}`;
+
+/** The live stream's first event (the page follows it by default): the whole graph. */
+function streamed(port: OperatorPort, query: string): Promise<GraphAnswer> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      `${port.base}/api/v1/traces/${TRACE}/stream?${query}`,
+      port.tlsOptions(),
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (d: string) => {
+          text += d;
+          const end = text.indexOf('\n\n');
+          if (end < 0) return;
+          req.destroy();
+          const data = /^data: (.*)$/m.exec(text.slice(0, end))?.[1];
+          if (data) resolve(JSON.parse(data) as GraphAnswer);
+          else reject(new Error(`not a graph event: ${text.slice(0, end)}`));
+        });
+      },
+    );
+    req.on('error', reject);
+  });
+}
 
 async function graph(port: OperatorPort, query: string): Promise<GraphAnswer> {
   const a = await port.get(`/api/v1/traces/${TRACE}/graph?${query}`);
@@ -172,6 +196,10 @@ describe('graph history from Prometheus after an operator restart', () => {
     const answer = await graph(port, 'start=-15m&groupBy=owner');
     expect(sent(answer)).toBe(before + after);
     expect(answer.sources.prometheus?.to).toBe(first.sources.memoryFrom);
+    // The live stream's graph is the same.
+    const live = await streamed(port, 'start=-15m&groupBy=owner');
+    expect(sent(live)).toBe(before + after);
+    expect(live.sources.prometheus?.to).toBe(first.sources.memoryFrom);
     // The pod view: the pod from memory, the workload (no pod in the series) from Prometheus.
     const pods = await graph(port, 'start=-15m');
     expect(pods.edges.map((e) => [e.source, e.target, e.bytesSent])).toEqual(
