@@ -199,4 +199,27 @@ describe('TraceRun', () => {
     t.send('n1', edge(80), 'e1', 1);
     expect(t.lines.filter((l) => l.msg === 'edge')).toHaveLength(1);
   });
+
+  it('logs an edge again, as "edge named", when the pod resolves its address later', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT);
+    const out = { ...edge(443), ip: '203.0.113.7', remoteKind: 'other' as const };
+    t.send('n1', out);
+    t.send(
+      'n1',
+      { ...out, connections: 2, remoteName: 'api.example.com', remoteNameSource: 'dns' },
+      'e1',
+      1,
+    );
+    t.send(
+      'n1',
+      { ...out, connections: 3, remoteName: 'api.example.com', remoteNameSource: 'dns' },
+      'e1',
+      1,
+    );
+    expect(t.lines.filter((l) => l.msg === 'edge').map((l) => l.remoteName)).toEqual([undefined]);
+    expect(t.lines.filter((l) => l.msg === 'edge named')).toMatchObject([
+      { port: 443, remoteName: 'api.example.com', remoteNameSource: 'dns' },
+    ]);
+  });
 });

@@ -201,11 +201,14 @@ export class TraceRun {
         kept.epoch = epoch;
       }
       // A name the pod looked up after the first sighting comes on an update.
-      adoptName(kept.edge, raw);
+      const named = adoptName(kept.edge, raw);
       // Agents send cumulative counters: the newest value (on top of the base) is the truth.
       copyCounters(kept.edge, raw);
       if (kept.base) addCounters(kept.edge, kept.base);
       this.view.update(kept.edge);
+      // The log stream said the edge unnamed: it says the name once it is known.
+      if (named)
+        this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(kept.edge) }, 'edge named');
       for (const o of this.deps.observers ?? []) o.edge(this.key, node, kept.edge);
     } else {
       const edge = this.deps.enrich(raw);
