@@ -15,7 +15,6 @@ import { ownerOf } from '../../operator/ring/rendezvous.js';
 import { OperatorPort } from './operator-port.js';
 import { connect, type Pair, podName, type ReplicaSet, startReplicaSet } from './replica-set.js';
 import { kubeconfigPath, kubectl, repoRoot, waitFor } from './testbed.js';
-import { operate } from './traces.js';
 
 const NS = 'fan-in';
 const NODES = ['fan-in-node-1', 'fan-in-node-2'];
@@ -59,16 +58,7 @@ afterAll(async () => {
 
 describe('two operator replicas, a node each', () => {
   it("either replica's graph has both nodes' edges, counted once, from both replicas", async () => {
-    await kubectl(['apply', '-f', '-'], {
-      input: `apiVersion: gadget.kinvolk.io/v1alpha1
-kind: Trace
-metadata: { name: shared, namespace: ${NS} }
-spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
-`,
-    });
-    await operate(NS, 'shared', 'start', (t) =>
-      NODES.every((n) => t.status?.nodes?.[n]?.state === 'Started'),
-    );
+    await set.startTrace((t) => NODES.every((n) => t.status?.nodes?.[n]?.state === 'Started'));
     // Each node followed by its own replica, as the agents' logs say.
     const open = await waitFor(
       () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Trace } from '../../api/trace.js';
 import { selfSignedIdentity } from '../../lib/tls.js';
 import { followersOf } from './agent-streams.js';
 import { NETGRAPH_NS, OPERATOR_SA, type Proc, startOperator } from './netgraph.js';
@@ -19,6 +20,7 @@ import {
   podRun,
   spawnInPod,
 } from './testbed.js';
+import { operate } from './traces.js';
 
 export interface Pair {
   node: string;
@@ -34,6 +36,8 @@ export interface ReplicaSet {
   caFile: string;
   /** Which replicas follow the trace on each node now, by the agents' own logs. */
   followers(trace: string): Map<string, string[]>;
+  /** Applies the Trace `shared` of the set's namespace and starts it: Started when `ok`. */
+  startTrace(ok: (t: Trace) => boolean): Promise<Trace>;
   stop(): Promise<void>;
 }
 
@@ -132,6 +136,16 @@ export async function startReplicaSet(o: {
     caFile: certFile,
     followers: (trace) =>
       new Map(agents.agents.map((a, i) => [nodes[i] as string, followersOf(a.lines, trace).now])),
+    async startTrace(ok) {
+      await kubectl(['apply', '-f', '-'], {
+        input: `apiVersion: gadget.kinvolk.io/v1alpha1
+kind: Trace
+metadata: { name: shared, namespace: ${ns} }
+spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${ns} } }
+`,
+      });
+      return operate(ns, 'shared', 'start', ok);
+    },
     async stop() {
       await Promise.all([
         ...[...operators.values()].map((p) => p.stop()),

@@ -37,14 +37,7 @@ afterAll(async () => {
 
 describe('three operator replicas sharing four nodes', () => {
   it('follow each node from one replica and log each edge once', async () => {
-    await kubectl(['apply', '-f', '-'], {
-      input: `apiVersion: gadget.kinvolk.io/v1alpha1
-kind: Trace
-metadata: { name: shared, namespace: ${NS} }
-spec: { gadget: network-graph, runMode: Manual, filter: { namespace: ${NS} } }
-`,
-    });
-    await operate(NS, 'shared', 'start', (t) =>
+    await set.startTrace((t) =>
       NODES.every(
         (n) => t.status?.nodes?.[n]?.state === 'Started' && t.status.nodes[n]?.pods === 2,
       ),
