@@ -6,20 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addClientService } from './client-service.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import { OperatorPort } from './operator-port.js';
-import { addDeployment } from './owners.js';
 import { Prometheus } from './prometheus.js';
-import {
-  addPod,
-  kubectl,
-  nodeTool,
-  type PodInfo,
-  type PodProcess,
-  podRun,
-  repoRoot,
-  spawnInPod,
-} from './testbed.js';
+import { kubectl, nodeTool, type PodInfo, type PodProcess, podRun, repoRoot } from './testbed.js';
 import { operate } from './traces.js';
 
 const NS = 'dashboard-e2e';
@@ -59,23 +50,9 @@ const traffic = () =>
 
 beforeAll(async () => {
   await prepareTestbed({ namespaces: [NS], nodes: [NODE] });
-  await addDeployment(NS, 'client', 'client-5d9f8');
-  let server: PodInfo;
-  [client, server] = await Promise.all([
-    addPod(`${NS}/client-5d9f8-x7k2p`, {
-      node: NODE,
-      labels: { app: 'client' },
-      owner: 'ReplicaSet/client-5d9f8',
-    }),
-    addPod(`${NS}/server`, { node: NODE, labels: { app: 'server' } }),
-  ]);
-  await kubectl(['create', 'service', 'clusterip', 'server', '-n', NS, '--tcp=80:8080']);
-  clusterIP = (
-    await kubectl(['get', 'svc', '-n', NS, 'server', '-o', 'jsonpath={.spec.clusterIP}'])
-  ).trim();
-  const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
+  let echo: PodProcess;
+  ({ client, clusterIP, echo } = await addClientService(NS, NODE, 'client-5d9f8', 'x7k2p'));
   procs.push(echo);
-  await echo.waitForLine(/listening/);
   net = await startNetgraph({ nodes: [NODE], agentArgs: ['--metrics-listen', '127.0.0.1:0'] });
   const [agent] = net.agents;
   // The operator's port is HTTPS and wants `get` on /metrics: scraped as Prometheus would.

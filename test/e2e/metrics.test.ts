@@ -4,10 +4,10 @@
 // series gone after the grace period (and not before), the series cap under a flood of
 // distinct peers, promtool's lint, and a bad Trace parameter refused in status.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addClientService } from './client-service.js';
 import type { Proc } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import { OperatorPort } from './operator-port.js';
-import { addDeployment } from './owners.js';
 import { Prometheus, promtoolCheckMetrics } from './prometheus.js';
 import {
   addPod,
@@ -17,7 +17,6 @@ import {
   type PodInfo,
   type PodProcess,
   podRun,
-  spawnInPod,
 } from './testbed.js';
 import { operate, waitTrace } from './traces.js';
 
@@ -54,24 +53,13 @@ const stopTrace = (name: string) => operate(NS, name, 'stop', (t) => t.status?.s
 
 beforeAll(async () => {
   await prepareTestbed({ namespaces: [NS], nodes: [NODE] });
-  await addDeployment(NS, 'client', 'client-6b7c9');
-  [client, server, lonely, flood] = await Promise.all([
-    addPod(`${NS}/client-6b7c9-q4x2z`, {
-      node: NODE,
-      labels: { app: 'client' },
-      owner: 'ReplicaSet/client-6b7c9',
-    }),
-    addPod(`${NS}/server`, { node: NODE, labels: { app: 'server' } }),
+  let echo: PodProcess;
+  ({ client, server, clusterIP, echo } = await addClientService(NS, NODE, 'client-6b7c9', 'q4x2z'));
+  procs.push(echo);
+  [lonely, flood] = await Promise.all([
     addPod(`${NS}/lonely`, { node: NODE, labels: { app: 'lonely' } }),
     addPod(`${NS}/flood`, { node: NODE, labels: { app: 'flood' } }),
   ]);
-  await kubectl(['create', 'service', 'clusterip', 'server', '-n', NS, '--tcp=80:8080']);
-  clusterIP = (
-    await kubectl(['get', 'svc', '-n', NS, 'server', '-o', 'jsonpath={.spec.clusterIP}'])
-  ).trim();
-  const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
-  procs.push(echo);
-  await echo.waitForLine(/listening/);
   net = await startNetgraph({
     nodes: [NODE],
     agentArgs: ['--metrics-listen', '127.0.0.1:0'],

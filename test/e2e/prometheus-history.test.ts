@@ -7,20 +7,18 @@
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphAnswer } from '../../api/graph.js';
+import { addClientService } from './client-service.js';
 import { NETGRAPH_NS, type Proc, startOperator } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import { CERT_CONFIGMAP, OperatorPort } from './operator-port.js';
-import { addDeployment } from './owners.js';
 import { Prometheus } from './prometheus.js';
 import {
-  addPod,
   kubeconfigPath,
   kubectl,
   nodeTool,
   type PodInfo,
   type PodProcess,
   podRun,
-  spawnInPod,
   waitFor,
 } from './testbed.js';
 import { operate } from './traces.js';
@@ -86,23 +84,9 @@ async function graph(port: OperatorPort, query: string): Promise<GraphAnswer> {
 
 beforeAll(async () => {
   await prepareTestbed({ namespaces: [NS], nodes: [NODE] });
-  await addDeployment(NS, 'client', 'client-5d8f7');
-  let server: PodInfo;
-  [client, server] = await Promise.all([
-    addPod(`${NS}/client-5d8f7-h2x9q`, {
-      node: NODE,
-      labels: { app: 'client' },
-      owner: 'ReplicaSet/client-5d8f7',
-    }),
-    addPod(`${NS}/server`, { node: NODE, labels: { app: 'server' } }),
-  ]);
-  await kubectl(['create', 'service', 'clusterip', 'server', '-n', NS, '--tcp=80:8080']);
-  clusterIP = (
-    await kubectl(['get', 'svc', '-n', NS, 'server', '-o', 'jsonpath={.spec.clusterIP}'])
-  ).trim();
-  const echo = spawnInPod(server, nodeTool('tcp-server', ['--port', '8080']));
+  let echo: PodProcess;
+  ({ client, clusterIP, echo } = await addClientService(NS, NODE, 'client-5d8f7', 'h2x9q'));
   procs.push(echo);
-  await echo.waitForLine(/listening/);
   net = await startNetgraph({ nodes: [NODE] });
   prometheus = await Prometheus.start([await (await OperatorPort.of(net.operator)).scrapeTarget()]);
   const trace = {
