@@ -83,9 +83,17 @@ if (KILL && REPLICAS < 2) {
   process.stderr.write('--kill needs --replicas 2 or more: their nodes go to the others\n');
   process.exit(2);
 }
-const DRAIN_MS = parseDuration(values.drain as string, '--drain');
-const RENEW_MS = parseDuration(values.renew as string, '--renew');
-const TIMEOUT_MS = parseDuration(values.timeout as string, '--timeout');
+const duration = (flag: 'drain' | 'renew' | 'timeout') => {
+  try {
+    return parseDuration(values[flag] as string, `--${flag}`);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+};
+const DRAIN_MS = duration('drain');
+const RENEW_MS = duration('renew');
+const TIMEOUT_MS = duration('timeout');
 const NS = 'scale';
 const TRACE = 'scale';
 const tracePath = `/apis/gadget.kinvolk.io/v1alpha1/namespaces/${NS}/traces`;
