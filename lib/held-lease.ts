@@ -7,6 +7,8 @@ import type { Logger } from './log.js';
 
 export class HeldLease {
   private timer?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private stopped = false;
   /** When the last renewal was written (ms since epoch); 0 before the first. */
   renewedAt = 0;
 
@@ -22,14 +24,23 @@ export class HeldLease {
 
   async start(renewMs = 5000): Promise<void> {
     await this.renew();
-    this.timer = setInterval(() => {
-      this.renew().catch((err) => this.log.warn({ err }, 'lease renewal failed'));
-    }, renewMs);
+    this.timer = setInterval(() => this.renewOrRetry(), renewMs);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retry);
     await this.kube.request('DELETE', `${this.collection}/${this.name}`).catch(() => {});
+  }
+
+  /** A failed renewal is tried again a second later, not a period later: a Lease runs out. */
+  private renewOrRetry(): void {
+    clearTimeout(this.retry);
+    this.renew().catch((err) => {
+      this.log.warn({ err }, 'lease renewal failed');
+      if (!this.stopped) this.retry = setTimeout(() => this.renewOrRetry(), 1000);
+    });
   }
 
   async renew(): Promise<void> {

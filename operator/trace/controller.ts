@@ -112,14 +112,24 @@ export class Controller {
   readonly traces = new Store<Trace>((key) => {
     if (this.ready) this.queue.add(key);
   });
-  readonly nodes = new Store<Node>(() => this.syncAll());
-  readonly leases = new Store<Lease>(() => this.syncAll());
+  // Agents renew their Leases every few seconds: on a large cluster that is hundreds of
+  // events a second, so their syncs are coalesced.
+  readonly nodes = new Store<Node>(() => this.scheduleSync());
+  readonly leases = new Store<Lease>(() => this.scheduleSync());
   readonly runs = new Map<string, TraceRun>();
   private readonly queue: WorkQueue;
   private readonly synced: Promise<unknown>;
   /** Traces are handled only once nodes, agents and caches are known. */
   private ready = false;
   private timer?: NodeJS.Timeout;
+  private syncTimer?: NodeJS.Timeout;
+  /** Runs being synced, and whether another sync was asked for meanwhile. */
+  private readonly syncing = new Map<TraceRun, { again: boolean }>();
+  /** Recent reads of a trace's stream cursors, shared by the syncs that take its nodes. */
+  private readonly cursorReads = new Map<
+    string,
+    { at: number; read: Promise<Record<string, NodeStatus['cursor']>> }
+  >();
   private readonly owns: Ownership;
 
   constructor(private readonly o: ControllerOptions) {
@@ -157,6 +167,7 @@ export class Controller {
 
   stop(): void {
     clearInterval(this.timer);
+    clearTimeout(this.syncTimer);
     this.queue.shutdown();
     for (const run of this.runs.values()) run.close();
   }
@@ -179,6 +190,8 @@ export class Controller {
 
   /** What this replica owns or leads may have changed. */
   changed(): void {
+    // Nodes handed over since a read have new cursors.
+    this.cursorReads.clear();
     if (!this.ready) return;
     for (const key of this.traces.items.keys()) this.queue.add(key);
     this.syncAll();
@@ -209,13 +222,14 @@ export class Controller {
   /** Puts a running trace on the nodes it should be on that this replica owns. */
   private async sync(run: TraceRun): Promise<void> {
     const wanted = new Set(this.wantedNodes(run.spec));
-    const mine = [...wanted].filter((n) => this.owns.ownsNode(n));
-    const taking = mine.filter((n) => !run.hasNode(n));
+    const mine = new Map(
+      [...wanted].filter((n) => this.owns.ownsNode(n)).map((n) => [n, this.agent(n)]),
+    );
+    const taking = [...mine].some(([n, agent]) => typeof agent !== 'string' && !run.hasNode(n));
     // Where each node's stream was read up to, as its last holder recorded it.
-    const cursors = taking.length > 0 ? await this.cursors(run.key) : {};
+    const cursors = taking ? await this.cursors(run.key) : {};
     await Promise.all(
-      mine.map(async (node) => {
-        const agent = this.agent(node);
+      [...mine].map(async ([node, agent]) => {
         if (typeof agent !== 'string') await run.attach(node, agent, cursors[node]);
         else if (run.hasNode(node) || run.nodes.get(node)?.reason !== agent) {
           run.detach(node, 'AgentMissing', agent);
@@ -228,19 +242,51 @@ export class Controller {
     }
   }
 
-  /** The nodes' stream cursors in the Trace's status, read fresh: a holder just wrote them. */
-  private async cursors(key: string): Promise<Record<string, NodeStatus['cursor']>> {
+  /**
+   * The nodes' stream cursors in the Trace's status, read fresh (a holder just wrote them,
+   * maybe after our watch last saw it), at most every few seconds a trace while the ring
+   * stays as it is: a node whose agent keeps refusing is tried again at every sync.
+   */
+  private cursors(key: string): Promise<Record<string, NodeStatus['cursor']>> {
+    const recent = this.cursorReads.get(key);
+    if (recent && Date.now() - recent.at < 5000) return recent.read;
     const [namespace = '', name = ''] = key.split('/');
-    const t = await this.o.kube.get<Trace>(traceObjectPath(namespace, name)).catch(() => undefined);
-    return Object.fromEntries(
-      Object.entries(t?.status?.nodes ?? {}).map(([n, s]) => [n, s.cursor]),
-    );
+    const read = this.o.kube
+      .get<Trace>(traceObjectPath(namespace, name))
+      .catch(() => undefined)
+      .then((t) =>
+        Object.fromEntries(Object.entries(t?.status?.nodes ?? {}).map(([n, s]) => [n, s.cursor])),
+      );
+    this.cursorReads.set(key, { at: Date.now(), read });
+    return read;
   }
 
+  private scheduleSync(): void {
+    this.syncTimer ??= setTimeout(() => {
+      this.syncTimer = undefined;
+      this.syncAll();
+    }, 100);
+  }
+
+  /** Syncs every run, one sync of a run at a time (one asked for meanwhile runs after). */
   private syncAll(): void {
-    for (const run of this.runs.values()) {
-      void this.sync(run).catch((err) => this.o.log.warn({ trace: run.key, err }, 'sync failed'));
+    for (const run of this.runs.values()) this.syncRun(run);
+  }
+
+  private syncRun(run: TraceRun): void {
+    const busy = this.syncing.get(run);
+    if (busy) {
+      busy.again = true;
+      return;
     }
+    const state = { again: false };
+    this.syncing.set(run, state);
+    void this.sync(run)
+      .catch((err) => this.o.log.warn({ trace: run.key, err }, 'sync failed'))
+      .finally(() => {
+        this.syncing.delete(run);
+        if (state.again && this.runs.get(run.key) === run) this.syncRun(run);
+      });
   }
 
   private async reconcile(key: string): Promise<void> {
