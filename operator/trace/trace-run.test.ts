@@ -222,4 +222,16 @@ describe('TraceRun', () => {
       { port: 443, remoteName: 'api.example.com', remoteNameSource: 'dns' },
     ]);
   });
+
+  it('takes a node it let go back from where it read, if the status says less', async () => {
+    const t = run();
+    await t.r.attach('n1', AGENT);
+    t.send('n1', edge(80)); // first 1
+    t.send('n1', edge(443)); // first 2
+    t.r.release('n1'); // its status write failed: the status still says after 1
+    await t.r.attach('n1', AGENT, { epoch: 'e1', after: 1 });
+    t.send('n1', edge(80), 'e1', 1);
+    t.send('n1', edge(443), 'e1', 2);
+    expect(t.lines.filter((l) => l.msg === 'edge').map((l) => l.port)).toEqual([80, 443]);
+  });
 });

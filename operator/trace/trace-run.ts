@@ -83,7 +83,12 @@ export class TraceRun {
       existing.moveTo(agent);
       return;
     }
-    if (known) this.known.set(node, known);
+    // Taken back (this replica let it go when it could not renew its Lease): where it read
+    // up to itself may be later than the status says, if that write failed.
+    const own = this.handedOver.get(node)?.cursor;
+    const from =
+      own && (!known || (own.epoch === known.epoch && own.after > known.after)) ? own : known;
+    if (from) this.known.set(node, from);
     this.handedOver.delete(node);
     const session = this.deps.sessions(
       node,
