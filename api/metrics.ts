@@ -48,7 +48,8 @@ export const EDGE_PACKETS = 'netgraph_edge_packets_total';
  * as kind Pod); `pkt_type` says which side opened the connection (OUTGOING: the local side is
  * the client). The last four are set only where the user opts in (flag or Trace parameter).
  */
-export const EDGE_LABELS = [
+/** The labels every edge series has: a workload-level edge. */
+export const WORKLOAD_EDGE_LABELS = [
   'trace',
   'namespace',
   'workload',
@@ -59,6 +60,9 @@ export const EDGE_LABELS = [
   'remote_workload',
   'proto',
   'port',
+] as const;
+export const EDGE_LABELS = [
+  ...WORKLOAD_EDGE_LABELS,
   'pod',
   'pod_ip',
   'remote_pod',

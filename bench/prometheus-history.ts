@@ -8,11 +8,12 @@
 //
 //   node --expose-gc --import tsx bench/prometheus-history.ts [--edges 10000] [--minutes 60] [--rounds 5]
 import { parseArgs } from 'node:util';
+import { WORKLOAD_EDGE_LABELS } from '../api/metrics.js';
 import { buildGraph } from '../operator/graph/graph.js';
 import { BIN_MS } from '../operator/history/bin-log.js';
 import { sampling } from '../operator/history/prometheus-history.js';
 import type { MatrixSeries } from '../operator/history/prometheus-source.js';
-import { WORKLOAD_EDGE_LABELS, WorkloadBins } from '../operator/history/workload-bins.js';
+import { WorkloadBins } from '../operator/history/workload-bins.js';
 import { workloadRecords } from '../operator/history/workload-records.js';
 import { writeResults } from './lib/results.js';
 import { median } from './lib/stats.js';

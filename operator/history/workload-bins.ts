@@ -10,22 +10,10 @@
 // there at the first sample of the book was counting before it: that value is where it
 // starts. One that shows up later is new (an edge, or an operator that counts only what it
 // saw): its first value is all growth.
+import { WORKLOAD_EDGE_LABELS } from '../../api/metrics.js';
 import { binOf } from './bin-log.js';
 import type { MatrixSeries } from './prometheus-source.js';
 
-/** The labels a workload-level edge is summed by: netgraph's, without the opt-in pod and IP ones. */
-export const WORKLOAD_EDGE_LABELS = [
-  'trace',
-  'namespace',
-  'workload',
-  'workload_kind',
-  'pkt_type',
-  'remote_kind',
-  'remote_namespace',
-  'remote_workload',
-  'proto',
-  'port',
-] as const;
 export type WorkloadEdgeLabels = Record<(typeof WORKLOAD_EDGE_LABELS)[number], string>;
 
 /** Which counter a matrix holds: connections, or bytes by their `direction` label. */
