@@ -128,11 +128,6 @@ export class Ring implements Peers {
     );
   }
 
-  /** The members, the view's id, and whether it settled: for logs and /readyz. */
-  describe(): { view: string; members: readonly string[]; settled: boolean } {
-    return { view: this.view.id, members: this.view.members, settled: this.settled };
-  }
-
   private fresh(): boolean {
     return this.now() - this.lease.renewedAt < RENEW_DEADLINE_MS;
   }
