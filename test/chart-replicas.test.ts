@@ -2,7 +2,7 @@
 // cluster): one replica by default, three when asked, and what more than one needs (a
 // PodDisruptionBudget, spreading over nodes), the identity and address each replica
 // learns from its pod, the Lease rights it holds, and the one certificate every replica
-// serves. test/e2e/rbac.test.ts and admission-policies.test.ts apply the RBAC and the
+// serves; and the agent's map-size flags. test/e2e/rbac.test.ts and admission-policies.test.ts apply the RBAC and the
 // policies to a real API server; chart.test.ts installs and upgrades the chart.
 import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
@@ -296,5 +296,23 @@ describe("the operator's NetworkPolicy", () => {
         ],
       },
     ]);
+  });
+});
+
+describe("the agent's map sizes", () => {
+  const sizeArgs = (docs: Doc[]): string[] =>
+    one(docs, 'DaemonSet', 'netgraph-gadget').spec.template.spec.containers[0].args.filter(
+      (a: string) => a.startsWith('--max-'),
+    );
+
+  it('leaves --max-flows to the agent unless set, so raising maxEdges scales flows too', async () => {
+    const [defaults, raised, both] = await Promise.all([
+      render(),
+      render('gadget.maxEdges=65536'),
+      render('gadget.maxEdges=65536', 'gadget.maxFlows=100000'),
+    ]);
+    expect(sizeArgs(defaults)).toEqual(['--max-edges=32768']);
+    expect(sizeArgs(raised)).toEqual(['--max-edges=65536']);
+    expect(sizeArgs(both)).toEqual(['--max-edges=65536', '--max-flows=100000']);
   });
 });
