@@ -19,21 +19,6 @@ export const EDGES_STREAM_TYPE = 'application/x-ndjson';
 export const edgesStreamPath = (namespace: string, name: string): string =>
   `${EDGES_STREAM_PREFIX}${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${EDGES_STREAM_SUFFIX}`;
 
-/** The trace a path names, or undefined when it is not an edge stream's path. */
-export function parseEdgesStreamPath(
-  pathname: string,
-): { namespace: string; name: string } | undefined {
-  if (!pathname.startsWith(EDGES_STREAM_PREFIX)) return undefined;
-  const parts = pathname.slice(EDGES_STREAM_PREFIX.length).split('/');
-  if (parts.length !== 3 || parts[2] !== EDGES_STREAM_SUFFIX || !parts[0] || !parts[1])
-    return undefined;
-  try {
-    return { namespace: decodeURIComponent(parts[0]), name: decodeURIComponent(parts[1]) };
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Why a stream ended: the trace stopped, its Trace was deleted, the operator is going, the
  * client read too slowly; or, to be asked again (with `since` covering the gap), no edge

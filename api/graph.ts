@@ -4,7 +4,7 @@
 // (web/) reads them; both import them from here.
 import type { Edge } from './edge.js';
 import { LOCAL_SCOPE_PARAM } from './ring.js';
-import type { GroupBy, TraceParameters } from './trace.js';
+import { DNS_LABEL, DNS_SUBDOMAIN, type GroupBy, type TraceParameters } from './trace.js';
 
 export type EntityKind = 'pod' | 'service' | 'namespace' | 'node' | 'owner' | 'external';
 
@@ -215,3 +215,49 @@ export const traceApiPath = (
   const text = q.toString();
   return `${API_ROOT}/traces/${trace.split('/').map(encodeURIComponent).join('/')}/${endpoint}${text ? `?${text}` : ''}`;
 };
+
+/** What the API serves of one Trace, at /api/v1/traces/{ns}/{name}/{endpoint}. */
+export const TRACE_ENDPOINTS = [
+  'graph',
+  'series',
+  'stream',
+  'part',
+  'edges',
+  'node-edges',
+] as const;
+export type TraceEndpoint = (typeof TRACE_ENDPOINTS)[number];
+/** A path of the API: the trace list, or what it serves of one Trace (its NetworkPolicies too). */
+export type ApiPath =
+  | { kind: 'list' }
+  | {
+      kind: TraceEndpoint | 'networkpolicies';
+      namespace: string;
+      name: string;
+      /** `<namespace>/<name>` */
+      trace: string;
+    };
+
+const NAMESPACE = new RegExp(DNS_LABEL);
+const NAME = new RegExp(DNS_SUBDOMAIN);
+
+/**
+ * What a path of the API names, or undefined when it names nothing. The one reading of
+ * these paths: the access guard asks it whose right a path needs and the handlers what
+ * to serve, so a path cannot name one Trace to the guard and another to a handler.
+ * Strict, segment by segment as sent: a namespace and name as Kubernetes allows them,
+ * so never empty, `.`, `..` or percent-encoded (none needs encoding).
+ */
+export function parseApiPath(path: string): ApiPath | undefined {
+  const root = `/${API_ROOT}/`;
+  if (!path.startsWith(root)) return undefined;
+  const [collection, namespace = '', name = '', endpoint, ...more] = path
+    .slice(root.length)
+    .split('/');
+  if (path === `${root}traces`) return { kind: 'list' };
+  if (!NAMESPACE.test(namespace) || !NAME.test(name) || more.length > 0) return undefined;
+  if (collection === 'networkpolicies' && endpoint === undefined)
+    return { kind: 'networkpolicies', namespace, name, trace: `${namespace}/${name}` };
+  const kind = TRACE_ENDPOINTS.find((e) => e === endpoint);
+  if (collection !== 'traces' || kind === undefined) return undefined;
+  return { kind, namespace, name, trace: `${namespace}/${name}` };
+}

@@ -16,6 +16,10 @@ export const TRACES_PATH = `/apis/${GROUP}/${VERSION}/${PLURAL}`;
 export const traceObjectPath = (namespace: string, name: string): string =>
   `/apis/${GROUP}/${VERSION}/namespaces/${namespace}/${PLURAL}/${name}`;
 export const GADGET = 'network-graph';
+/** Names as the API server allows them: a namespace's (DNS label) and a Trace's (DNS subdomain). */
+export const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
+export const DNS_SUBDOMAIN =
+  '^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 
 export const RUN_MODES = ['Manual', 'Auto'] as const;
 export const OUTPUT_MODES = ['Stream', 'Status', 'File', 'ExternalResource'] as const;

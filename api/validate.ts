@@ -9,6 +9,8 @@ import { POLICY_PARAMETERS, parsePolicyParameters } from './policy-parameters.js
 import {
   ATTACH_MODES,
   type AttachMode,
+  DNS_LABEL,
+  DNS_SUBDOMAIN,
   GADGET,
   GROUP_BY,
   type GroupBy,
@@ -22,9 +24,6 @@ import {
 /** Output modes netgraph implements; the rest of OUTPUT_MODES are valid for the CRD only. */
 export const SUPPORTED_OUTPUT_MODES: readonly OutputMode[] = ['Stream', 'Status'];
 
-const DNS_LABEL = '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$';
-const DNS_SUBDOMAIN =
-  '^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 // A label key is an optional DNS-subdomain prefix and a name; a value may be empty.
 const LABEL_KEY =
   '^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$';

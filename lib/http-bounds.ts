@@ -44,13 +44,22 @@ export class HttpError extends Error {
   }
 }
 
-/** The request's URL, or undefined when its target is not a URL (e.g. `GET //`). */
+/**
+ * The request's URL, or undefined when its target is not a URL (e.g. `GET //`) or its path
+ * is not as sent: URL parsing resolves `.` and `..` (also `%2e`), turns `\` into `/` and
+ * reads `//x/...` as a host, so such a path would be served as one the client never named.
+ */
 export function requestURL(req: IncomingMessage, base: string): URL | undefined {
+  const target = req.url ?? '/';
+  let url: URL;
   try {
-    return new URL(req.url ?? '/', base);
+    url = new URL(target, base);
   } catch {
     return undefined;
   }
+  // The path as sent, in origin-form (`/p?q`) or absolute-form (`http://host/p?q`).
+  const sent = /^(?:[a-z][a-z0-9+.-]*:\/\/[^/?#]*)?([^?#]*)/i.exec(target)?.[1] || '/';
+  return sent === url.pathname ? url : undefined;
 }
 
 /**

@@ -45,6 +45,7 @@ export class Access {
     }
     this.users.set(req, who.user);
     if (need === 'authenticated') return undefined;
+    if (need === 'no such path') return { status: 404, error: `no such path: ${url.pathname}` };
     let allowed: boolean;
     try {
       allowed = await this.authz.allowed(who.user, need);

@@ -19,7 +19,7 @@ export class Authorizer {
   private readonly decisions?: LRUCache<string, boolean>;
 
   constructor(
-    private readonly kube: KubeClient,
+    private readonly kube: Pick<KubeClient, 'request'>,
     /** 0: ask the API every time (the benchmark's baseline). */
     opts: { cacheSize?: number } = {},
   ) {

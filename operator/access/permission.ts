@@ -3,6 +3,7 @@
 // what netgraph saw for it, and /metrics wants `get` on the non-resource URL /metrics,
 // the right Prometheus ServiceAccounts already hold. The rest of the page (its HTML and
 // scripts, the trace list, which shows only Traces the caller may get) wants an identity.
+import { parseApiPath } from '../../api/graph.js';
 import { GROUP, PLURAL } from '../../api/trace.js';
 
 /** A SubjectAccessReview's question, without its subject. */
@@ -17,13 +18,13 @@ export type Permission =
     }
   | { kind: 'nonResource'; verb: 'get'; path: string };
 
-/** `none`: open to anyone; `authenticated`: any identity; else the permission it needs. */
-export type Requirement = 'none' | 'authenticated' | Permission;
+/**
+ * `none`: open to anyone; `authenticated`: any identity; `no such path`: an API path that
+ * names nothing (404, once the caller is known); else the permission it needs.
+ */
+export type Requirement = 'none' | 'authenticated' | 'no such path' | Permission;
 
 export const PUBLIC_PATHS = ['/healthz', '/readyz'] as const;
-
-/** Paths whose next two segments name a Trace: `<prefix><namespace>/<name>[/...]`. */
-const TRACE_PREFIXES = ['/api/v1/traces/', '/api/v1/networkpolicies/'];
 
 export const traceGet = (namespace: string, name: string): Permission => ({
   kind: 'resource',
@@ -34,25 +35,14 @@ export const traceGet = (namespace: string, name: string): Permission => ({
   name,
 });
 
-function decoded(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-}
-
 export function requirementOf(path: string): Requirement {
   if ((PUBLIC_PATHS as readonly string[]).includes(path)) return 'none';
   if (path === '/metrics') return { kind: 'nonResource', verb: 'get', path };
-  for (const prefix of TRACE_PREFIXES) {
-    if (!path.startsWith(prefix)) continue;
-    const [ns, name] = path.slice(prefix.length).split('/').map(decoded);
-    // A malformed trace path is the handler's 404, once the caller is known.
-    if (!ns || !name) return 'authenticated';
-    return traceGet(ns, name);
-  }
-  return 'authenticated';
+  // Outside /api/, the page's files; under it, the paths as the handlers read them.
+  if (path.split('/')[1] !== 'api') return 'authenticated';
+  const at = parseApiPath(path);
+  if (at === undefined) return 'no such path';
+  return at.kind === 'list' ? 'authenticated' : traceGet(at.namespace, at.name);
 }
 
 /** "get traces.gadget.kinvolk.io in namespace gadget", for a 403 the caller can act on. */

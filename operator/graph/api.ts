@@ -1,5 +1,5 @@
 // The graph page's read-only HTTP API (/api/v1/) and the page itself (/), on the
-// operator's HTTP port. Everything is answered from the history store: the list of
+// operator's HTTPS port. Everything is answered from the history store: the list of
 // traces, the graph of one trace for a window, an entity's time series, and a live
 // stream (server-sent events) of the graph's changes. See the README's API table. With
 // peer replicas, each answer has their nodes too: their part, asked of them
@@ -15,6 +15,7 @@ import {
   PART_BINS,
   PART_PARAMS,
   type PartBins,
+  parseApiPath,
   type SeriesAnswer,
   type TraceList,
   type TraceSummary,
@@ -44,6 +45,9 @@ const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
   '.map': 'application/json',
 };
+
+/** What this API serves of a trace (the edge stream, node edges and policies are elsewhere). */
+const GRAPH_ENDPOINTS = ['graph', 'series', 'stream', 'part'] as const;
 
 /** The checkout's or image's root (where package.json is), from the built or source file. */
 function packageRoot(): string {
@@ -121,7 +125,7 @@ export class GraphApi {
   }
 
   private async api(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const parts = url.pathname.split('/').filter(Boolean).slice(2);
+    const at = parseApiPath(url.pathname);
     const scope = url.searchParams.get(LOCAL_SCOPE_PARAM);
     if (scope !== null && scope !== LOCAL_SCOPE) {
       badParameter(res, LOCAL_SCOPE_PARAM, `must be ${LOCAL_SCOPE} or absent, not "${scope}"`);
@@ -129,15 +133,16 @@ export class GraphApi {
     }
     // Peers asked only for an answer of every replica's nodes, and never by a peer.
     const fanIn = scope === null && (this.o.peers?.hasPeers() ?? false);
-    if (parts.length === 1 && parts[0] === 'traces') return this.list(req, res, fanIn);
-    if (parts.length !== 4 || parts[0] !== 'traces') {
+    if (at?.kind === 'list') return this.list(req, res, fanIn);
+    const endpoint = GRAPH_ENDPOINTS.find((e) => e === at?.kind);
+    if (at === undefined || endpoint === undefined) {
       sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
       return;
     }
-    const trace = `${parts[1]}/${parts[2]}`;
+    const { trace } = at;
     const h = this.o.store.get(trace);
     const own = h && this.localView(h);
-    if (parts[3] === 'part') {
+    if (endpoint === 'part') {
       this.part(res, url, trace, own);
       return;
     }
@@ -157,8 +162,8 @@ export class GraphApi {
     const query = new URLSearchParams(url.searchParams);
     query.delete(entityParam);
     // A graph needs each edge's sums over the window, a series each bin.
-    const see = () => this.see(trace, own, query, fanIn, parts[3] === 'series' ? 'each' : 'window');
-    if (parts[3] === 'stream') {
+    const see = () => this.see(trace, own, query, fanIn, endpoint === 'series' ? 'each' : 'window');
+    if (endpoint === 'stream') {
       const first = await see();
       if ('missing' in first) {
         this.notHeld(res, trace, first.missing);
@@ -167,11 +172,7 @@ export class GraphApi {
       this.stream(req, res, trace, h, params, fanIn, see);
       return;
     }
-    if (parts[3] !== 'graph' && parts[3] !== 'series') {
-      sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
-      return;
-    }
-    if (parts[3] === 'series' && !entity) {
+    if (endpoint === 'series' && !entity) {
       badParameter(res, entityParam, 'is required: the id of an entity of the graph');
       return;
     }

@@ -1,7 +1,8 @@
-// The last generated NetworkPolicies of a trace on the operator's HTTP port:
+// The last generated NetworkPolicies of a trace on the operator's HTTPS port:
 // GET /api/v1/networkpolicies/<namespace>/<trace> -> the same YAML as the Trace's
 // status.output or ConfigMap, for `curl ... | kubectl apply -f -` after review. With
 // peer replicas, the one that generated it (the Trace's leader) may be another: asked.
+import { parseApiPath } from '../../api/graph.js';
 import { LOCAL_SCOPE, LOCAL_SCOPE_PARAM } from '../../api/ring.js';
 import type { HttpServer } from '../../lib/http-server.js';
 import { badParameter, sendJSON } from '../../lib/http-server.js';
@@ -16,17 +17,18 @@ export function registerPolicyApi(
   peers?: Pick<PeerClient, 'hasPeers' | 'ask'>,
 ): void {
   http.route(POLICY_API_PREFIX, async (_req, res, url) => {
-    const parts = url.pathname.slice(POLICY_API_PREFIX.length).split('/');
-    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+    const at = parseApiPath(url.pathname);
+    if (at?.kind !== 'networkpolicies') {
       sendJSON(res, 404, { error: `use ${POLICY_API_PREFIX}<namespace>/<trace>` });
       return;
     }
+    const { trace } = at;
     const scope = url.searchParams.get(LOCAL_SCOPE_PARAM);
     if (scope !== null && scope !== LOCAL_SCOPE) {
       badParameter(res, LOCAL_SCOPE_PARAM, `must be ${LOCAL_SCOPE} or absent, not "${scope}"`);
       return;
     }
-    let yaml = advisor.advice(`${parts[0]}/${parts[1]}`);
+    let yaml = advisor.advice(trace);
     let missing: string[] = [];
     if (yaml === undefined && scope === null && peers?.hasPeers()) {
       const asked = await peers.ask(url.pathname, undefined, (text) => text);
@@ -36,7 +38,7 @@ export function registerPolicyApi(
     if (yaml === undefined) {
       const partial = missing.length > 0 ? ` (replicas ${missing.join(', ')} did not answer)` : '';
       sendJSON(res, 404, {
-        error: `no NetworkPolicies generated for trace ${parts[0]}/${parts[1]}${partial}: annotate it with gadget.kinvolk.io/operation=generate`,
+        error: `no NetworkPolicies generated for trace ${trace}${partial}: annotate it with gadget.kinvolk.io/operation=generate`,
       });
       return;
     }

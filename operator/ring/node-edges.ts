@@ -4,12 +4,12 @@
 // trace every few seconds: status.output is a summary, the log stream has each edge.
 import { LRUCache } from 'lru-cache';
 import type { Edge } from '../../api/edge.js';
+import { parseApiPath } from '../../api/graph.js';
 import { replicaNodeEdgesPath } from '../../api/ring.js';
 import type { TraceParameters } from '../../api/trace.js';
 import { type HttpServer, sendJSON } from '../../lib/http-server.js';
 import type { PeerClient } from './peer-client.js';
 
-const PATH = /^\/api\/v1\/traces\/([^/]+)\/([^/]+)\/node-edges$/;
 /** How long an answer of the peers stands for the running summary. */
 const GATHER_EVERY_MS = 10_000;
 
@@ -19,11 +19,10 @@ export function registerNodeEdges(
   edgesOf: (trace: string) => Edge[] | undefined,
 ): void {
   http.route(
-    (path) => PATH.test(path),
+    (path) => parseApiPath(path)?.kind === 'node-edges',
     (_req, res, url) => {
-      const [, ns = '', name = ''] = PATH.exec(url.pathname) ?? [];
-      const key = `${decodeURIComponent(ns)}/${decodeURIComponent(name)}`;
-      sendJSON(res, 200, edgesOf(key) ?? []);
+      const at = parseApiPath(url.pathname);
+      sendJSON(res, 200, (at?.kind === 'node-edges' && edgesOf(at.trace)) || []);
     },
   );
 }

@@ -14,9 +14,9 @@ import {
   EDGES_STREAM_TYPE,
   type EdgesStreamEnd,
   type EdgesStreamLine,
-  parseEdgesStreamPath,
   SINCE_PARAM,
 } from '../../api/edges-stream.js';
+import { parseApiPath } from '../../api/graph.js';
 import { LOCAL_SCOPE, LOCAL_SCOPE_PARAM } from '../../api/ring.js';
 import { parseDuration } from '../../lib/duration.js';
 import { badParameter, type HttpServer, sendJSON } from '../../lib/http-server.js';
@@ -147,13 +147,13 @@ export class EdgesStream implements EdgeObserver {
 
   /** Serves its paths on `http`, beside the graph API's under the same prefix. */
   register(http: HttpServer): void {
-    http.route((path) => parseEdgesStreamPath(path) !== undefined, this.handler);
+    http.route((path) => parseApiPath(path)?.kind === 'edges', this.handler);
   }
 
   /** GET /api/v1/traces/{ns}/{name}/edges?since=DURATION */
   readonly handler = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const at = parseEdgesStreamPath(url.pathname);
-    if (at === undefined) {
+    const at = parseApiPath(url.pathname);
+    if (at?.kind !== 'edges') {
       sendJSON(res, 404, { error: `no such path: ${url.pathname}` });
       return;
     }
@@ -181,7 +181,7 @@ export class EdgesStream implements EdgeObserver {
         return;
       }
     }
-    const trace = `${at.namespace}/${at.name}`;
+    const { trace } = at;
     const h = this.o.store.get(trace);
     // Peers asked only for every replica's edges, and never by a peer.
     const fanIn = scope === null && (this.o.peers?.hasPeers() ?? false);
