@@ -89,6 +89,18 @@ export interface TraceStatus {
   startedAt?: string;
   stoppedAt?: string;
   nodes?: Record<string, NodeStatus>;
+  /**
+   * The operation taken from the annotation and not finished yet. The annotation is removed
+   * once this is written, so a leader killed while carrying it out leaves this record, not
+   * the annotation: the next finishes it instead of carrying it out again.
+   */
+  pendingOperation?: PendingOperation;
+}
+
+export interface PendingOperation {
+  operation: string;
+  /** When it was taken; a start or stop it carries out takes this as startedAt or stoppedAt. */
+  at: string;
 }
 
 export interface Trace {

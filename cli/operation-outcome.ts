@@ -2,9 +2,10 @@
 // state it left the Trace in, or the operationError it wrote (then the exit code is 1).
 import { OPERATION_ANNOTATION, type Operation, type Trace } from '../api/trace.js';
 
-/** The operator removes the annotation once it has written the operation's status. */
+/** The operator takes the annotation into status.pendingOperation, and clears that when done. */
 export const handled = (t: Trace, op: Operation): boolean =>
-  t.metadata.annotations?.[OPERATION_ANNOTATION] !== op;
+  t.metadata.annotations?.[OPERATION_ANNOTATION] !== op &&
+  t.status?.pendingOperation?.operation !== op;
 
 export interface Outcome {
   ok: boolean;

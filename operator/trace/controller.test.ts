@@ -145,6 +145,52 @@ describe('Controller', () => {
     expect(t.get('gadget/never')?.status?.operationError).toBe('Not started');
   });
 
+  it('finishes an operation a killed leader carried out but did not mark done, once', async () => {
+    const t = setup();
+    stop = t.stop;
+    const at = '2026-01-01T00:00:00Z';
+    // Killed after writing Started, before removing the annotation: a start again would
+    // start the trace afresh and lose what it saw since `at`.
+    for (const [name, op, status] of [
+      ['started', 'start', { state: 'Started', startedAt: at }],
+      ['stopped', 'stop', { state: 'Stopped', stoppedAt: at }],
+    ] as const) {
+      const before = trace({}, op, name);
+      before.metadata.finalizers = [FINALIZER];
+      t.kube.put(TRACES_PATH, before);
+      await t.kube.mergePatch(`${traceObjectPath('gadget', name)}/status`, {
+        status: { ...status, pendingOperation: { operation: op, at } },
+      });
+    }
+    await t.start();
+    for (const name of ['started', 'stopped'])
+      await until(() => {
+        const tr = t.get(`gadget/${name}`);
+        return !tr?.metadata.annotations?.[OPERATION_ANNOTATION] && !tr?.status?.pendingOperation;
+      });
+    expect(t.get('gadget/started')?.status).toMatchObject({ state: 'Started', startedAt: at });
+    expect(t.live('n1')).toHaveLength(1); // resumed, not started afresh
+    expect(t.get('gadget/stopped')?.status).toMatchObject({ state: 'Stopped', stoppedAt: at });
+    expect(t.get('gadget/stopped')?.status?.operationError).toBeUndefined(); // not "Not started"
+  });
+
+  it('carries out an operation taken before a restart but not carried out', async () => {
+    const t = setup();
+    stop = t.stop;
+    const before = trace({});
+    before.metadata.finalizers = [FINALIZER];
+    t.kube.put(TRACES_PATH, before);
+    // Killed after taking the annotation, before writing Started.
+    const at = '2026-01-01T00:00:00Z';
+    await t.kube.mergePatch(`${traceObjectPath('gadget', 't')}/status`, {
+      status: { pendingOperation: { operation: 'start', at } },
+    });
+    await t.start();
+    await until(() => t.get()?.status?.state === 'Started' && !t.get()?.status?.pendingOperation);
+    expect(t.get()?.status?.startedAt).toBe(at);
+    expect(t.live('n1')).toHaveLength(1);
+  });
+
   it('resumes a trace that says Started when this operator does not run it (a restart)', async () => {
     const t = setup();
     stop = t.stop;

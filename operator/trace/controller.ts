@@ -341,14 +341,16 @@ export class Controller {
   }
 
   /** The leader's part: operations, the finalizer, state and the summary. */
-  private async lead(key: string, trace: Trace): Promise<void> {
+  private async lead(key: string, observed: Trace): Promise<void> {
+    const trace = await this.accept(observed);
+    if (!trace) return;
     const run = this.runs.get(key);
     const { namespace, name } = trace.metadata;
     const { decision, operation } = decide(trace, {
       running: run !== undefined,
       trusted: this.o.trustedNamespaces,
     });
-    const now = new Date().toISOString();
+    const now = trace.status?.pendingOperation?.at ?? new Date().toISOString();
     let status: Partial<Record<keyof TraceStatus, unknown>>;
     switch (decision.kind) {
       // Resuming a started trace is every replica's part (runHere).
@@ -369,6 +371,9 @@ export class Controller {
           await this.patchTrace(trace, [{ op: 'remove', path: `/metadata/finalizers/${i}` }]);
         return;
       }
+      case 'done':
+        status = {};
+        break;
       case 'error':
         status = { operationError: decision.error };
         break;
@@ -398,26 +403,50 @@ export class Controller {
           : { operationError: 'NetworkPolicy advice is not enabled in this operator' };
         break;
     }
-    let updated = await this.patchStatus(namespace, name, status);
-    if (decision.kind === 'start' && status.state === 'Started') {
-      // Its own nodes' entries are in status before the operation is marked handled, so
-      // whoever waits for that (kubectl netgraph start) sees where it runs.
-      await this.runHere(key);
-      await this.runs.get(key)?.flush();
-      updated = this.traces.items.get(key) ?? updated;
+    const finished = operation === undefined ? {} : { pendingOperation: null };
+    const starting =
+      status.state === 'Started' || (decision.kind === 'done' && trace.status?.state === 'Started');
+    if (!starting) {
+      await this.patchStatus(namespace, name, { ...status, ...finished });
+      return;
     }
-    if (operation !== undefined) {
-      // Remove the annotation only if it still holds the operation just handled.
-      const path = `/metadata/annotations/${pointer(OPERATION_ANNOTATION)}`;
-      await this.patchTrace(
-        updated,
-        [
-          { op: 'test', path, value: operation },
-          { op: 'remove', path },
-        ],
-        false,
-      ).catch((err) => this.o.log.debug({ trace: key, err }, 'annotation changed meanwhile'));
-    }
+    if (decision.kind !== 'done') await this.patchStatus(namespace, name, status);
+    // Its own nodes' entries are in status before the operation is marked done, so
+    // whoever waits for that (kubectl netgraph start) sees where it runs.
+    await this.runHere(key);
+    await this.runs.get(key)?.flush();
+    if (operation !== undefined) await this.patchStatus(namespace, name, finished);
+  }
+
+  /**
+   * Takes the operation annotation into status.pendingOperation, then removes it. Removed
+   * only once carried out, a leader killed between the two would leave it to the next,
+   * which would carry it out again: a start afresh, losing what the first start saw, or a
+   * stop answered "Not started". Undefined when the annotation changed meanwhile.
+   */
+  private async accept(trace: Trace): Promise<Trace | undefined> {
+    const operation = trace.metadata.annotations?.[OPERATION_ANNOTATION];
+    if (operation === undefined || trace.metadata.deletionTimestamp) return trace;
+    const { namespace, name } = trace.metadata;
+    let t = trace;
+    if (t.status?.pendingOperation?.operation !== operation)
+      t = await this.patchStatus(namespace, name, {
+        pendingOperation: { operation, at: new Date().toISOString() },
+      });
+    const path = `/metadata/annotations/${pointer(OPERATION_ANNOTATION)}`;
+    return this.patchTrace(
+      t,
+      [
+        { op: 'test', path, value: operation },
+        { op: 'remove', path },
+      ],
+      false,
+    ).catch((err) => {
+      // A failed test: the user wrote another operation, whose event comes next.
+      if (!isInvalid(err)) throw err;
+      this.o.log.debug({ trace: namespacedName(trace), err }, 'annotation changed meanwhile');
+      return undefined;
+    });
   }
 
   /** The summary of every node's edges; this replica's nodes' entries are the freshest. */
@@ -504,7 +533,7 @@ export class Controller {
   }
 
   /** A JSON patch of the Trace, by default only if nobody changed it since `trace` was read. */
-  private async patchTrace(trace: Trace, ops: JsonPatchOp[], sameVersion = true): Promise<void> {
+  private async patchTrace(trace: Trace, ops: JsonPatchOp[], sameVersion = true): Promise<Trace> {
     const { namespace, name, resourceVersion } = trace.metadata;
     const guard: JsonPatchOp[] = sameVersion
       ? [{ op: 'test', path: '/metadata/resourceVersion', value: resourceVersion }]
@@ -514,5 +543,6 @@ export class Controller {
       ...ops,
     ]);
     this.traces.set(namespacedName(t), t);
+    return t;
   }
 }

@@ -76,6 +76,34 @@ describe('decide', () => {
     });
   });
 
+  it('finishes a pending start or stop that was carried out, and carries out one that was not', () => {
+    const at = '2026-11-23T10:00:00Z';
+    const pending = (operation: string) => ({ operation, at });
+    const done = { decision: { kind: 'done' } };
+    expect(
+      decide(
+        trace({ status: { state: 'Started', startedAt: at, pendingOperation: pending('start') } }),
+        { running: true, trusted },
+      ),
+    ).toEqual({ ...done, operation: 'start' });
+    expect(
+      decide(
+        trace({ status: { state: 'Stopped', stoppedAt: at, pendingOperation: pending('stop') } }),
+        idle,
+      ),
+    ).toEqual({ ...done, operation: 'stop' });
+    // Started by an earlier start: this one is still to be carried out.
+    const earlier = { state: 'Started', startedAt: '2026-11-23T09:00:00Z' } as const;
+    expect(
+      decide(trace({ status: { ...earlier, pendingOperation: pending('start') } }), idle).decision
+        .kind,
+    ).toBe('start');
+    expect(
+      decide(trace({ status: { ...earlier, pendingOperation: pending('stop') } }), idle).decision
+        .kind,
+    ).toBe('stop');
+  });
+
   it('generates on a running or stopped trace; never started is an error', () => {
     for (const status of [{ state: 'Started' }, { state: 'Stopped' }] as const)
       expect(decide(trace({ op: 'generate', status }), idle)).toEqual({

@@ -25,6 +25,8 @@ export type Decision =
   | { kind: 'stop' }
   /** NetworkPolicies from the trace's edges (operator/policy). */
   | { kind: 'generate' }
+  /** A pending operation a stopped leader carried out but did not mark done: mark it now. */
+  | { kind: 'done' }
   | { kind: 'none' };
 
 export interface DecisionContext {
@@ -36,7 +38,7 @@ export interface DecisionContext {
 
 export interface Decided {
   decision: Decision;
-  /** The operation annotation to remove once the decision is carried out. */
+  /** The operation carried out (from the annotation, or pending in status), if any. */
   operation?: string;
 }
 
@@ -61,9 +63,20 @@ export function decide(trace: Trace, ctx: DecisionContext): Decided {
   if (meta.deletionTimestamp) return { decision: { kind: 'finalize' } };
   if (!meta.finalizers?.includes(FINALIZER)) return { decision: { kind: 'addFinalizer' } };
 
-  const operation = meta.annotations?.[OPERATION_ANNOTATION];
-  const started = trace.status?.state === 'Started';
+  const status = trace.status ?? {};
+  const pending = status.pendingOperation;
+  const operation = meta.annotations?.[OPERATION_ANNOTATION] ?? pending?.operation;
+  const started = status.state === 'Started';
   const v = scoped(validateSpec(trace.spec), meta.namespace, ctx.trusted);
+
+  // A start or stop takes its time from the pending record: finding it set means it was done.
+  if (
+    pending !== undefined &&
+    pending.operation === operation &&
+    ((operation === 'start' && started && status.startedAt === pending.at) ||
+      (operation === 'stop' && status.state === 'Stopped' && status.stoppedAt === pending.at))
+  )
+    return { decision: { kind: 'done' }, operation };
 
   if (operation !== undefined) {
     const decision = ((): Decision => {
@@ -77,7 +90,7 @@ export function decide(trace: Trace, ctx: DecisionContext): Decided {
             ? { kind: 'stop' }
             : { kind: 'error', error: 'Not started' };
         case 'generate':
-          return trace.status?.state !== undefined || ctx.running
+          return status.state !== undefined || ctx.running
             ? { kind: 'generate' }
             : { kind: 'error', error: 'Not started' };
         default:
@@ -101,12 +114,10 @@ export function decide(trace: Trace, ctx: DecisionContext): Decided {
     // A bad spec is reported once, without an operation, so the user sees it on apply.
     return {
       decision:
-        trace.status?.operationError === v.error
-          ? { kind: 'none' }
-          : { kind: 'error', error: v.error },
+        status.operationError === v.error ? { kind: 'none' } : { kind: 'error', error: v.error },
     };
   }
-  if (v.spec.runMode === 'Auto' && trace.status?.state === undefined && !ctx.running) {
+  if (v.spec.runMode === 'Auto' && status.state === undefined && !ctx.running) {
     return { decision: { kind: 'start', spec: v.spec, parameters: v.parameters } };
   }
   return { decision: { kind: 'none' } };

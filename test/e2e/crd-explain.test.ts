@@ -1,6 +1,7 @@
 // The Trace CRD explains itself on the API server, as a user asks it: `kubectl explain`
-// prints the description of every field under spec and status (read from crds/, so a
-// field added without one fails here), the short name and the `gadget` category work.
+// prints the description of every field under spec and status, inside lists and maps too
+// (read from crds/, so a field added without one fails here), the short name and the
+// `gadget` category work.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -19,11 +20,18 @@ const crd = parse(readFileSync(join(repoRoot, 'crds/gadget.kinvolk.io_traces.yam
 };
 const root = crd.spec.versions[0]?.schema.openAPIV3Schema as Schema;
 
+/** What kubectl explain steps into without a path segment: a list's items, a map's values. */
+const element = (s: Schema): Schema =>
+  s.items
+    ? element(s.items)
+    : typeof s.additionalProperties === 'object'
+      ? element(s.additionalProperties)
+      : s;
+
 /** Every field path under spec and status that kubectl explain can name, with its schema. */
 function fields(s: Schema, path: string): [string, Schema][] {
   const out: [string, Schema][] = [[path, s]];
-  const inner = s.items ?? s;
-  for (const [k, v] of Object.entries(inner.properties ?? {}))
+  for (const [k, v] of Object.entries(element(s).properties ?? {}))
     out.push(...fields(v, `${path}.${k}`));
   return out;
 }

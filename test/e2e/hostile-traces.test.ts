@@ -154,11 +154,12 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
 
 /**
  * A Trace's defined state once the operator has handled it: its operation annotation
- * removed, and an operationError or a state; a Manual Trace without an operation
+ * removed and no operation pending, and an operationError or a state; a Manual Trace without an operation
  * stays as it is. Undefined while it is not there yet.
  */
 function outcome(t: Trace, c: Case): string | undefined {
   if (t.metadata.annotations?.[OPERATION_ANNOTATION] !== undefined) return undefined;
+  if (t.status?.pendingOperation !== undefined) return undefined;
   if (t.status?.operationError) return 'operationError';
   if (t.status?.state) return t.status.state;
   if (c.operation === '' && (t.spec?.runMode as string) !== 'Auto') return 'no operation';

@@ -44,7 +44,10 @@ export async function operate(
   return waitTrace(
     namespace,
     name,
-    (t) => t.metadata.annotations?.[OPERATION_ANNOTATION] === undefined && ok(t),
+    (t) =>
+      t.metadata.annotations?.[OPERATION_ANNOTATION] === undefined &&
+      t.status?.pendingOperation === undefined &&
+      ok(t),
     `${operation} on trace ${namespace}/${name} handled`,
   );
 }
