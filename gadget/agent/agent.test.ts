@@ -4,6 +4,7 @@ import type { AgentFrame } from '../../api/agent.js';
 import type { Edge } from '../../api/edge.js';
 import { logger } from '../../lib/log.js';
 import type { CapturedDns } from '../dataplane/dns-ring.js';
+import type { EdgeStats } from '../dataplane/edge-maps.js';
 import { Agent, type DataPlane, type Pod } from './agent.js';
 import type { NetnsRef } from './pod-sandbox.js';
 
@@ -17,6 +18,8 @@ function fakeDataPlane(
   impostors = new Map<string, NetnsRef[]>(),
   /** DNS answers each namespace's pod receives, taken with its next drain. */
   answers = new Map<string, CapturedDns[]>(),
+  /** What each namespace's pod lost, as its map counters say. */
+  lost = new Map<string, Partial<EdgeStats>>(),
 ) {
   const open = new Set<string>();
   let opened = 0;
@@ -37,7 +40,14 @@ function fakeDataPlane(
           drain: () => drains.get(path)?.splice(0) ?? [],
           dnsAnswers: () => answers.get(path)?.splice(0) ?? [],
           snapshot: () => counters.get(path) ?? [],
-          stats: () => ({ edges: 0, edgeDrops: 0, flowDrops: 0, midstream: 0, seeded: 0 }),
+          stats: () => ({
+            edges: 0,
+            edgeDrops: 0,
+            flowDrops: 0,
+            midstream: 0,
+            seeded: 0,
+            ...lost.get(path),
+          }),
           close: () => open.delete(`${path} ${mode}`),
         };
       }),
@@ -81,6 +91,28 @@ describe('Agent', () => {
     agent.onPodDeleted('demo/a');
     await settle();
     expect(open.size).toBe(0);
+    agent.close();
+  });
+
+  it("names in the trace's status the pods that lost connections or packets, and what", async () => {
+    const lost = new Map([
+      ['/var/run/netns/10.0.0.1', { edgeDrops: 3, flowDrops: 1, midstream: 5 }],
+    ]);
+    const { dp } = fakeDataPlane(new Map(), new Map(), new Map(), new Map(), lost);
+    const agent = new Agent('n1', dp, logger('test', 'silent'), 10);
+    agent.onPodsReset([pod('demo', 'a', '10.0.0.1'), pod('demo', 'b', '10.0.0.2')]);
+    agent.startTrace('gadget/t', { namespace: 'demo' });
+    await settle();
+    const frames: AgentFrame[] = [];
+    agent.subscribe('gadget/t', { epoch: '', after: 0 }, (f) => frames.push(f))?.();
+    const warning = frames.flatMap((f) => ('status' in f ? [f.status.warning ?? ''] : [])).pop();
+    expect(warning).toContain(
+      "pod demo/a: 4 new connections not counted (3 past its share of the node's edge table, 1 refused by the flow table)",
+    );
+    expect(warning).toContain(
+      "pod demo/a: 5 packets of TCP connections the node's flow table did not hold",
+    );
+    expect(warning).not.toContain('demo/b');
     agent.close();
   });
 

@@ -424,17 +424,25 @@ export class Agent {
     }
   }
 
-  /** The trace's pods that lost new connections (edge or flow map), cumulative since attach. */
+  /**
+   * The trace's pods that lost new connections (edge or flow map) or packets of connections
+   * the flow table let go (its LRU pushes flows out when full), cumulative since attach.
+   */
   private dropsOf(t: AgentTrace): string | undefined {
     const out: string[] = [];
     for (const k of t.attached) {
       const a = this.attachments.get(k);
       if (!a) continue;
       const s = a.tracer.stats();
-      if (s.edgeDrops + s.flowDrops === 0) continue;
-      out.push(
-        `pod ${a.pod.metadata.namespace}/${a.pod.metadata.name}: ${s.edgeDrops + s.flowDrops} new connections not counted (${s.edgeDrops} past its share of the node's edge table, ${s.flowDrops} refused by the flow table)`,
-      );
+      const name = `pod ${a.pod.metadata.namespace}/${a.pod.metadata.name}`;
+      if (s.edgeDrops + s.flowDrops > 0)
+        out.push(
+          `${name}: ${s.edgeDrops + s.flowDrops} new connections not counted (${s.edgeDrops} past its share of the node's edge table, ${s.flowDrops} refused by the flow table)`,
+        );
+      if (s.midstream > 0)
+        out.push(
+          `${name}: ${s.midstream} packets of TCP connections the node's flow table did not hold, not counted (pushed out by newer flows, or opened before attach and not found)`,
+        );
     }
     return out.length > 0 ? out.join('; ') : undefined;
   }

@@ -35,7 +35,7 @@ describe('AgentMetrics', () => {
     const m = new AgentMetrics(agent, 100);
     const a = m.measure(tracer({ edges: 50, edgeDrops: 3 }));
     m.measure(tracer({ edges: 10 }));
-    const b = tracer({ edges: 100, edgeDrops: 7, flowDrops: 2 });
+    const b = tracer({ edges: 100, edgeDrops: 7, flowDrops: 2, midstream: 4 });
     const wrapped = m.measure(b);
     a.drain();
     a.drain();
@@ -50,6 +50,7 @@ describe('AgentMetrics', () => {
     expect(text).toContain('netgraph_agent_pods_dropping 1');
     expect(text).toContain('netgraph_agent_dropped_total{reason="edge_map_full"} 10');
     expect(text).toContain('netgraph_agent_dropped_total{reason="flow_map_full"} 2');
+    expect(text).toContain('netgraph_agent_untracked_packets_total 4');
     expect(text).toContain('netgraph_agent_dns_answers_total{result="learned"} 12');
     expect(text).toContain('netgraph_agent_dns_answers_total{result="bad-name"} 2');
     expect(text).toContain('netgraph_agent_dns_answers_total{result="no-room"} 5');

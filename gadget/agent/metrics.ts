@@ -16,7 +16,7 @@ export class AgentMetrics {
   readonly registry = new Registry();
   private readonly live = new Set<PodTracer>();
   /** Drops counted by tracers already closed, so the totals never go down. */
-  private closedDrops = { edge: 0, flow: 0 };
+  private closedDrops = { edge: 0, flow: 0, untracked: 0 };
   private readonly drainSeconds: Histogram<string>;
 
   constructor(
@@ -91,6 +91,15 @@ export class AgentMetrics {
       },
     });
     new Counter({
+      name: 'netgraph_agent_untracked_packets_total',
+      help: "TCP packets of connections the node's flow table did not hold, so not counted: pushed out of the (LRU) flow table by newer flows when it is full (raise --max-flows), or opened before attach and missing from the socket tables",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(closed().untracked + each((s) => s.midstream));
+      },
+    });
+    new Counter({
       name: 'netgraph_agent_dns_answers_total',
       help: "DNS answers the traced pods received: result learned, the reason one was dropped as malformed (not-answer, truncated, bad-name, bad-record, too-large), or no-room (dropped before the agent saw it: the ring buffer or the pod's backlog was full)",
       labelNames: ['result'],
@@ -132,6 +141,7 @@ export class AgentMetrics {
           this.closedDrops = {
             edge: this.closedDrops.edge + s.edgeDrops,
             flow: this.closedDrops.flow + s.flowDrops,
+            untracked: this.closedDrops.untracked + s.midstream,
           };
         }
         t.close();
