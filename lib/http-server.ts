@@ -22,12 +22,15 @@ export interface ListenAddress {
   port: number;
 }
 
-/** "HOST:PORT", ":PORT" or "[v6]:PORT"; throws a message naming the flag. */
-export function parseListen(text: string, flag = '--http-listen'): ListenAddress {
+/**
+ * "HOST:PORT", ":PORT" or "[v6]:PORT"; throws a message naming the flag and the caller's
+ * example, since the operator and the agent listen on ports of their own.
+ */
+export function parseListen(text: string, flag: string, example: string): ListenAddress {
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text);
   const port = m ? Number(m[3]) : Number.NaN;
   if (!m || port > 65535)
-    throw new Error(`${flag} must be HOST:PORT, like 0.0.0.0:9090, not "${text}"`);
+    throw new Error(`${flag} must be HOST:PORT, like ${example}, not "${text}"`);
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port };
 }
 

@@ -19,6 +19,9 @@ import {
   parseMetricsFlags,
 } from './metrics/flags.js';
 
+// The default --http-listen, and the example its error gives.
+const HTTP_LISTEN = '0.0.0.0:9090';
+
 const USAGE = `Usage: netgraph-operator [--kubeconfig PATH] [--namespace NS] [--service-account NAME]
 
 Watches gadget.kinvolk.io/v1alpha1 Traces in every namespace and runs them on the
@@ -32,7 +35,7 @@ netgraph agents of the chosen nodes. Every new edge is one JSON log line.
   --reverse-dns            name "other" remotes by reverse DNS (cached, never blocks the stream)
   --http-listen HOST:PORT  the read-only HTTPS port: /healthz and /readyz (open), /metrics,
                            the graph page and its API (a Kubernetes identity with the right:
-                           see the README's Security) (default 0.0.0.0:9090)
+                           see the README's Security) (default ${HTTP_LISTEN})
   --history-window DURATION  how far back the graph page can look, in 10-second bins (default 1h)
   --trusted-namespaces NS,...  namespaces whose Traces may trace any namespace; a Trace
                            elsewhere traces only its own (default: --namespace and gadget)
@@ -68,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
         namespace: { type: 'string' },
         'service-account': { type: 'string' },
         'reverse-dns': { type: 'boolean' },
-        'http-listen': { type: 'string', default: '0.0.0.0:9090' },
+        'http-listen': { type: 'string', default: HTTP_LISTEN },
         'history-window': { type: 'string', default: '1h' },
         'trusted-namespaces': { type: 'string' },
         'tls-cert-file': { type: 'string' },
@@ -98,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   let metricsFlags: MetricsFlags;
   let prometheus: ReturnType<typeof parsePrometheusFlags>;
   try {
-    listen = parseListen(args.values['http-listen']);
+    listen = parseListen(args.values['http-listen'], '--http-listen', HTTP_LISTEN);
     historyMs = parseDuration(args.values['history-window'], '--history-window');
     metricsFlags = parseMetricsFlags(args.values);
     prometheus = parsePrometheusFlags(args.values);

@@ -26,6 +26,11 @@ import { AgentMetrics } from './metrics.js';
 import { agentServer } from './server.js';
 import { Authenticator } from './token-review.js';
 
+// The agent's port (the chart's gadget.port): the default --listen, and its error's example.
+const AGENT_PORT = 9478;
+// Not the agent's default (off unless given): the chart's gadget.metrics.port, as an example.
+const METRICS_LISTEN_EXAMPLE = '0.0.0.0:9479';
+
 export const AGENT_USAGE = `Usage: netgraph-gadget agent --node NAME [options]
 
 Runs the node agent: attaches to this node's pods when the operator starts a trace,
@@ -34,7 +39,7 @@ and streams their edges back to it.
   --node NAME                      this node (default: $NODE_NAME)
   --listen HOST:PORT               where the operator reaches the agent ([IPV6]:PORT; port 0
                                    picks a free one). Default: the node's address ($HOST_IP,
-                                   the pod's status.hostIP), else every interface; port 9478
+                                   the pod's status.hostIP), else every interface; port ${AGENT_PORT}
   --advertise HOST                 the address put in the Lease (default: $HOST_IP, else the
                                    listen host, else 127.0.0.1)
   --namespace NS                   the operator's namespace, where the Lease lives
@@ -107,14 +112,15 @@ export async function runAgent(argv: string[]): Promise<number> {
     throw new Error(`--operator-service-account must be NAMESPACE/NAME, not "${operator}"`);
   // Only the node's address: not the other interfaces a hostNetwork pod sees.
   const { host, port } = parseListen(
-    values.listen ?? `[${process.env.HOST_IP || '0.0.0.0'}]:9478`,
+    values.listen ?? `[${process.env.HOST_IP || '0.0.0.0'}]:${AGENT_PORT}`,
     '--listen',
+    `0.0.0.0:${AGENT_PORT}`,
   );
   const intervalMs = parseDuration(values.interval ?? '1s', '--interval');
   const metricsListen =
     values['metrics-listen'] === undefined
       ? undefined
-      : parseListen(values['metrics-listen'], '--metrics-listen');
+      : parseListen(values['metrics-listen'], '--metrics-listen', METRICS_LISTEN_EXAMPLE);
 
   const log = logger('netgraph-gadget').child({ node });
   const kube = new Kube(loadKubeConfig(values.kubeconfig));
