@@ -65,9 +65,19 @@ export class Proc {
       if (this.child.exitCode !== null)
         throw new Error(`${this.name} exited: ${this.stderr.join('').slice(-2000)}`);
       if (Date.now() > end)
-        throw new Error(`${this.name}: no matching log line in ${timeoutMs} ms`);
+        throw new Error(
+          `${this.name}: no matching log line in ${timeoutMs} ms; its last lines:\n${this.tail()}`,
+        );
       await sleep(50);
     }
+  }
+
+  /** The last log lines, short enough for a CI log, for a failure's message. */
+  tail(count = 25): string {
+    return this.lines
+      .slice(-count)
+      .map((l) => JSON.stringify(l).slice(0, 400))
+      .join('\n');
   }
 
   get running(): boolean {
