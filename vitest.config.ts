@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects, from fast to real:
+// Four projects, from fast to real:
 // - unit: pure logic, no root, no network;
+// - browser: the graph page in Debian's Chromium, served in-process from a synthetic trace
+//   (test/synthetic-trace.ts): no root, no test bed;
 // - netns: real eBPF and real packets between network namespaces the tests make (root);
 // - e2e: the whole operator on the test bed (real apiserver, real agents, real eBPF).
 export default defineConfig({
@@ -11,6 +13,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{api,lib,operator,gadget,web,cli}/**/*.test.ts', 'test/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
       {

@@ -4,6 +4,7 @@
 // checks: the page opens with each namespace one node and readable names; the search box
 // finds a pod, opens its groups and shows it, centred; opening a namespace from the
 // keyboard draws its pods. Screenshots land in test-results/ for a person to look at.
+// No test bed: `npx vitest run --project browser` (and `npm test`) runs it.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
