@@ -379,10 +379,14 @@ async function loadSeries(): Promise<void> {
     (a, b) => b.bytesSent + b.bytesReceived - (a.bytesSent + a.bytesReceived),
   )[0];
   // A group's series would be its members' sum: the API serves an entity's only.
-  const entity = state.entity && !groups.groupOf(state.entity) ? state.entity : top?.id;
+  const own = state.entity && !groups.groupOf(state.entity) ? state.entity : undefined;
+  const entity = own ?? top?.id;
   if (!entity || !state.trace) return;
   const s = await fetchSeries(state.trace, apiQuery(state), entity).catch(() => undefined);
-  if (s) chart.show(s);
+  const why = state.entity
+    ? `the window's busiest entity: the group ${state.entity} has no series of its own`
+    : "the window's busiest entity, until you select one";
+  if (s) chart.show(s, own ? undefined : why);
 }
 
 // ---- for tests and the benchmark: what a person sees, read from the page ----

@@ -12,8 +12,9 @@ export class SeriesChart {
     private readonly title: HTMLElement,
   ) {}
 
-  show(s: SeriesAnswer): void {
-    this.title.textContent = `${s.entity}: bytes per 10 s`;
+  /** `why`: why this entity when it is not the one selected (shown in the title). */
+  show(s: SeriesAnswer, why?: string): void {
+    this.title.textContent = `${s.entity}${why ? ` (${why})` : ''}: bytes per 10 s`;
     const data: uPlot.AlignedData = [s.times, s.sent, s.received];
     if (this.chart) {
       this.chart.setData(data);

@@ -64,6 +64,12 @@ describe('the graph page at 5,000 entities', () => {
     await expect
       .poll(() => page.locator('#namespace-list button[data-namespace="ns-3"]').textContent())
       .toBe('[+] ns-3 (100)');
+    // Nothing selected: the chart shows the busiest entity, and says so.
+    await expect
+      .poll(() => page.locator('#series-title').textContent())
+      .toBe(
+        "ns-46/pod/pod-4196 (the window's busiest entity, until you select one): bytes per 10 s",
+      );
     await screenshot('opening');
   });
 
@@ -95,6 +101,9 @@ describe('the graph page at 5,000 entities', () => {
       .evaluateAll((trs) => trs.map((t) => (t as HTMLElement).dataset.edge ?? ''));
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => r.split('->').includes('ns-46/pod/pod-4196'))).toBe(true);
+    await expect
+      .poll(() => page.locator('#series-title').textContent())
+      .toBe('ns-46/pod/pod-4196: bytes per 10 s');
     await screenshot('found');
   });
 
