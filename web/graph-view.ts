@@ -53,6 +53,23 @@ export function labelOf(e: Shown): string {
   return e.members === undefined ? text : `[+] ${text} (${e.members})`;
 }
 
+type Box = { x0: number; y0: number; x1: number; y1: number };
+type LabelData = {
+  key?: string;
+  x: number;
+  y: number;
+  size: number;
+  label: string | null;
+  forceLabel?: boolean;
+};
+/** The box of a label of width `w` whose baseline starts at (x, y), its halo included. */
+const labelBox = (x: number, y: number, w: number, size: number): Box => ({
+  x0: x - 2,
+  y0: y - size,
+  x1: x + w + 2,
+  y1: y + 3,
+});
+
 const nodeBase = (n: number) => (n <= 50 ? 9 : n <= 500 ? 5 : 2);
 
 export class GraphView {
@@ -70,7 +87,12 @@ export class GraphView {
   private panMoved = false;
   private fa2: FA2Layout | undefined;
   /** The labels drawn in this frame, so that no label is drawn over another. */
-  private labelBoxes: { x0: number; y0: number; x1: number; y1: number }[] = [];
+  private labelBoxes: Box[] = [];
+  /**
+   * The open entity's disc (ring included) and label, this frame; undefined until its first
+   * label. The lit node is drawn over every label, so none is put under it.
+   */
+  private reserved: Box[] | undefined;
   draws = 0;
   firstDrawMs = 0;
 
@@ -112,6 +134,7 @@ export class GraphView {
     });
     this.renderer.on('beforeRender', () => {
       this.labelBoxes = [];
+      this.reserved = undefined;
     });
     this.renderer.on('afterRender', () => {
       this.draws++;
@@ -286,29 +309,48 @@ export class GraphView {
   /**
    * A label centred under its node on a white halo, so edges under it do not hide it; left
    * out when it would cover a label drawn before it (sigma draws the biggest nodes' first).
+   * The open entity's node and label come first; a label that would lie under them goes
+   * above its own node instead, or is left out.
    */
   private drawLabel(
     ctx: CanvasRenderingContext2D,
-    data: { x: number; y: number; size: number; label: string | null; forceLabel?: boolean },
+    data: LabelData,
     settings: { labelSize: number; labelWeight: string; labelFont: string },
   ): void {
     if (!data.label) return;
     const size = settings.labelSize;
     ctx.font = `${settings.labelWeight} ${size}px ${settings.labelFont}`;
+    this.reserved ??= this.focusBoxes(ctx, size);
     const w = ctx.measureText(data.label).width;
     const x = data.x - w / 2;
-    const y = data.y + data.size + size + 1;
-    const box = { x0: x - 2, y0: y - size, x1: x + w + 2, y1: y + 3 };
-    const covers = (b: typeof box) =>
-      b.x0 < box.x1 && box.x0 < b.x1 && b.y0 < box.y1 && box.y0 < b.y1;
-    if (!data.forceLabel && this.labelBoxes.some(covers)) return;
+    let box = labelBox(x, data.y + data.size + size + 1, w, size);
+    const covered = (b: Box) => (a: Box) =>
+      a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+    if (data.key !== this.focus.entity) {
+      if (this.reserved.some(covered(box))) box = labelBox(x, data.y - data.size - 5, w, size);
+      if (this.reserved.some(covered(box))) return;
+      if (!data.forceLabel && this.labelBoxes.some(covered(box))) return;
+    }
     this.labelBoxes.push(box);
     ctx.lineJoin = 'round';
     ctx.lineWidth = 3;
     ctx.strokeStyle = '#ffffff';
-    ctx.strokeText(data.label, x, y);
+    ctx.strokeText(data.label, x, box.y1 - 3);
     ctx.fillStyle = '#222222';
-    ctx.fillText(data.label, x, y);
+    ctx.fillText(data.label, x, box.y1 - 3);
+  }
+
+  /** The open entity's disc, ring included, and its label's box, on screen now. */
+  private focusBoxes(ctx: CanvasRenderingContext2D, size: number): Box[] {
+    const f = this.focus.entity;
+    const d = f && this.graph.hasNode(f) ? this.renderer.getNodeDisplayData(f) : undefined;
+    if (!d || d.hidden) return [];
+    const { x, y } = this.renderer.framedGraphToViewport(d);
+    const r = this.renderer.scaleSize(d.size);
+    const disc = { x0: x - r - 5, y0: y - r - 5, x1: x + r + 5, y1: y + r + 5 };
+    if (!d.label) return [disc];
+    const w = ctx.measureText(d.label).width;
+    return [disc, labelBox(x - w / 2, y + r + size + 1, w, size)];
   }
 
   /** Centres the view on an entity, zoomed in so it and its neighbours stand out. */
