@@ -135,6 +135,19 @@ describe("the operator's port", () => {
     expect((await port.get('/metrics', who)).status).toBe(403);
   });
 
+  it('gives the outsider no graph through a path with an empty segment', async () => {
+    // Issue 21: these once skipped the check and were served as gadget/access.
+    for (const path of [
+      '/api/v1/traces//gadget/access/graph',
+      '/api/v1/traces/gadget//access/graph',
+      '/api/v1//traces/gadget/access/graph',
+    ]) {
+      const a = await port.get(path, { token: tokens.outsider });
+      expect(a.status, path).toBe(404);
+      expect(JSON.parse(a.text), path).toEqual({ error: `no such path: ${path}` });
+    }
+  });
+
   it('serves /metrics to an identity with get on the non-resource URL /metrics', async () => {
     const a = await port.get('/metrics', { token: tokens.scraper });
     expect(a.status).toBe(200);
