@@ -37,10 +37,21 @@ export function promtoolCheckMetrics(text: string): Promise<string> {
   });
 }
 
-/** host:port over HTTP, or an HTTPS target with its CA and bearer token (files). */
+/**
+ * host:port over HTTP, or an HTTPS target with its CA and bearer token (files), and the
+ * target labels and honor_labels prometheus-operator would give it from a ServiceMonitor.
+ */
 export type ScrapeTarget =
   | string
-  | { address: string; caFile: string; tokenFile: string; serverName?: string; path?: string };
+  | {
+      address: string;
+      caFile: string;
+      tokenFile: string;
+      serverName?: string;
+      path?: string;
+      labels?: Record<string, string>;
+      honorLabels?: boolean;
+    };
 
 export class Prometheus {
   private constructor(
@@ -60,9 +71,14 @@ export class Prometheus {
     const config = join(dir, 'prometheus.yml');
     const plain = targets.filter((t) => typeof t === 'string');
     const secure = targets.filter((t) => typeof t !== 'string');
-    const job = (name: string, addresses: string[], more: string[] = []) => [
+    const job = (
+      name: string,
+      addresses: string[],
+      more: string[] = [],
+      labels: Record<string, string> = {},
+    ) => [
       `  - job_name: ${name}`,
-      `    static_configs: [{ targets: ${JSON.stringify(addresses)} }]`,
+      `    static_configs: [{ targets: ${JSON.stringify(addresses)}, labels: ${JSON.stringify(labels)} }]`,
       `    relabel_configs: [{ target_label: job, replacement: netgraph }]`,
       ...more,
     ];
@@ -81,7 +97,9 @@ export class Prometheus {
               `    metrics_path: ${JSON.stringify(t.path ?? '/metrics')}`,
               `    tls_config: { ca_file: ${JSON.stringify(t.caFile)}${t.serverName ? `, server_name: ${JSON.stringify(t.serverName)}` : ''} }`,
               `    authorization: { credentials_file: ${JSON.stringify(t.tokenFile)} }`,
+              `    honor_labels: ${t.honorLabels === true}`,
             ],
+            t.labels,
           ),
         ),
         '',

@@ -11,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { Edge } from '../../api/edge.js';
+import { EDGE_CONNECTIONS } from '../../api/metrics.js';
 import { FINALIZER, type Trace } from '../../api/trace.js';
 import { launchChromium, type PageHooks } from '../browser.js';
 import { buildKubeRouter, forwardedTo, type KubeRouter, startKubeRouter } from './kube-router.js';
@@ -654,6 +655,7 @@ req.end(JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease',
     interface Endpoint {
       path: string;
       scheme: string;
+      honorLabels?: boolean;
       tlsConfig: { serverName: string; ca: { configMap: { name: string; key: string } } };
     }
     const monitor = parseAllDocuments(rendered)[0]?.toJSON() as
@@ -702,12 +704,22 @@ subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NS} }]
         tokenFile,
         serverName: endpoint.tlsConfig.serverName,
         path: endpoint.path,
+        honorLabels: endpoint.honorLabels,
+        // prometheus-operator labels a ServiceMonitor's targets with their pod's namespace and
+        // name: without honorLabels, the traced workload's `namespace` would be renamed
+        // `exported_namespace` and the README's queries would find nothing.
+        labels: { namespace: NS, pod: op.name, service: 'netgraph-operator' },
       },
     ]);
     try {
       await prometheus.until('netgraph_operator_traces', (x) => x.length > 0);
       for (const target of await prometheus.targets())
         expect(target).toMatchObject({ health: 'up', lastError: '' });
+      const demo = await prometheus.until(
+        `${EDGE_CONNECTIONS}{namespace="demo",workload="client"}`,
+        (x) => x.length > 0,
+      );
+      expect(demo[0]?.metric.exported_namespace).toBeUndefined();
     } finally {
       await prometheus.stop();
       await kubectl(['delete', 'clusterrole,clusterrolebinding', 'real-node-prometheus']).catch(
