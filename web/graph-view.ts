@@ -93,6 +93,8 @@ export class GraphView {
    * label. The lit node is drawn over every label, so none is put under it.
    */
   private reserved: Box[] | undefined;
+  /** The open entity when the graph was last indexed (sigma's label grid made). */
+  private indexedFocus = '';
   draws = 0;
   firstDrawMs = 0;
 
@@ -122,7 +124,9 @@ export class GraphView {
         if (!f || !graph.hasNode(f)) return data;
         if (node === f) return { ...data, highlighted: true, forceLabel: true, zIndex: 2 };
         if (graph.areNeighbors(node, f)) return { ...data, zIndex: 1 };
-        return { ...data, color: '#d8dde4', label: '' };
+        // No label (null, not ''): sigma's label grid, which keeps the biggest few labels of
+        // each cell, then holds the lit neighbours only.
+        return { ...data, color: '#d8dde4', label: null };
       },
       edgeReducer: (edge, data) => {
         if (edge === this.focus.edge || edge === this.hovered)
@@ -131,6 +135,9 @@ export class GraphView {
         if (f && graph.hasNode(f) && !graph.hasExtremity(edge, f)) return { ...data, hidden: true };
         return data;
       },
+    });
+    this.renderer.on('beforeProcess', () => {
+      this.indexedFocus = this.focus.entity;
     });
     this.renderer.on('beforeRender', () => {
       this.labelBoxes = [];
@@ -398,9 +405,12 @@ export class GraphView {
     return { shown: this.labelBoxes.length, of: this.graph.order };
   }
 
-  /** The open entity or selected edge changed: reducers applied again, no re-indexing. */
+  /**
+   * The open entity or selected edge changed: reducers applied again; indexed again (the
+   * label grid) only when the open entity changed, so that its neighbours get the labels.
+   */
   refreshFocus(): void {
-    this.renderer.refresh({ skipIndexation: true });
+    this.renderer.refresh({ skipIndexation: this.indexedFocus === this.focus.entity });
   }
 
   /** Applies the reducers again to these edges only (hover, selection): cheap on big graphs. */
