@@ -1,9 +1,10 @@
 // The chart's ValidatingAdmissionPolicies, enforced by the test bed's API server (1.32):
 // an agent writes only its own node's Lease (so one agent cannot announce itself for
-// another node), the operator only netgraph's ConfigMaps. The agent's token is the one
-// a kubelet gives its pod: bound to a Pod, and so to the Pod's node, which the API
-// server puts in the token's user (checked here with a TokenReview). The Lease is
-// written by the agent's own code (gadget/agent/lease.ts).
+// another node), the operator only netgraph's ConfigMaps (its certificate, and a Trace's
+// advice owned by the Trace). The agent's token is the one a kubelet gives its pod: bound
+// to a Pod, and so to the Pod's node, which the API server puts in the token's user
+// (checked here with a TokenReview). The Lease is written by the agent's own code
+// (gadget/agent/lease.ts); the ConfigMaps by the operator's (lib/owned-config-map.ts).
 import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,18 +12,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { agentLease, agentLeaseName, agentLeasesPath, type Lease } from '../../api/agent.js';
 import { replicaLease, replicaLeaseName } from '../../api/ring.js';
+import { GADGET, GROUP, KIND, PLURAL, type Trace, VERSION } from '../../api/trace.js';
 import { agentHeldLease } from '../../gadget/agent/lease.js';
 import { Kube, KubeConfig } from '../../lib/kube.js';
+import type { ConfigMap, ObjectMeta, OwnerReference } from '../../lib/kube-objects.js';
 import { logger } from '../../lib/log.js';
+import { writeOwnedConfigMap } from '../../lib/owned-config-map.js';
 import { selfSignedIdentity } from '../../lib/tls.js';
+import { CA_KEY } from '../../operator/access/serving-cert.js';
+import { CONFIGMAP_KEY, configMapName } from '../../operator/policy/advisor.js';
 import { NETGRAPH_NS, OPERATOR_SA } from './netgraph.js';
 import { prepareTestbed } from './on-testbed.js';
+import { CERT_CONFIGMAP } from './operator-port.js';
 import { kubeConfig, kubectl, repoRoot, testbed, testbedDir } from './testbed.js';
 
 const GADGET_SA = 'netgraph-gadget';
 const NODE = 'vap-node-a';
 const OTHER = 'vap-node-b';
 const POD = 'vap-agent';
+// One Trace's advice the operator writes; the other's someone else labelled first.
+const TRACE = 'vap-trace';
+const TAKEN = 'vap-taken';
+const TRACES = [TRACE, TAKEN];
 const APPLIED = [
   'ServiceAccount',
   'ClusterRole',
@@ -156,8 +167,9 @@ afterAll(async () => {
     `lease/${agentLeaseName(OTHER)}`,
     `lease/${replicaLeaseName(REPLICA)}`,
     `lease/${replicaLeaseName(NODE)}`,
-    'configmap/vap-ours',
     'configmap/vap-theirs',
+    `configmap/${CERT_CONFIGMAP}`,
+    ...TRACES.flatMap((t) => [`trace/${t}`, `configmap/${configMapName(t)}`]),
     '--ignore-not-found',
   ]).catch(() => {});
 });
@@ -376,30 +388,108 @@ describe("the operator holds its replicas' Leases", () => {
 });
 
 describe("the operator writes only netgraph's ConfigMaps", () => {
-  const cm = (name: string, labels?: Record<string, string>) => ({
+  const path = (ns = NETGRAPH_NS) => `/api/v1/namespaces/${ns}/configmaps`;
+  const ours = { 'app.kubernetes.io/managed-by': 'netgraph' };
+  const cm = (name: string, metadata: Partial<ObjectMeta> = {}) => ({
     apiVersion: 'v1',
     kind: 'ConfigMap',
-    metadata: { name, namespace: NETGRAPH_NS, ...(labels && { labels }) },
+    metadata: { name, namespace: NETGRAPH_NS, ...metadata },
     data: { k: 'v' },
   });
-  const path = `/api/v1/namespaces/${NETGRAPH_NS}/configmaps`;
-  const ours = { 'app.kubernetes.io/managed-by': 'netgraph' };
+  const notAllowed =
+    /denied request: a ConfigMap the operator writes is its certificate, netgraph\/netgraph-operator-cert, or a Trace's <trace>-networkpolicies with an ownerReference to that gadget.kinvolk.io Trace/;
+  // Traces no operator runs: only their owner references matter here.
+  let traceOwner: OwnerReference;
+  let takenOwner: OwnerReference;
+  const createTrace = async (name: string): Promise<OwnerReference> => {
+    const trace = await admin().request<Trace>(
+      'POST',
+      `/apis/${GROUP}/${VERSION}/namespaces/${NETGRAPH_NS}/${PLURAL}`,
+      {
+        apiVersion: `${GROUP}/${VERSION}`,
+        kind: KIND,
+        metadata: { name, namespace: NETGRAPH_NS },
+        spec: { node: NODE, gadget: GADGET, runMode: 'Manual', outputMode: 'Status' },
+      },
+    );
+    return { apiVersion: trace.apiVersion, kind: trace.kind, name, uid: trace.metadata.uid ?? '' };
+  };
+  beforeAll(async () => {
+    traceOwner = await createTrace(TRACE);
+    takenOwner = await createTrace(TAKEN);
+  });
 
-  // As lib/owned-config-map.ts writes them: created, then patched.
-  it('creates and patches one labelled as netgraph', async () => {
-    await operatorKube.request('POST', path, cm('vap-ours', ours));
-    await operatorKube.jsonPatch(`${path}/vap-ours`, [
-      { op: 'add', path: '/data', value: { k: 'v2' } },
-    ]);
+  // As operator/policy/advisor.ts writes a Trace's advice: created, then patched.
+  it("creates and patches a Trace's <trace>-networkpolicies, owned by the Trace", async () => {
+    for (const yaml of ['v1', 'v2'])
+      await writeOwnedConfigMap(operatorKube, {
+        namespace: NETGRAPH_NS,
+        name: configMapName(TRACE),
+        owner: traceOwner,
+        data: { [CONFIGMAP_KEY]: yaml },
+      });
+    const written = await admin().request<ConfigMap>('GET', `${path()}/${configMapName(TRACE)}`);
+    expect(written.data).toEqual({ [CONFIGMAP_KEY]: 'v2' });
+  });
+
+  // As operator/access/secure-port.ts publishes it in the release's namespace.
+  it('creates and patches its certificate ConfigMap', async () => {
+    for (const ca of ['ca-1', 'ca-2'])
+      await writeOwnedConfigMap(operatorKube, {
+        namespace: NETGRAPH_NS,
+        name: CERT_CONFIGMAP,
+        data: { [CA_KEY]: ca },
+      });
+    const written = await admin().request<ConfigMap>('GET', `${path()}/${CERT_CONFIGMAP}`);
+    expect(written.data).toEqual({ [CA_KEY]: 'ca-2' });
+  });
+
+  it("may not create a labelled one that is neither its certificate nor a Trace's advice", async () => {
+    const cases: [string, ReturnType<typeof cm>][] = [
+      ['no owner', cm('vap-ownerless', { labels: ours })],
+      [
+        'a Trace it is not named after',
+        cm('vap-ownerless', { labels: ours, ownerReferences: [traceOwner] }),
+      ],
+      [
+        'another kind of owner',
+        cm(configMapName('vap-deployment'), {
+          labels: ours,
+          ownerReferences: [
+            { ...traceOwner, apiVersion: 'apps/v1', kind: 'Deployment', name: 'vap-deployment' },
+          ],
+        }),
+      ],
+      [
+        "the certificate's name in another namespace",
+        cm(CERT_CONFIGMAP, { namespace: 'default', labels: ours }),
+      ],
+    ];
+    for (const [what, body] of cases)
+      await expect(
+        operatorKube.request('POST', path(body.metadata.namespace), body),
+        what,
+      ).rejects.toThrow(notAllowed);
   });
 
   it('may not create one without the label, nor take one over by labelling it', async () => {
-    await expect(operatorKube.request('POST', path, cm('vap-unlabelled'))).rejects.toThrow(
+    await expect(operatorKube.request('POST', path(), cm('vap-unlabelled'))).rejects.toThrow(
       /denied request: a ConfigMap the operator writes carries the label app.kubernetes.io\/managed-by=netgraph/,
     );
-    await admin().request('POST', path, cm('vap-theirs'));
+    await admin().request('POST', path(), cm('vap-theirs'));
     await expect(
-      operatorKube.mergePatch(`${path}/vap-theirs`, { metadata: { labels: ours } }),
+      operatorKube.mergePatch(`${path()}/vap-theirs`, { metadata: { labels: ours } }),
     ).rejects.toThrow(/ConfigMap netgraph\/vap-theirs is not netgraph's/);
+  });
+
+  it("may not take over a labelled one the Trace does not own by adding the Trace's owner", async () => {
+    const name = configMapName(TAKEN);
+    await admin().request('POST', path(), cm(name, { labels: ours }));
+    await expect(
+      operatorKube.mergePatch(`${path()}/${name}`, {
+        metadata: { ownerReferences: [takenOwner] },
+        data: { [CONFIGMAP_KEY]: 'forged' },
+      }),
+    ).rejects.toThrow(`ConfigMap netgraph/${name} is not netgraph's`);
   });
 });
