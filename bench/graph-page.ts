@@ -8,7 +8,7 @@
 //   with --before REV, the page of that git revision (built from `git archive`).
 // - labels: graphs of 50 to 1,600 entities drawn whole; how many labels sigma can show
 //   without overlap at the default zoom. groups.ts's THRESHOLD (100) is the first size
-//   measured where fewer than half fit (37%; 72% at 50): a graph past it opens grouped.
+//   measured where fewer than half fit (35%; 68% at 50): a graph past it opens grouped.
 // - memory: one hour of 10-second bins for 50,000 edges, every edge busy in every bin
 //   (the worst case), in the history store; heap and RSS after GC, in a child process.
 //

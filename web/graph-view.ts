@@ -109,6 +109,8 @@ export class GraphView {
       labelSize: 12,
       labelDensity: 2,
       labelGridCellSize: 120,
+      // Room at the edges for the names drawn under the outermost nodes (sigma's is 30 px).
+      stagePadding: 50,
       defaultDrawNodeLabel: (ctx, data, settings) => this.drawLabel(ctx, data, settings),
       // A hovered or highlighted node gets a ring; its label stays the one drawn under it.
       defaultDrawNodeHover: (ctx, data) => {

@@ -7,7 +7,7 @@ import type { Entity, EntityKind, Graph, GraphEdge } from '../api/graph.js';
 /**
  * Entities past which the page opens grouped. Measured with bench/graph-page.ts --part
  * labels: at the default zoom of a 1400x900 window, the names that fit without overlap are
- * 72% of 50 entities, 37% of 100, 28% of 200, 9% of 300.
+ * 68% of 50 entities, 35% of 100, 24% of 200, 7% of 300.
  */
 export const THRESHOLD = 100;
 
