@@ -4,11 +4,12 @@
 // left out of its list); /metrics wants `get` on the non-resource URL; the admin's client
 // certificate works; /healthz and /readyz are open. And a Trace outside a trusted
 // namespace traces only its own.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Trace } from '../../api/trace.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
 import { OperatorPort, serviceAccountToken } from './operator-port.js';
-import { kubectl } from './testbed.js';
+import { addPod, kubectl } from './testbed.js';
 import { getTrace, operate } from './traces.js';
 
 const NODE = 'access-node';
@@ -190,9 +191,17 @@ spec: { node: ${NODE}, gadget: network-graph, filter: { namespace: "${filterName
     expect(t.status?.state).toBeUndefined();
   });
 
-  it('traces its own namespace when its filter names none', async () => {
+  it('traces its own namespace when its filter names none, and no other', async () => {
+    // A pod in the Trace's namespace and one in another, on the traced node.
+    await Promise.all([
+      addPod(`${ELSEWHERE}/mine`, { node: NODE }),
+      addPod(`${READERS}/theirs`, { node: NODE }),
+    ]);
     await traceIn(ELSEWHERE, 'own', '');
-    await operate(ELSEWHERE, 'own', 'start', (x) => x.status?.state === 'Started');
-    expect((await getTrace(ELSEWHERE, 'own')).status?.operationError).toBeFalsy();
+    await operate(ELSEWHERE, 'own', 'start', (x) => (x.status?.nodes?.[NODE]?.pods ?? 0) > 0);
+    await sleep(2000); // an agent attaches a trace's pods in one batch: no second one comes
+    const t = await getTrace(ELSEWHERE, 'own');
+    expect(t.status?.operationError).toBeFalsy();
+    expect(t.status?.nodes?.[NODE]?.pods).toBe(1);
   });
 });
