@@ -8,6 +8,7 @@ import { Kube, KubeConfig } from '../lib/kube.js';
 import { logger } from '../lib/log.js';
 import { HistoryStore } from '../operator/history/history.js';
 import { EdgesStream } from '../operator/stream/edges-stream.js';
+import { demoEdge } from '../test/demo-edge.js';
 import { observe } from './observe.js';
 import { connectOperator, type OperatorEndpoint } from './operator-endpoint.js';
 
@@ -30,20 +31,7 @@ async function serve(): Promise<void> {
   port = (await http.listen({ host: '127.0.0.1', port })).port;
 }
 
-const edge = (pod: string): Edge => ({
-  type: 'normal',
-  namespace: 'demo',
-  pod,
-  pktType: 'OUTGOING',
-  proto: 'tcp',
-  ip: '10.0.0.2',
-  port: 80,
-  remoteKind: 'pod',
-  remotePodNamespace: 'demo',
-  remotePodName: 'server',
-  connections: 1,
-  firstSeen: new Date().toISOString(),
-});
+const edge = (pod: string) => demoEdge({ pod, firstSeen: new Date().toISOString() });
 const see = (e: Edge, trace = 'gadget/t') => {
   for (const o of [store, stream]) o.edge(trace, 'n1', e);
 };

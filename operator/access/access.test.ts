@@ -8,10 +8,10 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Edge } from '../../api/edge.js';
 import type { TraceList } from '../../api/graph.js';
 import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
+import { demoEdge } from '../../test/demo-edge.js';
 import { GraphApi } from '../graph/api.js';
 import { HistoryStore } from '../history/history.js';
 import { registerPolicyApi } from '../policy/http.js';
@@ -41,21 +41,7 @@ const log = logger('test', 'silent');
 const store = new HistoryStore({
   groupNames: (e) => ({ group: e.namespace ?? '', remoteGroup: e.remotePodNamespace ?? '' }),
 });
-const edge: Edge = {
-  type: 'normal',
-  node: 'n1',
-  namespace: 'demo',
-  pod: 'client',
-  pktType: 'OUTGOING',
-  proto: 'tcp',
-  ip: '10.0.0.2',
-  port: 80,
-  remoteKind: 'pod',
-  remotePodNamespace: 'demo',
-  remotePodName: 'server',
-  connections: 1,
-  bytesSent: 100,
-};
+const edge = demoEdge({ bytesSent: 100 });
 const access = new Access(new Authenticator(apiServer), new Authorizer(apiServer), log);
 const http = new HttpServer(log, { guard: access.guard, publicPaths: PUBLIC_PATHS });
 const webRoot = mkdtempSync(join(tmpdir(), 'netgraph-web-'));

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Edge } from '../../api/edge.js';
 import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
+import { demoEdge } from '../../test/demo-edge.js';
 import { HistoryStore } from '../history/history.js';
 import { GraphApi } from './api.js';
 
@@ -15,22 +15,7 @@ const log = logger('test', 'silent');
 const http = new HttpServer(log);
 let base = '';
 
-const edge = (bytesSent: number): Edge => ({
-  type: 'normal',
-  node: 'n1',
-  namespace: 'demo',
-  pod: 'client',
-  pktType: 'OUTGOING',
-  proto: 'tcp',
-  ip: '10.0.0.2',
-  port: 80,
-  remoteKind: 'pod',
-  remotePodNamespace: 'demo',
-  remotePodName: 'server',
-  connections: 1,
-  bytesSent,
-  bytesReceived: 2 * bytesSent,
-});
+const edge = (bytesSent: number) => demoEdge({ bytesSent, bytesReceived: 2 * bytesSent });
 
 beforeAll(async () => {
   new GraphApi({ store, log, webRoot: '/nonexistent', streams: { intervalMs: 20 } }).register(http);
