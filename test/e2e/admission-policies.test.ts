@@ -49,7 +49,8 @@ interface Doc {
   metadata: { name: string; annotations?: Record<string, string> };
 }
 
-let policies: Doc[] = [];
+/** The chart's RBAC and policies this file applies (and deletes at the end). */
+let applied: Doc[] = [];
 let agentKube: Kube;
 let operatorKube: Kube;
 
@@ -108,10 +109,9 @@ beforeAll(async () => {
   )
     .map((d) => d.toJSON() as Doc | null)
     .filter((d): d is Doc => d !== null);
-  const applied = rendered.filter(
+  applied = rendered.filter(
     (d) => APPLIED.includes(d.kind) && !d.metadata.annotations?.['helm.sh/hook'],
   );
-  policies = applied.filter((d) => d.kind.startsWith('ValidatingAdmissionPolicy'));
   await prepareTestbed({ nodes: [NODE, OTHER] });
   await kubectl(['apply', '-f', '-'], {
     input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: applied }),
@@ -151,13 +151,12 @@ beforeAll(async () => {
 }, 1_500_000);
 
 afterAll(async () => {
-  const names = (kind: string) =>
-    policies.filter((d) => d.kind === kind).map((d) => d.metadata.name);
-  for (const kind of ['ValidatingAdmissionPolicyBinding', 'ValidatingAdmissionPolicy'])
-    if (names(kind).length > 0)
-      await kubectl(['delete', kind.toLowerCase(), '--ignore-not-found', ...names(kind)]).catch(
-        () => {},
-      );
+  // All of it: a later file's `helm install` refuses objects of the chart's names it does
+  // not own (the RoleBinding in kube-system first).
+  if (applied.length > 0)
+    await kubectl(['delete', '--ignore-not-found', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: applied }),
+    }).catch(() => {});
   await kubectl([
     'delete',
     '-n',

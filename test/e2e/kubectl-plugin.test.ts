@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
 import { followersOf } from './agent-streams.js';
+import { clearChartLeftovers } from './chart-leftovers.js';
 import {
   addRealNode,
   clearNamespaces,
@@ -113,14 +114,7 @@ beforeAll(async () => {
     (await must(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
   await addRealNode(NODE);
   await must(testbedScript, ['image', 'build'], 1_200_000);
-  // What another test may have left of the chart's objects, which helm refuses to adopt.
-  await kubectl([
-    'delete',
-    'clusterrole,clusterrolebinding',
-    'netgraph-operator',
-    'netgraph-gadget',
-    '--ignore-not-found',
-  ]);
+  await clearChartLeftovers(helm, NS);
   await clearNamespaces([NS, 'demo', 'gadget']);
   await must(
     helm,

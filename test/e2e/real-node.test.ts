@@ -14,6 +14,7 @@ import type { Edge } from '../../api/edge.js';
 import { EDGE_CONNECTIONS } from '../../api/metrics.js';
 import { FINALIZER, type Trace } from '../../api/trace.js';
 import { launchChromium, type PageHooks } from '../browser.js';
+import { clearChartLeftovers } from './chart-leftovers.js';
 import { buildKubeRouter, forwardedTo, type KubeRouter, startKubeRouter } from './kube-router.js';
 import { Prometheus } from './prometheus.js';
 import {
@@ -116,15 +117,7 @@ beforeAll(async () => {
   const t1 = Date.now();
   await run(testbedScript, ['image', 'build'], 1_200_000);
   process.stderr.write(`[real-node] image built and loaded in ${Date.now() - t1} ms\n`);
-  // What another test may have left of the chart's objects (rbac.test.ts applies its
-  // RBAC without helm), which helm refuses to adopt.
-  await kubectl([
-    'delete',
-    'clusterrole,clusterrolebinding',
-    'netgraph-operator',
-    'netgraph-gadget',
-    '--ignore-not-found',
-  ]);
+  await clearChartLeftovers(helm, NS);
   await clearNamespaces([NS, 'demo', 'gadget', DNS_NS]);
   await helmRun([
     'install',
