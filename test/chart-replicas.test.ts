@@ -279,22 +279,36 @@ describe('the certificate every replica serves', () => {
 });
 
 describe("the operator's NetworkPolicy", () => {
-  it('lets replicas reach each other besides the peers the user allows', async () => {
-    const docs = await render(
-      'operator.replicas=3',
-      'operator.networkPolicy.enabled=true',
-      'operator.networkPolicy.from[0].namespaceSelector.matchLabels.name=monitoring',
-    );
-    const policy = one(docs, 'NetworkPolicy');
+  const MONITORING_PROMETHEUS = {
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } },
+    podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } },
+  };
+
+  it("is on by default: its port only, from the replicas and monitoring's Prometheus", async () => {
+    const policy = one(await render(), 'NetworkPolicy');
     expect(policy.spec.podSelector).toEqual({ matchLabels: OPERATOR_PODS });
+    expect(policy.spec.policyTypes).toEqual(['Ingress']);
     expect(policy.spec.ingress).toEqual([
       {
         ports: [{ protocol: 'TCP', port: 9090 }],
-        from: [
-          { namespaceSelector: { matchLabels: { name: 'monitoring' } } },
-          { podSelector: { matchLabels: OPERATOR_PODS } },
-        ],
+        from: [{ podSelector: { matchLabels: OPERATOR_PODS } }, MONITORING_PROMETHEUS],
       },
+    ]);
+  });
+
+  it('adds extraFrom; an empty prometheus list lets only the replicas in, never anyone', async () => {
+    const extra = { ipBlock: { cidr: '192.0.2.0/24' } };
+    const docs = await render(
+      `operator.networkPolicy.extraFrom[0].ipBlock.cidr=${extra.ipBlock.cidr}`,
+    );
+    expect(one(docs, 'NetworkPolicy').spec.ingress[0].from).toEqual([
+      { podSelector: { matchLabels: OPERATOR_PODS } },
+      MONITORING_PROMETHEUS,
+      extra,
+    ]);
+    const none = await render('operator.networkPolicy.prometheus=null');
+    expect(one(none, 'NetworkPolicy').spec.ingress[0].from).toEqual([
+      { podSelector: { matchLabels: OPERATOR_PODS } },
     ]);
   });
 });

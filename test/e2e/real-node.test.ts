@@ -43,6 +43,8 @@ const SEED = join(repoRoot, 'test/fixtures/traces/seed-network-graph.yaml');
 const OPERATOR = ['-n', NS, 'deploy/netgraph-operator'];
 /** The resolver test's own namespace: its pods, its Trace and all its traffic stay there. */
 const DNS_NS = 'real-node-dns';
+/** Where the chart's NetworkPolicy expects Prometheus by default. */
+const MONITORING_NS = 'monitoring';
 
 type LogLine = Partial<Edge> & { msg?: string; level?: number };
 
@@ -118,7 +120,7 @@ beforeAll(async () => {
   await run(testbedScript, ['image', 'build'], 1_200_000);
   process.stderr.write(`[real-node] image built and loaded in ${Date.now() - t1} ms\n`);
   await clearChartLeftovers(helm, NS);
-  await clearNamespaces([NS, 'demo', 'gadget', DNS_NS]);
+  await clearNamespaces([NS, 'demo', 'gadget', DNS_NS, MONITORING_NS]);
   await helmRun([
     'install',
     'netgraph',
@@ -159,7 +161,17 @@ afterAll(async () => {
     },
   ).catch(() => {});
   await kubectl(
-    ['delete', 'namespace', 'demo', 'gadget', DNS_NS, NS, '--ignore-not-found', '--timeout=120s'],
+    [
+      'delete',
+      'namespace',
+      'demo',
+      'gadget',
+      DNS_NS,
+      MONITORING_NS,
+      NS,
+      '--ignore-not-found',
+      '--timeout=120s',
+    ],
     {
       timeoutMs: 130_000,
     },
@@ -760,6 +772,95 @@ subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NS} }]
       await browser.close();
       ui.kill('SIGINT');
     }
+  });
+
+  it("the chart's NetworkPolicy, enforced: replicas, monitoring's Prometheus and `kubectl netgraph ui` reach the operator, other pods not", async () => {
+    // Two replicas: each reads its peers' nodes from the other's pod IP.
+    await kubectl(['scale', ...OPERATOR, '--replicas=2']);
+    await kubectl(['rollout', 'status', ...OPERATOR, '--timeout=120s'], { timeoutMs: 130_000 });
+    const ops = JSON.parse(
+      await kubectl([
+        'get',
+        'pods',
+        '-n',
+        NS,
+        '-l',
+        'app.kubernetes.io/component=operator',
+        '-o',
+        'json',
+      ]),
+    ).items.map((p: { metadata: { name: string }; status: { podIP: string } }) => ({
+      name: p.metadata.name,
+      ip: p.status.podIP,
+    })) as { name: string; ip: string }[];
+    const [a, b] = ops;
+    if (ops.length !== 2 || !a || !b) throw new Error(`operator pods: ${JSON.stringify(ops)}`);
+    // The chart's default Prometheus peer: a pod labelled as kube-prometheus-stack labels its
+    // Prometheus, in the namespace `monitoring`.
+    await kubectl(['apply', '-f', '-'], {
+      input: `apiVersion: v1
+kind: Namespace
+metadata: { name: ${MONITORING_NS} }
+---
+apiVersion: v1
+kind: Pod
+metadata: { name: prometheus, namespace: ${MONITORING_NS}, labels: { app.kubernetes.io/name: prometheus } }
+spec:
+  nodeSelector: { kubernetes.io/hostname: ${NODE} }
+  terminationGracePeriodSeconds: 1
+  containers:
+    - { name: prometheus, image: localhost/netgraph:dev, imagePullPolicy: Never, command: [node, -e, 'setInterval(() => {}, 1 << 30)'] }
+`,
+    });
+    await kubectl(
+      ['wait', '-n', MONITORING_NS, 'pod/prometheus', '--for=condition=Ready', '--timeout=120s'],
+      { timeoutMs: 130_000 },
+    );
+    // Not enforced yet: the demo's client reaches the port.
+    expect(await reaches('deploy/client', a.ip, 9090)).toBe(true);
+
+    kubeRouter = startKubeRouter(NODE);
+    await kubeRouter.programmed(1, [`-d ${a.ip}/32`, `-d ${b.ip}/32`]);
+    const before = await forwardedTo(a.ip);
+    expect(await reaches('deploy/client', a.ip, 9090)).toBe(false);
+    expect(await forwardedTo(a.ip)).toBeGreaterThan(before);
+    const from = (pod: string, ns: string, ip: string) =>
+      connectFrom(pod, ip, 9090, ns).then(
+        () => true,
+        () => false,
+      );
+    expect(await from('pod/prometheus', MONITORING_NS, a.ip)).toBe(true);
+    expect(await from(`pod/${a.name}`, NS, b.ip)).toBe(true);
+    expect(await from(`pod/${b.name}`, NS, a.ip)).toBe(true);
+    // The plugin's port-forward connects on the pod's loopback, which no policy sees.
+    const ui = spawn(
+      process.execPath,
+      [join(repoRoot, 'bin/kubectl-netgraph.js'), 'ui', 'network-graph', '-n', 'gadget'],
+      { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let said = '';
+    for (const out of [ui.stdout, ui.stderr])
+      out?.on('data', (d: Buffer) => {
+        said += d.toString();
+      });
+    try {
+      const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\//.exec(said)?.[0], {
+        timeoutMs: 60_000,
+        what: `kubectl netgraph ui's URL (it said: ${said})`,
+      });
+      const res = await fetch(new URL('/api/v1/traces', url), {
+        signal: AbortSignal.timeout(10_000),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('gadget/network-graph');
+    } finally {
+      ui.kill('SIGINT');
+    }
+
+    await kubeRouter.stop();
+    kubeRouter = undefined;
+    await kubectl(['scale', ...OPERATOR, '--replicas=1']);
+    await kubectl(['delete', 'namespace', MONITORING_NS, '--wait=false']);
   });
 
   it('leaves no netgraph pod after helm uninstall, and a Trace deleted then still goes', async () => {
