@@ -5,7 +5,10 @@
 //   navigation to the first complete draw, the frame rate while the mouse pans the graph
 //   for 3 s, and the time of the one redraw after the button is released. Side by side:
 //   the page as it opens (grouped by namespace), everything drawn (grouping off), and,
-//   with --before REV, the page of that git revision (built from `git archive`).
+//   with --before REV, both openings of the page of that git revision (built from `git
+//   archive`; a page from before grouping draws everything in both). --rounds N opens
+//   each page N times, in turn, and prints the medians, the first draw's range and how
+//   many first draws took 2 s or more.
 // - labels: graphs of 50 to 1,600 entities drawn whole; how many labels sigma can show
 //   without overlap at the default zoom. groups.ts's THRESHOLD (100) is the first size
 //   measured where fewer than half fit (35%; 68% at 50): a graph past it opens grouped.
@@ -13,6 +16,7 @@
 //   (the worst case), in the history store; heap and RSS after GC, in a child process.
 //
 //   node --expose-gc --import tsx bench/graph-page.ts [--part draw|labels|memory] [--before REV]
+//     [--rounds N]
 //
 // Targets: first draw < 2 s, panning >= 30 frames/s (both openings), heap and RSS added
 // < 200 MB (exit code 1 if missed).
@@ -27,9 +31,10 @@ import { HistoryStore } from '../operator/history/history.js';
 import { launchChromium, type PageHooks } from '../test/browser.js';
 import { groupNames, SyntheticCluster, serveTrace } from '../test/synthetic-trace.js';
 import { writeResults } from './lib/results.js';
+import { median } from './lib/stats.js';
 
 const { values } = parseArgs({
-  options: { part: { type: 'string' }, before: { type: 'string' } },
+  options: { part: { type: 'string' }, before: { type: 'string' }, rounds: { type: 'string' } },
 });
 const root = fileURLToPath(new URL('..', import.meta.url));
 const MB = 1024 * 1024;
@@ -59,13 +64,38 @@ async function draw(): Promise<Record<string, Record<string, number>>> {
   const now = await serveTrace(E, L);
   const before = values.before ? buildPageOf(values.before) : undefined;
   const old = before ? await serveTrace(E, L, before.webRoot) : undefined;
+  // [row, URL, screenshot]
+  const pages: [string, string, string][] = [
+    ...(old
+      ? ([
+          [`before grouped (${values.before})`, `${old.base}/?`, 'before-grouped'],
+          [
+            `before everything (${values.before})`,
+            `${old.base}/?grouping=false&`,
+            'before-everything',
+          ],
+        ] as [string, string, string][])
+      : []),
+    ['grouped', `${now.base}/?`, 'grouped'],
+    ['everything', `${now.base}/?grouping=false&`, 'everything'],
+  ];
   const browser = await launchChromium();
   try {
+    // Pages in turn, round after round: a change in the machine's load falls on all of them.
+    const runs = new Map<string, Record<string, number>[]>();
+    for (let round = 0; round < Number(values.rounds ?? 1); round++)
+      for (const [name, url, shot] of pages)
+        runs.set(name, [...(runs.get(name) ?? []), await open(browser, url, shot)]);
     const out: Record<string, Record<string, number>> = {};
-    if (old && values.before)
-      out[`before (${values.before})`] = await open(browser, `${old.base}/?`, 'before');
-    out.grouped = await open(browser, `${now.base}/?`, 'grouped');
-    out.everything = await open(browser, `${now.base}/?grouping=false&`, 'everything');
+    for (const [name, rs] of runs) {
+      const keys = Object.keys(rs[0] ?? {});
+      out[name] = {
+        ...Object.fromEntries(keys.map((k) => [k, median(rs.map((r) => r[k] ?? 0))])),
+        firstDrawMinMs: Math.min(...rs.map((r) => r.firstDrawMs ?? 0)),
+        firstDrawMaxMs: Math.max(...rs.map((r) => r.firstDrawMs ?? 0)),
+        firstDrawsOver2s: rs.filter((r) => (r.firstDrawMs ?? 0) >= 2000).length,
+      };
+    }
     return out;
   } finally {
     await browser.close();

@@ -7,6 +7,7 @@ import Sigma from 'sigma';
 import { formatBytes } from './format.js';
 import type { Shown, ShownGraph } from './groups.js';
 import { hierarchyLayout, type Island, islandLayout, type Point } from './layout.js';
+import { EDGE_PROGRAMS, NODE_PROGRAMS } from './programs.js';
 import { EDGE_ALPHA, edgeColor, edgeWidth, KIND_COLORS, MANY_EDGES } from './scale.js';
 
 export interface GraphViewOptions {
@@ -105,6 +106,9 @@ export class GraphView {
     const graph = this.graph;
     this.renderer = new Sigma(graph, o.container, {
       defaultEdgeType: 'arrow',
+      // Sigma's programs without instancing, which costs a second a draw without a GPU.
+      nodeProgramClasses: NODE_PROGRAMS,
+      edgeProgramClasses: EDGE_PROGRAMS,
       labelRenderedSizeThreshold: 8,
       labelSize: 12,
       labelDensity: 2,
