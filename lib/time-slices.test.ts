@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runInSlices, runToEnd, type Steps } from './time-slices.js';
+import { runInSlices, runToEnd, type Steps, shareTurn } from './time-slices.js';
 
 /** Work that records each step and pauses after each. */
 function* counting(n: number, log: string[]): Steps<number> {
@@ -45,5 +45,37 @@ describe('time slices', () => {
     setImmediate(() => log.push('other'));
     await runInSlices(counting(5, log), 1_000);
     expect(log.slice(0, 5)).toEqual(['step 0', 'step 1', 'step 2', 'step 3', 'step 4']);
+  });
+
+  it('shareTurn keeps a timer on time while many loops work through a burst', async () => {
+    const busy = (ms: number) => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
+    };
+    /** 20 loops of 20 items, 1 ms each (400 ms in all), as 20 streams given a burst. */
+    const burst = (pace: boolean) =>
+      Promise.all(
+        Array.from({ length: 20 }, async () => {
+          for (let i = 0; i < 20; i++) {
+            if (pace) await shareTurn();
+            else await Promise.resolve();
+            busy(1);
+          }
+        }),
+      );
+    const lateness = async (pace: boolean) => {
+      let last = performance.now();
+      let worst = 0;
+      const timer = setInterval(() => {
+        const now = performance.now();
+        worst = Math.max(worst, now - last - 5);
+        last = now;
+      }, 5);
+      await burst(pace);
+      clearInterval(timer);
+      return Math.max(worst, performance.now() - last - 5);
+    };
+    expect(await lateness(false)).toBeGreaterThan(300); // the timer waits for the whole burst
+    expect(await lateness(true)).toBeLessThan(100); // about one slice (10 ms)
   });
 });

@@ -39,3 +39,26 @@ export async function runInSlices<T>(steps: Steps<T>, sliceMs = SLICE_MS): Promi
     await new Promise<void>((resolve) => nextTurn(resolve));
   }
 }
+
+/** When the current turn's shared slice began (ms, performance.now()); -1 before any work. */
+let turnStart = -1;
+
+/**
+ * For many loops that each do a little work per item (an agent stream per node): they
+ * share one slice a turn of the event loop. Resolves at once while this turn's slice lasts,
+ * else on a later turn, so timers (a Lease's renewal) are never held up by a burst that
+ * reaches every loop at once: libuv runs every ready socket's callback in one turn, and a
+ * thousand streams each handling a chunk there kept timers waiting for seconds.
+ */
+export async function shareTurn(sliceMs = SLICE_MS): Promise<void> {
+  for (;;) {
+    if (turnStart < 0) {
+      turnStart = performance.now();
+      nextTurn(() => {
+        turnStart = -1;
+      });
+    }
+    if (performance.now() - turnStart < sliceMs) return;
+    await new Promise<void>((resolve) => nextTurn(resolve));
+  }
+}

@@ -21,6 +21,7 @@ import type { Edge } from '../../api/edge.js';
 import { Backoff } from '../../lib/backoff.js';
 import { boundedLines } from '../../lib/bounded-lines.js';
 import { errorText } from '../../lib/result.js';
+import { shareTurn } from '../../lib/time-slices.js';
 
 /** Where an agent listens, and the certificate it serves there. */
 export interface AgentAddress {
@@ -148,6 +149,8 @@ export class AgentSession implements Session {
     this.backoff.reset();
     for await (const line of boundedLines(res, AGENT_MAX_LINE_BYTES)) {
       if (!line) continue;
+      // Every node's stream may bring a burst at once: they share the event loop's turns.
+      await shareTurn();
       const parsed = parseAgentFrame(line);
       if (!parsed.ok) throw new Error(`agent on ${this.node}: ${parsed.error}`);
       const { frame } = parsed;
