@@ -76,6 +76,31 @@ async function operatorLog(): Promise<LogLine[]> {
 
 const edges = (lines: LogLine[]) => lines.filter((l) => l.msg === 'edge');
 
+/**
+ * `kubectl netgraph ui` as the README gives it: a proxy on 127.0.0.1, through the API
+ * server (a port-forward to the operator's pod) with the kubeconfig's client certificate.
+ */
+function netgraphUi(): { url(): Promise<string>; stop(): void } {
+  const ui = spawn(
+    process.execPath,
+    [join(repoRoot, 'bin/kubectl-netgraph.js'), 'ui', 'network-graph', '-n', 'gadget'],
+    { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let said = '';
+  for (const out of [ui.stdout, ui.stderr])
+    out?.on('data', (d: Buffer) => {
+      said += d.toString();
+    });
+  return {
+    url: () =>
+      waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(said)?.[0], {
+        timeoutMs: 60_000,
+        what: `kubectl netgraph ui's URL (it said: ${said})`,
+      }),
+    stop: () => ui.kill('SIGINT'),
+  };
+}
+
 async function podOf(ns: string, app: string): Promise<{ name: string; ip: string }> {
   const pods = JSON.parse(await kubectl(['get', 'pods', '-n', ns, '-l', app, '-o', 'json'])) as {
     items: { metadata: { name: string; deletionTimestamp?: string }; status: { podIP?: string } }[];
@@ -734,24 +759,10 @@ subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NS} }]
   });
 
   it('opens the graph page in Chromium through `kubectl netgraph ui`, and it draws the trace', async () => {
-    // The README's command: a proxy on 127.0.0.1, through the API server (a port-forward
-    // to the operator's pod) with the kubeconfig's client certificate.
-    const ui = spawn(
-      process.execPath,
-      [join(repoRoot, 'bin/kubectl-netgraph.js'), 'ui', 'network-graph', '-n', 'gadget'],
-      { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let said = '';
-    for (const out of [ui.stdout, ui.stderr])
-      out?.on('data', (d: Buffer) => {
-        said += d.toString();
-      });
+    const ui = netgraphUi();
     const browser = await launchChromium();
     try {
-      const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\/\S*/.exec(said)?.[0], {
-        timeoutMs: 60_000,
-        what: `kubectl netgraph ui's URL (it said: ${said})`,
-      });
+      const url = await ui.url();
       const page = await browser.context.newPage();
       await page.goto(url);
       const hooks = () =>
@@ -770,7 +781,7 @@ subjects: [{ kind: ServiceAccount, name: prometheus, namespace: ${NS} }]
       await page.screenshot({ path: join(repoRoot, 'test-results', 'real-node-graph-page.png') });
     } finally {
       await browser.close();
-      ui.kill('SIGINT');
+      ui.stop();
     }
   });
 
@@ -833,28 +844,16 @@ spec:
     expect(await from(`pod/${a.name}`, NS, b.ip)).toBe(true);
     expect(await from(`pod/${b.name}`, NS, a.ip)).toBe(true);
     // The plugin's port-forward connects on the pod's loopback, which no policy sees.
-    const ui = spawn(
-      process.execPath,
-      [join(repoRoot, 'bin/kubectl-netgraph.js'), 'ui', 'network-graph', '-n', 'gadget'],
-      { env: { ...process.env, KUBECONFIG: kubeconfigPath() }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let said = '';
-    for (const out of [ui.stdout, ui.stderr])
-      out?.on('data', (d: Buffer) => {
-        said += d.toString();
-      });
+    const ui = netgraphUi();
     try {
-      const url = await waitFor(async () => /http:\/\/127\.0\.0\.1:\d+\//.exec(said)?.[0], {
-        timeoutMs: 60_000,
-        what: `kubectl netgraph ui's URL (it said: ${said})`,
-      });
+      const url = await ui.url();
       const res = await fetch(new URL('/api/v1/traces', url), {
         signal: AbortSignal.timeout(10_000),
       });
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('gadget/network-graph');
     } finally {
-      ui.kill('SIGINT');
+      ui.stop();
     }
 
     await kubeRouter.stop();
