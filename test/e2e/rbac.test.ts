@@ -296,6 +296,7 @@ describe('the chart', () => {
       'DaemonSet/netgraph-gadget',
       'Deployment/netgraph-operator',
       'Job/netgraph-uninstall',
+      'NetworkPolicy/netgraph-operator',
       'Role/netgraph-uninstall',
       'RoleBinding/netgraph-uninstall',
       // The certificate every operator replica serves (test/chart-replicas.test.ts).
