@@ -419,10 +419,11 @@ export class Controller {
   }
 
   /**
-   * Takes the operation annotation into status.pendingOperation, then removes it. Removed
-   * only once carried out, a leader killed between the two would leave it to the next,
-   * which would carry it out again: a start afresh, losing what the first start saw, or a
-   * stop answered "Not started". Undefined when the annotation changed meanwhile.
+   * Takes the operation annotation into status.pendingOperation, then removes it. Were the
+   * annotation removed only once the operation is carried out, a leader killed in between
+   * would leave it to the next, which would carry it out again: a start afresh, losing what
+   * the first start saw, or a stop answered "Not started". Undefined when the annotation
+   * changed meanwhile.
    */
   private async accept(trace: Trace): Promise<Trace | undefined> {
     const operation = trace.metadata.annotations?.[OPERATION_ANNOTATION];
