@@ -169,6 +169,11 @@ real_node_stop() {
   done
   if daemon_pid "containerd-$name" >/dev/null; then
     ids=$(node_ctr "$name" containers ls -q 2>/dev/null || true)
+    # A sandbox torn down halfway (its pause process gone, its netns not yet removed) has
+    # no process to name its netns by: its spec still does.
+    for id in $ids; do
+      nets+=" $(node_ctr "$name" containers info "$id" 2>/dev/null | grep -o 'netns/cni-[0-9a-f-]*' | cut -d/ -f2 | sort -u || true)"
+    done
     # Killing and deleting each task lets runc remove its cgroups and each shim exit.
     for id in $(node_ctr "$name" tasks ls -q 2>/dev/null || true); do
       node_ctr "$name" tasks kill -a -s SIGKILL "$id" >/dev/null 2>&1 || true
