@@ -9,7 +9,6 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { agentLease, agentLeaseName, agentLeasesPath, type Lease } from '../../api/agent.js';
 import { replicaLease, replicaLeaseName } from '../../api/ring.js';
 import { GADGET, GROUP, KIND, PLURAL, type Trace, VERSION } from '../../api/trace.js';
@@ -24,6 +23,7 @@ import { CONFIGMAP_KEY, configMapName } from '../../operator/policy/advisor.js';
 import { NETGRAPH_NS, OPERATOR_SA } from './netgraph.js';
 import { prepareTestbed } from './on-testbed.js';
 import { CERT_CONFIGMAP } from './operator-port.js';
+import { type ChartDoc, renderChart } from './rendered-chart.js';
 import { kubeConfig, kubectl, repoRoot, testbed, testbedDir } from './testbed.js';
 
 const GADGET_SA = 'netgraph-gadget';
@@ -44,13 +44,8 @@ const APPLIED = [
   'ValidatingAdmissionPolicyBinding',
 ];
 
-interface Doc {
-  kind: string;
-  metadata: { name: string; annotations?: Record<string, string> };
-}
-
 /** The chart's RBAC and policies this file applies (and deletes at the end). */
-let applied: Doc[] = [];
+let applied: ChartDoc[] = [];
 let agentKube: Kube;
 let operatorKube: Kube;
 
@@ -100,16 +95,7 @@ const replicaPath = (id: string) => `${agentLeasesPath(NETGRAPH_NS)}/${replicaLe
 beforeAll(async () => {
   const helm =
     (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
-  const rendered = parseAllDocuments(
-    await run(
-      helm,
-      ['template', 'netgraph', join(repoRoot, 'charts/netgraph'), '-n', NETGRAPH_NS],
-      60_000,
-    ),
-  )
-    .map((d) => d.toJSON() as Doc | null)
-    .filter((d): d is Doc => d !== null);
-  applied = rendered.filter(
+  applied = (await renderChart(helm, NETGRAPH_NS)).filter(
     (d) => APPLIED.includes(d.kind) && !d.metadata.annotations?.['helm.sh/hook'],
   );
   await prepareTestbed({ nodes: [NODE, OTHER] });

@@ -5,12 +5,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { type ChartDoc, renderChart } from './rendered-chart.js';
 import { kubectl, repoRoot } from './testbed.js';
 
-interface Doc {
-  kind: string;
-  metadata: { name: string };
+interface Doc extends ChartDoc {
   spec: { template: { metadata: Record<string, unknown>; spec: Record<string, unknown> } };
 }
 
@@ -59,10 +57,7 @@ beforeAll(async () => {
     .trim()
     .split('\n')
     .at(-1) as string;
-  const out = await run(helm, ['template', 'netgraph', join(repoRoot, 'charts/netgraph')]);
-  rendered = parseAllDocuments(out)
-    .map((d) => d.toJSON() as Doc | null)
-    .filter((d): d is Doc => d !== null);
+  rendered = await renderChart<Doc>(helm);
   await namespace('psa-restricted', 'restricted');
   await namespace('psa-privileged', 'privileged');
 }, 1_200_000);

@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
 import { AGENT_AUDIENCE } from '../../api/agent.js';
 import { NETGRAPH_NS, OPERATOR_SA, type Proc, procs } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
+import { renderChart } from './rendered-chart.js';
 import {
   addPod,
   type ExecResult,
@@ -174,17 +174,7 @@ beforeAll(async () => {
   const built = await exec(join(repoRoot, 'hack/build-helm'), [], undefined, 1_200_000);
   if (built.code !== 0) throw new Error(`hack/build-helm failed: ${built.stderr.slice(-2000)}`);
   const helm = built.stdout.trim().split('\n').at(-1) ?? '';
-  const out = await exec(helm, [
-    'template',
-    'netgraph',
-    join(repoRoot, 'charts/netgraph'),
-    '-n',
-    NETGRAPH_NS,
-  ]);
-  if (out.code !== 0) throw new Error(`helm template failed: ${out.stderr}`);
-  rendered = parseAllDocuments(out.stdout)
-    .map((d) => d.toJSON() as KubeDoc | null)
-    .filter((d): d is KubeDoc => d !== null);
+  rendered = await renderChart<KubeDoc>(helm, NETGRAPH_NS);
   // The Deployment and the DaemonSet need a kubelet (test/e2e/real-node.test.ts runs them);
   // hooks (the uninstall Job's identity) exist only while `helm uninstall` runs.
   applied = rendered.filter(
