@@ -20,7 +20,7 @@ export async function iptablesSave(): Promise<string> {
  * Packets that crossed the host's FORWARD chain into kube-router's firewall chain of the
  * pod at `ip` (the jump rules of KUBE-ROUTER-FORWARD for that destination).
  */
-export async function forwardedTo(ip: string): Promise<number> {
+async function forwardedTo(ip: string): Promise<number> {
   const saved = (await run('iptables-save', ['-c', '-t', 'filter'], { maxBuffer: 64 << 20 }))
     .stdout;
   let packets = 0;
@@ -29,6 +29,20 @@ export async function forwardedTo(ip: string): Promise<number> {
     if (m?.[2]?.includes(`-d ${ip}/32`)) packets += Number(m[1]);
   }
   return packets;
+}
+
+/**
+ * Runs `attempt` until one run of it is seen in kube-router's jump counters for `ip`, so
+ * the pod's policies were really consulted. Several rounds, because each full sync of
+ * kube-router rewrites the filter table and zeroes the counters in between.
+ */
+export async function consulted(ip: string, attempt: () => Promise<void>): Promise<void> {
+  for (let round = 0; round < 5; round++) {
+    const before = await forwardedTo(ip);
+    await attempt();
+    if ((await forwardedTo(ip)) > before) return;
+  }
+  throw new Error(`no packet to ${ip} crossed kube-router's FORWARD jumps in 5 rounds`);
 }
 
 /** Builds kube-router once (minutes cold), so starting it later is quick. */
