@@ -3,6 +3,8 @@
 // parses its HOST:PORT flag here. HttpServer adds a read-only router for the ports that
 // only serve GET: each part registers what it serves under a path prefix (/healthz here,
 // /metrics, the graph page and its API, ...).
+
+import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import {
@@ -13,6 +15,7 @@ import {
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from './http-bounds.js';
 import type { Logger } from './log.js';
+import { shareTurn } from './time-slices.js';
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>;
 export type Server = http.Server | https.Server;
@@ -79,6 +82,29 @@ export function sendJSON(res: ServerResponse, status: number, body: unknown): vo
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
   res.end(text);
+}
+
+/**
+ * A 200 of newline-delimited JSON, a line an item, written in time slices and at the
+ * pace the client reads: a large answer holds neither the event loop nor the heap.
+ */
+export async function sendLines<T>(
+  res: ServerResponse,
+  items: Iterable<T>,
+  toJSON: (item: T) => unknown = (item) => item,
+): Promise<void> {
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  let chunk = '';
+  for (const item of items) {
+    chunk += `${JSON.stringify(toJSON(item))}\n`;
+    if (chunk.length < 64 * 1024) continue;
+    const full = !res.write(chunk);
+    chunk = '';
+    if (full) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (res.destroyed) return;
+    await shareTurn();
+  }
+  res.end(chunk);
 }
 
 /** A 400 that names the query parameter at fault. */

@@ -14,9 +14,9 @@ function gatherer(peerEdges: Edge[], peers = true) {
   const g = new NodeEdgesGatherer(
     {
       hasPeers: () => peers,
-      ask: async <T>(path: string) => {
+      askLines: async <T>(path: string) => {
         asked.push(path);
-        return { answers: [{ replica: 'b', status: 200, body: peerEdges as T }], missing: [] };
+        return { lines: peerEdges as T[], missing: [] };
       },
     },
     (edges) => [...edges].sort((x, y) => (x.port ?? 0) - (y.port ?? 0)),
@@ -28,7 +28,9 @@ function gatherer(peerEdges: Edge[], peers = true) {
 describe('NodeEdgesGatherer', () => {
   it('leaves the summary to the run alone when there are no peers', async () => {
     const t = gatherer([], false);
-    expect(await t.g.gather('gadget/t', { groupBy: 'pod', ips: [] }, [], false)).toBeUndefined();
+    expect(
+      await t.g.gather('gadget/t', { groupBy: 'pod', ips: [] }, () => [], false),
+    ).toBeUndefined();
     expect(t.asked).toEqual([]);
   });
 
@@ -36,7 +38,7 @@ describe('NodeEdgesGatherer', () => {
     // b still answers for n2 a moment after handing it over: this replica's n2 wins.
     const t = gatherer([on('n3', 30, 4), on('n2', 20, 1)]);
     const own = [on('n1', 10, 2), on('n2', 20, 5)];
-    const all = await t.g.gather('gadget/t', { groupBy: 'pod', ips: [] }, own, false);
+    const all = await t.g.gather('gadget/t', { groupBy: 'pod', ips: [] }, () => [...own], false);
     expect(all?.map((e) => [e.node, e.port, e.connections])).toEqual([
       ['n1', 10, 2],
       ['n2', 20, 5],
@@ -45,16 +47,24 @@ describe('NodeEdgesGatherer', () => {
     expect(t.asked).toEqual(['/api/v1/traces/gadget/t/node-edges']);
   });
 
-  it('asks the peers at most every 10 s, unless the summary must be fresh', async () => {
+  it('gathers at most every 10 s, its summary standing meanwhile, unless it must be fresh', async () => {
     const t = gatherer([on('n3', 30)]);
     const p = { groupBy: 'pod' as const, ips: [] };
-    await t.g.gather('gadget/t', p, [], false);
+    let reads = 0;
+    const own = (port: number) => () => {
+      reads++;
+      return [on('n1', port)];
+    };
+    await t.g.gather('gadget/t', p, own(10), false);
     t.later(5000);
-    await t.g.gather('gadget/t', p, [], false);
-    expect(t.asked).toHaveLength(1);
-    await t.g.gather('gadget/t', p, [], true);
+    // This replica's edges are not even read: the summary of 5 s ago stands.
+    const standing = await t.g.gather('gadget/t', p, own(11), false);
+    expect(standing?.map((e) => e.port)).toEqual([10, 30]);
+    expect([t.asked.length, reads]).toEqual([1, 1]);
+    const fresh = await t.g.gather('gadget/t', p, own(12), true);
+    expect(fresh?.map((e) => e.port)).toEqual([12, 30]);
     t.later(11_000);
-    await t.g.gather('gadget/t', p, [], false);
-    expect(t.asked).toHaveLength(3);
+    await t.g.gather('gadget/t', p, own(13), false);
+    expect([t.asked.length, reads]).toEqual([3, 3]);
   });
 });

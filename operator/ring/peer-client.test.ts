@@ -26,6 +26,7 @@ import { PolicyAdvisor } from '../policy/advisor.js';
 import { PolicyFacts } from '../policy/cluster-facts.js';
 import { registerPolicyApi } from '../policy/http.js';
 import { EdgesStream } from '../stream/edges-stream.js';
+import { registerNodeEdges } from './node-edges.js';
 import { PeerClient } from './peer-client.js';
 
 const NAME = 'netgraph-operator.netgraph.svc';
@@ -79,6 +80,9 @@ interface Node {
   http: HttpServer;
   endpoint: string;
   others: Replica[];
+  peers: PeerClient;
+  /** What it serves as its nodes' edges for the leader's summary. */
+  nodeEdges: Edge[];
 }
 
 const noFacts = new PolicyFacts({
@@ -94,7 +98,7 @@ const store = () =>
 
 /** A replica: its store, its port (HTTPS, the shared certificate), its peers as the ring gives them. */
 async function replica(id: string): Promise<Node> {
-  const n = { id, store: store(), others: [] as Replica[] } as Node;
+  const n = { id, store: store(), others: [] as Replica[], nodeEdges: [] as Edge[] } as Node;
   const peers = new PeerClient({
     peers: { self: id, others: () => n.others },
     serving: { ca: tls.cert, hosts: [NAME] },
@@ -117,6 +121,8 @@ async function replica(id: string): Promise<Node> {
   }).register(n.http);
   n.stream.register(n.http);
   registerPolicyApi(n.http, n.advisor, peers);
+  registerNodeEdges(n.http, () => n.nodeEdges);
+  n.peers = peers;
   const { port } = await n.http.listen({ host: '127.0.0.1', port: 0 });
   n.endpoint = `https://127.0.0.1:${port}`;
   return n;
@@ -319,6 +325,18 @@ describe('reads across two replicas', () => {
     );
     stream.close();
     expect(all.at(-1)).toMatchObject({ answered: ['a', 'b'], missing: [] });
+  });
+
+  it("gathers a peer's node edges a line at a time, all of them, in order", async () => {
+    // Some 30 chunks of 64 KB, each written on its own turn of the peer's event loop.
+    b.nodeEdges = Array.from({ length: 10_000 }, (_, i) => ({ ...server, port: i, node: 'n2' }));
+    try {
+      const got = await a.peers.askLines<Edge>(`/api/v1/traces/${TRACE}/node-edges`);
+      expect(got.missing).toEqual([]);
+      expect(got.lines).toEqual(b.nodeEdges);
+    } finally {
+      b.nodeEdges = [];
+    }
   });
 
   it('says which replica is missing when one does not answer, within the timeout', async () => {

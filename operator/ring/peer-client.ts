@@ -111,6 +111,41 @@ export class PeerClient {
   }
 
   /**
+   * GET `path?scope=local` of every peer at once, answered as newline-delimited JSON: the
+   * lines of those that answered in full, parsed one at a time as they come (a large
+   * answer is never one string); a 404 adds none; a peer that broke off is missing.
+   */
+  async askLines<T>(path: string): Promise<{ lines: T[]; missing: string[] }> {
+    const out = { lines: [] as T[], missing: [] as string[] };
+    await Promise.all(
+      this.others().map(
+        (peer) =>
+          new Promise<void>((resolve) => {
+            const lines: T[] = [];
+            let bad = false;
+            this.stream(peer, path, new URLSearchParams(), {
+              opened: () => {},
+              line: (_, text) => {
+                if (!text || bad) return;
+                try {
+                  lines.push(JSON.parse(text) as T);
+                } catch {
+                  bad = true;
+                }
+              },
+              ended: (_, error) => {
+                if (error === undefined && !bad) for (const l of lines) out.lines.push(l);
+                else out.missing.push(peer.id);
+                resolve();
+              },
+            });
+          }),
+      ),
+    );
+    return out;
+  }
+
+  /**
    * The peers' parts of a trace (api/graph.ts's TracePart) for the graph query `query`,
    * as views; a peer that does not hold the trace answers 404 and adds none. `bins`: what
    * of their bins (api/graph.ts's PART_BINS).

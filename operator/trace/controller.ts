@@ -94,13 +94,14 @@ export interface ControllerOptions {
   replicaId?: string;
   /**
    * Every node's edges of a trace as its view shows them, given this replica's nodes'
-   * edges; undefined when this replica's own view is the whole (no peers). With replicas,
-   * the leader's summary covers the others' nodes too. `fresh`: not from a recent answer.
+   * edges (asked only when needed); undefined when this replica's own view is the whole
+   * (no peers). With replicas, the leader's summary covers the others' nodes too.
+   * `fresh`: not from a recent answer.
    */
   gather?(
     trace: string,
     parameters: TraceParameters,
-    own: Edge[],
+    own: () => Edge[],
     fresh: boolean,
   ): Promise<Edge[] | undefined>;
 }
@@ -457,7 +458,7 @@ export class Controller {
     fresh = false,
   ): Promise<Partial<Record<keyof TraceStatus, unknown>>> {
     const edges =
-      (await this.o.gather?.(run.key, run.parameters, run.nodeEdges(), fresh)) ?? run.edges();
+      (await this.o.gather?.(run.key, run.parameters, () => run.nodeEdges(), fresh)) ?? run.edges();
     const nodes = { ...this.traces.items.get(run.key)?.status?.nodes, ...run.nodeEntries() };
     return traceSummary(edges, nodes, trace.spec ?? {});
   }
