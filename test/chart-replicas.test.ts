@@ -4,15 +4,10 @@
 // learns from its pod, the Lease rights it holds, and the one certificate every replica
 // serves; and the agent's map-size flags. test/e2e/rbac.test.ts and admission-policies.test.ts apply the RBAC and the
 // policies to a real API server; chart.test.ts installs and upgrades the chart.
-import { execFile } from 'node:child_process';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
+import { type Doc, helmBinary, NS, one, render } from './chart-render.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const NS = 'netgraph';
 const SERVICE_NAMES = [
   'netgraph-operator',
   'netgraph-operator.netgraph',
@@ -25,49 +20,12 @@ const OPERATOR_PODS = {
   'app.kubernetes.io/component': 'operator',
 };
 
-interface Doc {
-  kind: string;
-  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
-  // biome-ignore lint/suspicious/noExplicitAny: rendered manifests, read by path
-  [k: string]: any;
-}
-
-let helm = '';
-
-function run(file: string, args: string[]): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(file, args, { maxBuffer: 64 << 20, timeout: 1_200_000 }, (e, out, err) =>
-      resolve({ code: e ? Number(e.code ?? 1) : 0, out, err }),
-    );
-  });
-}
-
-/** The chart rendered with these --set values, as documents. */
-async function render(...set: string[]): Promise<Doc[]> {
-  const args = ['template', 'netgraph', join(root, 'charts/netgraph'), '-n', NS];
-  for (const s of set) args.push('--set', s);
-  const r = await run(helm, args);
-  if (r.code !== 0) throw new Error(`helm template ${set.join(' ')}: ${r.err}`);
-  return parseAllDocuments(r.out)
-    .map((d) => d.toJSON() as Doc | null)
-    .filter((d): d is Doc => d !== null);
-}
-
-const one = (docs: Doc[], kind: string, name = 'netgraph-operator'): Doc => {
-  const d = docs.find((x) => x.kind === kind && x.metadata.name === name);
-  if (!d) throw new Error(`no ${kind}/${name} rendered`);
-  return d;
-};
 const pod = (docs: Doc[]) => one(docs, 'Deployment').spec.template;
 const container = (docs: Doc[]) => pod(docs).spec.containers[0];
 const args = (docs: Doc[]): string[] => container(docs).args;
 
-beforeAll(async () => {
-  // Built once from the Go module proxy into ~/.cache/netgraph (hack/lint-chart builds it too).
-  const built = await run(join(root, 'hack/build-helm'), []);
-  if (built.code !== 0) throw new Error(`hack/build-helm: ${built.err.slice(-2000)}`);
-  helm = built.out.trim().split('\n').at(-1) ?? '';
-}, 1_200_000);
+// Built once from the Go module proxy into ~/.cache/netgraph (hack/lint-chart builds it too).
+beforeAll(() => helmBinary(), 1_200_000);
 
 describe('operator.replicas', () => {
   let single: Doc[];
@@ -162,17 +120,8 @@ describe('operator.replicas', () => {
   });
 
   it('refuses fewer than one replica, or a fraction, naming the value', async () => {
-    for (const bad of ['operator.replicas=0', 'operator.replicas=1.5']) {
-      const r = await run(helm, [
-        'template',
-        'netgraph',
-        join(root, 'charts/netgraph'),
-        '--set',
-        bad,
-      ]);
-      expect(r.code, bad).not.toBe(0);
-      expect(r.err).toContain('operator.replicas');
-    }
+    for (const bad of ['operator.replicas=0', 'operator.replicas=1.5'])
+      await expect(render(bad), bad).rejects.toThrow(/- operator\.replicas: /);
   });
 });
 
