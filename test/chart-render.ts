@@ -1,7 +1,8 @@
-// The chart as `helm template` renders it, for the chart's unit tests: the real helm
-// (hack/build-helm: built once from the Go module proxy into ~/.cache/netgraph, then found
-// at once), no cluster, no test bed. Release `netgraph` in namespace `netgraph`, hooks
-// included (the uninstall Job and its RBAC), parsed into objects.
+// The chart as `helm template` renders it for release `netgraph`, hooks included (the
+// uninstall Job and its RBAC), parsed into objects: for the chart's unit tests (no
+// cluster, no test bed) and for what e2e files apply without helm, check against Pod
+// Security, or clear before a `helm install`. The real helm: hack/build-helm, built once
+// from the Go module proxy into ~/.cache/netgraph, then found at once.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +15,13 @@ const exec = promisify(execFile);
 /** The namespace the chart is rendered into. */
 export const NS = 'netgraph';
 
-export interface Doc {
+/** What every rendered object has; a caller reads the rest as the type it asks for. */
+export interface ChartDoc {
   kind: string;
   metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+}
+
+export interface Doc extends ChartDoc {
   // biome-ignore lint/suspicious/noExplicitAny: rendered manifests, read by path
   [k: string]: any;
 }
@@ -38,11 +43,16 @@ export function helmBinary(): Promise<string> {
 }
 
 /**
- * The chart rendered with these --set values, as objects; a value the chart or its
- * values.schema.json refuses throws, with helm's message.
+ * The chart rendered into `namespace` (helm's default when undefined) with these --set
+ * values, as objects; a value the chart or its values.schema.json refuses throws, with
+ * helm's message.
  */
-export async function render(...set: string[]): Promise<Doc[]> {
-  const args = ['template', 'netgraph', join(root, 'charts/netgraph'), '-n', NS];
+export async function renderChart<T extends ChartDoc = Doc>(
+  namespace: string | undefined,
+  ...set: string[]
+): Promise<T[]> {
+  const args = ['template', 'netgraph', join(root, 'charts/netgraph')];
+  if (namespace) args.push('-n', namespace);
   for (const s of set) args.push('--set', s);
   const helm = await helmBinary();
   const { stdout } = await exec(helm, args, { maxBuffer: 64 << 20, timeout: 60_000 }).catch(
@@ -51,9 +61,12 @@ export async function render(...set: string[]): Promise<Doc[]> {
     },
   );
   return parseAllDocuments(stdout)
-    .map((d) => d.toJSON() as Doc | null)
-    .filter((d): d is Doc => d !== null);
+    .map((d) => d.toJSON() as T | null)
+    .filter((d): d is T => d !== null);
 }
+
+/** The chart rendered into NS with these --set values. */
+export const render = (...set: string[]): Promise<Doc[]> => renderChart(NS, ...set);
 
 /** The one object of this kind and name (the operator's by default); throws if absent. */
 export const one = (docs: Doc[], kind: string, name = 'netgraph-operator'): Doc => {

@@ -5,9 +5,7 @@
 // to a Pod, and so to the Pod's node, which the API server puts in the token's user
 // (checked here with a TokenReview). The Lease is written by the agent's own code
 // (gadget/agent/lease.ts); the ConfigMaps by the operator's (lib/owned-config-map.ts).
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentLease, agentLeaseName, agentLeasesPath, type Lease } from '../../api/agent.js';
 import { replicaLease, replicaLeaseName } from '../../api/ring.js';
@@ -20,11 +18,11 @@ import { writeOwnedConfigMap } from '../../lib/owned-config-map.js';
 import { selfSignedIdentity } from '../../lib/tls.js';
 import { CA_KEY } from '../../operator/access/serving-cert.js';
 import { CONFIGMAP_KEY, configMapName } from '../../operator/policy/advisor.js';
+import { type ChartDoc, renderChart } from '../chart-render.js';
 import { NETGRAPH_NS, OPERATOR_SA } from './netgraph.js';
 import { prepareTestbed } from './on-testbed.js';
 import { CERT_CONFIGMAP } from './operator-port.js';
-import { type ChartDoc, renderChart } from './rendered-chart.js';
-import { kubeConfig, kubectl, repoRoot, testbed, testbedDir } from './testbed.js';
+import { kubeConfig, kubectl, testbed, testbedDir } from './testbed.js';
 
 const GADGET_SA = 'netgraph-gadget';
 const NODE = 'vap-node-a';
@@ -48,16 +46,6 @@ const APPLIED = [
 let applied: ChartDoc[] = [];
 let agentKube: Kube;
 let operatorKube: Kube;
-
-function run(file: string, args: string[], timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(file, args, { timeout: timeoutMs, maxBuffer: 64 << 20 }, (err, stdout, stderr) =>
-      err
-        ? reject(new Error(`${file} ${args.join(' ')}: ${err.message}\n${stderr}`))
-        : resolve(stdout),
-    );
-  });
-}
 
 /** A client of the test bed's API server that presents this bearer token. */
 function tokenKube(token: string): Kube {
@@ -93,9 +81,7 @@ const replicaOf = (id: string) =>
 const replicaPath = (id: string) => `${agentLeasesPath(NETGRAPH_NS)}/${replicaLeaseName(id)}`;
 
 beforeAll(async () => {
-  const helm =
-    (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
-  applied = (await renderChart(helm, NETGRAPH_NS)).filter(
+  applied = (await renderChart(NETGRAPH_NS)).filter(
     (d) => APPLIED.includes(d.kind) && !d.metadata.annotations?.['helm.sh/hook'],
   );
   await prepareTestbed({ nodes: [NODE, OTHER] });

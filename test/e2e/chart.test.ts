@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { helmBinary } from '../chart-render.js';
 import {
   addRealNode,
   clearNamespaces,
@@ -108,8 +109,7 @@ const operatorPods = (ns: string, n: number): Promise<string[]> =>
   );
 
 beforeAll(async () => {
-  helm =
-    (await ok(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
+  helm = await helmBinary();
   await addRealNode(NODE);
   await ok(testbedScript, ['image', 'build'], 1_200_000);
   // What earlier files may have left: a namespace still terminating (its Traces' too),

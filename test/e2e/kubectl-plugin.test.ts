@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
+import { helmBinary } from '../chart-render.js';
 import { followersOf } from './agent-streams.js';
 import { clearChartLeftovers } from './chart-leftovers.js';
 import {
@@ -110,11 +111,10 @@ const start = (args: string[]) => {
 };
 
 beforeAll(async () => {
-  helm =
-    (await must(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
+  helm = await helmBinary();
   await addRealNode(NODE);
   await must(testbedScript, ['image', 'build'], 1_200_000);
-  await clearChartLeftovers(helm, NS);
+  await clearChartLeftovers(NS);
   await clearNamespaces([NS, 'demo', 'gadget']);
   await must(
     helm,

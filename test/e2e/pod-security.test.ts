@@ -1,25 +1,12 @@
-// The chart's pods against Kubernetes Pod Security admission on the real apiserver:
-// the operator's passes "restricted"; the agent's needs "privileged", and the
-// apiserver's refusal under "restricted" lists exactly the host access the README
-// explains (hostNetwork, hostPID, the netns hostPath, the added capabilities).
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type ChartDoc, renderChart } from './rendered-chart.js';
-import { kubectl, repoRoot } from './testbed.js';
+import { type ChartDoc, renderChart } from '../chart-render.js';
+import { kubectl } from './testbed.js';
 
 interface Doc extends ChartDoc {
   spec: { template: { metadata: Record<string, unknown>; spec: Record<string, unknown> } };
 }
 
 let rendered: Doc[] = [];
-
-const run = (file: string, args: string[], timeout = 60_000) =>
-  new Promise<string>((resolve, reject) => {
-    execFile(file, args, { maxBuffer: 16 << 20, timeout }, (err, stdout, stderr) =>
-      err ? reject(new Error(`${file} failed: ${stderr}`)) : resolve(stdout),
-    );
-  });
 
 /** A Pod made from a rendered workload's template, as its controller would make it. */
 function podOf(kind: string, namespace: string): string {
@@ -52,12 +39,7 @@ const dryRun = (kind: string, ns: string) =>
   kubectl(['create', '--dry-run=server', '-f', '-'], { input: podOf(kind, ns) });
 
 beforeAll(async () => {
-  // Built once from the Go module proxy into ~/.cache/netgraph (see test/e2e/rbac.test.ts).
-  const helm = (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000))
-    .trim()
-    .split('\n')
-    .at(-1) as string;
-  rendered = await renderChart<Doc>(helm);
+  rendered = await renderChart<Doc>(undefined);
   await namespace('psa-restricted', 'restricted');
   await namespace('psa-privileged', 'privileged');
 }, 1_200_000);

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_AUDIENCE } from '../../api/agent.js';
+import { renderChart } from '../chart-render.js';
 import { NETGRAPH_NS, OPERATOR_SA, type Proc, procs } from './netgraph.js';
 import { type Netgraph, prepareTestbed, startNetgraph } from './on-testbed.js';
-import { renderChart } from './rendered-chart.js';
 import {
   addPod,
   type ExecResult,
@@ -22,7 +22,6 @@ import {
   type PodInfo,
   type PodProcess,
   podExec,
-  repoRoot,
   spawnInPod,
 } from './testbed.js';
 import { operate, waitTrace } from './traces.js';
@@ -170,11 +169,7 @@ const refusals = (p: Proc | undefined): string[] =>
   ].filter((l) => /forbidden|unauthorized/i.test(l));
 
 beforeAll(async () => {
-  // Built once from the Go module proxy into ~/.cache/netgraph; a few minutes cold.
-  const built = await exec(join(repoRoot, 'hack/build-helm'), [], undefined, 1_200_000);
-  if (built.code !== 0) throw new Error(`hack/build-helm failed: ${built.stderr.slice(-2000)}`);
-  const helm = built.stdout.trim().split('\n').at(-1) ?? '';
-  rendered = await renderChart<KubeDoc>(helm, NETGRAPH_NS);
+  rendered = await renderChart<KubeDoc>(NETGRAPH_NS);
   // The Deployment and the DaemonSet need a kubelet (test/e2e/real-node.test.ts runs them);
   // hooks (the uninstall Job's identity) exist only while `helm uninstall` runs.
   applied = rendered.filter(

@@ -14,6 +14,7 @@ import type { Edge } from '../../api/edge.js';
 import { EDGE_CONNECTIONS } from '../../api/metrics.js';
 import { FINALIZER, type Trace } from '../../api/trace.js';
 import { launchChromium, type PageHooks } from '../browser.js';
+import { helmBinary } from '../chart-render.js';
 import { clearChartLeftovers } from './chart-leftovers.js';
 import { buildKubeRouter, consulted, type KubeRouter, startKubeRouter } from './kube-router.js';
 import { Prometheus } from './prometheus.js';
@@ -142,15 +143,14 @@ async function stopKubeRouter(): Promise<void> {
 
 beforeAll(async () => {
   await buildKubeRouter();
-  helm =
-    (await run(join(repoRoot, 'hack/build-helm'), [], 1_200_000)).trim().split('\n').at(-1) ?? '';
+  helm = await helmBinary();
   const t0 = Date.now();
   await addRealNode(NODE);
   process.stderr.write(`[real-node] ${NODE} Ready in ${Date.now() - t0} ms\n`);
   const t1 = Date.now();
   await run(testbedScript, ['image', 'build'], 1_200_000);
   process.stderr.write(`[real-node] image built and loaded in ${Date.now() - t1} ms\n`);
-  await clearChartLeftovers(helm, NS);
+  await clearChartLeftovers(NS);
   await clearNamespaces([NS, 'demo', 'gadget', DNS_NS, MONITORING_NS]);
   await helmRun([
     'install',
