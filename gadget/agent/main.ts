@@ -178,7 +178,7 @@ export async function runAgent(argv: string[]): Promise<number> {
     (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
   const tls = selfSignedIdentity([advertise]);
   const auth = new Authenticator(kube, `system:serviceaccount:${opNs}:${opName}`);
-  const server = agentServer({ agent, authenticate: (h) => auth.check(h), log, tls });
+  const server = agentServer({ agent, authenticate: (h, from) => auth.check(h, from), log, tls });
   const addr = await listen(server, { host, port });
   const endpoint = `https://${advertise.includes(':') ? `[${advertise}]` : advertise}:${addr.port}`;
   const lease = agentHeldLease(kube, namespace, { node, endpoint, cert: tls.cert }, log);

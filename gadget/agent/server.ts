@@ -20,6 +20,7 @@ import { HttpError, readBody, refuse, requestURL } from '../../lib/http-bounds.j
 import { boundedServer, type Server } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { LogBudget } from '../../lib/log-budget.js';
+import { isThrottled } from '../../lib/token-review.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
 
@@ -33,7 +34,8 @@ export interface AgentServerOptions {
   agent: Agent;
   /** The server's certificate and key (PEM). */
   tls: { cert: string; key: string };
-  authenticate(authorization: string | undefined): Promise<Verdict>;
+  /** `from`: the caller's address (a budget of refused tokens is kept per address). */
+  authenticate(authorization: string | undefined, from: string): Promise<Verdict>;
   log: Logger;
   pingMs?: number;
 }
@@ -75,7 +77,7 @@ async function handle(
   if (url.pathname === AGENT_HEALTH_PATH)
     return reply(res, 200, { ok: true, traces: o.agent.traceKeys().length });
 
-  const verdict = await o.authenticate(req.headers.authorization);
+  const verdict = await o.authenticate(req.headers.authorization, req.socket.remoteAddress ?? '');
   if (!verdict.ok) {
     const turn = refusals.take();
     if (turn.write)
@@ -89,6 +91,10 @@ async function handle(
         },
         'refused',
       );
+    if (isThrottled(verdict)) {
+      res.setHeader('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000)));
+      return reply(res, 429, { error: verdict.error });
+    }
     res.setHeader('www-authenticate', 'Bearer');
     return reply(res, 401, { error: 'unauthorized' });
   }

@@ -162,3 +162,64 @@ describe('the agent API without the operator token', () => {
     expect((await call('GET', '/v1/nodes', 'operator')).status).toBe(404);
   });
 });
+
+describe('the agent API under a flood of made-up tokens', () => {
+  const identity = selfSignedIdentity(['127.0.0.1']);
+  const none = (): never => {
+    throw new Error('no pods in this test');
+  };
+  const agent = new Agent(
+    'n1',
+    { findPodNetns: none, openTracers: none, openConnections: none },
+    logger('test', 'silent'),
+    60_000,
+  );
+  const auth = new Authenticator(kube, OPERATOR);
+  const server = agentServer({
+    agent,
+    tls: identity,
+    authenticate: (h, from) => auth.check(h, from),
+    log: logger('test', 'silent'),
+  });
+  let port = 0;
+  beforeAll(async () => {
+    port = (await listen(server, { host: '127.0.0.1', port: 0 })).port;
+  });
+  afterAll(() => {
+    server.closeAllConnections();
+    server.close();
+    agent.close();
+  });
+
+  const list = (token: string) =>
+    new Promise<{ status: number; retryAfter?: string; error?: string }>((resolve, reject) => {
+      const headers = { authorization: `Bearer ${token}` };
+      https
+        .get({ host: '127.0.0.1', port, path: '/v1/nodes', ca: identity.cert, headers }, (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              retryAfter: res.headers['retry-after'],
+              error: (JSON.parse(body) as { error?: string }).error,
+            }),
+          );
+        })
+        .on('error', reject);
+    });
+
+  it('reviews 10 refused tokens from an address, then answers 429 without asking; the operator goes on', async () => {
+    expect((await list('operator')).status).toBe(404); // let in: no such path
+    const before = reviewCalls;
+    for (let i = 0; i < 10; i++) expect((await list(`made-up-${i}`)).status).toBe(401);
+    const throttled = await list('made-up-10');
+    expect(throttled.status).toBe(429);
+    expect(Number(throttled.retryAfter)).toSatisfy((s: number) => s > 0 && s <= 60);
+    expect(throttled.error).toMatch(/^10 bearer tokens refused from this address within 60 s/);
+    expect((await list('operator')).status).toBe(404);
+    expect(reviewCalls - before).toBe(10);
+  });
+});

@@ -4,12 +4,12 @@
 // caller without `get` on it (issue 21: `/api/v1/traces//gadget/t/graph` once did).
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { type IncomingMessage, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceList } from '../../api/graph.js';
-import { HttpServer } from '../../lib/http-server.js';
+import { HttpServer, sendJSON } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { demoEdge } from '../../test/demo-edge.js';
 import { GraphApi } from '../graph/api.js';
@@ -163,5 +163,119 @@ describe("the operator's port", () => {
       expect(await statusOf(path), path).toBe(401);
       for (const b of bent(path)) expect([400, 401], b).toContain(await statusOf(b));
     }
+  });
+});
+
+describe("the operator's port under a flood of made-up tokens", () => {
+  // Tokens starting with `good` belong to their name; the rest are refused; a `slow` one
+  // is answered after 50 ms. Each TokenReview the port asks for is counted.
+  const reviewed: string[] = [];
+  const kube = {
+    async request<T>(_method: string, _path: string, body?: unknown): Promise<T> {
+      const token = (body as { spec: { token: string } }).spec.token;
+      reviewed.push(token);
+      if (token.includes('slow')) await new Promise((r) => setTimeout(r, 50));
+      return {
+        status: token.startsWith('good')
+          ? { authenticated: true, user: { username: token } }
+          : { authenticated: false, error: 'invalid bearer token' },
+      } as T;
+    },
+  };
+  let now = 1_000_000;
+  const authn = new Authenticator(kube, { now: () => now });
+  const guarded = new HttpServer(log, {
+    guard: new Access(authn, new Authorizer(apiServer), log).guard,
+    publicPaths: PUBLIC_PATHS,
+  });
+  guarded.route('/api/v1/traces', (_req, res) => sendJSON(res, 200, { traces: [] }));
+  let guardedPort = 0;
+  beforeAll(async () => {
+    ({ port: guardedPort } = await guarded.listen({ host: '127.0.0.1', port: 0 }));
+  });
+  afterAll(() => guarded.close());
+
+  /** The trace list as `from` asks for it with `token`. */
+  const list = (token: string, from = '127.0.0.1') =>
+    new Promise<{ status: number; retryAfter?: string; error?: string }>((resolve, reject) => {
+      const headers = { authorization: `Bearer ${token}` };
+      const path = '/api/v1/traces';
+      request(
+        { host: '127.0.0.1', port: guardedPort, path, headers, localAddress: from },
+        (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              retryAfter: res.headers['retry-after'],
+              error: (JSON.parse(body) as { error?: string }).error,
+            }),
+          );
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+
+  it('reviews 10 refused tokens from an address a minute, then answers 429 without asking', async () => {
+    expect((await list('good-jane')).status).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await list(`made-up-${i}`)).status).toBe(401);
+    expect(reviewed).toHaveLength(11);
+    now += 15_000;
+    expect(await list('made-up-10')).toEqual({
+      status: 429,
+      retryAfter: '45',
+      error:
+        'Too Many Requests: 10 bearer tokens refused from this address within 60 s: new tokens are not reviewed for 45 s',
+    });
+    // A token not known good waits too; the one already known good goes on working.
+    expect((await list('good-bob')).status).toBe(429);
+    expect((await list('good-jane')).status).toBe(200);
+    expect(reviewed).toHaveLength(11);
+  });
+
+  it('leaves other addresses their own budget', async () => {
+    expect((await list('made-up-elsewhere', '127.0.0.2')).status).toBe(401);
+    expect((await list('good-bob', '127.0.0.2')).status).toBe(200);
+    expect(reviewed.slice(11)).toEqual(['made-up-elsewhere', 'good-bob']);
+  });
+
+  it('reviews again once the window has passed', async () => {
+    now += 45_000;
+    expect((await list('made-up-11')).status).toBe(401);
+    expect((await list('good-carol')).status).toBe(200);
+    expect(reviewed.slice(13)).toEqual(['made-up-11', 'good-carol']);
+  });
+
+  it("reviews a fresh token once for a page's requests made at once", async () => {
+    const before = reviewed.length;
+    const page = Array.from({ length: 6 }, () => list('good-slow-page', '127.0.0.3'));
+    expect((await Promise.all(page)).map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    const refused = Array.from({ length: 6 }, () => list('slow-made-up', '127.0.0.3'));
+    expect((await Promise.all(refused)).map((a) => a.status)).toEqual([
+      401, 401, 401, 401, 401, 401,
+    ]);
+    expect(reviewed.slice(before)).toEqual(['good-slow-page', 'slow-made-up']);
+  });
+
+  it('takes a client certificate from a throttled address, never asking about its token', async () => {
+    for (let i = 0; i < 10; i++) await list(`made-up-again-${i}`);
+    expect((await list('made-up-more')).status).toBe(429);
+    authn.clientCAKnown = true;
+    const before = reviewed.length;
+    const socket = {
+      remoteAddress: '127.0.0.1',
+      authorized: true,
+      getPeerCertificate: () => ({ subject: { CN: 'jane', O: 'admins' } }),
+    };
+    const req = { socket, headers: { authorization: 'Bearer made-up-too' } };
+    expect(await authn.authenticate(req as unknown as IncomingMessage)).toEqual({
+      ok: true,
+      user: { username: 'jane', groups: ['admins'] },
+    });
+    expect(reviewed).toHaveLength(before);
   });
 });

@@ -2,12 +2,15 @@
 // and /readyz needs a Kubernetes identity (authenticator.ts: a client certificate of the
 // cluster's client CA, or a bearer token through TokenReview), and each path the right
 // permission.ts names (authorizer.ts: SubjectAccessReview): 401 without an identity, 403
-// naming the missing verb and resource without the right. The port serves HTTPS
+// naming the missing verb and resource without the right, 429 with Retry-After for an
+// address past its budget of refused tokens (lib/failure-budget.ts). The port serves HTTPS
 // (serving-cert.ts) and its answers carry headers that keep a browser from framing it,
 // sniffing it or leaking its URLs (SECURITY_HEADERS).
 import type { IncomingMessage } from 'node:http';
 import type { GuardAnswer } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
+import { LogBudget } from '../../lib/log-budget.js';
+import { isThrottled } from '../../lib/token-review.js';
 import type { Authenticator, UserInfo } from './authenticator.js';
 import type { Authorizer } from './authorizer.js';
 import { describePermission, requirementOf, traceGet } from './permission.js';
@@ -23,6 +26,8 @@ export const SECURITY_HEADERS: Record<string, string> = {
 
 export class Access {
   private readonly users = new WeakMap<IncomingMessage, UserInfo>();
+  /** Throttled requests are logged 10 a minute at most, with how many were not. */
+  private readonly throttled = new LogBudget();
 
   constructor(
     private readonly authn: Authenticator,
@@ -35,6 +40,25 @@ export class Access {
     const need = requirementOf(url.pathname);
     if (need === 'none') return undefined;
     const who = await this.authn.authenticate(req);
+    if (!who.ok && isThrottled(who)) {
+      const retryAfter = Math.ceil(who.retryAfterMs / 1000);
+      const turn = this.throttled.take();
+      if (turn.write)
+        this.log.warn(
+          {
+            path: url.pathname,
+            from: req.socket.remoteAddress,
+            retryAfter,
+            ...(turn.suppressed > 0 && { notLogged: turn.suppressed }),
+          },
+          'bearer token not reviewed: address past its budget of refused tokens',
+        );
+      return {
+        status: 429,
+        error: `Too Many Requests: ${who.error}`,
+        headers: { 'retry-after': String(retryAfter) },
+      };
+    }
     if (!who.ok) {
       this.log.debug({ path: url.pathname, reason: who.error }, 'unauthenticated request');
       return {

@@ -1,15 +1,24 @@
 // Who is calling the operator's port, as Kubernetes' own extension servers decide it: a
 // client certificate signed by the cluster's client CA (the apiserver publishes it in
 // kube-system/extension-apiserver-authentication; a kubeconfig with a certificate works),
-// else a bearer token the TokenReview API vouches for (lib/token-review.ts, cached).
+// else a bearer token the TokenReview API vouches for (lib/token-review.ts, cached). A
+// caller's address that sends 10 tokens the API refuses within a minute gets Throttled
+// (429) for any token not known good until that minute is over: a flood of made-up tokens
+// costs the apiserver 10 reviews a minute per address, not one a request.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import type { FailureBudgetOptions } from '../../lib/failure-budget.js';
 import type { KubeClient } from '../../lib/kube.js';
 import type { Result } from '../../lib/result.js';
-import { bearerToken, TokenReviewer, type UserInfo } from '../../lib/token-review.js';
+import {
+  bearerToken,
+  type Throttled,
+  TokenReviewer,
+  type UserInfo,
+} from '../../lib/token-review.js';
 
 export type { UserInfo };
-export type Authentication = Result<{ user: UserInfo }>;
+export type Authentication = Result<{ user: UserInfo }> | Throttled;
 
 export class Authenticator {
   private readonly tokens: TokenReviewer;
@@ -21,10 +30,14 @@ export class Authenticator {
 
   constructor(
     kube: Pick<KubeClient, 'request'>,
-    /** 0: ask the API every time (the benchmark's baseline). */
-    opts: { cacheSize?: number } = {},
+    opts: {
+      /** 0: ask the API every time (the benchmark's baseline). */
+      cacheSize?: number;
+      budget?: FailureBudgetOptions;
+      now?: () => number;
+    } = {},
   ) {
-    this.tokens = new TokenReviewer(kube, { cacheSize: opts.cacheSize ?? 4096 });
+    this.tokens = new TokenReviewer(kube, { ...opts, cacheSize: opts.cacheSize ?? 4096 });
   }
 
   async authenticate(req: IncomingMessage): Promise<Authentication> {
@@ -44,7 +57,7 @@ export class Authenticator {
         : 'no bearer token and no client certificate';
       return { ok: false, error: why };
     }
-    const verdict = await this.tokens.review(token);
+    const verdict = await this.tokens.review(token, req.socket.remoteAddress ?? '');
     return verdict.ok ? { ok: true, user: verdict.user } : verdict;
   }
 }
