@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
 import { fixtureState } from '../../test/fixtures/k8s/cluster.js';
+import { named, namedLater, OUTSIDE_IP, OUTSIDE_NAME, unnamed } from '../../test/named-later.js';
 import { Enricher } from '../enrich/enricher.js';
 import { groupNames } from '../enrich/group.js';
-import { HistoryStore } from '../history/history.js';
+import { HistoryStore, type TraceHistory } from '../history/history.js';
 import { buildGraph, diff, entityParts, type GraphQuery } from './graph.js';
 
 const state = fixtureState();
@@ -203,5 +204,47 @@ describe('diff', () => {
       'demo/service/server->demo/pod/server-0',
     ]);
     expect(d.removedEntities).toEqual(['demo/service/server']);
+  });
+});
+
+describe('an outside peer its pod named after the first sighting', () => {
+  it('is one entity from then on, the name, with every byte counted before and after', async () => {
+    const s = new HistoryStore({ groupNames: (e, by) => groupNames(e, by, state) });
+    const { send } = await namedLater([s]);
+    const graph = (groupBy: GraphQuery['groupBy']) => {
+      const h = s.get('gadget/t') as TraceHistory;
+      const totals = new Float64Array(3 * h.records.length);
+      s.each(h, 0, Date.now(), (_bin, r, c, sent, recv) => {
+        totals[3 * r] = (totals[3 * r] ?? 0) + c;
+        totals[3 * r + 1] = (totals[3 * r + 1] ?? 0) + sent;
+        totals[3 * r + 2] = (totals[3 * r + 2] ?? 0) + recv;
+      });
+      const q: GraphQuery = {
+        groupBy,
+        ips: [],
+        services: 'show',
+        namespaces: [],
+        minBytes: 0,
+        ports: [],
+        protocols: [],
+      };
+      return buildGraph(h.records, totals, q).graph;
+    };
+    const outside = (g: ReturnType<typeof graph>) =>
+      g.entities.filter((e) => e.kind === 'external').map((e) => [e.id, e.bytesReceived]);
+    send(unnamed(1, 100));
+    const before = graph('pod');
+    expect(outside(before)).toEqual([[OUTSIDE_IP, 100]]);
+    send(named(2, 300));
+    // The id is the name: the entity moves, the bytes of its unnamed time with it.
+    for (const by of ['pod', 'owner', 'namespace', 'service', 'node'] as const)
+      expect(outside(graph(by))).toEqual([[OUTSIDE_NAME, 300]]);
+    const d = diff(before, graph('pod'));
+    expect(d.removedEntities).toEqual([OUTSIDE_IP]);
+    expect(d.edges.map((e) => e.target)).toEqual([OUTSIDE_NAME]);
+    // The local side keeps its groups: the owner view's client is still its Deployment.
+    expect(graph('owner').edges.map((e) => e.id)).toEqual([
+      `demo/deployment/client->${OUTSIDE_NAME}`,
+    ]);
   });
 });

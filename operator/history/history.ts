@@ -1,5 +1,6 @@
 // The operator's one store of a trace's edges, for the graph page and policy advice: an
-// EdgeObserver that keeps each node's edge of a trace (enriched, as first seen) and turns
+// EdgeObserver that keeps each node's edge of a trace (enriched, as first seen, with the
+// name its pod looked up later if any) and turns
 // its cumulative counters into per-bin deltas (bin-log.ts) over a bounded window (default one hour), so the graph for any `start` inside the
 // window can be answered and `generate` reads the trace's unique edges.
 // Retention: a trace is held from its start until its Trace is deleted or it is started
@@ -9,6 +10,7 @@
 import type { Edge } from '../../api/edge.js';
 import type { GroupBy, TraceParameters, TraceSpec } from '../../api/trace.js';
 import type { GroupNames } from '../enrich/group.js';
+import { adoptName } from '../trace/adopt-name.js';
 import type { EdgeObserver } from '../trace/edge-observer.js';
 import { BIN_MS, BinLog, type BinVisitor, binOf } from './bin-log.js';
 
@@ -17,13 +19,17 @@ export const GROUPED_BY: readonly GroupedBy[] = ['service', 'namespace', 'owner'
 
 /**
  * One node's edge of a trace, as first seen (enriched). Its counters stay those of that
- * moment: what it added since is in the bins.
+ * moment: what it added since is in the bins. An edge named later gets a new record in
+ * its place (same id, so its bins follow it).
  */
 export interface EdgeRecord {
   /** Index in TraceHistory.records: the id bins are keyed by. */
   readonly id: number;
   readonly edge: Edge;
-  /** Its group names in each view other than pod, fixed when first seen (as GroupView does). */
+  /**
+   * Its group names in each view other than pod, fixed when first seen (as GroupView does);
+   * the remote's follows a name its pod looked up later.
+   */
   readonly groups: Readonly<Record<GroupedBy, GroupNames>>;
   /** Its names in the pod view when it has no pod: a workload-level edge from Prometheus. */
   readonly podView?: GroupNames;
@@ -94,7 +100,7 @@ export class HistoryStore implements EdgeObserver {
     const t = this.traces.get(trace);
     if (t === undefined || t.history.stoppedAt !== undefined || edge.type !== 'normal') return;
     const h = t.history;
-    const k = `${node}/${edge.namespace}/${edge.pod}/${edge.pktType}/${edge.proto}/${edge.ip}/${edge.port}`;
+    const k = recordKey(node, edge);
     let rec = t.byKey.get(k);
     if (rec === undefined) {
       // A copy, never changed after: adding properties later (counters it lacked) would
@@ -126,6 +132,25 @@ export class HistoryStore implements EdgeObserver {
     if (d.connections > 0 || d.bytesSent > 0 || d.bytesReceived > 0)
       h.bins.add(this.now(), rec.id, d);
     h.version++;
+  }
+
+  /**
+   * The edge took the name its pod looked up later: its record is replaced by one named so
+   * (the old one stays as it was for whoever holds it). Same id, so the bins it counted go
+   * with the name: the page's outside entity moves from the address to the name, whole.
+   * Its local side keeps the groups of its first sighting, as GroupView does.
+   */
+  named(trace: string, node: string, edge: Edge): void {
+    const t = this.traces.get(trace);
+    const k = recordKey(node, edge);
+    const rec = t?.byKey.get(k);
+    if (t === undefined || rec === undefined) return;
+    const copy = { ...rec.edge };
+    if (!adoptName(copy, edge)) return;
+    const renamed = { ...rec, edge: copy, groups: this.groupsOf(t, copy, rec.groups) };
+    t.history.records[rec.id] = renamed;
+    t.byKey.set(k, renamed);
+    t.history.version++;
   }
 
   ended(trace: string, how: 'stopped' | 'deleted'): void {
@@ -174,7 +199,12 @@ export class HistoryStore implements EdgeObserver {
     h.bins.each(binOf(fromMs), binOf(toMs), visit);
   }
 
-  private groupsOf(t: Live, e: Edge): Record<GroupedBy, GroupNames> {
+  /** Its group names in each view; `local`: the local sides to keep (a renamed record's). */
+  private groupsOf(
+    t: Live,
+    e: Edge,
+    local?: Readonly<Record<GroupedBy, GroupNames>>,
+  ): Record<GroupedBy, GroupNames> {
     const intern = (s: string) => {
       const known = t.names.get(s);
       if (known !== undefined) return known;
@@ -184,10 +214,11 @@ export class HistoryStore implements EdgeObserver {
     const out = {} as Record<GroupedBy, GroupNames>;
     for (const by of GROUPED_BY) {
       const n = this.o.groupNames(e, by);
-      const k = `${n.group}\n${n.remoteGroup}`;
+      const group = local?.[by].group ?? n.group;
+      const k = `${group}\n${n.remoteGroup}`;
       let pair = t.pairs.get(k);
       if (pair === undefined) {
-        pair = { group: intern(n.group), remoteGroup: intern(n.remoteGroup) };
+        pair = { group: intern(group), remoteGroup: intern(n.remoteGroup) };
         t.pairs.set(k, pair);
       }
       out[by] = pair;
@@ -195,6 +226,10 @@ export class HistoryStore implements EdgeObserver {
     return out;
   }
 }
+
+/** A node's edge's key in byKey. */
+const recordKey = (node: string, e: Edge) =>
+  `${node}/${e.namespace}/${e.pod}/${e.pktType}/${e.proto}/${e.ip}/${e.port}`;
 
 /** What a cumulative counter grew by; a counter that went down started again from zero. */
 function delta(now: number | undefined, before: number | undefined): number {

@@ -10,6 +10,7 @@ import type { Trace } from '../../api/trace.js';
 import { HttpServer } from '../../lib/http-server.js';
 import { type JsonPatchOp, KubeError } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
+import { named, namedLater, OUTSIDE_IP, OUTSIDE_NAME, unnamed } from '../../test/named-later.js';
 import { ClusterState } from '../enrich/cluster-state.js';
 import { HistoryStore } from '../history/history.js';
 import { PolicyAdvisor } from './advisor.js';
@@ -101,6 +102,24 @@ describe('PolicyAdvisor', () => {
     expect(docs.map((d) => d.toJS().kind)).toEqual(['NetworkPolicy', 'NetworkPolicy']);
     expect(f.calls).toEqual([]);
     expect(advisor.advice('gadget/np')).toBe(s.output);
+  });
+
+  it('names an outside address its pod looked up after the first sighting', async () => {
+    const edges = history();
+    const advisor = new PolicyAdvisor(fakeKube().kube, edges, noFacts);
+    const { send } = await namedLater([edges], 'gadget/np');
+    const advice = async (policyKind = 'networkpolicy') =>
+      (
+        await advisor.generate(
+          trace({ gadget: 'network-graph', parameters: { policyKind } }),
+          false,
+        )
+      ).output as string;
+    send(unnamed());
+    expect(await advice()).toContain(`cidr: ${OUTSIDE_IP}/32\n`);
+    send(named());
+    expect(await advice()).toContain(`cidr: ${OUTSIDE_IP}/32 # ${OUTSIDE_NAME}\n`);
+    expect(await advice('cilium')).toContain(`matchName: ${OUTSIDE_NAME}`);
   });
 
   it('puts YAML over 256 KiB in a ConfigMap owned by the Trace, named in status.output', async () => {

@@ -14,6 +14,12 @@ export interface EdgeObserver {
    * that held the node before counted it up to these counters; count only what comes after.
    */
   edge(trace: string, node: string, edge: Edge, seen?: boolean): void;
+  /**
+   * An edge already told of took the name its pod looked up later (adopt-name.ts): its
+   * remoteName, remoteNameSource and remoteCanonicalName changed in place. Told before
+   * that update's edge(), so what the update counted goes under the name.
+   */
+  named?(trace: string, node: string, edge: Edge): void;
   /** The trace stopped on every node; 'deleted' when its Trace object is gone. */
   ended?(trace: string, how: 'stopped' | 'deleted'): void;
 }

@@ -64,6 +64,7 @@ function run(refuse = new Set<string>()) {
           started: (t) => seen.push(`started ${t}`),
           edge: (_t, node, e, before) =>
             seen.push(`${node} ${e.port} ${e.connections}${before ? ' seen' : ''}`),
+          named: (_t, node, e) => seen.push(`${node} ${e.port} named ${e.remoteName}`),
           ended: (t, how) => seen.push(`${how} ${t}`),
         },
       ],
@@ -220,6 +221,13 @@ describe('TraceRun', () => {
     expect(t.lines.filter((l) => l.msg === 'edge').map((l) => l.remoteName)).toEqual([undefined]);
     expect(t.lines.filter((l) => l.msg === 'edge named')).toMatchObject([
       { port: 443, remoteName: 'api.example.com', remoteNameSource: 'dns' },
+    ]);
+    // Observers are told once, before the update that brought the name.
+    expect(t.seen.slice(1)).toEqual([
+      'n1 443 1',
+      'n1 443 named api.example.com',
+      'n1 443 2',
+      'n1 443 3',
     ]);
   });
 

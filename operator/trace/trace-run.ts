@@ -214,7 +214,10 @@ export class TraceRun {
       // The log stream said the edge unnamed: it says the name once it is known.
       if (named)
         this.deps.edgeLog.info({ trace: this.key, ...edgeToJSON(kept.edge) }, 'edge named');
-      for (const o of this.deps.observers ?? []) o.edge(this.key, node, kept.edge);
+      for (const o of this.deps.observers ?? []) {
+        if (named) o.named?.(this.key, node, kept.edge);
+        o.edge(this.key, node, kept.edge);
+      }
     } else {
       const edge = this.deps.enrich(raw);
       this.received.set(k, { edge, epoch });
