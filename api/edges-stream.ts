@@ -3,7 +3,8 @@
 // answers newline-delimited JSON, one line per edge of the trace as the operator first
 // sees it (enriched, as its log's "edge" lines), until the trace stops or is deleted.
 // First come the edges it already holds (whose first packet is within `since`, or all),
-// then new ones as they arrive. Counter growth is not streamed: the graph API has it.
+// then new ones as they arrive, and an edge again, `named`, when its pod looked its address
+// up after it was first seen. Counter growth is not streamed: the graph API has it.
 // A blank line now and then keeps proxies from closing a quiet stream; skip it. With
 // several operator replicas, the one asked streams every replica's edges: a `coverage`
 // line says which replicas are in it once each has answered, and again when one drops out.
@@ -28,8 +29,13 @@ export type EdgesStreamEnd = 'stopped' | 'deleted' | 'shutdown' | 'too slow' | '
 
 /** One line of the stream. */
 export type EdgesStreamLine =
-  /** An edge, edgeToJSON's fields with `node` set; `firstSeen` says when its first packet was. */
-  | { edge: Edge }
+  /**
+   * An edge, edgeToJSON's fields with `node` set; `firstSeen` says when its first packet was.
+   * `named`: an edge already sent, again with the name its pod looked up later (remoteName,
+   * remoteNameSource, remoteCanonicalName). A client that shows each node and edgeKey once
+   * skips it, as before the flag.
+   */
+  | { edge: Edge; named?: true }
   /** The replicas whose nodes' edges the stream carries (only when there are several). */
   | { coverage: Coverage }
   /** The last line. */

@@ -9,6 +9,7 @@ import { logger } from '../lib/log.js';
 import { HistoryStore } from '../operator/history/history.js';
 import { EdgesStream } from '../operator/stream/edges-stream.js';
 import { demoEdge } from '../test/demo-edge.js';
+import { named, namedLater, OUTSIDE_IP, OUTSIDE_NAME, unnamed } from '../test/named-later.js';
 import { observe } from './observe.js';
 import { connectOperator, type OperatorEndpoint } from './operator-endpoint.js';
 
@@ -150,5 +151,41 @@ describe('observe', () => {
     expect(err).toMatch(/; asking the operator at http:\/\/127\.0\.0\.1:\d+\/ again\n/);
     expect(err).toContain('the stream is back\n');
     expect(err).toMatch(/trace gadget\/r stopped\n$/);
+  });
+
+  it('prints an edge again, named, once its pod looks the address up (table and JSON)', async () => {
+    const { run, send } = await namedLater([store, stream], 'gadget/named');
+    send(unnamed());
+    const outs = { table: '', json: '' };
+    const done = (['table', 'json'] as const).map((output) =>
+      observe(operator, {
+        namespace: 'gadget',
+        name: 'named',
+        output,
+        out: sink((s) => {
+          outs[output] += s;
+        }),
+        err: sink(() => {}),
+      }),
+    );
+    await sleep(100);
+    send(named());
+    send(named(3, 400));
+    // Across a stream's end (its lifetime): the replay has the name, printed already.
+    await sleep(400);
+    await run.stop();
+    expect(await Promise.all(done)).toEqual([0, 0]);
+    const json = outs.json
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Edge);
+    expect(json.map((e) => [e.ip, e.remoteName, e.remoteNameSource])).toEqual([
+      [OUTSIDE_IP, undefined, undefined],
+      [OUTSIDE_IP, OUTSIDE_NAME, 'dns'],
+    ]);
+    const rows = outs.table.trim().split('\n');
+    expect(rows).toHaveLength(3);
+    expect(rows[1]).toMatch(/demo\/pod\/client +203\.0\.113\.7 +tcp\/443/);
+    expect(rows[2]).toMatch(/demo\/pod\/client +api\.example\.com \(203\.0\.113\.7\) +tcp\/443/);
   });
 });

@@ -1,5 +1,6 @@
 // observe: the operator's edge stream (api/edges-stream.ts) printed as it comes, a table
-// line or a JSON line per edge, until the trace ends or the user stops it.
+// line or a JSON line per edge (and again once its pod names its peer), until the trace
+// ends or the user stops it.
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Edge, edgeKey } from '../api/edge.js';
@@ -35,8 +36,8 @@ const SILENT_MS = 45_000;
 const PACE = { initialMs: 500, maxMs: 10_000 };
 
 interface Followed {
-  /** `node/edgeKey` of the edges printed. */
-  printed: Set<string>;
+  /** `node/edgeKey` of the edges printed, with the remoteName each was printed with. */
+  printed: Map<string, string | undefined>;
   /** When the operator last sent anything (an edge, a blank line). */
   heard: number;
   /** Called once each stream is open (the operator said 200). */
@@ -54,7 +55,7 @@ export async function observe(operator: OperatorEndpoint, o: ObserveOptions): Pr
   let missing = '';
   const backoff = new Backoff(PACE);
   const f: Followed = {
-    printed: new Set(),
+    printed: new Map(),
     heard: Date.now(),
     opened: () => {
       if (header) o.out.write(`${edgeHeader()}\n`);
@@ -148,8 +149,10 @@ async function follow(
         }
         if (!('edge' in line)) return line.end;
         const key = `${line.edge.node}/${edgeKey(line.edge)}`;
-        if (f.printed.has(key)) continue;
-        f.printed.add(key);
+        // Again once named: a `named` line, or the replay after a break that missed it.
+        const name = line.edge.remoteName;
+        if (f.printed.has(key) && (!name || name === f.printed.get(key))) continue;
+        f.printed.set(key, name);
         o.out.write(`${print(line.edge, o.output)}\n`);
       }
     }

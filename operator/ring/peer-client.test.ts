@@ -305,10 +305,22 @@ describe('reads across two replicas', () => {
     const more = { ...server, pod: 'web-2' };
     see(b.store, b.stream, 'n2', more);
     see(b.store, b.stream, 'n2', { ...more, bytesSent: 9000 });
-    const got = await stream.wait(ndjson, (l) => l.filter((x) => 'edge' in x).length >= 3);
+    await stream.wait(ndjson, (l) => l.filter((x) => 'edge' in x).length >= 3);
+    // Named later, as TraceRun tells its observers: the peer's named line passes through.
+    const named = { ...more, remoteName: 'web.example.com', remoteNameSource: 'dns' as const };
+    for (const o of [b.store, b.stream]) o.named(TRACE, 'n2', named);
+    const got = await stream.wait(ndjson, (l) => l.some((x) => 'named' in x));
     stream.close();
+    expect(got.filter((x) => 'named' in x)).toEqual([
+      {
+        edge: expect.objectContaining({ pod: 'web-2', remoteName: 'web.example.com' }),
+        named: true,
+      },
+    ]);
     expect(got[0]).toEqual({ coverage: { answered: ['a', 'b'], missing: [] } });
-    const edges = got.flatMap((l) => ('edge' in l ? [`${l.edge.node}/${l.edge.pod}`] : []));
+    const edges = got.flatMap((l) =>
+      'edge' in l && !l.named ? [`${l.edge.node}/${l.edge.pod}`] : [],
+    );
     expect(edges.sort()).toEqual(['n1/client', 'n2/web-1', 'n2/web-2']);
   });
 

@@ -6,6 +6,7 @@ import type { EdgesStreamLine } from '../../api/edges-stream.js';
 import { HttpServer } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
 import { StreamSlots } from '../../lib/stream-slots.js';
+import { named, namedLater, OUTSIDE_IP, OUTSIDE_NAME, unnamed } from '../../test/named-later.js';
 import { HistoryStore } from '../history/history.js';
 import { EdgesStream } from './edges-stream.js';
 
@@ -143,6 +144,38 @@ describe('the edge stream', () => {
         { edge: expect.objectContaining({ pod: 'x' }) },
         { end: 'deleted' },
       ]);
+  });
+
+  it('sends an edge again, named, when its pod looks the address up later; a replay has the name', async () => {
+    const { run, send } = await namedLater(observers, 'gadget/named');
+    send(unnamed());
+    const s = await open('/api/v1/traces/gadget/named/edges');
+    await until(() => s.lines[0]);
+    expect(s.lines[0]).toEqual({ edge: expect.not.objectContaining({ remoteName: OUTSIDE_NAME }) });
+    send(named());
+    // Once: a later update, named already, is only counters.
+    send(named(3, 400));
+    await until(() => s.lines[1]);
+    expect(s.lines[1]).toEqual({
+      edge: expect.objectContaining({
+        node: 'n1',
+        ip: OUTSIDE_IP,
+        remoteName: OUTSIDE_NAME,
+        remoteNameSource: 'dns',
+        remoteCanonicalName: 'lb-7.cdn.example.net',
+      }),
+      named: true,
+    });
+    // Who comes after the name sees the edge named from the start.
+    const later = await open('/api/v1/traces/gadget/named/edges');
+    await until(() => later.lines[0]);
+    expect(later.lines[0]).toEqual({
+      edge: expect.objectContaining({ remoteName: OUTSIDE_NAME, connections: 1 }),
+    });
+    await run.stop();
+    await Promise.all([s.ended, later.ended]);
+    expect(s.lines.slice(2)).toEqual([{ end: 'stopped' }]);
+    expect(later.lines.slice(1)).toEqual([{ end: 'stopped' }]);
   });
 
   it('answers 400 naming a bad parameter and 404 for a trace not held', async () => {

@@ -1,5 +1,6 @@
 // operator/stream: the edge stream of api/edges-stream.ts (`kubectl netgraph observe`).
-// An EdgeObserver, so a new edge goes out the moment the operator has enriched it; the
+// An EdgeObserver, so a new edge goes out the moment the operator has enriched it (and
+// again, `named`, when it takes the name its pod looked up later); the
 // edges a trace already had are replayed from the history store first. Only traces
 // someone watches cost anything: a set of the edge keys already sent, dropped with the
 // last watcher. Streams are bounded as the graph API's are: slots in all and per identity
@@ -93,7 +94,8 @@ interface Watched {
 
 const line = (l: EdgesStreamLine) => `${JSON.stringify(l)}\n`;
 // An EdgesStreamLine's edge, its fields as the log writes them.
-const edgeLine = (edge: Edge) => `{"edge":${JSON.stringify(edgeToJSON(edge))}}\n`;
+const edgeLine = (edge: Edge, named = false) =>
+  `{"edge":${JSON.stringify(edgeToJSON(edge))}${named ? ',"named":true' : ''}}\n`;
 
 export class EdgesStream implements EdgeObserver {
   private readonly traces = new Map<string, Watched>();
@@ -128,6 +130,14 @@ export class EdgesStream implements EdgeObserver {
       watcher.fan?.shown.add(k);
       this.send(watcher, text);
     }
+  }
+
+  /** An edge its watchers were sent, again with its name: a `named` line. */
+  named(trace: string, node: string, edge: Edge): void {
+    const w = this.traces.get(trace);
+    if (w === undefined || !w.sent.has(`${node}/${edgeKey(edge)}`)) return;
+    const text = edgeLine({ ...edge, node }, true);
+    for (const watcher of w.watchers) this.send(watcher, text);
   }
 
   ended(trace: string, how: 'stopped' | 'deleted'): void {
@@ -319,7 +329,7 @@ export class EdgesStream implements EdgeObserver {
           if ('end' in line) end = line.end;
           if (!('edge' in line)) return;
           const k = nodeEdgeKey(line.edge);
-          if (fan.shown.has(k)) return;
+          if (fan.shown.has(k) && !line.named) return;
           fan.shown.add(k);
           this.send(watcher, `${text}\n`);
         },
