@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { Edge } from '../../api/edge.js';
+import { named, namedLater, OUTSIDE_NAME, unnamed } from '../../test/named-later.js';
 import { ChunkPool, ExpositionWriter } from './exposition-writer.js';
 import { GraphMetrics } from './graph-metrics.js';
 
@@ -180,5 +181,47 @@ describe('GraphMetrics', () => {
       pod_ip: '10.244.0.5',
       remote_ip: '198.51.100.1',
     });
+  });
+
+  it('counts a peer its pod names later under the name from then on, none lost or twice', async () => {
+    const { m, samples } = setup();
+    const { send } = await namedLater([m], 'gadget/g');
+    // Another pod of the workload keeps counting on the peer's network.
+    m.edge('gadget/g', 'n1', edge('client-b', '203.0.113.9', { connections: 1, bytesSent: 50 }));
+    send(unnamed(1, 100));
+    send(named(2, 300));
+    send(named(4, 700));
+    const by = async (name: string, label: string) =>
+      Object.fromEntries(
+        (await samples(name))
+          .filter((x) => x.labels.direction !== 'received')
+          .map((x) => [x.labels[label] ?? '', x.value]),
+      );
+    // What it counted unnamed stays on the network's series (a counter never goes down).
+    expect(await by('netgraph_edge_connections_total', 'remote_workload')).toEqual({
+      '203.0.113.0/24': 1 + 1,
+      [OUTSIDE_NAME]: 3,
+    });
+    expect(await by('netgraph_edge_bytes_total', 'remote_workload')).toEqual({
+      '203.0.113.0/24': 50 + 100,
+      [OUTSIDE_NAME]: 600,
+    });
+    expect(await by('network_connections_output_total', 'peer_hostname')).toEqual({
+      '': 2,
+      [OUTSIDE_NAME]: 3,
+    });
+  });
+
+  it('counts a peer named later under overflow when its name does not fit under the cap', async () => {
+    // One edge's label sets: 5 series of netgraph's, 1 of ngraph's.
+    const { m, samples } = setup({ maxSeries: 6 });
+    const { send } = await namedLater([m], 'gadget/g');
+    send(unnamed(1, 100));
+    send(named(2, 300));
+    const conns = await samples('netgraph_edge_connections_total');
+    expect(conns.map((x) => [x.labels.remote_workload ?? x.labels.remote_kind, x.value])).toEqual([
+      ['203.0.113.0/24', 1],
+      ['overflow', 1],
+    ]);
   });
 });

@@ -184,6 +184,16 @@ export class GraphMetrics implements EdgeObserver {
   }
 
   /**
+   * The edge took the name its pod looked up later: from now on it adds to the label sets of
+   * that name (as a new edge to it would, cap and overflow alike). What it added before stays
+   * in the sets it had: a counter never goes down, and others may add to them too.
+   */
+  named(trace: string, _node: string, e: Edge): void {
+    const s = this.states.get(e);
+    if (s !== undefined) Object.assign(s, this.labelSets(trace, e));
+  }
+
+  /**
    * Writes the exposition of the graph's series, waiting whenever the writer's reader is
    * behind; false if the reader went away. The label sets are those held when it starts
    * (a family never lists one twice); their values are read as each line is written.
@@ -230,6 +240,18 @@ export class GraphMetrics implements EdgeObserver {
   }
 
   private newState(trace: string, e: Edge): EdgeState {
+    return {
+      connections: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      packetsSent: 0,
+      packetsReceived: 0,
+      ...this.labelSets(trace, e),
+    };
+  }
+
+  /** The label sets the edge adds to, as its fields are now. */
+  private labelSets(trace: string, e: Edge): Pick<EdgeState, 'edge' | 'ngraph'> {
     const remoteOwner =
       e.remoteKind === 'pod' && e.remotePodNamespace && e.remotePodName
         ? this.o.remoteOwner(e.remotePodNamespace, e.remotePodName)
@@ -246,11 +268,6 @@ export class GraphMetrics implements EdgeObserver {
     const edgeInner = labelText(labels, EDGE_LABELS);
     const ngraphInner = labelText(edgeNgraphLabels(e, this.o.peer), NGRAPH_LABELS);
     return {
-      connections: 0,
-      bytesSent: 0,
-      bytesReceived: 0,
-      packetsSent: 0,
-      packetsReceived: 0,
       // An edge label set's key is its text; every other key has a NUL, which no text has.
       // Joined, not a template, so that the kept key is one flat string (see labelText).
       edge: this.admit(edgeInner, 'edge', edgeInner, 5, trace, named, 'netgraph'),
