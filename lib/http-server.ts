@@ -4,7 +4,6 @@
 // only serve GET: each part registers what it serves under a path prefix (/healthz here,
 // /metrics, the graph page and its API, ...).
 
-import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import {
@@ -100,11 +99,24 @@ export async function sendLines<T>(
     if (chunk.length < 64 * 1024) continue;
     const full = !res.write(chunk);
     chunk = '';
-    if (full) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (full) await drainedOrClosed(res);
     if (res.destroyed) return;
     await shareTurn();
   }
   res.end(chunk);
+}
+
+/** Resolves once `res` takes writes again or is gone; leaves no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** A 400 that names the query parameter at fault. */
