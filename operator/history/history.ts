@@ -1,8 +1,8 @@
 // The operator's one store of a trace's edges, for the graph page and policy advice: an
 // EdgeObserver that keeps each node's edge of a trace (enriched, as first seen, with the
-// name its pod looked up later if any) and turns
-// its cumulative counters into per-bin deltas (bin-log.ts) over a bounded window (default one hour), so the graph for any `start` inside the
-// window can be answered and `generate` reads the trace's unique edges.
+// name its pod looked up later if any) and turns its cumulative counters into per-bin
+// deltas (bin-log.ts) over a bounded window (default one hour), so the graph for any
+// `start` inside the window can be answered and `generate` reads the trace's unique edges.
 // Retention: a trace is held from its start until its Trace is deleted or it is started
 // afresh; once stopped, its last state stays, but only the `keepStopped` most recently
 // stopped traces are held (default 10): the graph page and policy advice lose the
