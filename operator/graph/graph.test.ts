@@ -66,6 +66,17 @@ const EDGES: [string, Edge][] = [
   ],
 ];
 
+/** By pod, every edge: no filter. */
+const EVERYTHING: GraphQuery = {
+  groupBy: 'pod',
+  ips: [],
+  services: 'show',
+  namespaces: [],
+  minBytes: 0,
+  ports: [],
+  protocols: [],
+};
+
 /** The graph with every record's own counters as its window's totals; `before` maps them for the window before. */
 function graphOf(q: Partial<GraphQuery>, before?: (now: number[], record: number) => number[]) {
   const s = new HistoryStore({ groupNames: (e, by) => groupNames(e, by, state), now: () => 0 });
@@ -82,21 +93,7 @@ function graphOf(q: Partial<GraphQuery>, before?: (now: number[], record: number
   if (earlier)
     for (const r of records)
       earlier.set(before([...totals.subarray(3 * r.id, 3 * r.id + 3)], r.id), 3 * r.id);
-  return buildGraph(
-    records,
-    totals,
-    {
-      groupBy: 'pod',
-      ips: [],
-      services: 'show',
-      namespaces: [],
-      minBytes: 0,
-      ports: [],
-      protocols: [],
-      ...q,
-    },
-    earlier,
-  );
+  return buildGraph(records, totals, { ...EVERYTHING, ...q }, earlier);
 }
 
 const rows = (q: Partial<GraphQuery>) =>
@@ -219,16 +216,7 @@ describe('an outside peer its pod named after the first sighting', () => {
         totals[3 * r + 1] = (totals[3 * r + 1] ?? 0) + sent;
         totals[3 * r + 2] = (totals[3 * r + 2] ?? 0) + recv;
       });
-      const q: GraphQuery = {
-        groupBy,
-        ips: [],
-        services: 'show',
-        namespaces: [],
-        minBytes: 0,
-        ports: [],
-        protocols: [],
-      };
-      return buildGraph(h.records, totals, q).graph;
+      return buildGraph(h.records, totals, { ...EVERYTHING, groupBy }).graph;
     };
     const outside = (g: ReturnType<typeof graph>) =>
       g.entities.filter((e) => e.kind === 'external').map((e) => [e.id, e.bytesReceived]);
