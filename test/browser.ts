@@ -47,6 +47,10 @@ export interface PageHooks {
   edgeMiddle(id: string): { x: number; y: number } | undefined;
   nodePosition(id: string): { x: number; y: number } | undefined;
   edgeColor(id: string): string | undefined;
+  /** Its width as drawn now (a faint edge's is scale.ts's FAINT_WIDTH). */
+  edgeSize(id: string): number | undefined;
+  /** The edges drawn strong when no end of theirs is hovered or open (scale.ts's splitEdges). */
+  strongEdges(): string[];
   shown(): {
     entities: Pick<Entity, 'id' | 'kind' | 'namespace'>[];
     edges: Omit<GraphEdge, 'ports'>[];

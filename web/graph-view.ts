@@ -1,6 +1,8 @@
 // The graph drawn with WebGL (sigma): entities placed by one of the two layouts, the
 // namespaces' islands outlined under them, an edge's numbers on hover, the open
-// entity's neighbourhood only, nodes dragged, the picture panned.
+// entity's neighbourhood only, nodes dragged, the picture panned. Past a budget of edges
+// only the heaviest are drawn strong, the others faint (scale.ts), until an end of theirs is
+// hovered or opened.
 import Graphology from 'graphology';
 import FA2Layout from 'graphology-layout-forceatlas2/worker';
 import Sigma from 'sigma';
@@ -8,7 +10,15 @@ import { formatBytes } from './format.js';
 import type { Shown, ShownGraph } from './groups.js';
 import { hierarchyLayout, type Island, islandLayout, type Point } from './layout.js';
 import { EDGE_PROGRAMS, NODE_PROGRAMS } from './programs.js';
-import { EDGE_ALPHA, edgeColor, edgeWidth, KIND_COLORS, MANY_EDGES } from './scale.js';
+import {
+  type EdgeSplit,
+  edgeColor,
+  edgeWidth,
+  FAINT_ALPHA,
+  FAINT_WIDTH,
+  KIND_COLORS,
+  splitEdges,
+} from './scale.js';
 
 export interface GraphViewOptions {
   /** The sigma container, the layer panned by CSS, the islands' layer, the hover card. */
@@ -77,6 +87,8 @@ export class GraphView {
   readonly graph = new Graphology({ type: 'directed', multi: false, allowSelfLoops: true });
   readonly renderer: Sigma;
   private shown: ShownGraph = { entities: [], edges: [] };
+  /** Which of the shown edges are drawn strong (the others faint). */
+  split: EdgeSplit = { strong: new Set(), faint: 0, inside: 0 };
   private islands: Island[] = [];
   /** Changes when the islands are laid out anew, so their elements are made again. */
   private islandKey = '';
@@ -136,9 +148,15 @@ export class GraphView {
       },
       edgeReducer: (edge, data) => {
         if (edge === this.focus.edge || edge === this.hovered)
-          return { ...data, color: '#111111', size: (data.size ?? 1) + 2, zIndex: 1 };
+          return { ...data, color: '#111111', size: (data.size ?? 1) + 2, zIndex: 2 };
         const f = this.focus.entity;
-        if (f && graph.hasNode(f) && !graph.hasExtremity(edge, f)) return { ...data, hidden: true };
+        // The open entity's edges are all drawn strong, the others not at all.
+        if (f && graph.hasNode(f))
+          return graph.hasExtremity(edge, f) ? data : { ...data, hidden: true };
+        // A faint edge is drawn strong while the mouse is on one of its ends.
+        const n = this.hoveredNode;
+        if (data.faint && !(n && graph.hasNode(n) && graph.hasExtremity(edge, n)))
+          return { ...data, size: FAINT_WIDTH, color: data.faintColor };
         return data;
       },
     });
@@ -206,12 +224,20 @@ export class GraphView {
       } else
         graph.addNode(e.id, { ...attrs, ...(positions?.get(e.id) ?? this.placeNear(e.namespace)) });
     }
-    // Many edges are drawn a little see-through, so crossings and what lies under show.
-    const alpha = shown.edges.length > MANY_EDGES ? EDGE_ALPHA : 1;
+    // Past the budget the heaviest edges are drawn by the scales, over the others drawn
+    // faint (the reducer makes them so: an end hovered or opened draws them strong again).
+    this.split = splitEdges(shown.edges);
+    const split = this.split.faint > 0;
     for (const e of shown.edges) {
+      const color = edgeColor(e.bytesTotal);
+      const faint = split && !this.split.strong.has(e.id) && e.source !== e.target;
       const attrs = {
         size: edgeWidth(e.bytesTotal),
-        color: withAlpha(edgeColor(e.bytesTotal), alpha),
+        color,
+        faint,
+        faintColor: faint ? withAlpha(color, FAINT_ALPHA) : '',
+        // Strong edges over the faint ones (sigma sorts by zIndex only when they differ).
+        zIndex: split && !faint ? 1 : 0,
         type: e.source === e.target ? 'line' : 'arrow',
       };
       if (graph.hasEdge(e.id)) graph.mergeEdgeAttributes(e.id, attrs);
@@ -481,11 +507,18 @@ export class GraphView {
       this.showHover(edge, event);
       this.redrawEdges([was, edge]);
     });
+    // The hovered node's faint edges are drawn strong until the mouse leaves it.
+    const lightEdges = (node: string) => {
+      if (this.split.faint > 0 && !this.focus.entity && this.graph.hasNode(node))
+        this.redrawEdges(this.graph.edges(node));
+    };
     renderer.on('enterNode', ({ node }) => {
       this.hoveredNode = node;
+      lightEdges(node);
     });
-    renderer.on('leaveNode', () => {
+    renderer.on('leaveNode', ({ node }) => {
       this.hoveredNode = '';
+      lightEdges(node);
     });
     renderer.on('clickNode', ({ node }) => {
       if (!this.dragMoved) this.o.onEntity(node);
@@ -600,11 +633,15 @@ export class GraphView {
   }
 }
 
-/** `#rrggbb` with an opacity, as sigma reads it. */
+/**
+ * `#rrggbb` at an opacity, premultiplied: sigma blends with (ONE, ONE_MINUS_SRC_ALPHA), so
+ * a plain rgba() would add its full colour to what lies under it (an 8% red turns white).
+ */
 function withAlpha(hex: string, alpha: number): string {
   if (alpha >= 1) return hex;
   const n = Number.parseInt(hex.slice(1), 16);
-  return `rgba(${(n >> 16) & 255},${(n >> 8) & 255},${n & 255},${alpha})`;
+  const c = (shift: number) => Math.round(((n >> shift) & 255) * alpha);
+  return `rgba(${c(16)},${c(8)},${c(0)},${alpha})`;
 }
 
 function line(field: string, value: string | number): HTMLElement {

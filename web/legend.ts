@@ -1,7 +1,15 @@
 // The legend: what an entity's label and colour say, and what an edge's width and colour
 // say, drawn from the scales the graph uses (scale.ts), with words beside each colour.
 import { formatBytes } from './format.js';
-import { EDGE_COLORS, edgeWidth, KIND_COLORS, MANY_EDGES, THRESHOLDS } from './scale.js';
+import {
+  EDGE_BUDGET,
+  EDGE_COLORS,
+  edgeWidth,
+  FAINT_ALPHA,
+  FAINT_WIDTH,
+  KIND_COLORS,
+  THRESHOLDS,
+} from './scale.js';
 
 const KINDS: [string, string, string][] = [
   ['pod', 'name', 'pod'],
@@ -46,11 +54,7 @@ export function renderLegend(el: HTMLElement): void {
       '[+] *.example.com (n)',
       'n outside names (as the pods looked them up) of one domain',
     ),
-    row(
-      undefined,
-      '',
-      `edges: requester → responder; width and colour: bytes in the window (over ${MANY_EDGES} edges: a quarter see-through)`,
-    ),
+    row(undefined, '', 'edges: requester → responder; width and colour: bytes in the window'),
     row(swatch('e', EDGE_COLORS.low, edgeWidth(1024)), '', `${formatBytes(1024)}: thin, blue-grey`),
     row(
       swatch('e', EDGE_COLORS.medium, edgeWidth(medium)),
@@ -61,6 +65,12 @@ export function renderLegend(el: HTMLElement): void {
       swatch('e', EDGE_COLORS.high, edgeWidth(high)),
       '',
       `${formatBytes(high)} and more: thick, red`,
+    ),
+    row(
+      // At the graph's own opacity one faint line is all but invisible: the haze is many.
+      swatch('e', `rgba(208,48,48,${3 * FAINT_ALPHA})`, 2 * FAINT_WIDTH),
+      '',
+      `over ${EDGE_BUDGET} edges: the ${EDGE_BUDGET} heaviest drawn so, the others faint and thin; hovering or opening an entity draws all its edges so`,
     ),
   );
 }

@@ -12,6 +12,7 @@ import { toDot } from './dot.js';
 import { GraphView } from './graph-view.js';
 import { Groups, type ShownGraph, THRESHOLD } from './groups.js';
 import { renderLegend } from './legend.js';
+import { edgesNote } from './scale.js';
 import { SeriesChart } from './series-chart.js';
 import { SidePanel } from './side-panel.js';
 import { EdgeTable } from './table.js';
@@ -322,6 +323,7 @@ function renderSide(): void {
     entity: state.entity,
     hidden: list(state.hidden),
     degree: (id) => (view.graph.hasNode(id) ? view.graph.degree(id) : 0),
+    edgesNote: edgesNote(shown.edges.length, view.split),
   });
 }
 
@@ -396,6 +398,8 @@ Object.assign(window, {
     edgeMiddle: (id: string) => view.edgeMiddle(id),
     nodePosition: (id: string) => view.nodePosition(id),
     edgeColor: (id: string) => view.renderer.getEdgeDisplayData(id)?.color,
+    edgeSize: (id: string) => view.renderer.getEdgeDisplayData(id)?.size,
+    strongEdges: () => [...view.split.strong],
     shown: () => shown,
     painted: () => view.painted(),
     draws: () => view.draws,

@@ -20,6 +20,8 @@ export interface SideState {
   hidden: readonly string[];
   /** Edges of a drawn node. */
   degree(id: string): number;
+  /** The drawn edges in words: how many, and which drawn strong (scale.ts's edgesNote). */
+  edgesNote: string;
 }
 
 /** What its buttons ask for. */
@@ -81,7 +83,7 @@ export class SidePanel {
     const n = (x: number) => x.toLocaleString('en');
     const grouped = s.shown.entities.length !== s.visible.entities.length;
     $('summary').textContent =
-      `${s.traceState ? `${s.traceState}: ` : ''}${n(s.shown.entities.length)} ${grouped ? `nodes for ${n(s.visible.entities.length)} entities` : 'entities'}, ${n(s.shown.edges.length)} edges${grouped ? ' (grouped: [+] opens)' : ''}`;
+      `${s.traceState ? `${s.traceState}: ` : ''}${n(s.shown.entities.length)} ${grouped ? `nodes for ${n(s.visible.entities.length)} entities (grouped: [+] opens);` : 'entities,'} ${s.edgesNote}`;
   }
 
   /** The open entity's view only (it changed, the graph did not). */

@@ -1,7 +1,8 @@
 // The graph page at cluster size, in a real browser (Debian's Chromium, WebGL through
 // SwiftShader): a running trace of 5,000 pods in 50 namespaces and 20,000 edges, served
 // by the operator's history store and graph API (test/synthetic-trace.ts). What a person
-// checks: the page opens with each namespace one node and readable names; the search box
+// checks: the page opens with each namespace one node and readable names, the heaviest
+// edges drawn strong over the others faint, and says so; the search box
 // finds a pod, opens its groups and shows it, centred; opening a namespace from the
 // keyboard draws its pods. Screenshots land in test-results/ for a person to look at.
 // No test bed: `npx vitest run --project browser` (and `npm test`) runs it.
@@ -11,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EDGE_BUDGET, FAINT_ALPHA, FAINT_WIDTH } from '../../web/scale.js';
 import { launchChromium, type PageHooks } from '../browser.js';
 import { serveTrace, TRACE } from '../synthetic-trace.js';
 
@@ -71,6 +73,67 @@ describe('the graph page at 5,000 entities', () => {
         "ns-46/pod/pod-4196 (the window's busiest entity, until you select one): bytes per 10 s",
       );
     await screenshot('opening');
+  });
+
+  it('draws the heaviest edges strong over the others faint, and says so', async () => {
+    const g = await shown();
+    const lines = g.edges.filter((e) => e.source !== e.target);
+    const inside = g.edges.length - lines.length;
+    const n = (x: number) => x.toLocaleString('en');
+    expect(lines.length).toBeGreaterThan(EDGE_BUDGET);
+    expect(await page.locator('#summary').textContent()).toContain(
+      `${n(g.edges.length)} edges: the ${EDGE_BUDGET} heaviest drawn strong, ${n(lines.length - EDGE_BUDGET)} lighter faint, ${inside} inside a node`,
+    );
+    // As drawn: the budget's worth in their own colour, every other line faint; none left out.
+    const drawn = await page.evaluate(() => {
+      const ng = (window as unknown as Hooks).netgraph;
+      return ng
+        .shown()
+        .edges.filter((e) => e.source !== e.target)
+        .map((e) => ({
+          id: e.id,
+          bytes: e.bytesTotal,
+          color: ng.edgeColor(e.id) ?? '',
+          size: ng.edgeSize(e.id),
+        }));
+    });
+    const strong = drawn.filter((e) => e.color.startsWith('#'));
+    const faint = drawn.filter((e) => e.color.endsWith(`,${FAINT_ALPHA})`));
+    expect(strong).toHaveLength(EDGE_BUDGET);
+    expect(faint).toHaveLength(lines.length - EDGE_BUDGET);
+    expect(faint.every((e) => e.size === FAINT_WIDTH)).toBe(true);
+    expect(strong.every((e) => (e.size ?? 0) > FAINT_WIDTH)).toBe(true);
+    expect(Math.min(...strong.map((e) => e.bytes))).toBeGreaterThanOrEqual(
+      Math.max(...faint.map((e) => e.bytes)),
+    );
+    const hooks = await page.evaluate(() => (window as unknown as Hooks).netgraph.strongEdges());
+    expect(hooks.sort()).toEqual(strong.map((e) => e.id).sort());
+    // The table lists the faint ones too: all 2,039, the first 500 by bytes.
+    expect(await page.locator('#table-note').textContent()).toBe(
+      `first 500 of ${g.edges.length} rows, by the sorted column`,
+    );
+    // The mouse on a namespace draws all its edges strong, and faint again when it leaves.
+    const ns = 'namespace/ns-25';
+    const its = faint.filter((e) => e.id.split('->').includes(ns));
+    expect(its.length).toBeGreaterThan(10);
+    const at = await page.evaluate(
+      (id) => (window as unknown as Hooks).netgraph.nodePosition(id),
+      ns,
+    );
+    if (!at) throw new Error(`${ns} is not drawn`);
+    const colors = (list: { id: string }[]) =>
+      page.evaluate(
+        (xs) => xs.map((id) => (window as unknown as Hooks).netgraph.edgeColor(id) ?? ''),
+        list.map((e) => e.id),
+      );
+    await page.mouse.move(at.x, at.y);
+    await expect.poll(async () => (await colors(its)).every((c) => c.startsWith('#'))).toBe(true);
+    await page.screenshot({ path: join(shots, 'graph-page-scale-hover.png') });
+    // Half way to the row above: on no node (nor edge: the hover card would light that one).
+    await page.mouse.move(at.x + 30, at.y - 50);
+    await expect
+      .poll(async () => (await colors(its)).every((c) => c.endsWith(`,${FAINT_ALPHA})`)))
+      .toBe(true);
   });
 
   it('finds a pod by part of its name: its groups opened, the pod shown, centred, its edges listed', async () => {
