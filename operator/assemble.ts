@@ -179,7 +179,7 @@ export async function assemble(o: OperatorOptions): Promise<Operator> {
     peers,
   });
   graph.register(http);
-  registerNodeEdges(http, (trace) => controller.runs.get(trace)?.nodeEdges());
+  registerNodeEdges(http, (trace) => controller.nodeEdges(trace));
   edgesStream.register(http);
   http.route('/metrics', metrics.handler);
   registerPolicyApi(http, advisor, peers);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { TRACES_PATH, type Trace } from '../../api/trace.js';
+import { OPERATION_ANNOTATION, TRACES_PATH, type Trace } from '../../api/trace.js';
 import { Informers } from '../../lib/informer.js';
 import { logger } from '../../lib/log.js';
 import {
@@ -14,6 +14,7 @@ import {
   until,
 } from '../../test/fake-agents.js';
 import { FakeKube } from '../../test/fake-kube.js';
+import type { ControllerOptions } from '../trace/controller.js';
 import { Ring } from './ring.js';
 
 // Two operator replicas on one apiserver in memory, each with its ring and controller:
@@ -21,11 +22,11 @@ import { Ring } from './ring.js';
 // Trace's status and in the replicas' logs.
 const NODE_NAMES = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
 
-function member(kube: FakeKube, id: string) {
+function member(kube: FakeKube, id: string, more: Partial<ControllerOptions> = {}) {
   const log = logger('ring', 'warn', { write: () => {} });
   const informers = new Informers(kube, log);
   const ring = new Ring({ kube, namespace: NS, informers, id, endpoint: '', log });
-  const r = replica(kube, { ownership: ring, replicaId: id });
+  const r = replica(kube, { ownership: ring, replicaId: id, ...more });
   return {
     ...r,
     ring,
@@ -109,6 +110,65 @@ describe('operator replicas', () => {
     expect(logged).toEqual(want);
     // One replica led the Trace: the operation was carried out once.
     expect([...a.lines, ...b.lines].filter((l) => l.msg === 'trace started')).toHaveLength(1);
+  });
+});
+
+describe('a stop with two replicas', () => {
+  const running: { down(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const m of running.splice(0)) await m.down().catch(() => {});
+  });
+
+  it("is done once both have stopped their nodes: every total logged, every node's last edges counted", async () => {
+    const kube = new FakeKube();
+    for (const n of NODE_NAMES) {
+      kube.put(NODES, node(n));
+      addAgent(kube, n);
+    }
+    // The leader's summary asks its peer for its nodes' edges, as over HTTP.
+    const members: ReturnType<typeof member>[] = [];
+    const peerOf = (id: string) => members.find((m) => m.id !== id);
+    for (const id of ['a', 'b'])
+      members.push(
+        member(kube, id, {
+          gather: async (trace, _parameters, own) => [
+            ...own(),
+            ...(peerOf(id)?.controller.nodeEdges(trace) ?? []),
+          ],
+        }),
+      );
+    const [a, b] = members as [ReturnType<typeof member>, ReturnType<typeof member>];
+    running.push(a, b);
+    await Promise.all([a.up(), b.up()]);
+    kube.put(TRACES_PATH, trace({}, 'start'));
+    const get = () => kube.object<Trace>(TRACES_PATH, KEY);
+    await until(() => NODE_NAMES.every((n) => get()?.status?.nodes?.[n]?.state === 'Started'));
+    // An edge from each node while running, and one more each agent sends as it stops.
+    for (const m of [a, b])
+      for (const s of m.sessions.filter((x) => x.state === 'started')) {
+        const i = NODE_NAMES.indexOf(s.node);
+        s.send(edge(1000 + i), 1);
+        s.stop = async () => {
+          s.send(edge(2000 + i), 2);
+          s.state = 'stopped';
+        };
+      }
+    await until(() => get()?.status?.edges === NODE_NAMES.length, 15_000);
+
+    const stopping = get() as Trace;
+    stopping.metadata.annotations = { [OPERATION_ANNOTATION]: 'stop' };
+    kube.put(TRACES_PATH, stopping);
+    await until(() => get()?.status?.state === 'Stopped');
+    await until(() => get()?.status?.pendingOperation === undefined, 15_000);
+    // Done only now: both replicas' totals are in their logs, every node's entry Stopped.
+    const totals = [...a.lines, ...b.lines].filter((l) => l.msg === 'edge total');
+    expect(totals.map((l) => l.port as number).sort()).toEqual(
+      NODE_NAMES.flatMap((_, i) => [1000 + i, 2000 + i]).sort(),
+    );
+    expect(NODE_NAMES.map((n) => get()?.status?.nodes?.[n]?.state)).toEqual(
+      NODE_NAMES.map(() => 'Stopped'),
+    );
+    expect(get()?.status?.edges).toBe(2 * NODE_NAMES.length);
   });
 });
 

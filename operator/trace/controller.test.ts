@@ -20,24 +20,25 @@ import {
   until,
 } from '../../test/fake-agents.js';
 import { FakeKube } from '../../test/fake-kube.js';
+import type { ControllerOptions } from './controller.js';
 
 // The controller's reconcile paths against an apiserver in memory (FakeKube) and
 // scripted agent sessions: what a user sees in the Trace's status and the log.
 
-function setup() {
+function setup(more: Partial<ControllerOptions> = {}) {
   const kube = new FakeKube();
   kube.put(NODES, node('n1'));
   kube.put(NODES, node('n2'));
   addAgent(kube, 'n1');
-  return { ...replica(kube), addAgent: (n: string, e?: string) => addAgent(kube, n, e) };
+  return { ...replica(kube, more), addAgent: (n: string, e?: string) => addAgent(kube, n, e) };
 }
 
 describe('Controller', () => {
   let stop: (() => void) | undefined;
   afterEach(() => stop?.());
 
-  async function started(spec: TraceSpec = {}) {
-    const t = setup();
+  async function started(spec: TraceSpec = {}, more: Partial<ControllerOptions> = {}) {
+    const t = setup(more);
     stop = t.stop;
     await t.start();
     t.kube.put(TRACES_PATH, trace(spec, 'start'));
@@ -143,6 +144,25 @@ describe('Controller', () => {
     t.kube.put(TRACES_PATH, trace({}, 'stop', 'never'));
     await until(() => t.get('gadget/never')?.status?.operationError !== undefined);
     expect(t.get('gadget/never')?.status?.operationError).toBe('Not started');
+  });
+
+  it("waits for another replica's nodes to stop, then marks the stop done without one gone", async () => {
+    const t = await started({}, { stopWaitMs: 500 });
+    // A node another replica followed, which died before the stop: its entry says Started.
+    const running = t.get() as Trace;
+    running.status = {
+      ...running.status,
+      nodes: { ...running.status?.nodes, n9: { state: 'Started', pods: 1 } },
+    };
+    running.metadata.annotations = { [OPERATION_ANNOTATION]: 'stop' };
+    t.kube.put(TRACES_PATH, running);
+    await until(() => t.get()?.status?.state === 'Stopped');
+    const stoppedAt = Date.now();
+    expect(t.get()?.status?.pendingOperation?.operation).toBe('stop');
+    await until(() => t.get()?.status?.pendingOperation === undefined, 5000);
+    // Marked done by the 2 s tick once the wait was over, not before.
+    expect(Date.now() - stoppedAt).toBeGreaterThanOrEqual(300);
+    expect(t.get()?.status?.nodes?.n1?.state).toBe('Stopped');
   });
 
   it('finishes an operation a killed leader carried out but did not mark done, once', async () => {

@@ -84,6 +84,12 @@ export interface ControllerOptions {
   /** What else must be in sync before traces are handled (the enrichment caches). */
   synced?: Promise<void>;
   flushMs?: number;
+  /**
+   * How long a stop waits for the other replicas to stop their nodes (each writes its
+   * nodes' entries `Stopped` once it logged their totals) before it is marked done anyway
+   * (default 30 s: a replica gone meanwhile never writes them).
+   */
+  stopWaitMs?: number;
   /** Told of every trace's edges, start, stop and deletion (metrics, history, policy advice). */
   observers?: readonly EdgeObserver[];
   /** The `generate` operation: NetworkPolicies from the trace's edges; returns status fields. */
@@ -109,6 +115,15 @@ export interface ControllerOptions {
 const isReady = (n: Node) =>
   n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
+/** How long a stopped run's edges are kept for the leader's final summary. */
+const STOPPED_KEPT_MS = 120_000;
+
+/** The nodes whose entries still say Started: their replica has not stopped them yet. */
+const stillStarted = (t: Trace | undefined): string[] =>
+  Object.entries(t?.status?.nodes ?? {})
+    .filter(([, s]) => s.state === 'Started')
+    .map(([n]) => n);
+
 export class Controller {
   readonly traces = new Store<Trace>((key) => {
     if (this.ready) this.queue.add(key);
@@ -118,6 +133,8 @@ export class Controller {
   readonly nodes = new Store<Node>(() => this.scheduleSync());
   readonly leases = new Store<Lease>(() => this.scheduleSync());
   readonly runs = new Map<string, TraceRun>();
+  /** Runs just stopped, their edges kept a while for the stop's final summary. */
+  private readonly stopped = new Map<string, TraceRun>();
   private readonly queue: WorkQueue;
   private readonly synced: Promise<unknown>;
   /** Traces are handled only once nodes, agents and caches are known. */
@@ -156,14 +173,23 @@ export class Controller {
     this.ready = true;
     for (const key of this.traces.items.keys()) this.queue.add(key);
     // Leases expire by time, not by events. A leader's summary also covers its peers'
-    // nodes, whose edges do not wake its run: it is written again every 10 s.
+    // nodes, whose edges do not wake its run: it is written again every 10 s. A stop that
+    // waits for other replicas ends by time too.
     let tick = 0;
     this.timer = setInterval(() => {
       this.syncAll();
       if (this.o.gather && ++tick % 5 === 0)
         for (const run of this.runs.values()) if (this.owns.leadsTrace(run.key)) void run.flush();
+      for (const [key, t] of this.traces.items)
+        if (t.status?.pendingOperation?.operation === 'stop' && t.status.state === 'Stopped')
+          this.queue.add(key);
     }, 2000);
     this.o.log.info({ namespace: this.o.namespace }, 'operator started');
+  }
+
+  /** A trace's edges on this replica's nodes, running or just stopped, each with its node. */
+  nodeEdges(key: string): Edge[] | undefined {
+    return (this.runs.get(key) ?? this.stopped.get(key))?.nodeEdges();
   }
 
   stop(): void {
@@ -312,13 +338,17 @@ export class Controller {
         await this.stopRun(key);
         this.o.log.info({ trace: key }, 'trace stopped');
       }
-      if (!trace) for (const o of this.o.observers ?? []) o.ended?.(key, 'deleted');
+      if (!trace) {
+        this.stopped.delete(key);
+        for (const o of this.o.observers ?? []) o.ended?.(key, 'deleted');
+      }
       return;
     }
     const startedAt = trace.status?.startedAt ?? '';
     if (run?.startedAt === startedAt) return;
     // A new start of a running trace starts it afresh, with the spec as it is now.
     if (run) await this.stopRun(key);
+    this.stopped.delete(key);
     const r: TraceRun = new TraceRun(key, started.spec, started.parameters, startedAt, {
       edgeLog: this.o.edgeLog,
       log: this.o.log,
@@ -373,7 +403,13 @@ export class Controller {
         return;
       }
       case 'done':
-        status = {};
+        if (operation === 'stop') {
+          // The other replicas' nodes were still running when the state said Stopped: once
+          // they have stopped them (or did not in time), the summary covers their last edges.
+          if (stillStarted(trace).length > 0 && !this.waitedForStop(trace)) return;
+          const stopped = this.stopped.get(key);
+          status = stopped ? await this.summary(trace, stopped, true) : {};
+        } else status = {};
         break;
       case 'error':
         status = { operationError: decision.error };
@@ -404,7 +440,9 @@ export class Controller {
           : { operationError: 'NetworkPolicy advice is not enabled in this operator' };
         break;
     }
-    const finished = operation === undefined ? {} : { pendingOperation: null };
+    // A stop is done once every replica has stopped its nodes (their totals are logged).
+    const waiting = decision.kind === 'stop' && stillStarted(this.traces.items.get(key)).length > 0;
+    const finished = operation === undefined || waiting ? {} : { pendingOperation: null };
     const starting =
       status.state === 'Started' || (decision.kind === 'done' && trace.status?.state === 'Started');
     if (!starting) {
@@ -500,11 +538,24 @@ export class Controller {
       await this.patchStatus(namespace, name, await this.summary(trace, run));
   }
 
-  /** Stops the trace on this replica's nodes; their final entries are written by the run. */
+  /** Whether a stop has waited for the other replicas as long as it may. */
+  private waitedForStop(trace: Trace): boolean {
+    const at = Date.parse(trace.status?.pendingOperation?.at ?? '');
+    return !(Date.now() - at < (this.o.stopWaitMs ?? 30_000));
+  }
+
+  /**
+   * Stops the trace on this replica's nodes; their final entries are written by the run.
+   * Its edges stay a while for the leader's final summary.
+   */
   private async stopRun(key: string): Promise<void> {
     const run = this.runs.get(key);
     if (!run) return;
     this.runs.delete(key);
+    this.stopped.set(key, run);
+    setTimeout(() => {
+      if (this.stopped.get(key) === run) this.stopped.delete(key);
+    }, STOPPED_KEPT_MS).unref();
     await run.stop();
   }
 
