@@ -157,7 +157,6 @@ async function until(
 }
 
 const edgeLines = () => replicas.reduce((n, r) => n + r.edgeLines, 0);
-const totalLines = () => replicas.reduce((n, r) => n + r.totalLines, 0);
 /** A replica's netgraph_edge_connections_total, every series added up. */
 async function connectionsOf(r: OperatorReplica): Promise<number> {
   let n = 0;
@@ -466,21 +465,11 @@ try {
     r.running ? Number((cpuSeconds(r.child.pid as number) - (cpu0[i] ?? 0)).toFixed(1)) : null,
   );
   await setOperation('stop');
-  const stoppedMs = await until(
-    'Stopped',
-    async () => (await getTrace()).status?.state === 'Stopped',
-  );
-  let last = -1;
-  await until(
-    'edge totals settled',
-    () => {
-      const n = totalLines();
-      const settled = n === last && n > 0;
-      last = n;
-      return settled;
-    },
-    { everyMs: 2000, soft: true },
-  );
+  // Done as `kubectl netgraph stop` sees it: every replica has logged its nodes' totals.
+  const stoppedMs = await until('Stopped', async () => {
+    const s = (await getTrace()).status;
+    return s?.state === 'Stopped' && s.pendingOperation === undefined;
+  });
   const ledger = await checkLedger(
     replicas.map((r) => r.logPath),
     `${NS}/${TRACE}`,

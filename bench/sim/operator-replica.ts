@@ -47,9 +47,8 @@ export class OperatorReplica {
   readonly child: ChildProcess;
   readonly logPath: string;
   readonly exited: Promise<void>;
-  /** Lines logged so far: new edges, edge totals, and the rest (parsed, up to MAX_KEPT). */
+  /** Lines logged so far: new edges counted, the rest but edge totals parsed (up to MAX_KEPT). */
   edgeLines = 0;
-  totalLines = 0;
   readonly lines: Record<string, unknown>[] = [];
   private readonly fd: number;
   private offset = 0;
@@ -112,8 +111,7 @@ export class OperatorReplica {
       if (cut < 0) continue;
       for (const line of text.slice(0, cut).split('\n')) {
         if (line.endsWith(EDGE_END)) this.edgeLines++;
-        else if (line.endsWith(TOTAL_END)) this.totalLines++;
-        else if (this.lines.length < MAX_KEPT) {
+        else if (!line.endsWith(TOTAL_END) && this.lines.length < MAX_KEPT) {
           try {
             this.lines.push(JSON.parse(line));
           } catch {
