@@ -9,7 +9,7 @@
 //   node --expose-gc --import tsx bench/prometheus-history.ts [--edges 10000] [--minutes 60] [--rounds 5]
 import { parseArgs } from 'node:util';
 import { WORKLOAD_EDGE_LABELS } from '../api/metrics.js';
-import { buildGraph } from '../operator/graph/graph.js';
+import { buildGraph, UNFILTERED } from '../operator/graph/graph.js';
 import { BIN_MS } from '../operator/history/bin-log.js';
 import { sampling } from '../operator/history/prometheus-history.js';
 import type { MatrixSeries } from '../operator/history/prometheus-source.js';
@@ -99,15 +99,7 @@ function round(): WorkloadBins {
     totals[3 * e + 1] = (totals[3 * e + 1] ?? 0) + s;
     totals[3 * e + 2] = (totals[3 * e + 2] ?? 0) + rcv;
   });
-  const { graph } = buildGraph(records, totals, {
-    groupBy: 'owner',
-    ips: [],
-    services: 'show',
-    namespaces: [],
-    minBytes: 0,
-    ports: [],
-    protocols: [],
-  });
+  const { graph } = buildGraph(records, totals, { ...UNFILTERED, groupBy: 'owner' });
   rounds.graph?.push(performance.now() - t);
   if (graph.edges.length === 0) throw new Error('no edge drawn');
   return book;

@@ -5,7 +5,7 @@ import { named, namedLater, OUTSIDE_IP, OUTSIDE_NAME, unnamed } from '../../test
 import { Enricher } from '../enrich/enricher.js';
 import { groupNames } from '../enrich/group.js';
 import { HistoryStore, type TraceHistory } from '../history/history.js';
-import { buildGraph, diff, entityParts, type GraphQuery } from './graph.js';
+import { buildGraph, diff, entityParts, type GraphQuery, UNFILTERED } from './graph.js';
 
 const state = fixtureState();
 const enricher = new Enricher(state);
@@ -66,17 +66,6 @@ const EDGES: [string, Edge][] = [
   ],
 ];
 
-/** By pod, every edge: no filter. */
-const EVERYTHING: GraphQuery = {
-  groupBy: 'pod',
-  ips: [],
-  services: 'show',
-  namespaces: [],
-  minBytes: 0,
-  ports: [],
-  protocols: [],
-};
-
 /** The graph with every record's own counters as its window's totals; `before` maps them for the window before. */
 function graphOf(q: Partial<GraphQuery>, before?: (now: number[], record: number) => number[]) {
   const s = new HistoryStore({ groupNames: (e, by) => groupNames(e, by, state), now: () => 0 });
@@ -93,7 +82,7 @@ function graphOf(q: Partial<GraphQuery>, before?: (now: number[], record: number
   if (earlier)
     for (const r of records)
       earlier.set(before([...totals.subarray(3 * r.id, 3 * r.id + 3)], r.id), 3 * r.id);
-  return buildGraph(records, totals, { ...EVERYTHING, ...q }, earlier);
+  return buildGraph(records, totals, { ...UNFILTERED, ...q }, earlier);
 }
 
 const rows = (q: Partial<GraphQuery>) =>
@@ -216,7 +205,7 @@ describe('an outside peer its pod named after the first sighting', () => {
         totals[3 * r + 1] = (totals[3 * r + 1] ?? 0) + sent;
         totals[3 * r + 2] = (totals[3 * r + 2] ?? 0) + recv;
       });
-      return buildGraph(h.records, totals, { ...EVERYTHING, groupBy }).graph;
+      return buildGraph(h.records, totals, { ...UNFILTERED, groupBy }).graph;
     };
     const outside = (g: ReturnType<typeof graph>) =>
       g.entities.filter((e) => e.kind === 'external').map((e) => [e.id, e.bytesReceived]);

@@ -29,6 +29,17 @@ export interface GraphQuery {
   protocols: readonly string[];
 }
 
+/** By pod, services shown, no filter: every edge (the API's defaults). */
+export const UNFILTERED: GraphQuery = {
+  groupBy: 'pod',
+  ips: [],
+  services: 'show',
+  namespaces: [],
+  minBytes: 0,
+  ports: [],
+  protocols: [],
+};
+
 /** How a record counts in a graph edge: its counters, turned to the requester's side if `swap`. */
 export interface Contribution {
   record: number;

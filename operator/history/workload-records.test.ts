@@ -3,7 +3,7 @@ import type { Edge } from '../../api/edge.js';
 import { fixtureState } from '../../test/fixtures/k8s/cluster.js';
 import { Enricher } from '../enrich/enricher.js';
 import { groupNames } from '../enrich/group.js';
-import { buildGraph, type GraphQuery } from '../graph/graph.js';
+import { buildGraph, type GraphQuery, UNFILTERED } from '../graph/graph.js';
 import { workloadIndex } from '../metrics/cluster-workloads.js';
 import { type EdgeRecord, HistoryStore } from './history.js';
 import type { WorkloadEdgeLabels } from './workload-bins.js';
@@ -74,16 +74,7 @@ function graph(q: Partial<GraphQuery>, counts: number[][]) {
   const memory = memoryRecords();
   const records = [...memory, ...workloadRecords(SERIES, memory.length, workloadIndex(state))];
   const totals = Float64Array.from(counts.flat());
-  const query: GraphQuery = {
-    groupBy: 'pod',
-    ips: [],
-    services: 'show',
-    namespaces: [],
-    minBytes: 0,
-    ports: [],
-    protocols: [],
-    ...q,
-  };
+  const query: GraphQuery = { ...UNFILTERED, ...q };
   return buildGraph(records, totals, query).graph;
 }
 
