@@ -4,35 +4,22 @@
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BOUNDED_SERVER_OPTIONS,
   IDLE_TIMEOUT_MS,
   TLS_HANDSHAKE_TIMEOUT_MS,
 } from '../../lib/http-bounds.js';
-import { listen } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
-import { selfSignedIdentity } from '../../lib/tls.js';
+import { agentOnPort } from '../../test/agent-on-port.js';
 import { hugeBody, idleConnections, slowHeaders } from '../../test/hostile-clients.js';
-import { Agent, type DataPlane } from './agent.js';
-import { agentServer } from './server.js';
 
-const identity = selfSignedIdentity(['127.0.0.1']);
 const OPERATOR = 'Bearer operator-token';
-// No pods in these tests: the data plane is never asked for anything.
-const noPods = (): never => {
-  throw new Error('no pods in this test');
-};
-const dataPlane: DataPlane = { findPodNetns: noPods, openTracers: noPods, openConnections: noPods };
-const agent = new Agent('n1', dataPlane, logger('test', 'silent'), 60_000);
-const server = agentServer({
-  agent,
-  tls: identity,
+const at = agentOnPort({
   authenticate: async (h) =>
     h === OPERATOR ? { ok: true, user: 'operator' } : { ok: false, error: 'bad token' },
   log: logger('test', 'silent'),
 });
-let port = 0;
 
 interface Answer {
   status: number;
@@ -48,7 +35,15 @@ function call(
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port, method, path, ca: identity.cert, headers, agent: false },
+      {
+        host: '127.0.0.1',
+        port: at.port,
+        method,
+        path,
+        ca: at.identity.cert,
+        headers,
+        agent: false,
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8').on('data', (d: string) => {
@@ -68,15 +63,6 @@ const operatorServed = async () => {
   );
   expect((await call('DELETE', '/v1/traces/gadget/t')).status).toBe(200);
 };
-
-beforeAll(async () => {
-  port = (await listen(server, { host: '127.0.0.1', port: 0 })).port;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
-  agent.close();
-});
 
 describe('the agent API refuses bad requests with a 4xx that says why', () => {
   it.each([
@@ -107,8 +93,8 @@ describe('the agent API refuses bad requests with a 4xx that says why', () => {
 });
 
 describe('the agent API bounds what a client can make it hold', () => {
-  const connect = () => tls.connect({ host: '127.0.0.1', port, ca: identity.cert });
-  const raw = () => net.connect(port, '127.0.0.1');
+  const connect = () => tls.connect({ host: '127.0.0.1', port: at.port, ca: at.identity.cert });
+  const raw = () => net.connect(at.port, '127.0.0.1');
   const put =
     'PUT /v1/traces/gadget/t HTTP/1.1\r\nhost: agent\r\nauthorization: Bearer operator-token';
 

@@ -1,17 +1,14 @@
 import https from 'node:https';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   AGENT_AUDIENCE,
   AGENT_HEALTH_PATH,
   agentEdgesPath,
   agentTracePath,
 } from '../../api/agent.js';
-import { listen } from '../../lib/http-server.js';
 import type { KubeClient } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
-import { selfSignedIdentity } from '../../lib/tls.js';
-import { Agent, type DataPlane } from './agent.js';
-import { agentServer } from './server.js';
+import { agentOnPort } from '../../test/agent-on-port.js';
 import { Authenticator } from './token-review.js';
 
 // Who may command an agent, with the TokenReview API scripted: what it answers for
@@ -77,27 +74,10 @@ describe('Authenticator', () => {
 });
 
 describe('the agent API without the operator token', () => {
-  const identity = selfSignedIdentity(['127.0.0.1']);
-  const none = (): never => {
-    throw new Error('no pods in this test');
-  };
-  const dataPlane: DataPlane = { findPodNetns: none, openTracers: none, openConnections: none };
-  const agent = new Agent('n1', dataPlane, logger('test', 'silent'), 60_000);
   const lines: Record<string, unknown>[] = [];
-  const server = agentServer({
-    agent,
-    tls: identity,
+  const at = agentOnPort({
     authenticate: (h) => new Authenticator(kube, OPERATOR).check(h),
     log: logger('test', 'info', { write: (s: string) => lines.push(JSON.parse(s)) }),
-  });
-  let port = 0;
-  beforeAll(async () => {
-    port = (await listen(server, { host: '127.0.0.1', port: 0 })).port;
-  });
-  afterAll(() => {
-    server.closeAllConnections();
-    server.close();
-    agent.close();
   });
 
   const call = (method: string, path: string, token?: string) =>
@@ -105,10 +85,10 @@ describe('the agent API without the operator token', () => {
       const req = https.request(
         {
           host: '127.0.0.1',
-          port,
+          port: at.port,
           method,
           path,
-          ca: identity.cert,
+          ca: at.identity.cert,
           agent: false,
           headers: token ? { authorization: `Bearer ${token}` } : {},
         },
@@ -142,7 +122,7 @@ describe('the agent API without the operator token', () => {
         'no bearer token',
         'user system:serviceaccount:default:intruder is not the operator',
       ]);
-      expect(agent.traceKeys()).toEqual([]); // nothing was started
+      expect(at.agent.traceKeys()).toEqual([]); // nothing was started
     },
   );
 
@@ -164,50 +144,32 @@ describe('the agent API without the operator token', () => {
 });
 
 describe('the agent API under a flood of made-up tokens', () => {
-  const identity = selfSignedIdentity(['127.0.0.1']);
-  const none = (): never => {
-    throw new Error('no pods in this test');
-  };
-  const agent = new Agent(
-    'n1',
-    { findPodNetns: none, openTracers: none, openConnections: none },
-    logger('test', 'silent'),
-    60_000,
-  );
   const auth = new Authenticator(kube, OPERATOR);
-  const server = agentServer({
-    agent,
-    tls: identity,
+  const at = agentOnPort({
     authenticate: (h, from) => auth.check(h, from),
     log: logger('test', 'silent'),
-  });
-  let port = 0;
-  beforeAll(async () => {
-    port = (await listen(server, { host: '127.0.0.1', port: 0 })).port;
-  });
-  afterAll(() => {
-    server.closeAllConnections();
-    server.close();
-    agent.close();
   });
 
   const list = (token: string) =>
     new Promise<{ status: number; retryAfter?: string; error?: string }>((resolve, reject) => {
       const headers = { authorization: `Bearer ${token}` };
       https
-        .get({ host: '127.0.0.1', port, path: '/v1/nodes', ca: identity.cert, headers }, (res) => {
-          let body = '';
-          res.on('data', (c) => {
-            body += c;
-          });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              retryAfter: res.headers['retry-after'],
-              error: (JSON.parse(body) as { error?: string }).error,
-            }),
-          );
-        })
+        .get(
+          { host: '127.0.0.1', port: at.port, path: '/v1/nodes', ca: at.identity.cert, headers },
+          (res) => {
+            let body = '';
+            res.on('data', (c) => {
+              body += c;
+            });
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                retryAfter: res.headers['retry-after'],
+                error: (JSON.parse(body) as { error?: string }).error,
+              }),
+            );
+          },
+        )
         .on('error', reject);
     });
 
