@@ -163,7 +163,12 @@ export class Ring implements Peers {
         this.member.changed();
       }
       this.o.log.info({ view: view.id, members: view.members }, 'ring view changed');
-      this.settling = this.settling.then(() => this.settleOn(view));
+      // Let go at once, not behind an earlier view's renewal still on its way (up to the
+      // request's timeout): the others take these nodes when this Lease expires.
+      const released = this.member
+        .release(view)
+        .catch((err) => this.o.log.warn({ err }, 'releasing for a new ring view failed'));
+      this.settling = this.settling.then(() => released).then(() => this.settleOn(view));
       return;
     }
     const settled = this.acked === view.id && isSettled(view, replicas);
@@ -174,12 +179,8 @@ export class Ring implements Peers {
     }
   }
 
-  /** Releases what `view` does not give this replica, then says so in its Lease. */
+  /** Once what `view` does not give this replica is released, says so in its Lease. */
   private async settleOn(view: RingView): Promise<void> {
-    if (this.view !== view || !this.member) return;
-    await this.member
-      .release(view)
-      .catch((err) => this.o.log.warn({ err }, 'releasing for a new ring view failed'));
     if (this.view !== view) return;
     this.acked = view.id;
     await this.lease.renew().catch((err) => this.o.log.warn({ err }, 'lease renewal failed'));

@@ -208,7 +208,7 @@ export class Controller {
       [...this.runs.values()].map(async (run) => {
         const gone = run.heldNodes().filter((n) => !this.owns.keepsNode(n));
         if (gone.length === 0) return;
-        for (const n of gone) run.release(n);
+        run.release(gone);
         this.o.log.info({ trace: run.key, nodes: gone }, 'nodes handed over');
         await run.flush();
       }),

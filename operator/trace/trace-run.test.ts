@@ -169,7 +169,7 @@ describe('TraceRun', () => {
     await t.r.attach('n1', AGENT);
     t.send('n1', edge(80)); // first 1
     t.send('n1', edge(443)); // first 2
-    t.r.release('n1');
+    t.r.release(['n1']);
     expect(t.states.get('n1')).toBe('closed'); // the agent keeps the trace
     expect(t.r.hasNode('n1')).toBe(false);
     expect(t.r.handedOver.get('n1')).toEqual({
@@ -236,7 +236,7 @@ describe('TraceRun', () => {
     await t.r.attach('n1', AGENT);
     t.send('n1', edge(80)); // first 1
     t.send('n1', edge(443)); // first 2
-    t.r.release('n1'); // its status write failed: the status still says after 1
+    t.r.release(['n1']); // its status write failed: the status still says after 1
     await t.r.attach('n1', AGENT, { epoch: 'e1', after: 1 });
     t.send('n1', edge(80), 'e1', 1);
     t.send('n1', edge(443), 'e1', 2);

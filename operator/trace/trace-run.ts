@@ -45,8 +45,14 @@ export class TraceRun {
   private readonly sessions = new Map<string, Session>();
   /** Per node taken over: where the previous holder had read its stream up to. */
   private readonly known = new Map<string, StreamCursor>();
-  /** Each node's edges, with the agent epoch that last sent them and what earlier epochs counted. */
-  private readonly received = new Map<string, { edge: Edge; epoch: string; base?: EdgeCounters }>();
+  /**
+   * Each node's edges by key, with the agent epoch that last sent them and what earlier
+   * epochs counted; by node first, so handing nodes over costs their edges, not all.
+   */
+  private readonly received = new Map<
+    string,
+    Map<string, { edge: Edge; epoch: string; base?: EdgeCounters }>
+  >();
   private readonly view: EdgeView;
   private flushTimer?: NodeJS.Timeout;
   private flushing = Promise.resolve();
@@ -123,27 +129,27 @@ export class TraceRun {
   }
 
   /**
-   * Hands the node to another replica: drops the link without stopping the agent, and
-   * keeps the node's entry (where its stream was read up to) for the new owner.
+   * Hands the nodes to other replicas: drops their links without stopping the agents, and
+   * keeps each node's entry (where its stream was read up to) for its new owner. All at
+   * once: the view drops their edges in one pass, however many nodes go.
    */
-  release(node: string): void {
-    const session = this.sessions.get(node);
-    if (!session) return;
-    const cursor = session.cursor();
-    session.close();
-    this.sessions.delete(node);
-    this.known.delete(node);
-    const entry = this.nodes.get(node);
-    this.nodes.delete(node);
-    if (entry) this.handedOver.set(node, { ...entry, cursor });
-    // Its edges are the new owner's to show, sum and total from now on.
+  release(nodes: Iterable<string>): void {
     const gone = new Set<Edge>();
-    for (const [k, { edge }] of this.received)
-      if (k.startsWith(`${node}/`)) {
-        gone.add(edge);
-        this.received.delete(k);
-      }
-    this.view.remove(gone);
+    for (const node of nodes) {
+      const session = this.sessions.get(node);
+      if (!session) continue;
+      const cursor = session.cursor();
+      session.close();
+      this.sessions.delete(node);
+      this.known.delete(node);
+      const entry = this.nodes.get(node);
+      this.nodes.delete(node);
+      if (entry) this.handedOver.set(node, { ...entry, cursor });
+      // Its edges are the new owner's to show, sum and total from now on.
+      for (const { edge } of this.received.get(node)?.values() ?? []) gone.add(edge);
+      this.received.delete(node);
+    }
+    if (gone.size > 0) this.view.remove(gone);
   }
 
   /** Stops every agent, takes their last edges, logs their totals and writes the final status. */
@@ -180,10 +186,10 @@ export class TraceRun {
 
   /** Each edge of its nodes, with its node, its counters as the agents last sent them. */
   nodeEdges(): Edge[] {
-    return [...this.received].map(([k, { edge }]) => ({
-      ...edge,
-      node: k.slice(0, k.indexOf('/')),
-    }));
+    const out: Edge[] = [];
+    for (const [node, edges] of this.received)
+      for (const { edge } of edges.values()) out.push({ ...edge, node });
+    return out;
   }
 
   /** Its nodes' status entries, each with where its stream was read up to. */
@@ -197,8 +203,13 @@ export class TraceRun {
   }
 
   private onEdge(node: string, raw: Edge, epoch: string, first?: number): void {
-    const k = `${node}/${edgeKey(raw)}`;
-    const kept = this.received.get(k);
+    let mine = this.received.get(node);
+    if (mine === undefined) {
+      mine = new Map();
+      this.received.set(node, mine);
+    }
+    const k = edgeKey(raw);
+    const kept = mine.get(k);
     if (kept) {
       // A restarted agent counts from zero: what its earlier life counted stays as a base.
       if (kept.epoch !== epoch) {
@@ -220,7 +231,7 @@ export class TraceRun {
       }
     } else {
       const edge = this.deps.enrich(raw);
-      this.received.set(k, { edge, epoch });
+      mine.set(k, { edge, epoch });
       const shown = this.view.add(edge);
       // Seen by the node's previous holder: logged and counted there already.
       const known = this.known.get(node);
