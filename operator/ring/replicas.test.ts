@@ -15,17 +15,22 @@ import {
 } from '../../test/fake-agents.js';
 import { FakeKube } from '../../test/fake-kube.js';
 import type { ControllerOptions } from '../trace/controller.js';
-import { Ring } from './ring.js';
+import { Ring, type RingOptions } from './ring.js';
 
 // Two operator replicas on one apiserver in memory, each with its ring and controller:
 // how they share the nodes of a trace and hand them over, as a user sees it in the
 // Trace's status and in the replicas' logs.
 const NODE_NAMES = ['n1', 'n2', 'n3', 'n4', 'n5', 'n6'];
 
-function member(kube: FakeKube, id: string, more: Partial<ControllerOptions> = {}) {
+function member(
+  kube: FakeKube,
+  id: string,
+  more: Partial<ControllerOptions> = {},
+  ringOptions: Partial<RingOptions> = {},
+) {
   const log = logger('ring', 'warn', { write: () => {} });
   const informers = new Informers(kube, log);
-  const ring = new Ring({ kube, namespace: NS, informers, id, endpoint: '', log });
+  const ring = new Ring({ kube, namespace: NS, informers, id, endpoint: '', log, ...ringOptions });
   const r = replica(kube, { ownership: ring, replicaId: id, ...more });
   return {
     ...r,
@@ -110,6 +115,60 @@ describe('operator replicas', () => {
     expect(logged).toEqual(want);
     // One replica led the Trace: the operation was carried out once.
     expect([...a.lines, ...b.lines].filter((l) => l.msg === 'trace started')).toHaveLength(1);
+  });
+});
+
+describe('a replica that cannot renew its Lease', () => {
+  const running: { down(): Promise<void> }[] = [];
+  afterEach(async () => {
+    for (const m of running.splice(0)) await m.down().catch(() => {});
+  });
+
+  it('lets its nodes go at once, even behind a renewal that never answers', async () => {
+    const kube = new FakeKube();
+    for (const n of NODE_NAMES) {
+      kube.put(NODES, node(n));
+      addAgent(kube, n);
+    }
+    // b's Lease renewals hang once told to (an apiserver too busy to answer), and its
+    // clock can be moved on past the time it may act without one.
+    let hang = false;
+    const held: (() => void)[] = [];
+    let ahead = 0;
+    const hanging = new Proxy(kube, {
+      get(target, p) {
+        const v = Reflect.get(target, p);
+        if (p === 'mergePatch')
+          return (path: string, patch: unknown) =>
+            hang
+              ? new Promise((resolve, reject) =>
+                  held.push(() => target.mergePatch(path, patch).then(resolve, reject)),
+                )
+              : target.mergePatch(path, patch);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const a = member(kube, 'a');
+    const b = member(kube, 'b', {}, { kube: hanging, now: () => Date.now() + ahead });
+    running.push(a, b);
+    await Promise.all([a.up(), b.up()]);
+    kube.put(TRACES_PATH, trace({}, 'start'));
+    const get = () => kube.object<Trace>(TRACES_PATH, KEY);
+    await until(() => NODE_NAMES.every((n) => get()?.status?.nodes?.[n]?.state === 'Started'));
+    expect(b.held().length).toBeGreaterThan(0);
+
+    // A third replica comes: b settles on the new view, and its renewal saying so hangs.
+    hang = true;
+    const c = member(kube, 'c');
+    running.push(c);
+    await c.up();
+    await new Promise((r) => setTimeout(r, 200));
+    // Past its renewal deadline: the others may take its nodes once its Lease expires.
+    ahead = 11_000;
+    await until(() => b.held().length === 0, 3000);
+    // The apiserver answers at last (so b can shut down).
+    hang = false;
+    for (const answer of held.splice(0)) answer();
   });
 });
 
