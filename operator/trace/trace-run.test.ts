@@ -13,7 +13,8 @@ import { TraceRun } from './trace-run.js';
 // agents send, resend after a reconnect, fail, go away and stop.
 const AGENT: AgentAddress = { endpoint: 'https://n1:9478', cert: 'PEM' };
 
-function run(refuse = new Set<string>()) {
+/** `slow`: nodes whose agents take 50 ms to stop (many times flushMs). */
+function run(refuse = new Set<string>(), slow = new Set<string>()) {
   const events = new Map<string, SessionEvents>();
   const states = new Map<string, string>();
   /** Each node's stream position, as a session would track it. */
@@ -28,6 +29,7 @@ function run(refuse = new Set<string>()) {
       },
       moveTo: () => states.set(node, 'moved'),
       stop: async () => {
+        if (slow.has(node)) await new Promise((r) => setTimeout(r, 50));
         states.set(node, 'stopped');
       },
       close: () => states.set(node, 'closed'),
@@ -56,7 +58,10 @@ function run(refuse = new Set<string>()) {
       enrich: (e) => ({ ...e, remoteKind: 'svc' }),
       view: (p) => new GroupView(p, state),
       writeStatus: async () => {
-        written.push(status());
+        written.push({
+          ...status(),
+          totalsLogged: lines.filter((l) => l.msg === 'edge total').length,
+        });
       },
       flushMs: 5,
       observers: [
@@ -162,6 +167,22 @@ describe('TraceRun', () => {
     // Late frames from a stopping agent change nothing.
     t.events.get('n1')?.onError('n1', 'connection reset');
     expect(t.r.nodes.get('n1')?.state).toBe('Stopped');
+  });
+
+  it("writes a node's Stopped only once every total is logged, a write due meanwhile or not", async () => {
+    const t = run(new Set(), new Set(['n2']));
+    await t.r.attach('n1', AGENT);
+    await t.r.attach('n2', AGENT);
+    t.send('n1', edge(80));
+    t.send('n2', edge(443)); // a status write is now due in 5 ms
+    await t.r.stop();
+    const stopped = t.written.filter((w) =>
+      Object.values(w.nodes as Record<string, { state: string }>).some(
+        (n) => n.state === 'Stopped',
+      ),
+    );
+    expect(stopped.length).toBeGreaterThan(0);
+    for (const w of stopped) expect(w.totalsLogged).toBe(2);
   });
 
   it('hands a node over with where its stream stood; the new holder logs only what came after', async () => {

@@ -155,6 +155,10 @@ export class TraceRun {
   /** Stops every agent, takes their last edges, logs their totals and writes the final status. */
   async stop(): Promise<void> {
     this.stopped = true;
+    // A node's entry says Stopped only once its totals are logged: a stop is marked done
+    // on that (with replicas), so no write due meanwhile may carry it earlier.
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     await Promise.allSettled(
       [...this.sessions].map(async ([node, s]) => {
         await s
