@@ -87,7 +87,8 @@ export interface ControllerOptions {
   /**
    * How long a stop waits for the other replicas to stop their nodes (each writes its
    * nodes' entries `Stopped` once it logged their totals) before it is marked done anyway
-   * (default 30 s: a replica gone meanwhile never writes them).
+   * (default 2 min: a replica gone meanwhile never writes them, and one stopping 500
+   * agents on a busy 2-core machine took 50 s).
    */
   stopWaitMs?: number;
   /** Told of every trace's edges, start, stop and deletion (metrics, history, policy advice). */
@@ -115,8 +116,8 @@ export interface ControllerOptions {
 const isReady = (n: Node) =>
   n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
-/** How long a stopped run's edges are kept for the leader's final summary. */
-const STOPPED_KEPT_MS = 120_000;
+/** How long a stopped run's edges are kept for the leader's final summary (past its wait). */
+const STOPPED_KEPT_MS = 300_000;
 
 /** The nodes whose entries still say Started: their replica has not stopped them yet. */
 const stillStarted = (t: Trace | undefined): string[] =>
@@ -541,7 +542,7 @@ export class Controller {
   /** Whether a stop has waited for the other replicas as long as it may. */
   private waitedForStop(trace: Trace): boolean {
     const at = Date.parse(trace.status?.pendingOperation?.at ?? '');
-    return !(Date.now() - at < (this.o.stopWaitMs ?? 30_000));
+    return !(Date.now() - at < (this.o.stopWaitMs ?? 120_000));
   }
 
   /**
