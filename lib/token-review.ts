@@ -31,6 +31,9 @@ export interface Throttled {
 
 export const isThrottled = (v: { ok: boolean }): v is Throttled => 'retryAfterMs' in v;
 
+/** Its Retry-After, in whole seconds. */
+export const retryAfterSeconds = (t: Throttled): number => Math.ceil(t.retryAfterMs / 1000);
+
 interface TokenReview {
   status?: {
     authenticated?: boolean;

@@ -20,7 +20,7 @@ import { HttpError, readBody, refuse, requestURL } from '../../lib/http-bounds.j
 import { boundedServer, type Server } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { LogBudget } from '../../lib/log-budget.js';
-import { isThrottled } from '../../lib/token-review.js';
+import { isThrottled, retryAfterSeconds } from '../../lib/token-review.js';
 import type { Agent } from './agent.js';
 import type { Verdict } from './token-review.js';
 
@@ -92,7 +92,7 @@ async function handle(
         'refused',
       );
     if (isThrottled(verdict)) {
-      res.setHeader('retry-after', String(Math.ceil(verdict.retryAfterMs / 1000)));
+      res.setHeader('retry-after', String(retryAfterSeconds(verdict)));
       return reply(res, 429, { error: verdict.error });
     }
     res.setHeader('www-authenticate', 'Bearer');

@@ -9,6 +9,7 @@ import {
 import type { KubeClient } from '../../lib/kube.js';
 import { logger } from '../../lib/log.js';
 import { agentOnPort } from '../../test/agent-on-port.js';
+import { answerTo } from '../../test/answer-to.js';
 import { Authenticator } from './token-review.js';
 
 // Who may command an agent, with the TokenReview API scripted: what it answers for
@@ -151,27 +152,18 @@ describe('the agent API under a flood of made-up tokens', () => {
   });
 
   const list = (token: string) =>
-    new Promise<{ status: number; retryAfter?: string; error?: string }>((resolve, reject) => {
-      const headers = { authorization: `Bearer ${token}` };
-      https
-        .get(
-          { host: '127.0.0.1', port: at.port, path: '/v1/nodes', ca: at.identity.cert, headers },
-          (res) => {
-            let body = '';
-            res.on('data', (c) => {
-              body += c;
-            });
-            res.on('end', () =>
-              resolve({
-                status: res.statusCode ?? 0,
-                retryAfter: res.headers['retry-after'],
-                error: (JSON.parse(body) as { error?: string }).error,
-              }),
-            );
-          },
-        )
-        .on('error', reject);
-    });
+    answerTo((onResponse) =>
+      https.request(
+        {
+          host: '127.0.0.1',
+          port: at.port,
+          path: '/v1/nodes',
+          ca: at.identity.cert,
+          headers: { authorization: `Bearer ${token}` },
+        },
+        onResponse,
+      ),
+    );
 
   it('reviews 10 refused tokens from an address, then answers 429 without asking; the operator goes on', async () => {
     expect((await list('operator')).status).toBe(404); // let in: no such path

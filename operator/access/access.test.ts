@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TraceList } from '../../api/graph.js';
 import { HttpServer, sendJSON } from '../../lib/http-server.js';
 import { logger } from '../../lib/log.js';
+import { answerTo } from '../../test/answer-to.js';
 import { demoEdge } from '../../test/demo-edge.js';
 import { GraphApi } from '../graph/api.js';
 import { HistoryStore } from '../history/history.js';
@@ -197,28 +198,18 @@ describe("the operator's port under a flood of made-up tokens", () => {
 
   /** The trace list as `from` asks for it with `token`. */
   const list = (token: string, from = '127.0.0.1') =>
-    new Promise<{ status: number; retryAfter?: string; error?: string }>((resolve, reject) => {
-      const headers = { authorization: `Bearer ${token}` };
-      const path = '/api/v1/traces';
+    answerTo((onResponse) =>
       request(
-        { host: '127.0.0.1', port: guardedPort, path, headers, localAddress: from },
-        (res) => {
-          let body = '';
-          res.on('data', (c) => {
-            body += c;
-          });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              retryAfter: res.headers['retry-after'],
-              error: (JSON.parse(body) as { error?: string }).error,
-            }),
-          );
+        {
+          host: '127.0.0.1',
+          port: guardedPort,
+          path: '/api/v1/traces',
+          headers: { authorization: `Bearer ${token}` },
+          localAddress: from,
         },
-      )
-        .on('error', reject)
-        .end();
-    });
+        onResponse,
+      ),
+    );
 
   it('reviews 10 refused tokens from an address a minute, then answers 429 without asking', async () => {
     expect((await list('good-jane')).status).toBe(200);

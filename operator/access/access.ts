@@ -10,7 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { GuardAnswer } from '../../lib/http-server.js';
 import type { Logger } from '../../lib/log.js';
 import { LogBudget } from '../../lib/log-budget.js';
-import { isThrottled } from '../../lib/token-review.js';
+import { isThrottled, retryAfterSeconds } from '../../lib/token-review.js';
 import type { Authenticator, UserInfo } from './authenticator.js';
 import type { Authorizer } from './authorizer.js';
 import { describePermission, requirementOf, traceGet } from './permission.js';
@@ -41,7 +41,7 @@ export class Access {
     if (need === 'none') return undefined;
     const who = await this.authn.authenticate(req);
     if (!who.ok && isThrottled(who)) {
-      const retryAfter = Math.ceil(who.retryAfterMs / 1000);
+      const retryAfter = retryAfterSeconds(who);
       const turn = this.throttled.take();
       if (turn.write)
         this.log.warn(
