@@ -50,18 +50,25 @@ function member(
   };
 }
 
-describe('operator replicas', () => {
-  const running: { down(): Promise<void> }[] = [];
-  afterEach(async () => {
-    for (const m of running.splice(0)) await m.down().catch(() => {});
-  });
+/** An apiserver in memory with every node Ready and its agent's Lease. */
+function nodesWithAgents(): FakeKube {
+  const kube = new FakeKube();
+  for (const n of NODE_NAMES) {
+    kube.put(NODES, node(n));
+    addAgent(kube, n);
+  }
+  return kube;
+}
 
+/** Every test's replicas, taken down after it. */
+const running: { down(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const m of running.splice(0)) await m.down().catch(() => {});
+});
+
+describe('operator replicas', () => {
   it("follow each node from exactly one replica, and hand a stopping one's nodes over", async () => {
-    const kube = new FakeKube();
-    for (const n of NODE_NAMES) {
-      kube.put(NODES, node(n));
-      addAgent(kube, n);
-    }
+    const kube = nodesWithAgents();
     const a = member(kube, 'a');
     const b = member(kube, 'b');
     running.push(a, b);
@@ -119,17 +126,8 @@ describe('operator replicas', () => {
 });
 
 describe('a replica that cannot renew its Lease', () => {
-  const running: { down(): Promise<void> }[] = [];
-  afterEach(async () => {
-    for (const m of running.splice(0)) await m.down().catch(() => {});
-  });
-
   it('lets its nodes go at once, even behind a renewal that never answers', async () => {
-    const kube = new FakeKube();
-    for (const n of NODE_NAMES) {
-      kube.put(NODES, node(n));
-      addAgent(kube, n);
-    }
+    const kube = nodesWithAgents();
     // b's Lease renewals hang once told to (an apiserver too busy to answer), and its
     // clock can be moved on past the time it may act without one.
     let hang = false;
@@ -173,17 +171,8 @@ describe('a replica that cannot renew its Lease', () => {
 });
 
 describe('a stop with two replicas', () => {
-  const running: { down(): Promise<void> }[] = [];
-  afterEach(async () => {
-    for (const m of running.splice(0)) await m.down().catch(() => {});
-  });
-
   it("is done once both have stopped their nodes: every total logged, every node's last edges counted", async () => {
-    const kube = new FakeKube();
-    for (const n of NODE_NAMES) {
-      kube.put(NODES, node(n));
-      addAgent(kube, n);
-    }
+    const kube = nodesWithAgents();
     // The leader's summary asks its peer for its nodes' edges, as over HTTP.
     const members: ReturnType<typeof member>[] = [];
     const peerOf = (id: string) => members.find((m) => m.id !== id);
