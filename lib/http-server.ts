@@ -3,7 +3,6 @@
 // parses its HOST:PORT flag here. HttpServer adds a read-only router for the ports that
 // only serve GET: each part registers what it serves under a path prefix (/healthz here,
 // /metrics, the graph page and its API, ...).
-
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import {

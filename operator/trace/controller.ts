@@ -119,11 +119,9 @@ const isReady = (n: Node) =>
 /** How long a stopped run's edges are kept for the leader's final summary (past its wait). */
 const STOPPED_KEPT_MS = 300_000;
 
-/** The nodes whose entries still say Started: their replica has not stopped them yet. */
-const stillStarted = (t: Trace | undefined): string[] =>
-  Object.entries(t?.status?.nodes ?? {})
-    .filter(([, s]) => s.state === 'Started')
-    .map(([n]) => n);
+/** Whether a node's entry still says Started: its replica has not stopped it yet. */
+const someStarted = (t: Trace | undefined): boolean =>
+  Object.values(t?.status?.nodes ?? {}).some((s) => s.state === 'Started');
 
 export class Controller {
   readonly traces = new Store<Trace>((key) => {
@@ -407,7 +405,7 @@ export class Controller {
         if (operation === 'stop') {
           // The other replicas' nodes were still running when the state said Stopped: once
           // they have stopped them (or did not in time), the summary covers their last edges.
-          if (stillStarted(trace).length > 0 && !this.waitedForStop(trace)) return;
+          if (someStarted(trace) && !this.waitedForStop(trace)) return;
           const stopped = this.stopped.get(key);
           status = stopped ? await this.summary(trace, stopped, true) : {};
         } else status = {};
@@ -442,7 +440,7 @@ export class Controller {
         break;
     }
     // A stop is done once every replica has stopped its nodes (their totals are logged).
-    const waiting = decision.kind === 'stop' && stillStarted(this.traces.items.get(key)).length > 0;
+    const waiting = decision.kind === 'stop' && someStarted(this.traces.items.get(key));
     const finished = operation === undefined || waiting ? {} : { pendingOperation: null };
     const starting =
       status.state === 'Started' || (decision.kind === 'done' && trace.status?.state === 'Started');
